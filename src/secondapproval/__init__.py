@@ -1,0 +1,36 @@
+"""secondapproval: declarative 秒批 rule sets decided approve/refer in microseconds, explained."""
+
+from .decision import Decision, Outcome, Reason, RuleResult, Status
+from .engine import Engine
+from .errors import (
+    AuditError,
+    BackendError,
+    FactError,
+    Problem,
+    RuleSetError,
+    ScenarioError,
+    SecondApprovalError,
+    UnknownMatterError,
+)
+from .ruleset import Matter
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "AuditError",
+    "BackendError",
+    "Decision",
+    "Engine",
+    "FactError",
+    "Matter",
+    "Outcome",
+    "Problem",
+    "Reason",
+    "RuleResult",
+    "RuleSetError",
+    "ScenarioError",
+    "SecondApprovalError",
+    "Status",
+    "UnknownMatterError",
+    "__version__",
+]

@@ -1,0 +1,48 @@
+"""Decision backends: each compiles a checked `Matter` into an `Evaluator`.
+
+An evaluator takes the valid facts of one application (dotted path → value; missing and invalid
+facts absent) and the decision date; it adds the derived facts to that mapping and returns one
+status code per rule, in rule order (see `STATUS_CODES`), plus the derived facts whose computation
+failed. Backends share nothing but the IR, the function library and this contract.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from typing import Any, Protocol
+
+from ..ruleset import Matter
+
+FAILED, PASSED, UNKNOWN, ERROR = 0, 1, 2, 3
+STATUS_CODES = ("failed", "passed", "unknown", "error")
+
+Evaluator = Callable[[dict[str, Any], dt.date], tuple[tuple[int, ...], frozenset[str]]]
+
+
+class Backend(Protocol):
+    """A way of deciding: compiles a matter version once, then evaluates applications."""
+
+    name: str
+    version: str
+
+    def compile(self, matter: Matter) -> Evaluator: ...
+
+
+def get_backend(name: str) -> Backend:
+    """The backend called `name` (`native` or `durable`)."""
+    from ..errors import BackendError
+
+    if name == "native":
+        from .native import NativeBackend
+
+        return NativeBackend()
+    if name == "durable":
+        try:
+            from .durable import DurableBackend
+        except ImportError as exc:
+            raise BackendError(
+                f"the durable backend needs durable_rules (pip install 'secondapproval[durable]'): {exc}"
+            ) from None
+        return DurableBackend()  # type: ignore[no-any-return]
+    raise BackendError(f"unknown backend {name!r} (choose native or durable)")

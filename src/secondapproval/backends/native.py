@@ -1,0 +1,260 @@
+"""The native backend: one generated Python function per matter version, built from the IR only.
+
+Each derived fact and each rule is compiled twice. The *fast* form is plain two-valued Python over
+`v[path]`; it runs when every fact it reads is present and nothing fails — the common case. Any
+exception (a missing fact's KeyError, a failed lookup, division by zero) falls back to the *slow*
+form, which evaluates with three-valued semantics (`lang.kleene`) and never raises. Where the fast
+form succeeds it equals the slow form: Python's short-circuit only skips operands that Kleene
+logic ignores too.
+"""
+
+from __future__ import annotations
+
+import operator
+import re
+from collections.abc import Callable
+from typing import Any
+
+from ..lang import ir
+from ..lang.functions import LIBRARY, divide, power
+from ..lang.kleene import ERROR as E
+from ..lang.kleene import UNKNOWN as U
+from ..ruleset import Matter
+from . import Evaluator
+
+VERSION = "1"
+
+_EMPTY: frozenset[str] = frozenset()
+_CMP = {"==": "eq", "!=": "ne", "<": "lt", "<=": "le", ">": "gt", ">=": "ge"}
+_ARITH_FAST = {"+": "+", "-": "-", "*": "*"}
+_ARITH_FN = {"+": "add", "-": "sub", "*": "mul", "/": "_divide", "**": "_power"}
+
+
+# ---- three-valued helpers of the slow form --------------------------------------------------
+
+
+def _fact(v: dict[str, Any], errs: frozenset[str], path: str) -> Any:
+    if path in errs:
+        return E
+    return v.get(path, U)
+
+
+def _strict(fn: Callable[..., Any], *args: Any) -> Any:
+    unknown = False
+    for a in args:
+        if a is E:
+            return E
+        if a is U:
+            unknown = True
+    if unknown:
+        return U
+    try:
+        return fn(*args)
+    except Exception:
+        return E
+
+
+def _join(values: tuple[Any, ...], winner: bool) -> Any:
+    error = unknown = False
+    for x in values:
+        if x is winner:
+            return winner
+        if x is E:
+            error = True
+        elif x is U:
+            unknown = True
+    return E if error else U if unknown else not winner
+
+
+def _or(*values: Any) -> Any:
+    return _join(values, True)
+
+
+def _and(*values: Any) -> Any:
+    return _join(values, False)
+
+
+def _not(x: Any) -> Any:
+    return x if x is U or x is E else not x
+
+
+def _quantify(items: Any, predicate: Callable[[Any], Any], winner: bool) -> Any:
+    if items is U or items is E:
+        return items
+    return _join(tuple(predicate(it) for it in items), winner)
+
+
+def _status(x: Any) -> int:
+    if x is True:
+        return 1
+    if x is False:
+        return 0
+    return 3 if x is E else 2
+
+
+def _contains(container: Any, item: Any) -> bool:
+    return item in container
+
+
+def _not_contains(container: Any, item: Any) -> bool:
+    return item not in container
+
+
+def _tuple(*items: Any) -> tuple[Any, ...]:
+    return items
+
+
+# ---- code generation ------------------------------------------------------------------------
+
+
+class _Emitter:
+    """Turns typed IR into Python source; constants live in a namespace, never in the text."""
+
+    def __init__(self) -> None:
+        self.namespace: dict[str, Any] = {
+            "U": U, "E": E, "_EMPTY": _EMPTY, "_fact": _fact, "_strict": _strict, "_or": _or,
+            "_and": _and, "_not": _not, "_quantify": _quantify, "_status": _status,
+            "_contains": _contains, "_not_contains": _not_contains, "_tuple": _tuple,
+            "_divide": divide, "_power": power, "eq": operator.eq, "ne": operator.ne,
+            "lt": operator.lt, "le": operator.le, "gt": operator.gt, "ge": operator.ge,
+            "add": operator.add, "sub": operator.sub, "mul": operator.mul, "neg": operator.neg,
+        }
+        for name, fn in LIBRARY.items():
+            self.namespace[f"_fn_{name}"] = fn.impl
+        self._consts: dict[tuple[type, Any], str] = {}
+
+    def const(self, value: Any, as_set: bool = False) -> str:
+        if type(value) in (bool, int):
+            return repr(value)
+        if isinstance(value, str) and value.isprintable():
+            return repr(value)
+        if as_set and isinstance(value, tuple):
+            value = frozenset(value)
+        key = (type(value), repr(value))
+        if key not in self._consts:
+            name = f"_c{len(self._consts)}"
+            self._consts[key] = name
+            self.namespace[name] = value
+        return self._consts[key]
+
+    def fast(self, n: ir.Node) -> str:
+        """Two-valued Python; raises on anything the slow form would call unknown or error."""
+        match n:
+            case ir.Const(value=v):
+                return self.const(v)
+            case ir.Fact(path=p):
+                return f"v[{p!r}]"
+            case ir.DecisionDate():
+                return "on"
+            case ir.It():
+                return "it"
+            case ir.Not(operand=o):
+                return f"(not {self.fast(o)})"
+            case ir.And(operands=ops):
+                return "(" + " and ".join(self.fast(o) for o in ops) + ")"
+            case ir.Or(operands=ops):
+                return "(" + " or ".join(self.fast(o) for o in ops) + ")"
+            case ir.Compare(op=op, left=a, right=b):
+                return f"({self.fast(a)} {op} {self.fast(b)})"
+            case ir.In(item=i, container=c, negated=neg):
+                container = self.const(c.value, as_set=True) if isinstance(c, ir.Const) else self.fast(c)
+                return f"({self.fast(i)} {'not in' if neg else 'in'} {container})"
+            case ir.Arith(op=op, left=a, right=b) if op in _ARITH_FAST:
+                return f"({self.fast(a)} {op} {self.fast(b)})"
+            case ir.Arith(op=op, left=a, right=b):
+                return f"{_ARITH_FN[op]}({self.fast(a)}, {self.fast(b)})"
+            case ir.Neg(operand=o):
+                return f"(-{self.fast(o)})"
+            case ir.ListOf(items=items):
+                return "(" + "".join(f"{self.fast(i)}, " for i in items) + ")"
+            case ir.Lookup(table=t, key=k):
+                return f"{self.const(t.value)}[{self.fast(k)}]"
+            case ir.Call(func=f, args=args):
+                return f"_fn_{f}(" + ", ".join(self.fast(a) for a in args) + ")"
+            case ir.Quantifier(kind=kind, items=items, predicate=p):
+                return f"{kind}({self.fast(p)} for it in {self.fast(items)})"
+        raise TypeError(f"unknown IR node {n!r}")
+
+    def slow(self, n: ir.Node) -> str:
+        """Three-valued Python; never raises."""
+        match n:
+            case ir.Const(value=v):
+                return self.const(v)
+            case ir.Fact(path=p):
+                return f"_fact(v, errs, {p!r})"
+            case ir.DecisionDate():
+                return "on"
+            case ir.It():
+                return "it"
+            case ir.Not(operand=o):
+                return f"_not({self.slow(o)})"
+            case ir.And(operands=ops):
+                return "_and(" + ", ".join(self.slow(o) for o in ops) + ")"
+            case ir.Or(operands=ops):
+                return "_or(" + ", ".join(self.slow(o) for o in ops) + ")"
+            case ir.Compare(op=op, left=a, right=b):
+                return f"_strict({_CMP[op]}, {self.slow(a)}, {self.slow(b)})"
+            case ir.In(item=i, container=c, negated=neg):
+                fn = "_not_contains" if neg else "_contains"
+                return f"_strict({fn}, {self.slow(c)}, {self.slow(i)})"
+            case ir.Arith(op=op, left=a, right=b):
+                return f"_strict({_ARITH_FN[op]}, {self.slow(a)}, {self.slow(b)})"
+            case ir.Neg(operand=o):
+                return f"_strict(neg, {self.slow(o)})"
+            case ir.ListOf(items=items):
+                return "_strict(_tuple, " + ", ".join(self.slow(i) for i in items) + ")"
+            case ir.Lookup(table=t, key=k):
+                return f"_strict({self.const(t.value)}.__getitem__, {self.slow(k)})"
+            case ir.Call(func=f, args=args):
+                return f"_strict(_fn_{f}, " + ", ".join(self.slow(a) for a in args) + ")"
+            case ir.Quantifier(kind=kind, items=items, predicate=p):
+                return f"_quantify({self.slow(items)}, lambda it: {self.slow(p)}, {kind == 'any'})"
+        raise TypeError(f"unknown IR node {n!r}")
+
+
+def generate(matter: Matter) -> tuple[str, dict[str, Any]]:
+    """The Python source of a matter's evaluator, and the namespace it runs in."""
+    em = _Emitter()
+    name = "evaluate_" + re.sub(r"\W", "_", matter.id)
+    out = [f"def {name}(v, on):", "    errs = _EMPTY"]
+    for d in matter.derived:
+        p = repr(d.path)
+        out += [
+            "    try:",
+            f"        v[{p}] = {em.fast(d.expr)}",
+            "    except Exception:",
+            f"        x = {em.slow(d.expr)}",
+            "        if x is E:",
+            f"            errs = errs | {{{p}}}",
+            "        elif x is not U:",
+            f"            v[{p}] = x",
+        ]
+    results = []
+    for i, rule in enumerate(matter.rules):
+        out += [
+            f"    # rule {rule.id}",
+            "    try:",
+            f"        r{i} = 1 if {em.fast(rule.expr)} else 0",
+            "    except Exception:",
+            f"        r{i} = _status({em.slow(rule.expr)})",
+        ]
+        results.append(f"r{i}")
+    out.append(f"    return ({''.join(r + ', ' for r in results)}), errs")
+    em.namespace["__name__"] = f"secondapproval.generated.{name}"
+    return "\n".join(out) + "\n", em.namespace
+
+
+class NativeBackend:
+    """Generated Python, compiled once per matter version: the fast, default backend."""
+
+    name = "native"
+    version = VERSION
+
+    def compile(self, matter: Matter) -> Evaluator:
+        source, namespace = generate(matter)
+        code = compile(source, f"<secondapproval:{matter.id}@{matter.version}>", "exec")
+        exec(code, namespace)  # the source is built from the checked IR only
+        fn: Evaluator = next(v for k, v in namespace.items() if k.startswith("evaluate_"))
+        return fn
+
+

@@ -1,0 +1,51 @@
+"""`secondapproval decide MATTER FACTS.json` — one decision, readable or as stable JSON."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from typing import Any
+
+from ..decision import Decision
+from ..engine import Engine
+from ._common import add_backend_option, add_rules_option, iso_date, read_json
+
+
+def register(subparsers: argparse._SubParsersAction[Any]) -> None:
+    p = subparsers.add_parser("decide", help="decide one application (FACTS.json, or - for stdin)")
+    p.add_argument("matter", help="matter id")
+    p.add_argument("facts", help="application facts as JSON (nested along dotted paths)")
+    add_rules_option(p)
+    add_backend_option(p)
+    p.add_argument("--on", type=iso_date, help="decision date YYYY-MM-DD (default today)")
+    p.add_argument("--json", action="store_true", help="print the Decision as one JSON object")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    engine = Engine(args.rules, backend=args.backend)
+    decision = engine.decide(args.matter, read_json(args.facts), on=args.on)
+    if args.json:
+        print(json.dumps(decision.to_dict(), ensure_ascii=False, sort_keys=True))
+    else:
+        print(render(decision))
+    return 0
+
+
+def render(d: Decision) -> str:
+    """A decision for a terminal: outcome first, then reasons, then each rule."""
+    mark = "APPROVE" if d.approved else "REFER"
+    lines = [f"{mark}  {d.matter} version {d.version} on {d.on}  (decision {d.decision_id})"]
+    if d.digest:
+        lines.append(f"  rule set sha256:{d.digest[:16]}…  backend {d.backend}")
+    if d.reasons:
+        lines.append("reasons:")
+        for r in d.reasons:
+            where = f" [rule {r.rule}]" if r.rule else ""
+            lines.append(f"  {r.code}{where}: {r.en} / {r.zh}")
+    if d.results:
+        lines.append("rules:")
+        for res in d.results:
+            read = ", ".join(f"{k}={v!s}" for k, v in res.facts_read.items())
+            lines.append(f"  {res.status:<8} {res.rule:<28} {read}")
+    return "\n".join(lines)

@@ -1,0 +1,56 @@
+"""`secondapproval test [PATHS]` — run scenario files; non-zero exit on any failure."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+from ..scenarios import CaseResult, Coverage, EngineCache, junit_xml, run_file, scenario_files
+from ._common import add_backend_option, add_rules_option
+
+
+def register(subparsers: argparse._SubParsersAction[Any]) -> None:
+    p = subparsers.add_parser("test", help="run scenario files (default ./scenarios)")
+    p.add_argument("paths", nargs="*", type=Path, default=[Path("scenarios")])
+    add_rules_option(p)
+    add_backend_option(p)
+    p.add_argument("--junit-xml", type=Path, metavar="FILE", help="also write JUnit XML")
+    p.add_argument("--coverage", action="store_true",
+                   help="report which rules the scenarios saw pass, fail and go unknown")
+    p.add_argument("-q", "--quiet", action="store_true", help="print failures and the summary only")
+    p.set_defaults(func=run)
+
+
+def pack_runners() -> dict[str, Any]:
+    from ..packs import discover
+
+    return {lp.pack.file_key: lp.pack.run_scenarios for lp in discover().values()}
+
+
+def run(args: argparse.Namespace) -> int:
+    engines = EngineCache(args.rules, backend=args.backend)
+    runners = pack_runners()
+    results: list[CaseResult] = []
+    coverage = Coverage()
+    for path in scenario_files(args.paths):
+        for r in run_file(path, engines, args.rules, runners):
+            results.append(r)
+            coverage.add(r)
+            if not r.passed:
+                where = f"{r.file}:{r.line}" if r.line else r.file
+                print(f"FAIL {where} {r.name}\n{r.diff}", file=sys.stderr)
+            elif not args.quiet:
+                print(f"ok   {r.file} {r.name}")
+    failed = sum(not r.passed for r in results)
+    if args.junit_xml:
+        args.junit_xml.write_text(junit_xml(results), encoding="utf-8")
+    if args.coverage:
+        try:
+            engine = engines(None)
+        except Exception:
+            engine = None
+        print(coverage.report(engine))
+    print(f"{len(results) - failed} passed, {failed} failed")
+    return 1 if failed or not results else 0

@@ -1,0 +1,29 @@
+"""A matter version made ready to decide: its validator and its backend's evaluator, built once."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .backends import Backend, Evaluator
+from .facts import FactValidator
+from .ruleset import Matter
+
+
+@dataclass(frozen=True, slots=True)
+class CompiledMatter:
+    """Everything `decide()` needs for one matter version; immutable and shared across threads."""
+
+    matter: Matter
+    validator: FactValidator
+    evaluate: Evaluator
+    backend: str
+    labels: dict[str, tuple[str, str]] = field(default_factory=dict)
+
+
+def compile_matter(matter: Matter, backend: Backend) -> CompiledMatter:
+    """Build the validator and the evaluator of one matter version."""
+    labels = {
+        path: (spec.label.zh, spec.label.en) if spec.label else (path, path)
+        for path, spec in matter.spec.facts.items()
+    }
+    return CompiledMatter(matter, FactValidator(matter), backend.compile(matter), backend.name, labels)

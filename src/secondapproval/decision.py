@@ -1,0 +1,286 @@
+"""Decisions: immutable values built lazily from the compact result of an evaluation.
+
+A decision is made of the valid facts, the per-rule status codes and the validation problems; the
+`RuleResult` and `Reason` objects are built only when read, so deciding stays fast while every
+decision still carries its full trace.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal
+from enum import StrEnum
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any
+
+from .backends import STATUS_CODES
+
+if TYPE_CHECKING:
+    from .compiled import CompiledMatter
+
+
+class Outcome(StrEnum):
+    """The only two answers: approve now, or refer to a human."""
+
+    APPROVE = "approve"
+    REFER = "refer"
+
+
+class Status(StrEnum):
+    """What one rule came to."""
+
+    PASSED = "passed"
+    FAILED = "failed"
+    UNKNOWN = "unknown"
+    ERROR = "error"
+
+
+_STATUS = tuple(Status(s) for s in STATUS_CODES)
+_EMPTY: Mapping[str, Any] = MappingProxyType({})
+
+
+@dataclass(frozen=True, slots=True)
+class Reason:
+    """Why an application is referred: a failed rule, a missing or invalid fact, an error."""
+
+    code: str
+    zh: str
+    en: str
+    rule: str | None = None
+    fact: str | None = None
+    legal: str | None = None
+    facts_read: Mapping[str, Any] = field(default_factory=lambda: _EMPTY)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "code": self.code, "zh": self.zh, "en": self.en, "rule": self.rule,
+            "fact": self.fact, "legal": self.legal, "facts_read": jsonable(self.facts_read),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class RuleResult:
+    """One rule's result and the fact values it read (None where a fact was unavailable)."""
+
+    rule: str
+    status: Status
+    facts_read: Mapping[str, Any]
+
+    @property
+    def passed(self) -> bool:
+        return self.status is Status.PASSED
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"rule": self.rule, "status": str(self.status), "facts_read": jsonable(self.facts_read)}
+
+
+def jsonable(value: Any) -> Any:
+    """Fact values as JSON values: dates as ISO strings, decimals as strings, tuples as lists."""
+    if isinstance(value, Mapping):
+        return {k: jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [jsonable(v) for v in value]
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    return value
+
+
+class Decision:
+    """The answer to one application: outcome, reasons, per-rule results, and what decided it."""
+
+    __slots__ = (
+        "_compiled", "_derived_errors", "_invalid", "_missing", "_reasons", "_results",
+        "_statuses", "_values", "_id", "_on", "_outcome",
+    )
+
+    def __init__(
+        self,
+        compiled: CompiledMatter | None,
+        decision_id: str,
+        on: dt.date,
+        values: dict[str, Any],
+        statuses: tuple[int, ...],
+        invalid: Mapping[str, str],
+        missing: tuple[str, ...],
+        derived_errors: frozenset[str] = frozenset(),
+        outcome: Outcome | None = None,
+    ) -> None:
+        self._compiled = compiled
+        self._id = decision_id
+        self._on = on
+        self._values = values
+        self._statuses = statuses
+        self._invalid = invalid
+        self._missing = missing
+        self._derived_errors = derived_errors
+        if outcome is None:
+            clean = not invalid and not missing and all(s == 1 for s in statuses)
+            outcome = Outcome.APPROVE if clean and compiled is not None else Outcome.REFER
+        self._outcome = outcome
+        self._results: tuple[RuleResult, ...] | None = None
+        self._reasons: tuple[Reason, ...] | None = None
+
+    # ---- identity ----
+    @property
+    def outcome(self) -> Outcome:
+        return self._outcome
+
+    @property
+    def decision_id(self) -> str:
+        return self._id
+
+    @property
+    def on(self) -> dt.date:
+        """The decision date: the version in force on it decided, and rules read it."""
+        return self._on
+
+    @property
+    def approved(self) -> bool:
+        return self.outcome is Outcome.APPROVE
+
+    @property
+    def matter(self) -> str | None:
+        return self._compiled.matter.id if self._compiled else None
+
+    @property
+    def version(self) -> str | None:
+        return self._compiled.matter.version if self._compiled else None
+
+    @property
+    def digest(self) -> str | None:
+        return self._compiled.matter.digest if self._compiled else None
+
+    @property
+    def backend(self) -> str | None:
+        return self._compiled.backend if self._compiled else None
+
+    @property
+    def values(self) -> Mapping[str, Any]:
+        """Every valid fact, derived facts included, by dotted path."""
+        return MappingProxyType(self._values)
+
+    @property
+    def statuses(self) -> tuple[int, ...]:
+        """The compact per-rule status codes (see `backends.STATUS_CODES`)."""
+        return self._statuses
+
+    @property
+    def invalid(self) -> Mapping[str, str]:
+        return MappingProxyType(dict(self._invalid))
+
+    @property
+    def missing(self) -> tuple[str, ...]:
+        return self._missing
+
+    # ---- the trace, built on first read ----
+    @property
+    def results(self) -> tuple[RuleResult, ...]:
+        if self._results is None:
+            self._results = self._build_results()
+        return self._results
+
+    @property
+    def reasons(self) -> tuple[Reason, ...]:
+        if self._reasons is None:
+            self._reasons = self._build_reasons()
+        return self._reasons
+
+    @property
+    def codes(self) -> tuple[str, ...]:
+        return tuple(r.code for r in self.reasons)
+
+    def _read(self, paths: tuple[str, ...]) -> Mapping[str, Any]:
+        return MappingProxyType({p: self._values.get(p) for p in paths})
+
+    def _build_results(self) -> tuple[RuleResult, ...]:
+        if self._compiled is None:
+            return ()
+        rules = self._compiled.matter.rules
+        return tuple(
+            RuleResult(rule.id, _STATUS[code], self._read(rule.reads))
+            for rule, code in zip(rules, self._statuses, strict=True)
+        )
+
+    def _build_reasons(self) -> tuple[Reason, ...]:
+        if self._compiled is None:
+            return (Reason("NO_VERSION", "该事项在此日期没有有效版本",
+                           "no version of the matter is in force on this date"),)
+        reasons: dict[str, Reason] = {}
+        labels = self._compiled.labels
+
+        def fact_reason(kind: str, path: str) -> None:
+            code = f"{kind}:{path}"
+            if code in reasons:
+                return
+            zh, en = labels.get(path, (path, path))
+            if kind == "MISSING":
+                reasons[code] = Reason(code, f"缺少信息：{zh}", f"missing: {en}", fact=path)
+            else:
+                why = self._invalid.get(path, "")
+                reasons[code] = Reason(code, f"信息无效：{zh}（{why}）", f"invalid: {en} ({why})",
+                                       fact=path)
+
+        for path in self._invalid:
+            fact_reason("INVALID", path)
+        for path in self._missing:
+            fact_reason("MISSING", path)
+        for rule, code in zip(self._compiled.matter.rules, self._statuses, strict=True):
+            spec = rule.spec
+            if code == 0:
+                reasons.setdefault(spec.refer.code, Reason(
+                    spec.refer.code, spec.refer.zh, spec.refer.en, rule=rule.id,
+                    legal=spec.legal, facts_read=self._read(rule.reads)))
+            elif code == 2:
+                causes = [p for p in sorted(rule.roots) if p not in self._values]
+                for path in causes:
+                    fact_reason("INVALID" if self._covered(path) else "MISSING", path)
+                if not causes:
+                    self._error_reason(reasons, rule.id)
+            elif code == 3:
+                self._error_reason(reasons, rule.id)
+        return tuple(reasons.values())
+
+    def _covered(self, path: str) -> bool:
+        parts = path.split(".")
+        return any(".".join(parts[:i]) in self._invalid for i in range(1, len(parts) + 1))
+
+    @staticmethod
+    def _error_reason(reasons: dict[str, Reason], rule_id: str) -> None:
+        code = f"ERROR:{rule_id}"
+        reasons.setdefault(code, Reason(code, f"规则无法计算：{rule_id}",
+                                        f"rule could not be evaluated: {rule_id}", rule=rule_id))
+
+    def to_dict(self) -> dict[str, Any]:
+        """The stable JSON form (`--json`): outcome, reasons, results, matter, version, digest."""
+        return {
+            "decision_id": self.decision_id,
+            "outcome": str(self.outcome),
+            "matter": self.matter,
+            "version": self.version,
+            "digest": self.digest,
+            "backend": self.backend,
+            "on": self.on.isoformat(),
+            "reasons": [r.to_dict() for r in self.reasons],
+            "results": [r.to_dict() for r in self.results],
+        }
+
+    def __repr__(self) -> str:
+        codes = ", ".join(self.codes) if self.outcome is Outcome.REFER else ""
+        return f"<Decision {self.matter}@{self.version} {self.outcome}{' ' + codes if codes else ''}>"
+
+    def __eq__(self, other: object) -> bool:
+        """Equal when the same matter version decided the same way for the same reasons."""
+        if not isinstance(other, Decision):
+            return NotImplemented
+        return self._key() == other._key()
+
+    def __hash__(self) -> int:
+        return hash(self._key())
+
+    def _key(self) -> tuple[Any, ...]:
+        return (self.matter, self.version, self.digest, self.on, self.outcome,
+                tuple(sorted(self.codes)), self._statuses)

@@ -1,0 +1,195 @@
+"""The Engine: a registry of matter versions, and `decide()` — validate, evaluate, answer.
+
+No global state: each Engine holds its own compiled matters; many threads may call `decide()` on
+one Engine at once (compiled matters are immutable; the decision counter is an atomic iterator).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+import secrets
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from .backends import ERROR, Backend, get_backend
+from .compiled import CompiledMatter, compile_matter
+from .decision import Decision
+from .errors import Problem, RuleSetError, UnknownMatterError
+from .log import get_logger
+from .registry import REGISTRY_FILE, Registry, load_registry
+from .ruleset import Matter, check_matter, is_matter_document
+from .yamlfile import load_yaml
+
+PathLike = str | Path
+
+
+def rule_files(paths: Iterable[PathLike]) -> list[Path]:
+    """Every YAML file under the given files and folders, sorted, registry files excluded."""
+    found: list[Path] = []
+    for raw in paths:
+        p = Path(raw)
+        if p.is_dir():
+            found += sorted(
+                f for f in p.rglob("*") if f.suffix in (".yaml", ".yml") and f.name != REGISTRY_FILE
+            )
+        elif p.exists():
+            found.append(p)
+        else:
+            raise RuleSetError([Problem("no such file or folder", str(p))])
+    return found
+
+
+def find_registry(paths: Iterable[PathLike]) -> Registry:
+    """The `sources.yaml` of the first given folder (or of a given file's folder or its parents)."""
+    for raw in paths:
+        p = Path(raw).resolve()
+        for folder in ([p] if p.is_dir() else []) + list(p.parents)[:4]:
+            if (folder / REGISTRY_FILE).exists():
+                return load_registry(folder / REGISTRY_FILE)
+    return Registry()
+
+
+def load_matters(
+    paths: Iterable[PathLike], registry: Registry | None = None
+) -> list[Matter]:
+    """Load and check every matter file under `paths`; one RuleSetError lists all problems."""
+    paths = list(paths)
+    problems: list[Problem] = []
+    try:
+        registry = registry if registry is not None else find_registry(paths)
+        files = rule_files(paths)
+    except RuleSetError as exc:
+        raise RuleSetError(exc.problems) from None
+    matters: list[Matter] = []
+    for f in files:
+        try:
+            doc = load_yaml(f)
+            if is_matter_document(doc.data):
+                matters.append(check_matter(doc, registry, f.read_text(encoding="utf-8")))
+        except RuleSetError as exc:
+            problems += exc.problems
+    problems += version_problems(matters)
+    if problems:
+        raise RuleSetError(problems)
+    return matters
+
+
+def version_problems(matters: Sequence[Matter]) -> list[Problem]:
+    """Versions of one matter must not overlap in time, nor repeat a version name."""
+    problems: list[Problem] = []
+    by_id: dict[str, list[Matter]] = {}
+    for m in matters:
+        by_id.setdefault(m.id, []).append(m)
+    for versions in by_id.values():
+        for a, b in itertools.combinations(versions, 2):
+            if a.version == b.version:
+                problems.append(Problem(f"matter {a.id!r} version {a.version!r} is also in {b.file}",
+                                        a.file, 1, None, "version"))
+            elif a.spec.effective.overlaps(b.spec.effective):
+                problems.append(Problem(
+                    f"versions {a.version!r} and {b.version!r} of {a.id!r} overlap in time "
+                    f"(the other is in {b.file})", a.file, None, None, "effective"))
+    return problems
+
+
+class Engine:
+    """Decides applications of the matters it loaded.
+
+    `Engine("rules")` loads every matter file under `rules/` (and `rules/sources.yaml`);
+    `decide(matter, facts, on=date)` returns a `Decision` and never raises for a bad application.
+    """
+
+    def __init__(
+        self,
+        rules: PathLike | Iterable[PathLike] | Iterable[Matter] = "rules",
+        *,
+        backend: str | Backend = "native",
+        sources: Registry | PathLike | None = None,
+        today: Callable[[], dt.date] = dt.date.today,
+    ) -> None:
+        self._backend = get_backend(backend) if isinstance(backend, str) else backend
+        self._today = today
+        items = [rules] if isinstance(rules, str | Path) else list(rules)
+        if items and all(isinstance(i, Matter) for i in items):
+            matters = [i for i in items if isinstance(i, Matter)]
+            problems = version_problems(matters)
+            if problems:
+                raise RuleSetError(problems)
+        else:
+            registry = load_registry(sources) if isinstance(sources, str | Path) else sources
+            matters = load_matters([i for i in items if isinstance(i, str | Path)], registry)
+        self._versions: dict[str, tuple[CompiledMatter, ...]] = {}
+        for m in sorted(matters, key=lambda m: (m.id, m.spec.effective.from_)):
+            compiled = compile_matter(m, self._backend)
+            self._versions[m.id] = (*self._versions.get(m.id, ()), compiled)
+        self._prefix = secrets.token_hex(6) + "-"
+        self._counter = itertools.count(1)
+        self._log = get_logger(component="engine", backend=self._backend.name)
+        self._log.info("rules.loaded", matters=sorted(self._versions),
+                       versions=sum(len(v) for v in self._versions.values()))
+
+    # ---- the registry ----
+    @property
+    def backend(self) -> str:
+        return self._backend.name
+
+    @property
+    def matters(self) -> tuple[str, ...]:
+        """The ids of the loaded matters, sorted."""
+        return tuple(sorted(self._versions))
+
+    def versions(self, matter: str) -> tuple[Matter, ...]:
+        """Every loaded version of a matter, oldest first."""
+        return tuple(c.matter for c in self._compiled_versions(matter))
+
+    def version_on(self, matter: str, on: dt.date) -> Matter | None:
+        """The version in force on a date, or None."""
+        compiled = self._compiled_on(matter, on)
+        return compiled.matter if compiled else None
+
+    def _compiled_versions(self, matter: str) -> tuple[CompiledMatter, ...]:
+        try:
+            return self._versions[matter]
+        except KeyError:
+            raise UnknownMatterError(matter, self._versions) from None
+
+    def _compiled_on(self, matter: str, on: dt.date) -> CompiledMatter | None:
+        for compiled in self._compiled_versions(matter):
+            if compiled.matter.spec.effective.covers(on):
+                return compiled
+        return None
+
+    # ---- deciding ----
+    def decide(self, matter: str, facts: Mapping[str, Any] | Any, *, on: dt.date | None = None
+               ) -> Decision:
+        """Decide one application: approve only if every rule passed on present, valid facts."""
+        day = self._day(on)
+        compiled = self._compiled_on(matter, day)
+        decision_id = f"{self._prefix}{next(self._counter):x}"
+        if compiled is None:
+            return Decision(None, decision_id, day, {}, (), {}, ())
+        validated = compiled.validator.validate(facts, day)
+        values = validated.values
+        try:
+            statuses, derived_errors = compiled.evaluate(values, day)
+        except Exception as exc:  # a backend failure is never an approval
+            self._log.error("backend.failed", matter=matter, error=repr(exc))
+            statuses, derived_errors = (ERROR,) * len(compiled.matter.rules), frozenset()
+        return Decision(compiled, decision_id, day, values, statuses, validated.invalid,
+                        validated.missing, derived_errors)
+
+    def decide_many(self, matter: str, applications: Iterable[Mapping[str, Any] | Any], *,
+                    on: dt.date | None = None) -> list[Decision]:
+        """Decide a batch of applications of one matter on one date."""
+        return [self.decide(matter, facts, on=on) for facts in applications]
+
+    def _day(self, on: dt.date | None) -> dt.date:
+        if on is None:
+            return self._today()
+        if isinstance(on, dt.datetime):
+            return on.date()
+        if not isinstance(on, dt.date):
+            raise TypeError(f"on must be a date, not {type(on).__name__}")
+        return on

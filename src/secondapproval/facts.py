@@ -1,0 +1,235 @@
+"""Fact validation: an application (nested JSON) → valid values by dotted path, and what is wrong.
+
+One pydantic `TypeAdapter` over nested `TypedDict`s is built per matter version, in strict mode:
+JSON types must match the declared type (no "35" for an int, no 1 for a bool), dates are ISO
+strings parsed strictly, and keys that name no declared fact are refused (DESIGN §10).
+A JSON `null` is treated as an absent fact.
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+import math
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Annotated, Any, Literal
+
+from pydantic import ConfigDict, PlainValidator, StrictBool, StrictInt, StrictStr, TypeAdapter
+from pydantic import ValidationError as PydanticValidationError
+from typing_extensions import TypedDict
+
+from .idcodes import check_cn_id, check_uscc, cn_id_birth_date
+from .lang.parser import parse_iso_date
+from .ruleset import FactSpec, Matter
+
+ROOT = "$"
+"""The path that names the application itself (`INVALID:$` when it is not a JSON object)."""
+
+_DECIMAL_TEXT = re.compile(r"^-?\d+(\.\d+)?$")
+_MONEY_TEXT = re.compile(r"^-?\d+(\.\d{1,2})?$")
+
+
+def _to_decimal(value: object) -> Decimal:
+    if isinstance(value, bool):
+        raise ValueError("a number is required, not a boolean")  # noqa: TRY004
+    if isinstance(value, int):
+        return Decimal(value)
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise ValueError("number is not finite")
+        return Decimal(repr(value))
+    if isinstance(value, Decimal):
+        if not value.is_finite():
+            raise ValueError("number is not finite")
+        return value
+    if isinstance(value, str) and _DECIMAL_TEXT.match(value):
+        return Decimal(value)
+    raise ValueError("a number (or a decimal string) is required")
+
+
+def _to_money(value: object) -> Decimal:
+    amount = _to_decimal(value)
+    if amount.as_tuple().exponent < -2:  # type: ignore[operator]
+        raise ValueError("an amount in CNY has at most two decimal places (fen)")
+    if isinstance(value, str) and not _MONEY_TEXT.match(value):
+        raise ValueError("an amount in CNY has at most two decimal places (fen)")
+    return amount
+
+
+def _to_date(value: object) -> dt.date:
+    if not isinstance(value, str):
+        raise ValueError("a date is an ISO YYYY-MM-DD string")  # noqa: TRY004
+    try:
+        return parse_iso_date(value)
+    except ValueError as exc:
+        raise ValueError(str(exc)) from None
+
+
+def _matching(pattern: str) -> Callable[[object], str]:
+    compiled = re.compile(pattern)
+
+    def check(value: object) -> str:
+        if not isinstance(value, str):
+            raise ValueError("a string is required")  # noqa: TRY004
+        if not compiled.fullmatch(value):
+            raise ValueError(f"does not match the pattern {pattern!r}")
+        return value
+
+    return check
+
+
+def _plain(fn: Callable[[object], Any]) -> Any:
+    return Annotated[Any, PlainValidator(fn)]
+
+
+_SCALARS: dict[str, Any] = {
+    "bool": StrictBool,
+    "int": StrictInt,
+    "str": StrictStr,
+    "decimal": _plain(_to_decimal),
+    "money": _plain(_to_money),
+    "date": _plain(_to_date),
+    "cn_id": _plain(check_cn_id),
+    "uscc": _plain(check_uscc),
+}
+
+
+def annotation(spec: FactSpec) -> Any:
+    """The pydantic annotation that validates one fact."""
+    if spec.type == "enum":
+        return Literal[tuple(spec.values or ())]  # type: ignore[misc]
+    if spec.type == "list":
+        return list[_SCALARS[spec.of or "str"]]  # type: ignore[misc]
+    if spec.type == "str" and spec.pattern is not None:
+        return _plain(_matching(spec.pattern))
+    return _SCALARS[spec.type]
+
+
+def _typed_dict(name: str, tree: Mapping[str, Any]) -> Any:
+    fields = {
+        key: _typed_dict(f"{name}_{key}", sub) if isinstance(sub, dict) else sub
+        for key, sub in tree.items()
+    }
+    td: Any = TypedDict(name, fields, total=False)  # type: ignore[operator]
+    td.__pydantic_config__ = ConfigDict(extra="forbid", strict=True)
+    return td
+
+
+@dataclass(frozen=True, slots=True)
+class Validated:
+    """The outcome of validating an application."""
+
+    values: dict[str, Any]
+    """Valid facts by dotted path."""
+    invalid: dict[str, str]
+    """Paths that failed validation (a fact, a group or an undeclared key) → why."""
+    missing: tuple[str, ...]
+    """Required facts that are absent."""
+
+
+class FactValidator:
+    """Validates applications of one matter version."""
+
+    def __init__(self, matter: Matter) -> None:
+        inputs = matter.inputs
+        tree: dict[str, Any] = {}
+        for path, spec in inputs.items():
+            node = tree
+            *groups, leaf = path.split(".")
+            for g in groups:
+                node = node.setdefault(g, {})
+            node[leaf] = annotation(spec)
+        self._adapter: TypeAdapter[Any] = TypeAdapter(_typed_dict("Facts", tree))
+        self._flat = all("." not in p for p in inputs)
+        self._paths = tuple(inputs)
+        self._required = frozenset(p for p, s in inputs.items() if not s.optional)
+        self._groups = frozenset(
+            ".".join(p.split(".")[:i]) for p in inputs for i in range(1, p.count(".") + 1)
+        )
+        self._cn_ids = tuple(p for p, s in inputs.items() if s.type == "cn_id")
+
+    def validate(self, facts: object, on: dt.date) -> Validated:
+        """Valid values, invalid paths and missing facts of one application; never raises."""
+        if not isinstance(facts, dict):
+            return Validated({}, {ROOT: "the application is not a JSON object"}, ())
+        invalid: dict[str, str] = {}
+        try:
+            nested = self._adapter.validate_python(facts)
+        except PydanticValidationError as exc:
+            nested = self._salvage(facts, exc, invalid)
+        values = nested if self._flat else self._flatten(nested)
+        for path in self._cn_ids:
+            if path in values and cn_id_birth_date(values[path]) > on:
+                invalid[path] = "birth date in the ID number is after the decision date"
+                del values[path]
+        if values.keys() >= self._required:
+            return Validated(values, invalid, ())
+        missing = tuple(
+            p for p in self._paths
+            if p in self._required and p not in values and not self._covered(p, invalid)
+        )
+        return Validated(values, invalid, missing)
+
+    def _covered(self, path: str, invalid: Mapping[str, str]) -> bool:
+        """Whether the fact is already accounted for as invalid (itself or its group)."""
+        parts = path.split(".")
+        return any(".".join(parts[:i]) in invalid for i in range(1, len(parts) + 1))
+
+    def _flatten(self, nested: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for key, value in nested.items():
+            path = prefix + key
+            if isinstance(value, dict) and path in self._groups:
+                out.update(self._flatten(value, path + "."))
+            else:
+                out[path] = value
+        return out
+
+    def _salvage(
+        self, facts: dict[str, Any], exc: PydanticValidationError, invalid: dict[str, str]
+    ) -> Any:
+        """Drop what failed (recording why, or as missing if it was null) and validate the rest."""
+        data = copy.deepcopy(facts)
+        for _ in range(4):
+            for err in exc.errors(include_url=False, include_context=False):
+                loc = [str(part) for part in err["loc"]]
+                path, depth = self._declared_prefix(loc)
+                if _lookup(facts, loc[:depth]) is not None:
+                    invalid.setdefault(path, err["msg"])
+                _remove(data, loc[:depth])
+            try:
+                return self._adapter.validate_python(data)
+            except PydanticValidationError as again:
+                exc = again
+        invalid[ROOT] = "the application could not be validated"
+        return {}
+
+    def _declared_prefix(self, loc: list[str]) -> tuple[str, int]:
+        """The fact (or group, or undeclared key) an error location belongs to, and its depth."""
+        for depth in range(1, len(loc) + 1):
+            path = ".".join(loc[:depth])
+            if path not in self._groups:
+                return path, depth
+        return ".".join(loc), len(loc)
+
+
+def _lookup(data: Any, keys: list[str]) -> Any:
+    for k in keys:
+        if not isinstance(data, dict) or k not in data:
+            return None
+        data = data[k]
+    return data
+
+
+def _remove(data: Any, keys: list[str]) -> None:
+    for k in keys[:-1]:
+        if not isinstance(data, dict) or k not in data:
+            return
+        data = data[k]
+    if isinstance(data, dict):
+        data.pop(keys[-1], None)
+
+

@@ -1,0 +1,1 @@
+"""The expression language: parse (Python `ast`, whitelisted) → IR → type check → evaluate."""

@@ -1,0 +1,112 @@
+"""A plain tree-walking interpreter of the IR, with three-valued semantics (see `kleene`).
+
+It is the reference the native backend's generated code is tested against, and the evaluator the
+durable backend uses for hoisted values. It shares nothing with the native backend but the IR and
+the function library.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import operator
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from . import ir
+from .functions import LIBRARY, divide, power
+from .kleene import ERROR, UNKNOWN
+
+_COMPARE: dict[str, Callable[[Any, Any], bool]] = {
+    "==": operator.eq, "!=": operator.ne, "<": operator.lt,
+    "<=": operator.le, ">": operator.gt, ">=": operator.ge,
+}
+_ARITH: dict[str, Callable[[Any, Any], Any]] = {
+    "+": operator.add, "-": operator.sub, "*": operator.mul, "/": divide, "**": power,
+}
+
+
+def _absent(values: list[Any]) -> Any:
+    """ERROR if any value is ERROR, else UNKNOWN if any is UNKNOWN, else None."""
+    if any(v is ERROR for v in values):
+        return ERROR
+    if any(v is UNKNOWN for v in values):
+        return UNKNOWN
+    return None
+
+
+def _kleene(values: list[Any], dominant: bool) -> Any:
+    """`or` (dominant=True) or `and` (dominant=False) over three-valued operands."""
+    if any(v is dominant for v in values):
+        return dominant
+    absent = _absent(values)
+    return absent if absent is not None else (not dominant)
+
+
+class Interpreter:
+    """Evaluates expressions over `values` (fact path → valid value; absent = missing/invalid)."""
+
+    def __init__(
+        self, values: Mapping[str, Any], on: dt.date, errors: frozenset[str] = frozenset()
+    ) -> None:
+        self.values = values
+        self.on = on
+        self.errors = errors
+
+    def eval(self, node: ir.Node, it: Any = UNKNOWN) -> Any:
+        match node:
+            case ir.Const(value=v):
+                return v
+            case ir.Fact(path=p):
+                if p in self.errors:
+                    return ERROR
+                return self.values.get(p, UNKNOWN)
+            case ir.DecisionDate():
+                return self.on
+            case ir.It():
+                return it
+            case ir.Not(operand=o):
+                v = self.eval(o, it)
+                return v if v is UNKNOWN or v is ERROR else not v
+            case ir.And(operands=ops):
+                return _kleene([self.eval(o, it) for o in ops], dominant=False)
+            case ir.Or(operands=ops):
+                return _kleene([self.eval(o, it) for o in ops], dominant=True)
+            case ir.Compare(op=op, left=a, right=b):
+                return self._strict(_COMPARE[op], [self.eval(a, it), self.eval(b, it)])
+            case ir.In(item=i, container=c, negated=neg):
+                contains = operator.contains
+                test = (lambda x, xs: not contains(xs, x)) if neg else (lambda x, xs: contains(xs, x))
+                return self._strict(test, [self.eval(i, it), self.eval(c, it)])
+            case ir.Arith(op=op, left=a, right=b):
+                return self._strict(_ARITH[op], [self.eval(a, it), self.eval(b, it)])
+            case ir.Neg(operand=o):
+                return self._strict(operator.neg, [self.eval(o, it)])
+            case ir.ListOf(items=items):
+                return self._strict(lambda *xs: tuple(xs), [self.eval(x, it) for x in items])
+            case ir.Lookup(table=t, key=k):
+                return self._strict(lambda key: t.value[key], [self.eval(k, it)])
+            case ir.Call(func=f, args=args):
+                return self._strict(LIBRARY[f].impl, [self.eval(a, it) for a in args])
+            case ir.Quantifier(kind=kind, items=items, predicate=pred):
+                xs = self.eval(items, it)
+                if xs is UNKNOWN or xs is ERROR:
+                    return xs
+                return _kleene([self.eval(pred, x) for x in xs], dominant=(kind == "any"))
+        raise TypeError(f"unknown IR node {node!r}")
+
+    @staticmethod
+    def _strict(fn: Callable[..., Any], args: list[Any]) -> Any:
+        absent = _absent(args)
+        if absent is not None:
+            return absent
+        try:
+            return fn(*args)
+        except Exception:
+            return ERROR
+
+
+def evaluate(
+    node: ir.Node, values: Mapping[str, Any], on: dt.date, errors: frozenset[str] = frozenset()
+) -> Any:
+    """The three-valued value of `node` over `values` on date `on`."""
+    return Interpreter(values, on, errors).eval(node)

@@ -1,0 +1,36 @@
+"""The two non-values of three-valued evaluation.
+
+`UNKNOWN`: the value depends on a fact that is missing or invalid. `ERROR`: evaluation failed on
+valid facts (a lookup with no such key, division by zero). Both propagate through every operator;
+`and`/`or` and the quantifiers follow Kleene's logic, with ERROR ranking above UNKNOWN:
+
+    or : any true → true;  else any ERROR → ERROR;  else any UNKNOWN → UNKNOWN;  else false
+    and: any false → false; else any ERROR → ERROR; else any UNKNOWN → UNKNOWN; else true
+
+so the result never depends on the order of operands. Strict operators: any ERROR operand →
+ERROR, else any UNKNOWN operand → UNKNOWN.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+
+class _Sentinel:
+    __slots__ = ("name",)
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __repr__(self) -> str:
+        return self.name
+
+    def __bool__(self) -> bool:
+        raise TypeError(f"{self.name} has no truth value")
+
+    def __reduce__(self) -> str:
+        return self.name
+
+
+UNKNOWN: Final = _Sentinel("UNKNOWN")
+ERROR: Final = _Sentinel("ERROR")

@@ -1,0 +1,368 @@
+"""Matter files: their pydantic model, YAML loading with line numbers, and the load-time checks.
+
+`load_matter(path, registry)` returns a checked `Matter` — every expression parsed and typed,
+derived facts ordered — or raises one `RuleSetError` listing every problem of the file.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import re
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import orjson
+from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from .errors import Problem, RuleSetError
+from .lang import ir
+from .lang.check import assignable, check
+from .lang.parser import parse
+from .lang.types import BOOL, CN_ID, DATE, DECIMAL, INT, STR, USCC, Type, list_of
+from .registry import Registry, Text, problems_from_validation
+from .yamlfile import Located, load_yaml
+
+FACT_PATH = re.compile(r"^[a-z_][a-z0-9_]*(\.[a-z_][a-z0-9_]*)*$")
+ID = r"^[a-z0-9][a-z0-9-]*$"
+REFER_CODE = r"^[A-Z][A-Z0-9_]*$"
+RESERVED_CODES = ("MISSING", "INVALID", "ERROR", "NO_VERSION")
+
+FactKind = Literal["bool", "int", "decimal", "money", "str", "enum", "date", "list", "cn_id", "uscc"]
+ItemKind = Literal["bool", "int", "decimal", "money", "str", "date", "cn_id", "uscc"]
+
+_Model = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+class Effective(BaseModel):
+    """The dates a version is in force: from `from` to `to`, both inclusive (`to` open if absent)."""
+
+    model_config = _Model
+    from_: dt.date = Field(alias="from")
+    to: dt.date | None = None
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Effective:
+        if self.to is not None and self.to < self.from_:
+            raise ValueError("effective.to is before effective.from")
+        return self
+
+    def covers(self, day: dt.date) -> bool:
+        return self.from_ <= day and (self.to is None or day <= self.to)
+
+    def overlaps(self, other: Effective) -> bool:
+        end_a = self.to or dt.date.max
+        end_b = other.to or dt.date.max
+        return self.from_ <= end_b and other.from_ <= end_a
+
+
+class LegalRef(BaseModel):
+    """An official legal text the matter rests on."""
+
+    model_config = _Model
+    ref: Annotated[str, Field(min_length=1)]
+    title: str | None = None
+    url: AnyHttpUrl | None = None
+
+
+class SourceRef(BaseModel):
+    """Where a condition was taken from, and how much weight that source carries."""
+
+    model_config = _Model
+    id: Annotated[str, Field(min_length=1)]
+    status: Literal["official", "news", "third-party"]
+    url: str | None = None
+    title: str | None = None
+
+
+class Baseline(BaseModel):
+    """Before 秒批: materials, steps, days, fees (CNY) and trips; `null` where no source says."""
+
+    model_config = _Model
+    materials: Annotated[int, Field(ge=0)] | None = None
+    steps: Annotated[int, Field(ge=0)] | None = None
+    days: Annotated[Decimal, Field(ge=0)] | None = None
+    fees: Annotated[Decimal, Field(ge=0)] | None = None
+    trips: Annotated[int, Field(ge=0)] | None = None
+    sources: list[str] = []
+
+
+class FactSpec(BaseModel):
+    """A typed fact of the application."""
+
+    model_config = _Model
+    type: FactKind
+    source: str | None = None
+    pii: bool = False
+    optional: bool = False
+    derive: str | None = None
+    values: list[str] | None = None
+    of: ItemKind | None = None
+    pattern: str | None = None
+    label: Text | None = None
+    description: str | None = None
+
+
+class Refer(BaseModel):
+    """What a failed rule tells the reviewer and the applicant."""
+
+    model_config = _Model
+    code: Annotated[str, Field(pattern=REFER_CODE)]
+    zh: Annotated[str, Field(min_length=1)]
+    en: Annotated[str, Field(min_length=1)]
+
+
+class RuleSpec(BaseModel):
+    """One condition of the matter: it must be true for an automatic approval."""
+
+    model_config = _Model
+    id: Annotated[str, Field(pattern=ID)]
+    when: Annotated[str, Field(min_length=1)]
+    says: Text
+    refer: Refer
+    sources: list[str] = []
+    legal: str | None = None
+
+
+class MatterFile(BaseModel):
+    """One version of a matter, as written in its YAML file."""
+
+    model_config = _Model
+    matter: Annotated[str, Field(pattern=ID)]
+    title: Text
+    version: Annotated[str, Field(min_length=1)]
+    effective: Effective
+    note: str | None = None
+    legal_basis: list[LegalRef] = []
+    sources: list[SourceRef] = []
+    baseline: Baseline | None = None
+    service_url: AnyHttpUrl | None = None
+    office: Text | None = None
+    facts: dict[str, FactSpec]
+    rules: Annotated[list[RuleSpec], Field(min_length=1)]
+
+
+_SCALAR_TYPES: dict[str, Type] = {
+    "bool": BOOL, "int": INT, "decimal": DECIMAL, "money": Type("decimal", domain="money"),
+    "str": STR, "date": DATE, "cn_id": CN_ID, "uscc": USCC,
+}
+
+
+def fact_type(spec: FactSpec) -> Type:
+    """The expression-language type of a declared fact."""
+    if spec.type == "enum":
+        return Type("str", values=frozenset(spec.values or ()))
+    if spec.type == "list":
+        return list_of(_SCALAR_TYPES[spec.of or "str"])
+    return _SCALAR_TYPES[spec.type]
+
+
+@dataclass(frozen=True, slots=True)
+class Derived:
+    """A derived fact and the typed expression that computes it."""
+
+    path: str
+    expr: ir.Node
+    inputs: frozenset[str]
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    """A checked rule: its spec, its typed expression and the facts it reads."""
+
+    spec: RuleSpec
+    expr: ir.Node
+    reads: tuple[str, ...]
+    roots: frozenset[str]
+    """The declared input facts the rule depends on, through derived facts."""
+
+    @property
+    def id(self) -> str:
+        return self.spec.id
+
+
+@dataclass(frozen=True, slots=True)
+class Matter:
+    """One checked version of a matter: ready to be compiled by a backend."""
+
+    spec: MatterFile
+    file: str
+    digest: str
+    types: dict[str, Type]
+    derived: tuple[Derived, ...]
+    rules: tuple[Rule, ...]
+    text: str
+
+    @property
+    def id(self) -> str:
+        return self.spec.matter
+
+    @property
+    def version(self) -> str:
+        return self.spec.version
+
+    @property
+    def inputs(self) -> dict[str, FactSpec]:
+        """The facts an application supplies (declared and not derived)."""
+        return {p: f for p, f in self.spec.facts.items() if f.derive is None}
+
+
+def canonical_digest(spec: MatterFile) -> str:
+    """SHA-256 of the canonical JSON of a matter file's content (not its formatting)."""
+    data = spec.model_dump(mode="json", by_alias=True, exclude_none=False)
+    return hashlib.sha256(orjson.dumps(data, option=orjson.OPT_SORT_KEYS)).hexdigest()
+
+
+class _MatterChecker:
+    def __init__(self, doc: Located, spec: MatterFile, registry: Registry) -> None:
+        self.doc = doc
+        self.spec = spec
+        self.registry = registry
+        self.problems: list[Problem] = []
+
+    def add(self, path: tuple[Any, ...], message: str) -> None:
+        self.problems.append(self.doc.problem(path, message))
+
+    def expr_problem(self, path: tuple[Any, ...], column: int, message: str) -> None:
+        line, col = self.doc.where(path)
+        self.problems.append(
+            Problem(message, self.doc.file, line, (col or 1) + column - 1 if col else None,
+                    ".".join(str(p) for p in path))
+        )
+
+    def check_facts(self) -> dict[str, Type]:
+        types: dict[str, Type] = {}
+        paths = list(self.spec.facts)
+        for path, f in self.spec.facts.items():
+            at = ("facts", path)
+            if not FACT_PATH.match(path):
+                self.add(at, f"fact path {path!r} must be lower-case dotted names")
+            for other in paths:
+                if other.startswith(path + "."):
+                    self.add(at, f"fact {path!r} is also a group (of {other!r})")
+            if f.derive is None:
+                if f.source is None:
+                    self.add(at, "a fact needs a source (an id of the data-source registry)")
+                elif f.source not in self.registry:
+                    self.add((*at, "source"), f"unknown data source {f.source!r}")
+            else:
+                if f.source is not None:
+                    self.add((*at, "source"), "a derived fact has no source of its own")
+                if f.optional:
+                    self.add((*at, "optional"), "a derived fact cannot be optional")
+            if f.type == "enum":
+                if not f.values:
+                    self.add(at, "an enum needs values")
+                elif len(set(f.values)) != len(f.values):
+                    self.add((*at, "values"), "enum values repeat")
+            elif f.values is not None:
+                self.add((*at, "values"), "values are only for enums")
+            if (f.of is not None) != (f.type == "list"):
+                self.add(at, "a list needs `of` (its item type); only lists have one")
+            if f.pattern is not None:
+                if f.type != "str":
+                    self.add((*at, "pattern"), "pattern is only for str facts")
+                try:
+                    re.compile(f.pattern)
+                except re.error as exc:
+                    self.add((*at, "pattern"), f"bad regular expression: {exc}")
+            types[path] = fact_type(f)
+        return types
+
+    def check_derived(self, types: dict[str, Type]) -> tuple[Derived, ...]:
+        derived: dict[str, Derived] = {}
+        for path, f in self.spec.facts.items():
+            if f.derive is None:
+                continue
+            at = ("facts", path, "derive")
+            typed = self.expression(f.derive, at, types, types[path])
+            if typed is not None:
+                derived[path] = Derived(path, typed, ir.facts_of(typed))
+        order: list[Derived] = []
+        state: dict[str, int] = {}
+
+        def visit(path: str, chain: tuple[str, ...]) -> None:
+            if state.get(path) == 2:
+                return
+            if state.get(path) == 1:
+                cycle = " → ".join((*chain, path))
+                self.add(("facts", path, "derive"), f"derived facts form a cycle: {cycle}")
+                return
+            state[path] = 1
+            for dep in sorted(derived[path].inputs):
+                if dep in derived:
+                    visit(dep, (*chain, path))
+            state[path] = 2
+            order.append(derived[path])
+
+        for path in derived:
+            visit(path, ())
+        return tuple(order)
+
+    def expression(
+        self, text: str, at: tuple[Any, ...], types: dict[str, Type], expect: Type
+    ) -> ir.Node | None:
+        node, problems = parse(text)
+        if not problems:
+            node, problems = check(node, types, expect)
+        for p in problems:
+            self.expr_problem(at, p.column, p.message)
+        return None if problems else node
+
+    def check_rules(self, types: dict[str, Type], derived: tuple[Derived, ...]) -> tuple[Rule, ...]:
+        source_ids = {s.id for s in self.spec.sources}
+        legal_refs = {lr.ref for lr in self.spec.legal_basis}
+        roots_of: dict[str, frozenset[str]] = {}
+        for d in derived:
+            roots_of[d.path] = frozenset().union(*(roots_of.get(i, frozenset({i})) for i in d.inputs))
+        rules: list[Rule] = []
+        seen: dict[str, int] = {}
+        for i, r in enumerate(self.spec.rules):
+            at = ("rules", i)
+            if r.id in seen:
+                self.add((*at, "id"), f"duplicate rule id {r.id!r} (also rule {seen[r.id] + 1})")
+            seen.setdefault(r.id, i)
+            if r.refer.code.startswith(RESERVED_CODES):
+                self.add((*at, "refer", "code"), f"refer code {r.refer.code!r} is reserved")
+            for j, s in enumerate(r.sources):
+                if s not in source_ids:
+                    self.add((*at, "sources", j), f"unknown source {s!r} (not in the matter's sources)")
+            if r.legal is not None and r.legal not in legal_refs:
+                self.add((*at, "legal"), f"legal reference {r.legal!r} is not in legal_basis")
+            typed = self.expression(r.when, (*at, "when"), types, BOOL)
+            if typed is None:
+                continue
+            reads = tuple(sorted(ir.facts_of(typed)))
+            roots = frozenset().union(*(roots_of.get(p, frozenset({p})) for p in reads))
+            rules.append(Rule(r, typed, reads, roots))
+        for j, s in enumerate(self.spec.baseline.sources if self.spec.baseline else []):
+            if s not in source_ids:
+                self.add(("baseline", "sources", j), f"unknown source {s!r}")
+        return tuple(rules)
+
+
+def check_matter(doc: Located, registry: Registry, text: str = "") -> Matter:
+    """Validate a loaded matter document; raise RuleSetError with every problem."""
+    try:
+        spec = MatterFile.model_validate(doc.data)
+    except ValidationError as exc:
+        raise RuleSetError(problems_from_validation(exc, doc)) from None
+    checker = _MatterChecker(doc, spec, registry)
+    types = checker.check_facts()
+    derived = checker.check_derived(types)
+    rules = checker.check_rules(types, derived)
+    if checker.problems:
+        raise RuleSetError(checker.problems)
+    return Matter(spec, doc.file, canonical_digest(spec), types, derived, rules, text)
+
+
+def load_matter(path: str | Path, registry: Registry) -> Matter:
+    """Load and check one matter file."""
+    doc = load_yaml(path)
+    return check_matter(doc, registry, Path(path).read_text(encoding="utf-8"))
+
+
+def is_matter_document(data: Any) -> bool:
+    return isinstance(data, dict) and "matter" in data and "rules" in data
