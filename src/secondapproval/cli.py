@@ -20,11 +20,16 @@ from .errors import SecondApprovalError
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="secondapproval",
-        description="Declarative 秒批 rule sets: instant, explained, audited approve/refer decisions.",
+        description="Declarative 秒批 rule sets: instant, explained, audited decisions.",
     )
     parser.add_argument("--version", action="version", version=f"secondapproval {__version__}")
-    parser.add_argument("-v", "--verbose", action="count", default=0,
-                        help="log events to stderr (-v info, -vv debug)")
+    parser.add_argument(
+        "-v",
+        "--verbose",
+        action="count",
+        default=0,
+        help="log events to stderr (-v info, -vv debug)",
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for info in sorted(pkgutil.iter_modules(commands.__path__), key=lambda m: m.name):
         if info.name.startswith("_"):

@@ -26,4 +26,6 @@ def compile_matter(matter: Matter, backend: Backend) -> CompiledMatter:
         path: (spec.label.zh, spec.label.en) if spec.label else (path, path)
         for path, spec in matter.spec.facts.items()
     }
-    return CompiledMatter(matter, FactValidator(matter), backend.compile(matter), backend.name, labels)
+    return CompiledMatter(
+        matter, FactValidator(matter), backend.compile(matter), backend.name, labels
+    )

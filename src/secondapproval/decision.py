@@ -55,8 +55,13 @@ class Reason:
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "code": self.code, "zh": self.zh, "en": self.en, "rule": self.rule,
-            "fact": self.fact, "legal": self.legal, "facts_read": jsonable(self.facts_read),
+            "code": self.code,
+            "zh": self.zh,
+            "en": self.en,
+            "rule": self.rule,
+            "fact": self.fact,
+            "legal": self.legal,
+            "facts_read": jsonable(self.facts_read),
         }
 
 
@@ -73,7 +78,11 @@ class RuleResult:
         return self.status is Status.PASSED
 
     def to_dict(self) -> dict[str, Any]:
-        return {"rule": self.rule, "status": str(self.status), "facts_read": jsonable(self.facts_read)}
+        return {
+            "rule": self.rule,
+            "status": str(self.status),
+            "facts_read": jsonable(self.facts_read),
+        }
 
 
 def jsonable(value: Any) -> Any:
@@ -93,8 +102,17 @@ class Decision:
     """The answer to one application: outcome, reasons, per-rule results, and what decided it."""
 
     __slots__ = (
-        "_compiled", "_derived_errors", "_invalid", "_missing", "_reasons", "_results",
-        "_statuses", "_values", "_id", "_on", "_outcome",
+        "_compiled",
+        "_derived_errors",
+        "_id",
+        "_invalid",
+        "_missing",
+        "_on",
+        "_outcome",
+        "_reasons",
+        "_results",
+        "_statuses",
+        "_values",
     )
 
     def __init__(
@@ -207,8 +225,13 @@ class Decision:
 
     def _build_reasons(self) -> tuple[Reason, ...]:
         if self._compiled is None:
-            return (Reason("NO_VERSION", "该事项在此日期没有有效版本",
-                           "no version of the matter is in force on this date"),)
+            return (
+                Reason(
+                    "NO_VERSION",
+                    "该事项在此日期没有有效版本",
+                    "no version of the matter is in force on this date",
+                ),
+            )
         reasons: dict[str, Reason] = {}
         labels = self._compiled.labels
 
@@ -221,8 +244,9 @@ class Decision:
                 reasons[code] = Reason(code, f"缺少信息：{zh}", f"missing: {en}", fact=path)
             else:
                 why = self._invalid.get(path, "")
-                reasons[code] = Reason(code, f"信息无效：{zh}（{why}）", f"invalid: {en} ({why})",
-                                       fact=path)
+                reasons[code] = Reason(
+                    code, f"信息无效：{zh}（{why}）", f"invalid: {en} ({why})", fact=path
+                )
 
         for path in self._invalid:
             fact_reason("INVALID", path)
@@ -231,9 +255,17 @@ class Decision:
         for rule, code in zip(self._compiled.matter.rules, self._statuses, strict=True):
             spec = rule.spec
             if code == 0:
-                reasons.setdefault(spec.refer.code, Reason(
-                    spec.refer.code, spec.refer.zh, spec.refer.en, rule=rule.id,
-                    legal=spec.legal, facts_read=self._read(rule.reads)))
+                reasons.setdefault(
+                    spec.refer.code,
+                    Reason(
+                        spec.refer.code,
+                        spec.refer.zh,
+                        spec.refer.en,
+                        rule=rule.id,
+                        legal=spec.legal,
+                        facts_read=self._read(rule.reads),
+                    ),
+                )
             elif code == 2:
                 causes = [p for p in sorted(rule.roots) if p not in self._values]
                 for path in causes:
@@ -251,8 +283,15 @@ class Decision:
     @staticmethod
     def _error_reason(reasons: dict[str, Reason], rule_id: str) -> None:
         code = f"ERROR:{rule_id}"
-        reasons.setdefault(code, Reason(code, f"规则无法计算：{rule_id}",
-                                        f"rule could not be evaluated: {rule_id}", rule=rule_id))
+        reasons.setdefault(
+            code,
+            Reason(
+                code,
+                f"规则无法计算：{rule_id}",
+                f"rule could not be evaluated: {rule_id}",
+                rule=rule_id,
+            ),
+        )
 
     def to_dict(self) -> dict[str, Any]:
         """The stable JSON form (`--json`): outcome, reasons, results, matter, version, digest."""
@@ -270,7 +309,9 @@ class Decision:
 
     def __repr__(self) -> str:
         codes = ", ".join(self.codes) if self.outcome is Outcome.REFER else ""
-        return f"<Decision {self.matter}@{self.version} {self.outcome}{' ' + codes if codes else ''}>"
+        return (
+            f"<Decision {self.matter}@{self.version} {self.outcome}{' ' + codes if codes else ''}>"
+        )
 
     def __eq__(self, other: object) -> bool:
         """Equal when the same matter version decided the same way for the same reasons."""
@@ -282,5 +323,12 @@ class Decision:
         return hash(self._key())
 
     def _key(self) -> tuple[Any, ...]:
-        return (self.matter, self.version, self.digest, self.on, self.outcome,
-                tuple(sorted(self.codes)), self._statuses)
+        return (
+            self.matter,
+            self.version,
+            self.digest,
+            self.on,
+            self.outcome,
+            tuple(sorted(self.codes)),
+            self._statuses,
+        )

@@ -51,9 +51,7 @@ def find_registry(paths: Iterable[PathLike]) -> Registry:
     return Registry()
 
 
-def load_matters(
-    paths: Iterable[PathLike], registry: Registry | None = None
-) -> list[Matter]:
+def load_matters(paths: Iterable[PathLike], registry: Registry | None = None) -> list[Matter]:
     """Load and check every matter file under `paths`; one RuleSetError lists all problems."""
     paths = list(paths)
     problems: list[Problem] = []
@@ -85,12 +83,26 @@ def version_problems(matters: Sequence[Matter]) -> list[Problem]:
     for versions in by_id.values():
         for a, b in itertools.combinations(versions, 2):
             if a.version == b.version:
-                problems.append(Problem(f"matter {a.id!r} version {a.version!r} is also in {b.file}",
-                                        a.file, 1, None, "version"))
+                problems.append(
+                    Problem(
+                        f"matter {a.id!r} version {a.version!r} is also in {b.file}",
+                        a.file,
+                        1,
+                        None,
+                        "version",
+                    )
+                )
             elif a.spec.effective.overlaps(b.spec.effective):
-                problems.append(Problem(
-                    f"versions {a.version!r} and {b.version!r} of {a.id!r} overlap in time "
-                    f"(the other is in {b.file})", a.file, None, None, "effective"))
+                problems.append(
+                    Problem(
+                        f"versions {a.version!r} and {b.version!r} of {a.id!r} overlap in time "
+                        f"(the other is in {b.file})",
+                        a.file,
+                        None,
+                        None,
+                        "effective",
+                    )
+                )
     return problems
 
 
@@ -127,8 +139,11 @@ class Engine:
         self._prefix = secrets.token_hex(6) + "-"
         self._counter = itertools.count(1)
         self._log = get_logger(component="engine", backend=self._backend.name)
-        self._log.info("rules.loaded", matters=sorted(self._versions),
-                       versions=sum(len(v) for v in self._versions.values()))
+        self._log.info(
+            "rules.loaded",
+            matters=sorted(self._versions),
+            versions=sum(len(v) for v in self._versions.values()),
+        )
 
     # ---- the registry ----
     @property
@@ -162,8 +177,9 @@ class Engine:
         return None
 
     # ---- deciding ----
-    def decide(self, matter: str, facts: Mapping[str, Any] | Any, *, on: dt.date | None = None
-               ) -> Decision:
+    def decide(
+        self, matter: str, facts: Mapping[str, Any] | Any, *, on: dt.date | None = None
+    ) -> Decision:
         """Decide one application: approve only if every rule passed on present, valid facts."""
         day = self._day(on)
         compiled = self._compiled_on(matter, day)
@@ -177,11 +193,24 @@ class Engine:
         except Exception as exc:  # a backend failure is never an approval
             self._log.error("backend.failed", matter=matter, error=repr(exc))
             statuses, derived_errors = (ERROR,) * len(compiled.matter.rules), frozenset()
-        return Decision(compiled, decision_id, day, values, statuses, validated.invalid,
-                        validated.missing, derived_errors)
+        return Decision(
+            compiled,
+            decision_id,
+            day,
+            values,
+            statuses,
+            validated.invalid,
+            validated.missing,
+            derived_errors,
+        )
 
-    def decide_many(self, matter: str, applications: Iterable[Mapping[str, Any] | Any], *,
-                    on: dt.date | None = None) -> list[Decision]:
+    def decide_many(
+        self,
+        matter: str,
+        applications: Iterable[Mapping[str, Any] | Any],
+        *,
+        on: dt.date | None = None,
+    ) -> list[Decision]:
         """Decide a batch of applications of one matter on one date."""
         return [self.decide(matter, facts, on=on) for facts in applications]
 

@@ -18,7 +18,7 @@ from stdnum.exceptions import ValidationError as StdnumError
 def check_cn_id(value: object) -> str:
     """The ID number itself if valid; otherwise ValueError saying what is wrong."""
     if not isinstance(value, str):
-        raise ValueError("a citizen ID number must be a string")  # noqa: TRY004
+        raise ValueError("a citizen ID number must be a string")
     if len(value) == 15 and value.isdigit():
         raise ValueError("old 15-digit ID number (GB 11643-1989) has no check digit")
     if ric.compact(value) != value:
@@ -26,21 +26,25 @@ def check_cn_id(value: object) -> str:
     try:
         ric.validate(value)
     except StdnumError as exc:
-        raise ValueError(f"invalid citizen ID number: {exc.message}") from None
+        raise ValueError(f"invalid citizen ID number: {_why(exc)}") from None
     return value
 
 
 def check_uscc(value: object) -> str:
     """The credit code itself if valid; otherwise ValueError saying what is wrong."""
     if not isinstance(value, str):
-        raise ValueError("a unified social credit code must be a string")  # noqa: TRY004
+        raise ValueError("a unified social credit code must be a string")
     if uscc.compact(value) != value:
         raise ValueError("credit code not in canonical form (spaces, hyphens or lower case)")
     try:
         uscc.validate(value)
     except StdnumError as exc:
-        raise ValueError(f"invalid unified social credit code: {exc.message}") from None
+        raise ValueError(f"invalid unified social credit code: {_why(exc)}") from None
     return value
+
+
+def _why(exc: StdnumError) -> str:
+    return str(getattr(exc, "message", exc))
 
 
 def cn_id_birth_date(value: str) -> dt.date:

@@ -44,11 +44,20 @@ class RegistryFile(BaseModel):
 
 
 BUILT_IN: tuple[DataSource, ...] = (
-    DataSource(id="applicant", office=Text(zh="申请人", en="the applicant"), authoritative=False,
-               note="declared by the applicant"),
-    DataSource(id="applicant-commitment", office=Text(zh="申请人（告知承诺）",
-               en="the applicant, under a notify-and-commit pledge (告知承诺)"), authoritative=False,
-               note="declared under 告知承诺制 (国办发〔2020〕42号)"),
+    DataSource(
+        id="applicant",
+        office=Text(zh="申请人", en="the applicant"),
+        authoritative=False,
+        note="declared by the applicant",
+    ),
+    DataSource(
+        id="applicant-commitment",
+        office=Text(
+            zh="申请人（告知承诺）", en="the applicant, under a notify-and-commit pledge (告知承诺)"
+        ),
+        authoritative=False,
+        note="declared under 告知承诺制 (国办发〔2020〕42号)",
+    ),
 )
 
 
@@ -72,7 +81,9 @@ class Registry(Mapping[str, DataSource]):
         return bool(src and src.authoritative)
 
 
-def problems_from_validation(exc: ValidationError, doc: Located, prefix: tuple = ()) -> list[Problem]:
+def problems_from_validation(
+    exc: ValidationError, doc: Located, prefix: tuple[str | int, ...] = ()
+) -> list[Problem]:
     """Pydantic errors as located problems (file, line, column, field)."""
     out = []
     for err in exc.errors(include_url=False):

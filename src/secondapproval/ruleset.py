@@ -19,7 +19,7 @@ from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, ValidationError, 
 
 from .errors import Problem, RuleSetError
 from .lang import ir
-from .lang.check import assignable, check
+from .lang.check import check
 from .lang.parser import parse
 from .lang.types import BOOL, CN_ID, DATE, DECIMAL, INT, STR, USCC, Type, list_of
 from .registry import Registry, Text, problems_from_validation
@@ -30,14 +30,16 @@ ID = r"^[a-z0-9][a-z0-9-]*$"
 REFER_CODE = r"^[A-Z][A-Z0-9_]*$"
 RESERVED_CODES = ("MISSING", "INVALID", "ERROR", "NO_VERSION")
 
-FactKind = Literal["bool", "int", "decimal", "money", "str", "enum", "date", "list", "cn_id", "uscc"]
+FactKind = Literal[
+    "bool", "int", "decimal", "money", "str", "enum", "date", "list", "cn_id", "uscc"
+]
 ItemKind = Literal["bool", "int", "decimal", "money", "str", "date", "cn_id", "uscc"]
 
 _Model = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
 
 class Effective(BaseModel):
-    """The dates a version is in force: from `from` to `to`, both inclusive (`to` open if absent)."""
+    """The dates a version is in force: `from` to `to`, inclusive (`to` open if absent)."""
 
     model_config = _Model
     from_: dt.date = Field(alias="from")
@@ -145,8 +147,14 @@ class MatterFile(BaseModel):
 
 
 _SCALAR_TYPES: dict[str, Type] = {
-    "bool": BOOL, "int": INT, "decimal": DECIMAL, "money": Type("decimal", domain="money"),
-    "str": STR, "date": DATE, "cn_id": CN_ID, "uscc": USCC,
+    "bool": BOOL,
+    "int": INT,
+    "decimal": DECIMAL,
+    "money": Type("decimal", domain="money"),
+    "str": STR,
+    "date": DATE,
+    "cn_id": CN_ID,
+    "uscc": USCC,
 }
 
 
@@ -228,8 +236,13 @@ class _MatterChecker:
     def expr_problem(self, path: tuple[Any, ...], column: int, message: str) -> None:
         line, col = self.doc.where(path)
         self.problems.append(
-            Problem(message, self.doc.file, line, (col or 1) + column - 1 if col else None,
-                    ".".join(str(p) for p in path))
+            Problem(
+                message,
+                self.doc.file,
+                line,
+                (col or 1) + column - 1 if col else None,
+                ".".join(str(p) for p in path),
+            )
         )
 
     def check_facts(self) -> dict[str, Type]:
@@ -316,7 +329,9 @@ class _MatterChecker:
         legal_refs = {lr.ref for lr in self.spec.legal_basis}
         roots_of: dict[str, frozenset[str]] = {}
         for d in derived:
-            roots_of[d.path] = frozenset().union(*(roots_of.get(i, frozenset({i})) for i in d.inputs))
+            roots_of[d.path] = frozenset().union(
+                *(roots_of.get(i, frozenset({i})) for i in d.inputs)
+            )
         rules: list[Rule] = []
         seen: dict[str, int] = {}
         for i, r in enumerate(self.spec.rules):
@@ -328,7 +343,9 @@ class _MatterChecker:
                 self.add((*at, "refer", "code"), f"refer code {r.refer.code!r} is reserved")
             for j, s in enumerate(r.sources):
                 if s not in source_ids:
-                    self.add((*at, "sources", j), f"unknown source {s!r} (not in the matter's sources)")
+                    self.add(
+                        (*at, "sources", j), f"unknown source {s!r} (not in the matter's sources)"
+                    )
             if r.legal is not None and r.legal not in legal_refs:
                 self.add((*at, "legal"), f"legal reference {r.legal!r} is not in legal_basis")
             typed = self.expression(r.when, (*at, "when"), types, BOOL)

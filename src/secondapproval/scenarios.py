@@ -29,10 +29,8 @@ def _date(value: Any) -> dt.date:
     if isinstance(value, dt.date):
         return value
     if not isinstance(value, str):
-        raise ValueError("a date is an ISO YYYY-MM-DD string")  # noqa: TRY004
+        raise ValueError("a date is an ISO YYYY-MM-DD string")
     return parse_iso_date(value)
-
-
 
 
 class Expect(BaseModel):
@@ -155,7 +153,9 @@ class EngineCache:
         return self._engines[folder]
 
 
-def iter_cases(doc: Located, engines: EngineFactory) -> Iterator[tuple[str, int | None, Callable[[], CaseResult]]]:
+def iter_cases(
+    doc: Located, engines: EngineFactory
+) -> Iterator[tuple[str, int | None, Callable[[], CaseResult]]]:
     """(name, line, run) for each case of a decision scenario file, run lazily (for pytest)."""
     scenario = load_scenario(doc)
     rules = (Path(doc.file).parent / scenario.rules) if scenario.rules else None
@@ -172,29 +172,48 @@ def iter_cases(doc: Located, engines: EngineFactory) -> Iterator[tuple[str, int 
             decision = engine.decide(scenario.matter, case.facts, on=on)
             seconds = time.perf_counter() - t0
             diff = compare(case.expect, decision)
-            return CaseResult(doc.file, case.name, line, not diff, diff, "decision",
-                              scenario.matter, {r.rule: str(r.status) for r in decision.results},
-                              seconds)
+            return CaseResult(
+                doc.file,
+                case.name,
+                line,
+                not diff,
+                diff,
+                "decision",
+                scenario.matter,
+                {r.rule: str(r.status) for r in decision.results},
+                seconds,
+            )
 
         yield case.name, line, run
 
 
-PackRunner = Callable[[Located, Path], list[CaseResult]]
+PackCases = Callable[[Located, Path], Iterator[tuple[str, int | None, Callable[[], CaseResult]]]]
 
 
-def run_file(path: Path, engines: EngineFactory, rules_dir: Path,
-             pack_runners: dict[str, PackRunner] | None = None) -> list[CaseResult]:
+def run_file(
+    path: Path,
+    engines: EngineFactory,
+    rules_dir: Path,
+    pack_cases: dict[str, PackCases] | None = None,
+) -> list[CaseResult]:
     """Run every case of one scenario file; load problems become one failed result."""
     try:
         doc = load_yaml(path)
         data = doc.data
         if isinstance(data, dict) and "matter" in data:
             return [run() for _, _, run in iter_cases(doc, engines)]
-        for key, runner in (pack_runners or {}).items():
+        for key, cases in (pack_cases or {}).items():
             if isinstance(data, dict) and key in data:
-                return runner(doc, rules_dir)
-        raise ScenarioError([Problem("not a scenario file: no `matter:` (or a pack's key) at the "
-                                     "top level", str(path), 1)])
+                return [run() for _, _, run in cases(doc, rules_dir)]
+        raise ScenarioError(
+            [
+                Problem(
+                    "not a scenario file: no `matter:` (or a pack's key) at the top level",
+                    str(path),
+                    1,
+                )
+            ]
+        )
     except (RuleSetError, SecondApprovalError) as exc:
         return [CaseResult(str(path), "(file)", None, False, str(exc), "load")]
 
@@ -262,12 +281,20 @@ def junit_xml(results: list[CaseResult]) -> str:
     for r in results:
         by_file.setdefault(r.file, []).append(r)
     for file, rs in by_file.items():
-        suite = ET.SubElement(root, "testsuite", name=file, tests=str(len(rs)),
-                              failures=str(sum(not r.passed for r in rs)))
+        suite = ET.SubElement(
+            root,
+            "testsuite",
+            name=file,
+            tests=str(len(rs)),
+            failures=str(sum(not r.passed for r in rs)),
+        )
         for r in rs:
-            case = ET.SubElement(suite, "testcase", classname=file, name=r.name,
-                                 time=f"{r.seconds:.6f}")
+            case = ET.SubElement(
+                suite, "testcase", classname=file, name=r.name, time=f"{r.seconds:.6f}"
+            )
             if not r.passed:
-                failure = ET.SubElement(case, "failure", message=r.diff.splitlines()[0] if r.diff else "")
+                failure = ET.SubElement(
+                    case, "failure", message=r.diff.splitlines()[0] if r.diff else ""
+                )
                 failure.text = r.diff
     return ET.tostring(root, encoding="unicode", xml_declaration=True)

@@ -60,7 +60,11 @@ class Located:
 
 
 def _walk(
-    loader: Any, node: yaml.Node, path: Path_, marks: dict[Path_, tuple[int, int]], problems: list
+    loader: Any,
+    node: yaml.Node,
+    path: Path_,
+    marks: dict[Path_, tuple[int, int]],
+    problems: list[Problem],
 ) -> Any:
     marks[path] = (node.start_mark.line + 1, node.start_mark.column + 1)
     if isinstance(node, yaml.MappingNode):
@@ -72,13 +76,20 @@ def _walk(
             if key in out:
                 line = key_node.start_mark.line + 1
                 problems.append(
-                    Problem(f"duplicate key {key!r}", None, line, key_node.start_mark.column + 1,
-                            ".".join(str(p) for p in (*path, key)))
+                    Problem(
+                        f"duplicate key {key!r}",
+                        None,
+                        line,
+                        key_node.start_mark.column + 1,
+                        ".".join(str(p) for p in (*path, key)),
+                    )
                 )
             out[key] = _walk(loader, value_node, (*path, key), marks, problems)
         return out
     if isinstance(node, yaml.SequenceNode):
-        return [_walk(loader, item, (*path, i), marks, problems) for i, item in enumerate(node.value)]
+        return [
+            _walk(loader, item, (*path, i), marks, problems) for i, item in enumerate(node.value)
+        ]
     return loader.construct_object(node, deep=True)
 
 
@@ -94,7 +105,9 @@ def parse_yaml(text: str, file: str = "<string>") -> Located:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else None
         column = mark.column + 1 if mark else None
-        raise RuleSetError([Problem(f"YAML syntax: {exc.problem or exc}", file, line, column)]) from None
+        raise RuleSetError(
+            [Problem(f"YAML syntax: {exc.problem or exc}", file, line, column)]
+        ) from None
     except yaml.YAMLError as exc:
         raise RuleSetError([Problem(f"YAML syntax: {exc}", file)]) from None
     finally:

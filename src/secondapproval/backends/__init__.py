@@ -39,10 +39,11 @@ def get_backend(name: str) -> Backend:
         return NativeBackend()
     if name == "durable":
         try:
-            from .durable import DurableBackend
+            from .durable import DurableBackend  # type: ignore[import-not-found,unused-ignore]
         except ImportError as exc:
             raise BackendError(
-                f"the durable backend needs durable_rules (pip install 'secondapproval[durable]'): {exc}"
+                "the durable backend needs durable_rules "
+                f"(pip install 'secondapproval[durable]'): {exc}"
             ) from None
         return DurableBackend()  # type: ignore[no-any-return]
     raise BackendError(f"unknown backend {name!r} (choose native or durable)")

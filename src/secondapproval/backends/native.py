@@ -112,12 +112,31 @@ class _Emitter:
 
     def __init__(self) -> None:
         self.namespace: dict[str, Any] = {
-            "U": U, "E": E, "_EMPTY": _EMPTY, "_fact": _fact, "_strict": _strict, "_or": _or,
-            "_and": _and, "_not": _not, "_quantify": _quantify, "_status": _status,
-            "_contains": _contains, "_not_contains": _not_contains, "_tuple": _tuple,
-            "_divide": divide, "_power": power, "eq": operator.eq, "ne": operator.ne,
-            "lt": operator.lt, "le": operator.le, "gt": operator.gt, "ge": operator.ge,
-            "add": operator.add, "sub": operator.sub, "mul": operator.mul, "neg": operator.neg,
+            "U": U,
+            "E": E,
+            "_EMPTY": _EMPTY,
+            "_fact": _fact,
+            "_strict": _strict,
+            "_or": _or,
+            "_and": _and,
+            "_not": _not,
+            "_quantify": _quantify,
+            "_status": _status,
+            "_contains": _contains,
+            "_not_contains": _not_contains,
+            "_tuple": _tuple,
+            "_divide": divide,
+            "_power": power,
+            "eq": operator.eq,
+            "ne": operator.ne,
+            "lt": operator.lt,
+            "le": operator.le,
+            "gt": operator.gt,
+            "ge": operator.ge,
+            "add": operator.add,
+            "sub": operator.sub,
+            "mul": operator.mul,
+            "neg": operator.neg,
         }
         for name, fn in LIBRARY.items():
             self.namespace[f"_fn_{name}"] = fn.impl
@@ -157,7 +176,9 @@ class _Emitter:
             case ir.Compare(op=op, left=a, right=b):
                 return f"({self.fast(a)} {op} {self.fast(b)})"
             case ir.In(item=i, container=c, negated=neg):
-                container = self.const(c.value, as_set=True) if isinstance(c, ir.Const) else self.fast(c)
+                container = (
+                    self.const(c.value, as_set=True) if isinstance(c, ir.Const) else self.fast(c)
+                )
                 return f"({self.fast(i)} {'not in' if neg else 'in'} {container})"
             case ir.Arith(op=op, left=a, right=b) if op in _ARITH_FAST:
                 return f"({self.fast(a)} {op} {self.fast(b)})"
@@ -256,5 +277,3 @@ class NativeBackend:
         exec(code, namespace)  # the source is built from the checked IR only
         fn: Evaluator = next(v for k, v in namespace.items() if k.startswith("evaluate_"))
         return fn
-
-

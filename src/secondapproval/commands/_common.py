@@ -13,13 +13,22 @@ from ..lang.parser import parse_iso_date
 
 
 def add_rules_option(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--rules", type=Path, default=Path("rules"), metavar="DIR",
-                   help="folder of matter files and sources.yaml (default ./rules)")
+    p.add_argument(
+        "--rules",
+        type=Path,
+        default=Path("rules"),
+        metavar="DIR",
+        help="folder of matter files and sources.yaml (default ./rules)",
+    )
 
 
 def add_backend_option(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--backend", default="native", choices=["native", "durable"],
-                   help="decision backend (default native)")
+    p.add_argument(
+        "--backend",
+        default="native",
+        choices=["native", "durable"],
+        help="decision backend (default native)",
+    )
 
 
 def iso_date(text: str) -> dt.date:
@@ -45,4 +54,3 @@ def _stdin() -> str:
     import sys
 
     return sys.stdin.read()
-

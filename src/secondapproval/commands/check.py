@@ -15,8 +15,13 @@ from ..yamlfile import load_yaml
 
 def register(subparsers: argparse._SubParsersAction[Any]) -> None:
     p = subparsers.add_parser("check", help="load and type-check matter and pack files")
-    p.add_argument("paths", nargs="*", type=Path, default=[Path("rules")],
-                   help="files or folders (default ./rules)")
+    p.add_argument(
+        "paths",
+        nargs="*",
+        type=Path,
+        default=[Path("rules")],
+        help="files or folders (default ./rules)",
+    )
     p.set_defaults(func=run)
 
 
@@ -42,8 +47,14 @@ def check_paths(paths: list[Path]) -> tuple[list[Matter], list[Problem], int]:
                 continue
             key = next((k for k in packs if isinstance(data, dict) and k in data), None)
             if key is None:
-                problems.append(Problem("not a matter file (no `matter:` and `rules:`) and no "
-                                        "installed pack claims it", str(f), 1))
+                problems.append(
+                    Problem(
+                        "not a matter file (no `matter:` and `rules:`) and no "
+                        "installed pack claims it",
+                        str(f),
+                        1,
+                    )
+                )
                 continue
             packs[key].check_file(doc)
             pack_files += 1
@@ -61,6 +72,8 @@ def run(args: argparse.Namespace) -> int:
         print(f"{len(problems)} problem{'s' if len(problems) != 1 else ''}", file=sys.stderr)
         return 1
     ids = sorted({m.id for m in matters})
-    print(f"ok: {len(ids)} matters ({len(matters)} versions), {sum(len(m.rules) for m in matters)}"
-          f" rules, {pack_files} pack files")
+    print(
+        f"ok: {len(ids)} matters ({len(matters)} versions), {sum(len(m.rules) for m in matters)}"
+        f" rules, {pack_files} pack files"
+    )
     return 0

@@ -7,11 +7,17 @@ import json
 from pathlib import Path
 from typing import Any
 
+from pydantic import BaseModel
+
 from ..registry import RegistryFile
 from ..ruleset import MatterFile
 from ..scenarios import ScenarioFile
 
-KINDS = {"matter": MatterFile, "scenario": ScenarioFile, "sources": RegistryFile}
+KINDS: dict[str, type[BaseModel]] = {
+    "matter": MatterFile,
+    "scenario": ScenarioFile,
+    "sources": RegistryFile,
+}
 
 
 def register(subparsers: argparse._SubParsersAction[Any]) -> None:
@@ -22,7 +28,7 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
 
 
 def schema(kind: str) -> dict[str, Any]:
-    doc = KINDS[kind].model_json_schema(by_alias=True)
+    doc: dict[str, Any] = KINDS[kind].model_json_schema(by_alias=True)
     doc["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     doc["$id"] = f"urn:secondapproval:{kind}"
     return doc

@@ -17,8 +17,11 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
     add_rules_option(p)
     add_backend_option(p)
     p.add_argument("--junit-xml", type=Path, metavar="FILE", help="also write JUnit XML")
-    p.add_argument("--coverage", action="store_true",
-                   help="report which rules the scenarios saw pass, fail and go unknown")
+    p.add_argument(
+        "--coverage",
+        action="store_true",
+        help="report which rules the scenarios saw pass, fail and go unknown",
+    )
     p.add_argument("-q", "--quiet", action="store_true", help="print failures and the summary only")
     p.set_defaults(func=run)
 
@@ -26,7 +29,7 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
 def pack_runners() -> dict[str, Any]:
     from ..packs import discover
 
-    return {lp.pack.file_key: lp.pack.run_scenarios for lp in discover().values()}
+    return {lp.pack.file_key: lp.pack.iter_cases for lp in discover().values()}
 
 
 def run(args: argparse.Namespace) -> int:

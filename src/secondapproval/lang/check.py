@@ -68,7 +68,9 @@ class _Checker:
                 return dataclasses.replace(node, ty=DATE)
             case ir.It():
                 if self.in_quantifier is None:
-                    return dataclasses.replace(node, ty=self.fail(node, "'it' outside any_of/all_of"))
+                    return dataclasses.replace(
+                        node, ty=self.fail(node, "'it' outside any_of/all_of")
+                    )
                 return dataclasses.replace(node, ty=self.in_quantifier)
             case ir.Not(operand=o):
                 o2 = self.expect_bool(self.typed(o), "not")
@@ -95,7 +97,8 @@ class _Checker:
                     elem = unify(elem, i.ty) if elem else None
                 if elem is None:
                     return dataclasses.replace(
-                        node, items=typed_items,
+                        node,
+                        items=typed_items,
                         ty=self.fail(node, "list literal mixes values of different types"),
                     )
                 return dataclasses.replace(node, items=typed_items, ty=list_of(elem))
@@ -163,8 +166,12 @@ class _Checker:
         elif node.op == "/":
             ty = DECIMAL
         elif node.op == "**":
-            whole = (a.ty.kind == b.ty.kind == "int" and isinstance(b, ir.Const)
-                     and isinstance(b.value, int) and b.value >= 0)
+            whole = (
+                a.ty.kind == b.ty.kind == "int"
+                and isinstance(b, ir.Const)
+                and isinstance(b.value, int)
+                and b.value >= 0
+            )
             ty = INT if whole else DECIMAL
         else:
             ty = DECIMAL if "decimal" in (a.ty.kind, b.ty.kind) else INT
@@ -190,7 +197,9 @@ class _Checker:
             return dataclasses.replace(node, args=args, ty=ANY)
         result = LIBRARY[node.func].signature([a.ty for a in args])
         if isinstance(result, str):
-            return dataclasses.replace(node, args=args, ty=self.fail(node, f"{node.func}(): {result}"))
+            return dataclasses.replace(
+                node, args=args, ty=self.fail(node, f"{node.func}(): {result}")
+            )
         return dataclasses.replace(node, args=args, ty=result)
 
     def quantifier(self, node: ir.Quantifier) -> ir.Node:
@@ -230,5 +239,3 @@ def assignable(value: Type, target: Type) -> bool:
     if target.values is not None:
         return value.values is not None and value.values <= target.values
     return value.kind == target.kind
-
-

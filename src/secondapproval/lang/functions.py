@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from .types import BOOL, DATE, DECIMAL, INT, STR, Type, unify
+from .types import DATE, DECIMAL, INT, STR, Type, unify
 
 Signature = Callable[[Sequence[Type]], "Type | str"]
 
@@ -92,11 +92,12 @@ def clip(x: Any, lo: Any, hi: Any) -> Any:
 
 
 def power(base: int | Decimal, exponent: int | Decimal) -> int | Decimal:
-    """`base ** exponent`; exact for whole exponents, Decimal otherwise; huge exponents are errors."""
-    if abs(exponent) > MAX_EXPONENT:
+    """`base ** exponent`: exact for whole exponents, else Decimal; huge exponents are errors."""
+    if abs(Decimal(exponent)) > MAX_EXPONENT:
         raise OverflowError("exponent too large")
     if isinstance(base, int) and isinstance(exponent, int) and exponent >= 0:
-        return base**exponent
+        result: int = base**exponent
+        return result
     return Decimal(base) ** Decimal(exponent)
 
 
@@ -212,30 +213,66 @@ def _sig_age_on(args: Sequence[Type]) -> Type | str:
 LIBRARY: dict[str, Function] = {
     f.name: f
     for f in (
-        Function("age_on", age_on, _sig_age_on,
-                 "age_on(born, day) — completed years on `day`; `born` is a date or a cn_id"),
-        Function("years_between", years_between, _fixed(["date", "date"], INT),
-                 "years_between(a, b) — completed years from a to b"),
-        Function("months_between", months_between, _fixed(["date", "date"], INT),
-                 "months_between(a, b) — completed months from a to b"),
-        Function("days_between", days_between, _fixed(["date", "date"], INT),
-                 "days_between(a, b) — days from a to b (negative if b is earlier)"),
+        Function(
+            "age_on",
+            age_on,
+            _sig_age_on,
+            "age_on(born, day) — completed years on `day`; `born` is a date or a cn_id",
+        ),
+        Function(
+            "years_between",
+            years_between,
+            _fixed(["date", "date"], INT),
+            "years_between(a, b) — completed years from a to b",
+        ),
+        Function(
+            "months_between",
+            months_between,
+            _fixed(["date", "date"], INT),
+            "months_between(a, b) — completed months from a to b",
+        ),
+        Function(
+            "days_between",
+            days_between,
+            _fixed(["date", "date"], INT),
+            "days_between(a, b) — days from a to b (negative if b is earlier)",
+        ),
         Function("add_days", add_days, _fixed(["date", "int"], DATE), "add_days(d, n)"),
-        Function("add_months", add_months, _fixed(["date", "int"], DATE),
-                 "add_months(d, n) — the 31st becomes the last day of a shorter month"),
-        Function("add_years", add_years, _fixed(["date", "int"], DATE),
-                 "add_years(d, n) — 29 February becomes 28 February in a common year"),
-        Function("birth_date", _birth_date, _fixed(["cn_id"], DATE),
-                 "birth_date(id) — the birth date in a citizen ID number"),
-        Function("sex_of", sex_of, _fixed(["cn_id"], STR),
-                 "sex_of(id) — 'male' or 'female' from a citizen ID number"),
+        Function(
+            "add_months",
+            add_months,
+            _fixed(["date", "int"], DATE),
+            "add_months(d, n) — the 31st becomes the last day of a shorter month",
+        ),
+        Function(
+            "add_years",
+            add_years,
+            _fixed(["date", "int"], DATE),
+            "add_years(d, n) — 29 February becomes 28 February in a common year",
+        ),
+        Function(
+            "birth_date",
+            _birth_date,
+            _fixed(["cn_id"], DATE),
+            "birth_date(id) — the birth date in a citizen ID number",
+        ),
+        Function(
+            "sex_of",
+            sex_of,
+            _fixed(["cn_id"], STR),
+            "sex_of(id) — 'male' or 'female' from a citizen ID number",
+        ),
         Function("len", len, _sig_len, "len(x) — items of a list or characters of a string"),
         Function("min", _minmax(min), _sig_minmax, "min(a, b, …) or min(list)"),
         Function("max", _minmax(max), _sig_minmax, "max(a, b, …) or max(list)"),
         Function("sum", sum, _sig_sum, "sum(list) — the sum of a list of numbers"),
         Function("abs", abs, _sig_abs, "abs(x)"),
-        Function("round", round_half_up, _sig_round,
-                 "round(x[, digits]) — half away from zero; whole number without digits"),
+        Function(
+            "round",
+            round_half_up,
+            _sig_round,
+            "round(x[, digits]) — half away from zero; whole number without digits",
+        ),
         Function("clip", clip, _sig_clip, "clip(x, lo, hi) — x limited to [lo, hi]"),
     )
 }
@@ -245,4 +282,3 @@ QUANTIFIERS = {"any_of": "any", "all_of": "all"}
 
 DATE_LITERAL = "date"
 """`date("2019-07-01")`: a date literal (its argument must be a string literal)."""
-

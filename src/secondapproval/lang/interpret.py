@@ -17,11 +17,19 @@ from .functions import LIBRARY, divide, power
 from .kleene import ERROR, UNKNOWN
 
 _COMPARE: dict[str, Callable[[Any, Any], bool]] = {
-    "==": operator.eq, "!=": operator.ne, "<": operator.lt,
-    "<=": operator.le, ">": operator.gt, ">=": operator.ge,
+    "==": operator.eq,
+    "!=": operator.ne,
+    "<": operator.lt,
+    "<=": operator.le,
+    ">": operator.gt,
+    ">=": operator.ge,
 }
 _ARITH: dict[str, Callable[[Any, Any], Any]] = {
-    "+": operator.add, "-": operator.sub, "*": operator.mul, "/": divide, "**": power,
+    "+": operator.add,
+    "-": operator.sub,
+    "*": operator.mul,
+    "/": divide,
+    "**": power,
 }
 
 
@@ -75,7 +83,9 @@ class Interpreter:
                 return self._strict(_COMPARE[op], [self.eval(a, it), self.eval(b, it)])
             case ir.In(item=i, container=c, negated=neg):
                 contains = operator.contains
-                test = (lambda x, xs: not contains(xs, x)) if neg else (lambda x, xs: contains(xs, x))
+                test = (
+                    (lambda x, xs: not contains(xs, x)) if neg else (lambda x, xs: contains(xs, x))
+                )
                 return self._strict(test, [self.eval(i, it), self.eval(c, it)])
             case ir.Arith(op=op, left=a, right=b):
                 return self._strict(_ARITH[op], [self.eval(a, it), self.eval(b, it)])

@@ -217,5 +217,7 @@ def _render_const(v: Any) -> str:
     if isinstance(v, tuple):
         return "[" + ", ".join(_render_const(x) for x in v) + "]"
     if isinstance(v, dict):
-        return "{" + ", ".join(f"{_render_const(k)}: {_render_const(x)}" for k, x in v.items()) + "}"
+        return (
+            "{" + ", ".join(f"{_render_const(k)}: {_render_const(x)}" for k, x in v.items()) + "}"
+        )
     return repr(v)

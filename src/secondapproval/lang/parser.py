@@ -24,10 +24,6 @@ class SyntaxProblem:
     message: str
 
 
-class _Refused(Exception):
-    pass
-
-
 _COMPARE = {ast.Eq: "==", ast.NotEq: "!=", ast.Lt: "<", ast.LtE: "<=", ast.Gt: ">", ast.GtE: ">="}
 _ARITH = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Pow: "**"}
 _REFUSED = {
@@ -78,7 +74,9 @@ class _Parser:
         if isinstance(v, float):
             return ir.Const(Decimal(repr(v)), pos=pos)
         if v is None:
-            return self.refuse(node, "None is not a value (a missing fact is handled by the engine)")
+            return self.refuse(
+                node, "None is not a value (a missing fact is handled by the engine)"
+            )
         return self.refuse(node, f"{type(v).__name__} literals are not allowed")
 
     def _Name(self, node: ast.Name) -> ir.Node:
@@ -127,7 +125,9 @@ class _Parser:
     def _BinOp(self, node: ast.BinOp) -> ir.Node:
         op = _ARITH.get(type(node.op))
         if op is None:
-            return self.refuse(node, f"operator {type(node.op).__name__} is not allowed (+ - * / **)")
+            return self.refuse(
+                node, f"operator {type(node.op).__name__} is not allowed (+ - * / **)"
+            )
         return ir.Arith(op, self.convert(node.left), self.convert(node.right), pos=node.col_offset)
 
     def _Compare(self, node: ast.Compare) -> ir.Node:
@@ -148,8 +148,9 @@ class _Parser:
     def _sequence(self, node: ast.List | ast.Tuple | ast.Set) -> ir.Node:
         items = tuple(self.convert(e) for e in node.elts)
         if all(isinstance(i, ir.Const) for i in items):
-            return ir.Const(tuple(i.value for i in items if isinstance(i, ir.Const)),
-                            pos=node.col_offset)
+            return ir.Const(
+                tuple(i.value for i in items if isinstance(i, ir.Const)), pos=node.col_offset
+            )
         return ir.ListOf(items, pos=node.col_offset)
 
     _List = _Tuple = _Set = _sequence
@@ -202,7 +203,11 @@ class _Parser:
         return ir.Call(name, args, pos=node.col_offset)
 
     def _date_literal(self, node: ast.Call, args: tuple[ir.Node, ...]) -> ir.Node:
-        if len(args) != 1 or not isinstance(args[0], ir.Const) or not isinstance(args[0].value, str):
+        if (
+            len(args) != 1
+            or not isinstance(args[0], ir.Const)
+            or not isinstance(args[0].value, str)
+        ):
             return self.refuse(node, 'date() takes one string literal, e.g. date("2019-07-01")')
         try:
             return ir.Const(parse_iso_date(args[0].value), pos=node.col_offset)
@@ -212,7 +217,12 @@ class _Parser:
 
 def parse_iso_date(text: str) -> dt.date:
     """A strict ISO `YYYY-MM-DD` date (no other ISO forms)."""
-    if len(text) != 10 or text[4] != "-" or text[7] != "-" or not (text[:4] + text[5:7] + text[8:]).isdigit():
+    if (
+        len(text) != 10
+        or text[4] != "-"
+        or text[7] != "-"
+        or not (text[:4] + text[5:7] + text[8:]).isdigit()
+    ):
         raise ValueError(f"{text!r} is not a YYYY-MM-DD date")
     return dt.date.fromisoformat(text)
 
@@ -229,7 +239,9 @@ def parse(text: str) -> tuple[ir.Node, list[SyntaxProblem]]:
             ast.parse(source.strip(), mode="exec")
         except SyntaxError:
             return ir.Const(None), [SyntaxProblem(exc.offset or 1, f"syntax error: {exc.msg}")]
-        return ir.Const(None), [SyntaxProblem(1, "statements (import, assignment …) are not allowed")]
+        return ir.Const(None), [
+            SyntaxProblem(1, "statements (import, assignment …) are not allowed")
+        ]
     parser = _Parser()
     node = parser.convert(tree.body)
     return node, parser.problems

@@ -8,7 +8,7 @@ Loading remembers which distribution each pack came from and refuses two packs o
 from __future__ import annotations
 
 import argparse
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from importlib.metadata import EntryPoint, entry_points
 from pathlib import Path
@@ -21,6 +21,9 @@ if TYPE_CHECKING:
     from ..yamlfile import Located
 
 GROUP = "secondapproval.packs"
+
+ScenarioCase = tuple[str, "int | None", "Callable[[], CaseResult]"]
+"""A case of a scenario file: its name, its line, and a function that runs it."""
 
 
 class PackError(SecondApprovalError, ImportError):
@@ -41,8 +44,11 @@ class Pack(Protocol):
     def check_file(self, doc: Located) -> None:
         """Validate one pack file; raise RuleSetError listing every problem."""
 
-    def run_scenarios(self, doc: Located, rules_dir: Path) -> list[CaseResult]:
-        """Run one of the pack's scenario files."""
+    def iter_cases(self, doc: Located, rules_dir: Path) -> Iterator[ScenarioCase]:
+        """The cases of one of the pack's scenario files, each run lazily: (name, line, run).
+
+        Raise ScenarioError (with located problems) if the file itself is malformed.
+        """
 
     def register_cli(self, subparsers: argparse._SubParsersAction[Any]) -> None:
         """Add the pack's commands to the `secondapproval` CLI."""
@@ -68,8 +74,9 @@ def _load(ep: EntryPoint) -> LoadedPack:
     if not isinstance(pack, Pack):
         raise PackError(f"pack entry point {ep.name!r} ({ep.value}) is not a Pack")
     dist = ep.dist
-    return LoadedPack(pack.name, dist.name if dist else "?", dist.version if dist else "?",
-                      ep.value, pack)
+    return LoadedPack(
+        pack.name, dist.name if dist else "?", dist.version if dist else "?", ep.value, pack
+    )
 
 
 def discover(eps: Callable[[], Any] | None = None) -> dict[str, LoadedPack]:
@@ -87,8 +94,10 @@ def discover(eps: Callable[[], Any] | None = None) -> dict[str, LoadedPack]:
             )
         key = loaded.pack.file_key
         if key in keys or key in ("matter", "cases", "sources"):
-            raise PackError(f"pack {loaded.name!r} claims file key {key!r}, already taken"
-                            f" by {keys.get(key, 'secondapproval')}")
+            raise PackError(
+                f"pack {loaded.name!r} claims file key {key!r}, already taken"
+                f" by {keys.get(key, 'secondapproval')}"
+            )
         packs[loaded.name] = loaded
         keys[key] = loaded.name
     return packs
