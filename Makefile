@@ -13,7 +13,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/python -m secondapproval.demo --rules rules --scenarios scenarios --out .demo
+	$(BIN)/python -m secondapproval.demo --rules rules --samples samples/applications.jsonl --out .demo
 
 test: $(STAMP) lint typecheck unit scenarios bench-smoke
 

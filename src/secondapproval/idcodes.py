@@ -27,6 +27,8 @@ def check_cn_id(value: object) -> str:
         ric.validate(value)
     except StdnumError as exc:
         raise ValueError(f"invalid citizen ID number: {_why(exc)}") from None
+    except (KeyError, IndexError, ValueError):  # stdnum's region table lookup can fail this way
+        raise ValueError("invalid citizen ID number: unknown region code") from None
     return value
 
 
@@ -40,6 +42,8 @@ def check_uscc(value: object) -> str:
         uscc.validate(value)
     except StdnumError as exc:
         raise ValueError(f"invalid unified social credit code: {_why(exc)}") from None
+    except (KeyError, IndexError, ValueError):
+        raise ValueError("invalid unified social credit code: malformed") from None
     return value
 
 
@@ -53,7 +57,9 @@ def cn_id_birth_date(value: str) -> dt.date:
 
 def cn_id_check_character(first17: str) -> str:
     """The GB 11643 check character of the first 17 digits (for generators and tests)."""
-    return str(ric.calc_check_digit(first17))
+    if len(first17) != 17 or not first17.isdigit():
+        raise ValueError("the first 17 characters of an ID number are digits")
+    return str(ric.calc_check_digit(first17 + "0"))  # stdnum expects a check slot
 
 
 def uscc_check_character(first17: str) -> str:

@@ -1,0 +1,182 @@
+"""The command line: decide, test, check and schema, with their exit codes and outputs."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from secondapproval.cli import main
+
+ROOT = Path(__file__).resolve().parent.parent
+REFERENCE = ROOT / "benchmarks" / "matters"
+FIXTURES = Path(__file__).parent / "fixtures" / "rules"
+
+
+def write_facts(tmp_path: Path, facts: object) -> Path:
+    path = tmp_path / "facts.json"
+    path.write_text(json.dumps(facts), encoding="utf-8")
+    return path
+
+
+def test_decide_json_is_stable(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`decide --json` prints one object with the documented top-level keys and reason codes."""
+    facts = write_facts(tmp_path, {"degree": "doctor", "age": 46})
+    code = main(
+        [
+            "decide",
+            "talent-reference",
+            str(facts),
+            "--rules",
+            str(REFERENCE),
+            "--on",
+            "2020-01-01",
+            "--json",
+        ]
+    )
+    assert code == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["outcome"] == "refer"
+    assert {"reasons", "results", "matter", "version", "digest", "decision_id"} <= set(data)
+    codes = {r["code"] for r in data["reasons"]}
+    assert "AGE_LIMIT" in codes
+    assert "MISSING:criminal_record" in codes
+
+
+def test_decide_human_output(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The terminal output starts with the outcome and lists each rule."""
+    facts = write_facts(
+        tmp_path,
+        {
+            "degree": "doctor",
+            "age": 45,
+            "graduated_years_ago": 0,
+            "has_degree_certificate": True,
+            "social_insurance_months": 1,
+            "criminal_record": False,
+        },
+    )
+    assert (
+        main(
+            [
+                "decide",
+                "talent-reference",
+                str(facts),
+                "--rules",
+                str(REFERENCE),
+                "--on",
+                "2020-01-01",
+            ]
+        )
+        == 0
+    )
+    out = capsys.readouterr().out
+    assert out.startswith("APPROVE")
+    assert "age-limit" in out
+
+
+def test_decide_bad_json_file_is_a_clear_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A facts file that is not JSON exits 2 naming the file, line and column."""
+    bad = tmp_path / "facts.json"
+    bad.write_text('{"degree": "doctor",\n  "age": }', encoding="utf-8")
+    assert main(["decide", "talent-reference", str(bad), "--rules", str(REFERENCE)]) == 2
+    err = capsys.readouterr().err
+    assert "facts.json:2:" in err
+
+
+def test_decide_unknown_matter_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """An unknown matter id is a clear error with a suggestion, not a traceback."""
+    facts = write_facts(tmp_path, {})
+    assert main(["decide", "talent-referense", str(facts), "--rules", str(REFERENCE)]) == 2
+    assert "did you mean 'talent-reference'" in capsys.readouterr().err
+
+
+def test_check_reports_every_problem(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`check` lists every problem with file:line and exits 1."""
+    rules = tmp_path / "rules"
+    shutil.copytree(FIXTURES, rules)
+    f = rules / "allowance-v1.yaml"
+    f.write_text(
+        f.read_text()
+        .replace("applicant.age >= 18", "applicant.age >= 'x'")
+        .replace("hukou.kind ==", "hukou.knd ==")
+    )
+    assert main(["check", str(rules)]) == 1
+    err = capsys.readouterr().err
+    assert "cannot compare" in err
+    assert "did you mean 'hukou.kind'" in err
+    assert err.count("allowance-v1.yaml:") >= 2
+
+
+def test_check_ok(capsys: pytest.CaptureFixture[str]) -> None:
+    """`check` on valid rules says ok."""
+    assert main(["check", str(FIXTURES)]) == 0
+    assert capsys.readouterr().out.startswith("ok: 1 matters (2 versions)")
+
+
+def test_test_command_fails_on_a_wrong_expectation(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`test` exits 1 with a diff when a case's expectation is wrong, and writes JUnit XML."""
+    scenario = tmp_path / "scenarios" / "s.yaml"
+    scenario.parent.mkdir()
+    scenario.write_text(
+        f"""matter: talent-reference
+on: "2020-01-01"
+rules: {REFERENCE}
+cases:
+  - name: wrong expectation
+    facts: {{degree: doctor, age: 50}}
+    expect: {{outcome: refer, reasons: [AGE_LIMIT]}}
+  - name: right expectation
+    facts: {{degree: doctor, age: 40, graduated_years_ago: 0, has_degree_certificate: true,
+             social_insurance_months: 0, criminal_record: false}}
+    expect: {{outcome: approve}}
+""",
+        encoding="utf-8",
+    )
+    junit = tmp_path / "junit.xml"
+    code = main(
+        ["test", str(scenario.parent), "--rules", str(REFERENCE), "--junit-xml", str(junit)]
+    )
+    captured = capsys.readouterr()
+    assert code == 1
+    assert "unexpected reason MISSING:criminal_record" in captured.err
+    assert "1 passed, 1 failed" in captured.out
+    assert 'failures="1"' in junit.read_text()
+
+
+def test_schema_is_json_schema(capsys: pytest.CaptureFixture[str]) -> None:
+    """`schema matter` prints a JSON Schema naming the matter file's fields."""
+    assert main(["schema", "matter"]) == 0
+    schema = json.loads(capsys.readouterr().out)
+    assert {"matter", "facts", "rules", "effective"} <= set(schema["properties"])
+    assert main(["schema", "scenario"]) == 0
+    assert "cases" in json.loads(capsys.readouterr().out)["properties"]
+
+
+def test_console_script_runs() -> None:
+    """The installed `secondapproval` console script runs."""
+    exe = Path(sys.executable).parent / "secondapproval"
+    result = subprocess.run([str(exe), "--version"], capture_output=True, text=True, check=False)
+    assert result.returncode == 0
+    assert "secondapproval" in result.stdout
+
+
+def test_readme_example_runs_as_written() -> None:
+    """The README's embedding example runs from the repository root and prints what it says."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    code = readme.split("```python", 1)[1].split("```", 1)[0]
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0] == "refer"
+    assert lines[1] == "['MISSING:criminal_record', 'AGE_LIMIT']"

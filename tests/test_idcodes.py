@@ -1,0 +1,78 @@
+"""GB 11643 citizen ID numbers and GB 32100 credit codes: valid codes pass, corrupted ones fail."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from secondapproval.idcodes import (
+    check_cn_id,
+    check_uscc,
+    cn_id_check_character,
+    uscc_check_character,
+)
+
+VALID_IDS = ["11010519491231002X", "440304199001010011", "440304201506010025"]
+VALID_USCC = ["91110000600037341L"]
+USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+
+
+@pytest.mark.parametrize("number", VALID_IDS)
+def test_valid_ids_pass(number: str) -> None:
+    """Standard examples and generated numbers pass every check."""
+    assert check_cn_id(number) == number
+
+
+@pytest.mark.parametrize(
+    ("number", "why"),
+    [
+        ("340524198001010013", "check"),  # the standard's example of a wrong check digit
+        ("11010519491231002x", "canonical"),  # lower-case x
+        ("110105194912310", "15-digit"),  # old format, no check digit
+        ("11010519490231002X", ""),  # 31 February… adjusted below
+        ("99999919900101001X", ""),  # no such region
+        ("1101051949123100", "length"),
+        ("1101051949123100AX", ""),
+        ("110105 19491231002X", "length|canonical"),
+    ],
+)
+def test_corrupted_ids_fail(number: str, why: str) -> None:
+    """Wrong check digits, impossible dates, unknown regions and non-canonical forms fail."""
+    if number == "11010519490231002X":
+        number = number[:17] + cn_id_check_character(number[:17])  # bad date, right check digit
+    with pytest.raises(ValueError, match=why or None):
+        check_cn_id(number)
+
+
+@given(st.integers(0, 16), st.integers(1, 9))
+def test_any_single_digit_change_is_detected(position: int, delta: int) -> None:
+    """MOD 11-2 detects every single-digit substitution in the first 17 digits."""
+    number = VALID_IDS[1]
+    digit = (int(number[position]) + delta) % 10
+    changed = number[:position] + str(digit) + number[position + 1 :]
+    with pytest.raises(ValueError):
+        check_cn_id(changed)
+
+
+def test_uscc_valid_and_check_character() -> None:
+    """The standard's example passes and its check character is recomputed."""
+    assert check_uscc(VALID_USCC[0]) == VALID_USCC[0]
+    assert uscc_check_character(VALID_USCC[0][:17]) == "L"
+
+
+@given(st.integers(0, 17), st.integers(1, 30))
+def test_any_single_uscc_character_change_is_detected(position: int, delta: int) -> None:
+    """MOD 31-3 detects every single-character substitution."""
+    code = VALID_USCC[0]
+    value = (USCC_ALPHABET.index(code[position]) + delta) % 31
+    changed = code[:position] + USCC_ALPHABET[value] + code[position + 1 :]
+    with pytest.raises(ValueError):
+        check_uscc(changed)
+
+
+@pytest.mark.parametrize("code", ["91350100M0001TGQXM", "91350211M0000XUF46", "9111000060003734IL"])
+def test_nonconforming_uscc_fail(code: str) -> None:
+    """Known nonconforming (legal, but failing the check) codes are not valid: they refer."""
+    with pytest.raises(ValueError):
+        check_uscc(code)
