@@ -152,6 +152,7 @@ class FactValidator:
             ".".join(p.split(".")[:i]) for p in inputs for i in range(1, p.count(".") + 1)
         )
         self._cn_ids = tuple(p for p, s in inputs.items() if s.type == "cn_id")
+        self._flatten = _flattener(tree)
 
     def validate(self, facts: object, on: dt.date) -> Validated:
         """Valid values, invalid paths and missing facts of one application; never raises."""
@@ -162,7 +163,7 @@ class FactValidator:
             nested = self._adapter.validate_python(facts)
         except PydanticValidationError as exc:
             nested = self._salvage(facts, exc, invalid)
-        values = nested if self._flat else self._flatten(nested)
+        values = nested if self._flat else self._flatten(nested)  # nested is a fresh dict
         for path in self._cn_ids:
             if path in values and cn_id_birth_date(values[path]) > on:
                 invalid[path] = "birth date in the ID number is after the decision date"
@@ -180,16 +181,6 @@ class FactValidator:
         """Whether the fact is already accounted for as invalid (itself or its group)."""
         parts = path.split(".")
         return any(".".join(parts[:i]) in invalid for i in range(1, len(parts) + 1))
-
-    def _flatten(self, nested: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
-        out: dict[str, Any] = {}
-        for key, value in nested.items():
-            path = prefix + key
-            if isinstance(value, dict) and path in self._groups:
-                out.update(self._flatten(value, path + "."))
-            else:
-                out[path] = value
-        return out
 
     def _salvage(
         self, facts: dict[str, Any], exc: PydanticValidationError, invalid: dict[str, str]
@@ -217,6 +208,34 @@ class FactValidator:
             if path not in self._groups:
                 return path, depth
         return ".".join(loc), len(loc)
+
+
+def _flattener(tree: Mapping[str, Any]) -> Callable[[dict[str, Any]], dict[str, Any]]:
+    """A function turning validated nested facts into {dotted path: value}, generated once.
+
+    The code is built from the declared fact paths only (validated identifiers, quoted with repr).
+    """
+    lines = ["def flatten(n):", "    out = {}"]
+
+    def emit(node: Mapping[str, Any], var: str, prefix: str, depth: int) -> None:
+        pad = "    " * depth
+        for key, sub in node.items():
+            path = prefix + key
+            if isinstance(sub, dict):
+                child = f"g{depth}"
+                lines.append(f"{pad}{child} = {var}.get({key!r})")
+                lines.append(f"{pad}if {child} is not None:")
+                emit(sub, child, path + ".", depth + 1)
+            else:
+                lines.append(f"{pad}if {key!r} in {var}:")
+                lines.append(f"{pad}    out[{path!r}] = {var}[{key!r}]")
+
+    emit(tree, "n", "", 1)
+    lines.append("    return out")
+    namespace: dict[str, Any] = {}
+    exec(compile("\n".join(lines), "<secondapproval:flatten>", "exec"), namespace)
+    flatten: Callable[[dict[str, Any]], dict[str, Any]] = namespace["flatten"]
+    return flatten
 
 
 def _lookup(data: Any, keys: list[str]) -> Any:
