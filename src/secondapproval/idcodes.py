@@ -58,7 +58,7 @@ def _spans(spec: str | None) -> tuple[Span, ...]:
 def check_cn_id(value: object) -> str:
     """The ID number itself if valid; otherwise ValueError saying what is wrong."""
     if not isinstance(value, str):
-        raise ValueError("a citizen ID number must be a string")  # noqa: TRY004
+        raise ValueError("a citizen ID number must be a string")
     if len(value) == 15 and value.isdigit():
         raise ValueError("old 15-digit ID number (GB 11643-1989) has no check digit")
     if not _CN_ID.fullmatch(value):
@@ -80,7 +80,7 @@ def check_cn_id(value: object) -> str:
 def check_uscc(value: object) -> str:
     """The credit code itself if valid; otherwise ValueError saying what is wrong."""
     if not isinstance(value, str):
-        raise ValueError("a unified social credit code must be a string")  # noqa: TRY004
+        raise ValueError("a unified social credit code must be a string")
     if not _USCC.fullmatch(value):
         raise ValueError("a credit code is 18 characters of 0-9 and A-Y without I, O, S, V, Z")
     if uscc.calc_check_digit(value[:17]) != value[17]:
