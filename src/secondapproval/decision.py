@@ -17,6 +17,9 @@ from typing import TYPE_CHECKING, Any
 
 from .backends import STATUS_CODES
 
+ROOT = "$"
+"""The path of the application itself (`INVALID:$` when it is not a JSON object)."""
+
 if TYPE_CHECKING:
     from .compiled import CompiledMatter
 
@@ -269,7 +272,10 @@ class Decision:
             elif code == 2:
                 causes = [p for p in sorted(rule.roots) if p not in self._values]
                 for path in causes:
-                    fact_reason("INVALID" if self._covered(path) else "MISSING", path)
+                    if path in self._invalid:
+                        fact_reason("INVALID", path)
+                    elif not self._covered(path):  # else its group's INVALID code says it
+                        fact_reason("MISSING", path)
                 if not causes:
                     self._error_reason(reasons, rule.id)
             elif code == 3:
@@ -277,8 +283,11 @@ class Decision:
         return tuple(reasons.values())
 
     def _covered(self, path: str) -> bool:
+        """Whether an invalid application (`$`) or an invalid group accounts for this fact."""
+        if ROOT in self._invalid:
+            return True
         parts = path.split(".")
-        return any(".".join(parts[:i]) in self._invalid for i in range(1, len(parts) + 1))
+        return any(".".join(parts[:i]) in self._invalid for i in range(1, len(parts)))
 
     @staticmethod
     def _error_reason(reasons: dict[str, Reason], rule_id: str) -> None:

@@ -21,12 +21,10 @@ from pydantic import ConfigDict, PlainValidator, StrictBool, StrictInt, StrictSt
 from pydantic import ValidationError as PydanticValidationError
 from typing_extensions import TypedDict
 
+from .decision import ROOT
 from .idcodes import check_cn_id, check_uscc, cn_id_birth_date
 from .lang.parser import parse_iso_date
 from .ruleset import FactSpec, Matter
-
-ROOT = "$"
-"""The path that names the application itself (`INVALID:$` when it is not a JSON object)."""
 
 _DECIMAL_TEXT = re.compile(r"^-?\d+(\.\d+)?$")
 _MONEY_TEXT = re.compile(r"^-?\d+(\.\d{1,2})?$")
