@@ -44,6 +44,12 @@ class ScenarioFile(pytest.File):
     """One scenario file; its cases are the items."""
 
     def collect(self) -> Iterator[pytest.Item]:
+        try:
+            yield from self._collect()
+        except SecondApprovalError as exc:  # a malformed file: its located problems, no traceback
+            raise self.CollectError(str(exc)) from None
+
+    def _collect(self) -> Iterator[pytest.Item]:
         config = self.config
         rules = Path(config.rootpath) / config.getoption("--sa-rules")
         engines = _engines(config, rules)
