@@ -33,18 +33,22 @@ class SecondApprovalError(Exception):
 class RuleSetError(SecondApprovalError, ValueError):
     """A rule set (or pack file, or scenario file) cannot be loaded; lists every problem at once."""
 
+    what = "rule set"
+
     def __init__(self, problems: Iterable[Problem]) -> None:
         self.problems: tuple[Problem, ...] = tuple(problems)
         super().__init__(self._render())
 
     def _render(self) -> str:
         count = len(self.problems)
-        head = f"{count} problem{'s' if count != 1 else ''} in rule set"
+        head = f"{count} problem{'s' if count != 1 else ''} in {self.what}"
         return head + ":\n" + "\n".join(f"  {p}" for p in self.problems)
 
 
 class ScenarioError(RuleSetError):
     """A scenario file cannot be loaded."""
+
+    what = "scenario file"
 
 
 class UnknownMatterError(SecondApprovalError, KeyError):
