@@ -65,7 +65,12 @@ def check_paths(paths: list[Path]) -> tuple[list[Matter], list[Problem], int]:
 
 
 def run(args: argparse.Namespace) -> int:
+    from ..guide import guide_gaps
+
     matters, problems, pack_files = check_paths(args.paths)
+    for m in matters:
+        for gap in guide_gaps(m):
+            print(f"warning: {gap}", file=sys.stderr)
     for p in problems:
         print(p, file=sys.stderr)
     if problems:

@@ -1,0 +1,187 @@
+"""The fixed words of a guide page, in Chinese and English.
+
+Matter-specific words (titles, conditions, labels, offices) come from the matter file; these are
+the headings and captions around them. A missing field is a type error, so both languages always
+say the same things.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+Lang = Literal["zh", "en"]
+LANGS: tuple[Lang, ...] = ("zh", "en")
+
+
+@dataclass(frozen=True, slots=True)
+class Texts:
+    """Headings and captions of a guide page in one language."""
+
+    html_lang: str
+    colon: str
+    kicker: str
+    version: str
+    in_force: str
+    until: str
+    office: str
+    scan_to_apply: str
+    online: str
+    no_service_url: str
+    who_can_apply: str
+    who_can_apply_lead: str
+    basis: str
+    conditions_cited: str
+    list_separator: str
+    you_bring: str
+    you_bring_none: str
+    optional: str
+    we_look_up: str
+    we_look_up_none: str
+    how_decided: str
+    before_after: str
+    before: str
+    after: str
+    before_after_note: str
+    materials: str
+    steps: str
+    days: str
+    fees: str
+    trips: str
+    unit_days: str
+    unit_fees: str
+    at_once: str
+    unknown: str
+    legal_basis: str
+    legal_basis_none: str
+    generated: str
+    flow_title: str
+    flow_apply: str
+    flow_apply_body: str
+    flow_check: str
+    flow_check_body: str
+    flow_ok: str
+    flow_ok_body: str
+    flow_refer: str
+    flow_refer_body: str
+    flow_fixable: str
+    flow_fixable_missing: str
+    flow_fixable_none: str
+    index_title: str
+    index_lead: str
+    index_no_version: str
+
+
+ZH = Texts(
+    html_lang="zh-CN",
+    colon="：",
+    kicker="一图看懂 · 秒批",
+    version="版本",
+    in_force="自 {date} 起施行",
+    until="至 {date}",
+    office="负责部门",
+    scan_to_apply="扫码在线申请",
+    online="网上办理",
+    no_service_url="网上办理地址尚未公布",
+    who_can_apply="谁可以申请",
+    who_can_apply_lead="同时满足以下全部条件，系统即时批准：",
+    basis="依据",
+    conditions_cited="条件 {numbers}",
+    list_separator="；",
+    you_bring="您还需提供",
+    you_bring_none="无需提供任何材料",
+    optional="选填",
+    we_look_up="政府部门自行核查（您无需提供）",
+    we_look_up_none="无",
+    how_decided="怎么审批",
+    before_after="改革前后",
+    before="改革前",
+    after="秒批",
+    before_after_note="改革后：网上申请、系统自动核验并即时批准（秒批）。",
+    materials="材料",
+    steps="环节",
+    days="时限",
+    fees="费用",
+    trips="跑动",
+    unit_days="天",
+    unit_fees="元",
+    at_once="即时",
+    unknown="未公布",
+    legal_basis="政策依据",
+    legal_basis_none="事项文件未列出政策依据。",
+    generated="本页由事项规则文件自动生成：{matter} 版本 {version}（{date} 施行的版本），"
+    "sha256 {digest}。审批以规则为准。",
+    flow_title="审批流程图",
+    flow_apply="① 网上申请",
+    flow_apply_body="提供 {n} 项材料",
+    flow_check="② 系统自动核验",
+    flow_check_body="{rules} 项条件，核查 {offices} 个部门的数据",
+    flow_ok="全部满足：即时批准",
+    flow_ok_body="无需等待，无需跑动",
+    flow_refer="任一不满足或无法核验：转人工审核",
+    flow_refer_body="系统不会自动拒绝，由工作人员审核",
+    flow_fixable="申请前您可以自行避免的转人工原因",
+    flow_fixable_missing="所需材料缺失或填写有误",
+    flow_fixable_none="所有条件均由部门数据核验，无需您自行准备。",
+    index_title="一图看懂：秒批事项",
+    index_lead="每个事项一页，二维码直达网上办理。",
+    index_no_version="{date} 无施行中的版本",
+)
+
+EN = Texts(
+    html_lang="en",
+    colon=": ",
+    kicker="Understand it from one picture · instant approval",
+    version="version",
+    in_force="in force from {date}",
+    until="to {date}",
+    office="Responsible office",
+    scan_to_apply="Scan to apply online",
+    online="Apply online",
+    no_service_url="The online service address is not published yet",
+    who_can_apply="Who can apply",
+    who_can_apply_lead="Meet every condition below and the system approves at once:",
+    basis="basis",
+    conditions_cited="conditions {numbers}",
+    list_separator="; ",
+    you_bring="What you still bring",
+    you_bring_none="Nothing to bring",
+    optional="optional",
+    we_look_up="What the government looks up itself (you bring none of it)",
+    we_look_up_none="Nothing",
+    how_decided="How it is decided",
+    before_after="Before and after",
+    before="before",
+    after="instant approval",
+    before_after_note="After: apply online, checked automatically and approved at once.",
+    materials="Materials",
+    steps="Steps",
+    days="Time",
+    fees="Fees",
+    trips="Trips",
+    unit_days="days",
+    unit_fees="CNY",
+    at_once="at once",
+    unknown="unknown",
+    legal_basis="Legal basis",
+    legal_basis_none="The matter file lists no legal basis.",
+    generated="Generated from the matter file: {matter} version {version} (the version in force "
+    "on {date}), sha256 {digest}. The rules decide.",
+    flow_title="How an application is decided",
+    flow_apply="1 Apply online",
+    flow_apply_body="bring {n} items",
+    flow_check="2 Automatic checks",
+    flow_check_body="{rules} conditions, data from {offices} offices",
+    flow_ok="All met: approved at once",
+    flow_ok_body="no waiting, no trips",
+    flow_refer="Any not met or not checkable: handed to a reviewer",
+    flow_refer_body="never refused by the machine; a person decides",
+    flow_fixable="Reasons for referral you can avoid before applying",
+    flow_fixable_missing="An item you bring is missing or wrong",
+    flow_fixable_none="Every condition is checked against government data; nothing to prepare.",
+    index_title="Understand it from one picture: instant-approval matters",
+    index_lead="One page per matter; the QR code leads to the online service.",
+    index_no_version="no version in force on {date}",
+)
+
+TEXTS: dict[Lang, Texts] = {"zh": ZH, "en": EN}

@@ -1,0 +1,116 @@
+"""`secondapproval guide` and the guide warnings of `secondapproval check`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from secondapproval.cli import main
+from test_guide_helpers import (
+    BARE,
+    HTML,
+    RULES,
+    decode_page_qr,
+    decode_svg,
+    network_references,
+    parse_html,
+    text_of,
+)
+
+URL_2025 = "https://fixture.example.gov.cn/permit/v2/apply?item=renewal&lang=zh"
+URL_2024 = "https://fixture.example.gov.cn/permit/apply?item=renewal"
+
+
+def guide(*args: str) -> int:
+    return main(["guide", "--rules", str(RULES), *args])
+
+
+def test_guide_to_stdout(capsys: pytest.CaptureFixture[str]) -> None:
+    """One HTML page goes to stdout by default, in the requested language and version."""
+    assert guide("residence-permit-renewal", "--on", "2024-06-01", "--lang", "en") == 0
+    html = capsys.readouterr().out
+    text = text_of(parse_html(html))
+    assert "Registered residence in the city for at least 6 months" in text
+    assert decode_page_qr(html) == [URL_2024]
+
+
+def test_guide_to_file_and_markdown(tmp_path: Path) -> None:
+    """--out writes HTML; an --out ending in .md writes Markdown and its two SVGs beside it."""
+    assert (
+        guide("residence-permit-renewal", "--on", "2025-06-01", "--out", str(tmp_path / "g.html"))
+        == 0
+    )
+    assert decode_page_qr((tmp_path / "g.html").read_text("utf-8")) == [URL_2025]
+    assert (
+        guide("residence-permit-renewal", "--on", "2025-06-01", "--out", str(tmp_path / "g.md"))
+        == 0
+    )
+    assert "在本市登记居住满12个月" in (tmp_path / "g.md").read_text("utf-8")
+    assert decode_svg((tmp_path / "g.qr.svg").read_bytes()) == [URL_2025]
+    assert (tmp_path / "g.flow.svg").read_text("utf-8").startswith("<?xml")
+
+
+def test_guide_all_writes_pages_and_index(tmp_path: Path) -> None:
+    """--all writes one page per matter and an index linking to each."""
+    out = tmp_path / "guides"
+    assert guide("--all", "--on", "2025-06-01", "--out", str(out)) == 0
+    assert sorted(p.name for p in out.iterdir()) == ["index.html", "residence-permit-renewal.html"]
+    index = (out / "index.html").read_text("utf-8")
+    links = [a.get("href") for a in parse_html(index).iter(f"{HTML}a")]
+    assert links == ["residence-permit-renewal.html"]
+    assert network_references(index, None) == []
+    page = (out / "residence-permit-renewal.html").read_text("utf-8")
+    assert decode_page_qr(page) == [URL_2025]
+
+
+def test_guide_all_markdown(tmp_path: Path) -> None:
+    """--all --format md writes Markdown pages with their pictures and a Markdown index."""
+    out = tmp_path / "md"
+    assert (
+        guide("--all", "--format", "md", "--lang", "en", "--on", "2025-06-01", "--out", str(out))
+        == 0
+    )
+    names = sorted(p.name for p in out.iterdir())
+    assert names == [
+        "index.md",
+        "residence-permit-renewal.flow.svg",
+        "residence-permit-renewal.md",
+        "residence-permit-renewal.qr.svg",
+    ]
+    assert "(residence-permit-renewal.md)" in (out / "index.md").read_text("utf-8")
+
+
+def test_guide_all_notes_matters_not_in_force(tmp_path: Path) -> None:
+    """A matter with no version in force on the date gets no page but is named on the index."""
+    out = tmp_path / "early"
+    assert guide("--all", "--on", "2023-01-01", "--lang", "en", "--out", str(out)) == 0
+    assert sorted(p.name for p in out.iterdir()) == ["index.html"]
+    assert "no version in force on 2023-01-01" in (out / "index.html").read_text("utf-8")
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["residence-permit-renewal", "--on", "2023-01-01"], "no version"),
+        (["residence-permit-renewal", "--format", "md"], "needs --out"),
+        (["--all"], "needs --out"),
+        (["no-such-matter"], "unknown matter"),
+    ],
+)
+def test_guide_usage_errors(
+    args: list[str], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Bad requests exit with status 2 and say why."""
+    assert guide(*args) == 2
+    assert message in capsys.readouterr().err
+
+
+def test_check_warns_about_guide_gaps(capsys: pytest.CaptureFixture[str]) -> None:
+    """`check` lists what a matter lacks for its guide as warnings, and still succeeds."""
+    assert main(["check", str(BARE)]) == 0
+    err = capsys.readouterr().err
+    for field in ("[service_url]", "[office]", "[facts.applicant.age.label]"):
+        assert f"warning: {BARE / 'bare.yaml'} {field}" in err
+    assert main(["check", str(RULES)]) == 0
+    assert "warning" not in capsys.readouterr().err
