@@ -265,6 +265,25 @@ def generate(matter: Matter) -> tuple[str, dict[str, Any]]:
     return "\n".join(out) + "\n", em.namespace
 
 
+def compile_expression(
+    node: ir.Node, name: str = "expression"
+) -> Callable[[dict[str, Any], Any], Any]:
+    """One typed expression as a function of (values, decision date), three-valued like a rule.
+
+    It returns the value, or UNKNOWN / ERROR (see `lang.kleene`), and never raises: the fast form
+    runs first and the slow form decides wherever the fast one raises. Packs use it for formulas.
+    """
+    em = _Emitter()
+    fn = "expression_" + re.sub(r"\W", "_", name)
+    source = (
+        f"def {fn}(v, on):\n    errs = _EMPTY\n    try:\n        return {em.fast(node)}\n"
+        f"    except Exception:\n        return {em.slow(node)}\n"
+    )
+    exec(compile(source, f"<secondapproval:{name}>", "exec"), em.namespace)  # from checked IR only
+    compiled: Callable[[dict[str, Any], Any], Any] = em.namespace[fn]
+    return compiled
+
+
 class NativeBackend:
     """Generated Python, compiled once per matter version: the fast, default backend."""
 
