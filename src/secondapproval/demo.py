@@ -56,6 +56,34 @@ def report(decisions: list[Decision], latencies: list[int]) -> str:
     return "\n".join(lines)
 
 
+def audit_batch(rules: Path, rows: list[dict[str, Any]], out: Path) -> tuple[bool, str]:
+    """Decide the batch again with every decision audited; verify and replay the log."""
+    import secrets
+    import shutil
+
+    from .audit import RuleIndex, open_log, replay_log, snapshot
+
+    log, kept = out / "audit.jsonl", out / "audit.jsonl.rules"
+    for old in out.glob("audit.jsonl*"):
+        shutil.rmtree(old) if old.is_dir() else old.unlink()
+    key = secrets.token_bytes(32)
+    (out / "audit.key").write_bytes(key)
+    t0 = time.perf_counter()
+    with Engine(rules, audit=open_log(log, fsync="group"), audit_key=key) as engine:
+        snapshot((m for mid in engine.matters for m in engine.versions(mid)), kept)
+        for row in rows:
+            engine.decide(row["matter"], row["facts"], on=parse_iso_date(row["on"]))
+    rate = len(rows) / (time.perf_counter() - t0)
+    verified, replayed = replay_log(log, RuleIndex([kept]))
+    lines = [
+        f"audit log {log}: {verified.records} records ({rate:,.0f} audited decisions/s), "
+        f"head {verified.head}",
+        f"  verify: {verified.summary()}",
+        f"  {replayed.summary()} (re-decided under the rule-set snapshots in {kept})",
+    ]
+    return verified.ok and replayed.ok, "\n".join(lines)
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__)
     p.add_argument("--rules", type=Path, default=Path("rules"))
@@ -67,7 +95,9 @@ def main(argv: list[str] | None = None) -> int:
     rows = [json.loads(line) for line in args.samples.read_text(encoding="utf-8").splitlines()]
     decisions, latencies = decide_batch(engine, rows)
     print(report(decisions, latencies))
-    return 0
+    audited, summary = audit_batch(args.rules, rows, args.out)
+    print(summary)
+    return 0 if audited else 1
 
 
 if __name__ == "__main__":

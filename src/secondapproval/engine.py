@@ -9,9 +9,10 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import secrets
+import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .backends import ERROR, Backend, get_backend
 from .compiled import CompiledMatter, compile_matter
@@ -21,6 +22,10 @@ from .log import get_logger
 from .registry import REGISTRY_FILE, Registry, load_registry
 from .ruleset import Matter, check_matter, is_matter_document
 from .yamlfile import load_yaml
+
+if TYPE_CHECKING:
+    from .audit.auditor import Auditor
+    from .audit.sinks import Sink
 
 PathLike = str | Path
 
@@ -111,6 +116,9 @@ class Engine:
 
     `Engine("rules")` loads every matter file under `rules/` (and `rules/sources.yaml`);
     `decide(matter, facts, on=date)` returns a `Decision` and never raises for a bad application.
+    With `audit=` (one sink or several) every decision is also written as an audit record —
+    `audit_key` keys the HMAC of the facts, `clock` gives the UTC time — and `decide()` raises
+    AuditError when a sink cannot take it; `close()` (or `with Engine(...)`) commits the rest.
     """
 
     def __init__(
@@ -120,6 +128,9 @@ class Engine:
         backend: str | Backend = "native",
         sources: Registry | PathLike | None = None,
         today: Callable[[], dt.date] = dt.date.today,
+        audit: Sink | Sequence[Sink] | None = None,
+        audit_key: bytes | None = None,
+        clock: Callable[[], dt.datetime] | None = None,
     ) -> None:
         self._backend = get_backend(backend) if isinstance(backend, str) else backend
         self._today = today
@@ -144,6 +155,20 @@ class Engine:
             matters=sorted(self._versions),
             versions=sum(len(v) for v in self._versions.values()),
         )
+        self._audit: Auditor | None = None
+        if audit is not None:
+            from .audit.auditor import Auditor
+            from .audit.record import utc_now
+
+            self._audit = Auditor(
+                audit,
+                [c.matter for vs in self._versions.values() for c in vs],
+                key=audit_key,
+                clock=clock or utc_now,
+                backend=f"{self._backend.name} {self._backend.version}",
+            )
+            # bound per instance, so that an engine without audit pays nothing for it
+            self.decide = self._decide_audited  # type: ignore[method-assign]
 
     # ---- the registry ----
     @property
@@ -203,6 +228,29 @@ class Engine:
             validated.missing,
             derived_errors,
         )
+
+    def _decide_audited(
+        self, matter: str, facts: Mapping[str, Any] | Any, *, on: dt.date | None = None
+    ) -> Decision:
+        """`decide`, timed, and its record written to every audit sink before it is returned."""
+        auditor = self._audit
+        assert auditor is not None
+        start = time.perf_counter_ns()
+        decision = Engine.decide(self, matter, facts, on=on)
+        latency = time.perf_counter_ns() - start
+        auditor.record(matter, decision, facts, latency)
+        return decision
+
+    def close(self) -> None:
+        """Commit pending audit records and close the sinks (AuditError if records were lost)."""
+        if self._audit is not None:
+            self._audit.close()
+
+    def __enter__(self) -> Engine:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
     def decide_many(
         self,

@@ -9,6 +9,7 @@ from typing import Any
 from ..decision import Decision
 from ..engine import Engine
 from ._common import add_backend_option, add_rules_option, iso_date, read_json
+from .audit import add_audit_options, audited_engine_options, keep_rules
 
 
 def register(subparsers: argparse._SubParsersAction[Any]) -> None:
@@ -19,12 +20,16 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
     add_backend_option(p)
     p.add_argument("--on", type=iso_date, help="decision date YYYY-MM-DD (default today)")
     p.add_argument("--json", action="store_true", help="print the Decision as one JSON object")
+    add_audit_options(p, fsync="always")
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    engine = Engine(args.rules, backend=args.backend)
-    decision = engine.decide(args.matter, read_json(args.facts), on=args.on)
+    facts = read_json(args.facts)
+    with Engine(args.rules, backend=args.backend, **audited_engine_options(args)) as engine:
+        if args.audit:
+            keep_rules(engine, args.audit)
+        decision = engine.decide(args.matter, facts, on=args.on)
     if args.json:
         print(json.dumps(decision.to_dict(), ensure_ascii=False, sort_keys=True))
     else:

@@ -9,11 +9,13 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from ..audit.schema import AuditRecord
 from ..registry import RegistryFile
 from ..ruleset import MatterFile
 from ..scenarios import ScenarioFile
 
 KINDS: dict[str, type[BaseModel]] = {
+    "audit": AuditRecord,
     "matter": MatterFile,
     "scenario": ScenarioFile,
     "sources": RegistryFile,

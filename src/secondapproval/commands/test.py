@@ -9,6 +9,7 @@ from typing import Any
 
 from ..scenarios import CaseResult, Coverage, EngineCache, junit_xml, run_file, scenario_files
 from ._common import add_backend_option, add_rules_option
+from .audit import add_audit_options, audited_engine_options, audited_engines, close_audit
 
 
 def register(subparsers: argparse._SubParsersAction[Any]) -> None:
@@ -23,6 +24,7 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
         help="report which rules the scenarios saw pass, fail and go unknown",
     )
     p.add_argument("-q", "--quiet", action="store_true", help="print failures and the summary only")
+    add_audit_options(p, fsync="group")
     p.set_defaults(func=run)
 
 
@@ -33,7 +35,12 @@ def pack_runners() -> dict[str, Any]:
 
 
 def run(args: argparse.Namespace) -> int:
-    engines = EngineCache(args.rules, backend=args.backend)
+    audit = audited_engine_options(args)
+    engines = (
+        audited_engines(args.rules, args.backend, audit, args.audit)
+        if audit
+        else EngineCache(args.rules, backend=args.backend)
+    )
     runners = pack_runners()
     results: list[CaseResult] = []
     coverage = Coverage()
@@ -46,6 +53,7 @@ def run(args: argparse.Namespace) -> int:
                 print(f"FAIL {where} {r.name}\n{r.diff}", file=sys.stderr)
             elif not args.quiet:
                 print(f"ok   {r.file} {r.name}")
+    close_audit(audit)
     failed = sum(not r.passed for r in results)
     if args.junit_xml:
         args.junit_xml.write_text(junit_xml(results), encoding="utf-8")

@@ -1,0 +1,173 @@
+"""Audit trail costs (DESIGN §8): building a record, audited decisions/s per sink, flat memory.
+
+`make bench` times each; the figures go to benchmarks/README.md. Throughput benchmarks time a
+batch of decisions per round; `decisions_per_s` in extra_info is the batch size over the mean.
+"""
+
+from __future__ import annotations
+
+import resource
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typing_extensions import override
+
+from benchmarks.conftest import ON, REFERENCE
+from secondapproval import Engine
+from secondapproval.audit import ChainSink, Head, JsonLinesSink, RecordBuilder, SqliteSink
+from secondapproval.audit.canonical import seal
+
+KEY = b"benchmark-key"
+
+
+class NullSink(ChainSink):
+    """Seals every record into its chain and stores nothing: the cost of auditing itself."""
+
+    def __init__(self) -> None:
+        super().__init__(Head(), fsync="none")
+
+    @override
+    def _commit(self, lines: list[bytes], count: int, last: str, durable: bool) -> None:
+        """Nothing stored."""
+
+    @override
+    def _release(self) -> None:
+        """Nothing to release."""
+
+
+@pytest.fixture(scope="module")
+def matters(reference_engine: Engine) -> list[Any]:
+    return list(reference_engine.versions(REFERENCE))
+
+
+def test_build_record(
+    benchmark: Any, reference_engine: Engine, reference_app: Any, matters: list[Any]
+) -> None:
+    """Building one record body from a decision (target ≤ 5 µs with sealing, DESIGN §8)."""
+    builder = RecordBuilder(matters, key=KEY, backend="native 1")
+    decision = reference_engine.decide(REFERENCE, reference_app, on=ON)
+    body = benchmark(builder.build, REFERENCE, decision, reference_app, 1000)
+    assert body["outcome"] == "approve"
+
+
+def test_build_and_seal_record(
+    benchmark: Any, reference_engine: Engine, reference_app: Any, matters: list[Any]
+) -> None:
+    """Building one record and sealing it (canonical JSON, SHA-256, link)."""
+    builder = RecordBuilder(matters, key=KEY, backend="native 1")
+    decision = reference_engine.decide(REFERENCE, reference_app, on=ON)
+
+    def build_and_seal() -> tuple[bytes, str]:
+        return seal(builder.build(REFERENCE, decision, reference_app, 1000), 1, "0" * 64)
+
+    line, _ = benchmark(build_and_seal)
+    assert line.endswith(b'"}\n')
+
+
+def test_decide_without_audit(benchmark: Any, matters: list[Any], reference_app: Any) -> None:
+    """decide() with no sink: the baseline the audited figures are compared with."""
+    engine = Engine(matters)
+    assert benchmark(engine.decide, REFERENCE, reference_app, on=ON).approved
+
+
+def test_decide_with_null_sink(benchmark: Any, matters: list[Any], reference_app: Any) -> None:
+    """decide() with its record built, hashed and chained (target p50 ≤ 8 µs, DESIGN §8)."""
+    engine = Engine(matters, audit=NullSink(), audit_key=KEY)
+    decision = benchmark(engine.decide, REFERENCE, reference_app, on=ON)
+    assert decision.approved
+
+
+def _throughput(
+    benchmark: Any,
+    make_sink: Callable[[], ChainSink],
+    matters: list[Any],
+    apps: list[Any],
+    batch: int,
+) -> None:
+    n = 100 if benchmark.disabled else batch
+    engine = Engine(matters, audit=make_sink(), audit_key=KEY)
+    decide = engine.decide
+
+    def run() -> None:
+        for i in range(n):
+            decide(REFERENCE, apps[i % len(apps)], on=ON)
+
+    benchmark.pedantic(run, rounds=1 if benchmark.disabled else 5, iterations=1, warmup_rounds=0)
+    engine.close()
+    if not benchmark.disabled:
+        benchmark.extra_info["decisions_per_s"] = round(n / benchmark.stats.stats.mean)
+
+
+@pytest.mark.parametrize(
+    ("policy", "batch"), [("group", 20_000), ("none", 20_000), ("always", 300)]
+)
+def test_jsonl_decisions_per_second(
+    benchmark: Any,
+    tmp_path: Path,
+    matters: list[Any],
+    reference_apps: list[Any],
+    policy: str,
+    batch: int,
+) -> None:
+    """Audited decisions per second into a JSON Lines log (target ≥ 50,000/s with group commit)."""
+    _throughput(
+        benchmark,
+        lambda: JsonLinesSink(tmp_path / "audit.jsonl", fsync=policy),
+        matters,
+        reference_apps,
+        batch,
+    )
+
+
+@pytest.mark.parametrize(
+    ("policy", "batch"), [("group", 20_000), ("none", 20_000), ("always", 300)]
+)
+def test_sqlite_decisions_per_second(
+    benchmark: Any,
+    tmp_path: Path,
+    matters: list[Any],
+    reference_apps: list[Any],
+    policy: str,
+    batch: int,
+) -> None:
+    """Audited decisions per second into a SQLite log (WAL)."""
+    _throughput(
+        benchmark,
+        lambda: SqliteSink(tmp_path / "audit.sqlite", fsync=policy),
+        matters,
+        reference_apps,
+        batch,
+    )
+
+
+DECISIONS = 2_000_000
+WARMUP = 200_000
+LIMIT_MB = 20
+
+
+def rss_mb() -> float:
+    """The resident set size of this process now, in MB (Linux /proc)."""
+    pages = int(Path("/proc/self/statm").read_text().split()[1])
+    return pages * resource.getpagesize() / 2**20
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not Path("/proc/self/statm").exists(), reason="needs Linux /proc")
+def test_rss_is_flat_over_two_million_audited_decisions(
+    tmp_path: Path, matters: list[Any], reference_apps: list[Any]
+) -> None:
+    """RSS grows by less than 20 MB over 2,000,000 decisions audited to a group-commit log."""
+    log = tmp_path / "audit.jsonl"
+    engine = Engine(matters, audit=JsonLinesSink(log, fsync="group"), audit_key=KEY)
+    apps, count = reference_apps, len(reference_apps)
+    for i in range(WARMUP):
+        engine.decide(REFERENCE, apps[i % count], on=ON)
+    before = rss_mb()
+    for i in range(DECISIONS - WARMUP):
+        engine.decide(REFERENCE, apps[i % count], on=ON)
+    growth = rss_mb() - before
+    engine.close()
+    print(f"\nRSS growth over {DECISIONS - WARMUP:,} audited decisions: {growth:.2f} MB")
+    assert growth < LIMIT_MB

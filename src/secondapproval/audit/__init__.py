@@ -1,0 +1,57 @@
+"""The tamper-evident audit trail: records, hash chains, sinks, heads, verify, replay, snapshots.
+
+from secondapproval import Engine
+from secondapproval.audit import open_log, verify_log
+
+with Engine("rules", audit=open_log("audit.jsonl", fsync="always"), audit_key=key) as engine:
+    engine.decide("graduate-talent-introduction", facts)
+assert verify_log("audit.jsonl").ok
+"""
+
+from .auditor import Auditor
+from .canonical import GENESIS, canonical
+from .files import open_log
+from .head import Head
+from .jsonl import JsonLinesSink, Torn
+from .mask import mask
+from .record import FactsDigest, RecordBuilder, facts_hmac
+from .replay import Replayed, Replayer, ReplayReport, replay_log
+from .schema import AuditRecord, RuleEntry, json_schema
+from .sinks import ChainSink, FsyncPolicy, MemorySink, Sink, StructlogSink
+from .snapshots import RuleIndex, snapshot
+from .sqlite import SqliteSink
+from .verify import AuditProblem, VerifyReport, log_lines, verify_lines, verify_log
+
+__all__ = [
+    "GENESIS",
+    "AuditProblem",
+    "AuditRecord",
+    "Auditor",
+    "ChainSink",
+    "FactsDigest",
+    "FsyncPolicy",
+    "Head",
+    "JsonLinesSink",
+    "MemorySink",
+    "RecordBuilder",
+    "ReplayReport",
+    "Replayed",
+    "Replayer",
+    "RuleEntry",
+    "RuleIndex",
+    "Sink",
+    "SqliteSink",
+    "StructlogSink",
+    "Torn",
+    "VerifyReport",
+    "canonical",
+    "facts_hmac",
+    "json_schema",
+    "log_lines",
+    "mask",
+    "open_log",
+    "replay_log",
+    "snapshot",
+    "verify_lines",
+    "verify_log",
+]

@@ -1,0 +1,62 @@
+"""Canonical JSON and the hash of a record: the one byte form every hash is taken over.
+
+Canonical JSON here is orjson's output with sorted keys: UTF-8, no insignificant whitespace,
+shortest round-trip floats, dates and UTC times in ISO form (`Z`), decimals as strings. A sealed
+record is the canonical JSON of the record without `hash`, with `"hash":"<sha256 hex>"` appended
+as its last member, then a newline.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping, Set
+from decimal import Decimal
+from typing import Any
+
+import orjson
+
+GENESIS = "0" * 64
+"""The `prev` of the first record of a chain."""
+
+_OPTIONS = orjson.OPT_SORT_KEYS | orjson.OPT_UTC_Z | orjson.OPT_NAIVE_UTC
+_HASH_KEY = b',"hash":"'
+
+
+def _default(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, Set):
+        return sorted(value, key=repr)
+    if isinstance(value, Mapping):
+        return dict(value)
+    raise TypeError(f"{type(value).__name__} is not JSON")
+
+
+def canonical(value: Any) -> bytes:
+    """The canonical JSON bytes of a value (TypeError if it holds something that is not JSON)."""
+    try:
+        return orjson.dumps(value, default=_default, option=_OPTIONS)
+    except orjson.JSONEncodeError as exc:
+        raise TypeError(str(exc)) from None
+
+
+def seal(body: dict[str, Any], seq: int, prev: str) -> tuple[bytes, str]:
+    """Number and link a record body (in place) and return its line and its hash."""
+    body["seq"] = seq
+    body["prev"] = prev
+    data = canonical(body)
+    digest = hashlib.sha256(data).hexdigest()
+    return b'%s%s%s"}\n' % (data[:-1], _HASH_KEY, digest.encode()), digest
+
+
+def split_sealed(line: bytes) -> tuple[bytes, str] | None:
+    """The hashed part (the record without `hash`) and the claimed hash of a line, or None."""
+    line = line.rstrip(b"\n")
+    at = line.rfind(_HASH_KEY)
+    if at < 0 or not line.endswith(b'"}') or len(line) - at - len(_HASH_KEY) - 2 != 64:
+        return None
+    return line[:at] + b"}", line[at + len(_HASH_KEY) : -2].decode("ascii", "replace")
+
+
+def sha256_hex(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()

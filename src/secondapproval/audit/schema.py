@@ -1,0 +1,61 @@
+"""The audit record's schema: a frozen pydantic model, published as JSON Schema.
+
+`secondapproval schema audit` prints it. A log line is the canonical JSON of one `AuditRecord`
+(see `canonical`); `hash` is the SHA-256 of that JSON without the `hash` member.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+RECORD_VERSION = 1
+
+Hex64 = Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
+_Model = ConfigDict(extra="forbid", frozen=True)
+
+
+class RuleEntry(BaseModel):
+    """One rule's result and the fact paths it read (their values are in `values`)."""
+
+    model_config = _Model
+    rule: str
+    status: Literal["passed", "failed", "unknown", "error"]
+    reads: list[str]
+
+
+class AuditRecord(BaseModel):
+    """One decision, as written to an audit log."""
+
+    model_config = _Model
+    v: Literal[1] = Field(description="record format version")
+    seq: Annotated[int, Field(ge=1, description="position in the chain, from 1")]
+    prev: Hex64 = Field(description="hash of the previous record; 64 zeros for the first")
+    hash: Hex64 = Field(description="SHA-256 of the canonical JSON of the record without hash")
+    decision_id: str
+    time: str = Field(description="when the decision was made, UTC, ISO 8601")
+    on: str = Field(description="the decision date")
+    matter: str
+    version: str | None = Field(description="the matter version that decided; null: NO_VERSION")
+    digest: Hex64 | None = Field(description="SHA-256 of the canonical rule-set content")
+    engine: str
+    backend: str
+    facts: Any = Field(description="the application, personal and undeclared values masked")
+    facts_hmac: Hex64 = Field(description="HMAC-SHA256 of the canonical original application")
+    key_id: str = Field(description="identifies the HMAC key (not the key)")
+    values: dict[str, Any] = Field(description="valid facts incl. derived, personal ones masked")
+    invalid: dict[str, str]
+    missing: list[str]
+    results: list[RuleEntry]
+    reasons: list[str] = Field(description="reason codes, empty for an approval")
+    outcome: Literal["approve", "refer"]
+    latency_ns: Annotated[int, Field(ge=0)]
+
+
+def json_schema() -> dict[str, Any]:
+    """The JSON Schema of an audit record."""
+    doc = AuditRecord.model_json_schema()
+    doc["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    doc["$id"] = "urn:secondapproval:audit"
+    return doc

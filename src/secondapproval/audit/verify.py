@@ -1,0 +1,285 @@
+"""Verifying a log: every hash, every link, the order, and the end against the head.
+
+`verify_lines` checks a sequence of sealed lines; `verify_log` reads a JSON Lines or SQLite log
+and also checks it against the head kept beside it and an optional head the user stored elsewhere.
+Each problem names the line (or SQLite row), the record and what is wrong: `edited`, `deleted`,
+`inserted`, `reordered`, `truncated`, `torn`, `damaged` or `head`.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import orjson
+from pydantic import ValidationError
+
+from ..errors import AuditError
+from .canonical import GENESIS, canonical, sha256_hex, split_sealed
+from .head import Head, head_path, read_head_file
+from .jsonl import torn_path
+from .schema import AuditRecord
+from .sqlite import is_sqlite, sqlite_head, sqlite_lines
+
+Kind = Literal["edited", "deleted", "inserted", "reordered", "truncated", "torn", "damaged", "head"]
+OnRecord = Callable[[int, dict[str, Any]], None]
+
+
+@dataclass(frozen=True, slots=True)
+class AuditProblem:
+    """One thing wrong with a log, located by line (or row) and record number."""
+
+    line: int | None
+    kind: Kind
+    message: str
+    seq: int | None = None
+    unit: str = "line"
+    """What `line` counts: lines of a JSON Lines file, or rows of a SQLite log."""
+
+    def __str__(self) -> str:
+        where = f"{self.unit} {self.line}" if self.line is not None else "end of log"
+        record = f" (record {self.seq})" if self.seq is not None else ""
+        return f"{where}{record}: {self.kind}: {self.message}"
+
+
+@dataclass(frozen=True, slots=True)
+class VerifyReport:
+    """The result of verifying a log."""
+
+    source: str
+    records: int
+    head: Head
+    problems: tuple[AuditProblem, ...]
+    stored_head: Head | None = None
+    notes: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    @property
+    def first(self) -> AuditProblem | None:
+        """The first bad record (or end-of-log problem), if any."""
+        return self.problems[0] if self.problems else None
+
+    def summary(self) -> str:
+        if self.ok:
+            return f"ok: {self.source}: {self.records} records, one valid chain, head {self.head}"
+        n = len(self.problems)
+        return f"FAILED: {self.source}: {n} problem{'s' if n != 1 else ''}; first: {self.first}"
+
+
+class _Checker:
+    def __init__(
+        self, targets: Iterable[int], on_record: OnRecord | None, unit: str = "line"
+    ) -> None:
+        self.unit = unit
+        self.expected = 1
+        self.prev = GENESIS
+        self.head = Head()
+        self.records = 0
+        self.problems: list[AuditProblem] = []
+        self.skipped: list[tuple[int, int]] = []
+        self.hash_at: dict[int, str] = {0: GENESIS}
+        self.targets = set(targets)
+        self.on_record = on_record
+
+    def problem(self, line: int, kind: Kind, message: str, seq: int | None = None) -> None:
+        self.problems.append(AuditProblem(line, kind, message, seq, self.unit))
+
+    def line(self, number: int, raw: bytes) -> None:
+        self.records += 1
+        if not raw.endswith(b"\n"):
+            self.problem(
+                number,
+                "torn",
+                f"the last line ({len(raw)} bytes) has no newline: a "
+                "record torn by a crash (reopening the log moves it aside)",
+            )
+            return
+        parts = split_sealed(raw)
+        if parts is None:
+            self.unsealed(number, raw)
+            return
+        body, claimed = parts
+        try:
+            doc = orjson.loads(body)
+        except orjson.JSONDecodeError as exc:
+            self.problem(number, "damaged", f"not JSON: {exc}")
+            return
+        if not isinstance(doc, dict):
+            self.problem(number, "damaged", "not a JSON object")
+            return
+        seq = doc.get("seq")
+        seq = seq if isinstance(seq, int) and not isinstance(seq, bool) else None
+        if sha256_hex(body) != claimed:
+            self.problem(number, "edited", "the hash does not match the content", seq)
+            return
+        if canonical(doc) != body:
+            self.problem(number, "edited", "not in canonical form: the line was rewritten", seq)
+            return
+        try:
+            AuditRecord.model_validate({**doc, "hash": claimed})
+        except ValidationError as exc:
+            first = exc.errors(include_url=False)[0]
+            where = ".".join(str(p) for p in first["loc"])
+            self.problem(number, "damaged", f"not an audit record: {where}: {first['msg']}", seq)
+            return
+        assert seq is not None  # the schema requires it
+        self.accept(number, seq, doc, claimed)
+
+    def unsealed(self, number: int, raw: bytes) -> None:
+        try:
+            doc = orjson.loads(raw)
+        except orjson.JSONDecodeError:
+            doc = None
+        if isinstance(doc, dict) and "hash" in doc:
+            seq = doc.get("seq") if isinstance(doc.get("seq"), int) else None
+            self.problem(number, "edited", "rewritten: the hash is not its last member", seq)
+        else:
+            self.problem(number, "damaged", "not a sealed record (no hash as its last member)")
+
+    def accept(self, number: int, seq: int, doc: dict[str, Any], digest: str) -> None:
+        expected = self.expected
+        if seq < expected:
+            if any(lo <= seq <= hi for lo, hi in self.skipped):
+                self.problem(
+                    number,
+                    "reordered",
+                    f"record {seq} comes after record {expected - 1}: records were moved",
+                    seq,
+                )
+            else:
+                self.problem(
+                    number,
+                    "inserted",
+                    f"a second record {seq} after record "
+                    f"{expected - 1}: a record was inserted or copied",
+                    seq,
+                )
+            return
+        if seq > expected:
+            self.skipped.append((expected, seq - 1))
+            gap = f"record {expected}" if seq == expected + 1 else f"records {expected}–{seq - 1}"
+            self.problem(
+                number, "deleted", f"{gap} missing before this line (deleted or moved)", seq
+            )
+        elif doc["prev"] != self.prev:
+            self.problem(
+                number,
+                "edited",
+                "prev does not match the hash of the record before it: one of the two was replaced",
+                seq,
+            )
+        self.prev = digest
+        self.expected = seq + 1
+        self.head = Head(seq, digest)
+        if seq in self.targets:
+            self.hash_at[seq] = digest
+        if self.on_record is not None:
+            self.on_record(number, doc)
+
+    def against(self, head: Head, name: str) -> None:
+        if head.count > self.head.count:
+            self.problems.append(
+                AuditProblem(
+                    None,
+                    "truncated",
+                    f"the log ends at record "
+                    f"{self.head.count} but {name} names record {head.count}: "
+                    "records were cut from the end",
+                )
+            )
+        elif self.hash_at.get(head.count) != head.hash:
+            self.problems.append(
+                AuditProblem(
+                    None,
+                    "head",
+                    f"record {head.count} does not have the hash {name} names ({head.hash[:12]}…)",
+                    head.count,
+                )
+            )
+
+
+def verify_lines(
+    lines: Iterable[tuple[int, bytes]],
+    *,
+    heads: Iterable[tuple[Head, str]] = (),
+    on_record: OnRecord | None = None,
+    source: str = "<lines>",
+    unit: str = "line",
+) -> VerifyReport:
+    """Verify (line number, line) pairs as one chain, and its end against each (head, name)."""
+    heads = list(heads)
+    checker = _Checker((h.count for h, _ in heads), on_record, unit)
+    for number, raw in lines:
+        checker.line(number, raw)
+    for head, name in heads:
+        checker.against(head, name)
+    return VerifyReport(source, checker.records, checker.head, tuple(checker.problems))
+
+
+def file_lines(path: str | os.PathLike[str]) -> Iterator[tuple[int, bytes]]:
+    """(line number from 1, line with its newline) of a JSON Lines file."""
+    try:
+        with open(path, "rb") as f:
+            yield from enumerate(f, start=1)
+    except OSError as exc:
+        raise AuditError(f"{path}: cannot read the log: {exc}") from None
+
+
+def log_lines(path: str | os.PathLike[str]) -> Iterator[tuple[int, bytes]]:
+    """The lines of a JSON Lines log, or the rows of a SQLite one."""
+    return sqlite_lines(path) if is_sqlite(path) else file_lines(path)
+
+
+def stored_head(path: str | os.PathLike[str]) -> Head | None:
+    """The head kept beside a log (in a SQLite log, its head table)."""
+    return sqlite_head(path) if is_sqlite(path) else read_head_file(head_path(path))
+
+
+def verify_log(
+    path: str | os.PathLike[str],
+    *,
+    expect_head: Head | None = None,
+    on_record: OnRecord | None = None,
+) -> VerifyReport:
+    """Verify a JSON Lines or SQLite log, against its own head and `expect_head` if given."""
+    if not Path(path).exists():
+        raise AuditError(f"{path}: no such log")
+    stored = stored_head(path)
+    heads = [(stored, "the head kept beside the log")] if stored is not None else []
+    if expect_head is not None:
+        heads.append((expect_head, "the expected head"))
+    unit = "row" if is_sqlite(path) else "line"
+    report = verify_lines(
+        log_lines(path), heads=heads, on_record=on_record, source=str(path), unit=unit
+    )
+    problems = list(report.problems)
+    if stored is None and expect_head is None:
+        problems.append(
+            AuditProblem(
+                None,
+                "head",
+                "no head beside the log: records cut from "
+                "its end could not be detected (give --expect-head)",
+            )
+        )
+    notes = []
+    if stored is not None and report.head.count > stored.count:
+        notes.append(
+            f"{report.head.count - stored.count} records after the head kept beside the log "
+            "(written since its last update: a live log, or a crash before the head was updated)"
+        )
+    torn = Path(torn_path(path))
+    if torn.exists() and torn.stat().st_size:
+        notes.append(
+            f"{torn.stat().st_size} bytes of torn records were moved aside to {torn} "
+            "when the log was reopened after a crash"
+        )
+    return VerifyReport(
+        str(path), report.records, report.head, tuple(problems), stored, tuple(notes)
+    )

@@ -1,0 +1,303 @@
+"""`secondapproval audit verify|show|head` — check an audit log, show one record, print its head.
+
+`verify LOG` checks every hash and link and the end against the head (exit 1 on any problem);
+with `--rules DIR` (or `--replay`, which uses the snapshots kept beside the log) it also re-decides
+every record and reports any whose outcome or reasons differ. The helpers here also give `decide`
+and `test` their `--audit PATH` option.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import secrets
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from ..audit.canonical import sha256_hex, split_sealed
+from ..audit.files import open_log
+from ..audit.head import Head
+from ..audit.replay import replay_log
+from ..audit.sinks import POLICIES
+from ..audit.snapshots import RuleIndex, snapshot
+from ..audit.sqlite import is_sqlite, sqlite_record
+from ..audit.verify import log_lines, stored_head, verify_log
+from ..engine import Engine
+from ..errors import AuditError
+from ._common import read_json
+
+KEY_ENV = "SECONDAPPROVAL_AUDIT_KEY"
+
+
+# ---- --audit on decide and test ----
+def add_audit_options(p: argparse.ArgumentParser, fsync: str) -> None:
+    p.add_argument(
+        "--audit",
+        type=Path,
+        metavar="PATH",
+        help="append an audit record of each decision to this log "
+        "(JSON Lines, or SQLite for a .sqlite path)",
+    )
+    p.add_argument(
+        "--audit-fsync",
+        choices=POLICIES,
+        default=fsync,
+        help=f"when records are forced to disk (default {fsync})",
+    )
+    add_key_option(p, create=True)
+
+
+def add_key_option(p: argparse.ArgumentParser, create: bool = False) -> None:
+    p.add_argument(
+        "--audit-key",
+        type=Path,
+        metavar="FILE",
+        help=f"file holding the HMAC key of the facts digests (default ${KEY_ENV}, "
+        f"else LOG.key{', created if absent' if create else ''}) — keep it away from the log",
+    )
+
+
+def snapshots_of(log: Path) -> Path:
+    """Where the rule-set texts named by a log's records are kept."""
+    return Path(os.fspath(log) + ".rules")
+
+
+def audit_key(log: Path, key_file: Path | None, create: bool) -> bytes | None:
+    """The HMAC key: from a file, the environment, or `LOG.key` (created if `create`)."""
+    if key_file is not None:
+        try:
+            return key_file.read_bytes()
+        except OSError as exc:
+            raise AuditError(f"{key_file}: cannot read the audit key: {exc}") from None
+    if os.environ.get(KEY_ENV):
+        return os.environ[KEY_ENV].encode("utf-8")
+    beside = Path(os.fspath(log) + ".key")
+    if beside.exists():
+        return beside.read_bytes()
+    if not create:
+        return None
+    fd = os.open(beside, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as f:
+        f.write(secrets.token_hex(32).encode("ascii"))
+    print(f"note: new audit key written to {beside}; keep it away from the log", file=sys.stderr)
+    return beside.read_bytes()
+
+
+def audited_engine_options(args: argparse.Namespace) -> dict[str, Any]:
+    """Engine keyword arguments for `--audit` (none when not given)."""
+    if args.audit is None:
+        return {}
+    sink = open_log(args.audit, fsync=args.audit_fsync)
+    recovered = getattr(sink, "recovered", None)
+    if recovered is not None:
+        print(f"warning: {args.audit}: {recovered}", file=sys.stderr)
+    return {"audit": sink, "audit_key": audit_key(args.audit, args.audit_key, create=True)}
+
+
+def audited_engines(
+    rules: Path, backend: str, options: dict[str, Any], log: Path
+) -> Callable[[Path | None], Engine]:
+    """An engine factory (one engine per rules folder) whose engines share one audit sink."""
+    engines: dict[Path, Engine] = {}
+
+    def engine_for(folder: Path | None) -> Engine:
+        where = (folder or rules).resolve()
+        if where not in engines:
+            engines[where] = Engine(where, backend=backend, **options)
+            keep_rules(engines[where], log)
+        return engines[where]
+
+    return engine_for
+
+
+def close_audit(options: dict[str, Any]) -> None:
+    """Commit and close the sink of `audited_engine_options`."""
+    if options:
+        options["audit"].close()
+
+
+def keep_rules(engine: Engine, log: Path) -> None:
+    """Snapshot every matter version the engine holds beside the log (`LOG.rules/`)."""
+    snapshot((m for mid in engine.matters for m in engine.versions(mid)), snapshots_of(log))
+
+
+# ---- the audit command ----
+def register(subparsers: argparse._SubParsersAction[Any]) -> None:
+    p = subparsers.add_parser("audit", help="verify an audit log, show a record, print a head")
+    sub = p.add_subparsers(dest="audit_command", metavar="ACTION", required=True)
+
+    v = sub.add_parser("verify", help="check every hash and link; with --rules, re-decide")
+    v.add_argument("log", type=Path, help="JSON Lines log, or SQLite database (.sqlite)")
+    v.add_argument(
+        "--rules",
+        type=Path,
+        action="append",
+        default=[],
+        metavar="DIR",
+        help="re-decide each record under the rule set its digest names, found in "
+        "these folders (rules, snapshots); repeatable",
+    )
+    v.add_argument(
+        "--replay",
+        action="store_true",
+        help="re-decide using the rule-set snapshots kept beside the log (LOG.rules)",
+    )
+    v.add_argument(
+        "--facts",
+        type=Path,
+        metavar="FILE",
+        help="original applications, a JSON object {decision_id: facts}, checked "
+        "against each record's keyed digest (for rules that read personal data)",
+    )
+    add_key_option(v)
+    v.add_argument(
+        "--expect-head",
+        metavar="COUNT:HASH",
+        help="a head stored elsewhere (`audit head`), or a file holding one",
+    )
+    v.add_argument("--max-problems", type=int, default=20, help="problems to print (default 20)")
+    v.set_defaults(func=run_verify)
+
+    s = sub.add_parser("show", help="print one record readably")
+    s.add_argument("log", type=Path)
+    s.add_argument("decision_id")
+    s.add_argument("--json", action="store_true", help="print the record as JSON")
+    s.set_defaults(func=run_show)
+
+    h = sub.add_parser("head", help="print the head (COUNT:HASH) kept beside a log")
+    h.add_argument("log", type=Path)
+    h.set_defaults(func=run_head)
+
+
+def _expected(text: str | None) -> Head | None:
+    if text is None:
+        return None
+    if ":" not in text and Path(text).exists():
+        text = Path(text).read_text(encoding="utf-8")
+    return Head.parse(text)
+
+
+def run_verify(args: argparse.Namespace) -> int:
+    expect = _expected(args.expect_head)
+    folders = list(args.rules)
+    if args.replay:
+        folders.append(snapshots_of(args.log))
+    if not folders:
+        report = verify_log(args.log, expect_head=expect)
+        replayed = None
+    else:
+        index = RuleIndex(folders)
+        for skipped in index.problems:
+            print(f"warning: rule file skipped: {skipped}", file=sys.stderr)
+        applications = read_json(args.facts) if args.facts else None
+        if applications is not None and not isinstance(applications, dict):
+            raise AuditError(f"{args.facts}: expected a JSON object {{decision_id: facts}}")
+        key = audit_key(args.log, args.audit_key, create=False) if applications else None
+        report, replayed = replay_log(
+            args.log, index, applications=applications, key=key, expect_head=expect
+        )
+    for problem in report.problems[: args.max_problems]:
+        print(f"{args.log}: {problem}", file=sys.stderr)
+    if len(report.problems) > args.max_problems:
+        print(f"… and {len(report.problems) - args.max_problems} more problems", file=sys.stderr)
+    for note in report.notes:
+        print(f"note: {note}")
+    print(report.summary())
+    if replayed is None:
+        return 0 if report.ok else 1
+    for r in replayed.notable[: args.max_problems]:
+        print(f"  {r}")
+    if replayed.substituted:
+        print(
+            f"note: {replayed.substituted} records named a rule set not found in "
+            f"{', '.join(map(str, folders))}; they were re-decided under the version in force"
+        )
+    print(replayed.summary())
+    return 0 if report.ok and replayed.ok else 1
+
+
+def _find(log: Path, decision_id: str) -> tuple[int, bytes] | None:
+    if is_sqlite(log):
+        return sqlite_record(log, decision_id)
+    needle = b'"decision_id":' + orjson.dumps(decision_id)
+    for number, line in log_lines(log):
+        parts = split_sealed(line) if needle in line else None
+        if parts is None:
+            continue
+        try:
+            if orjson.loads(parts[0]).get("decision_id") == decision_id:
+                return number, line
+        except (orjson.JSONDecodeError, AttributeError):
+            continue
+    return None
+
+
+def run_show(args: argparse.Namespace) -> int:
+    if not args.log.exists():
+        raise AuditError(f"{args.log}: no such log")
+    found = _find(args.log, args.decision_id)
+    if found is None:
+        print(f"{args.log}: no record of decision {args.decision_id}", file=sys.stderr)
+        return 1
+    number, line = found
+    parts = split_sealed(line)
+    assert parts is not None
+    doc = orjson.loads(parts[0])
+    intact = sha256_hex(parts[0]) == parts[1]
+    doc["hash"] = parts[1]
+    if args.json:
+        print(orjson.dumps(doc, option=orjson.OPT_SORT_KEYS | orjson.OPT_INDENT_2).decode())
+    else:
+        where = "row" if is_sqlite(args.log) else "line"
+        print(render_record(doc, f"{where} {number}", intact))
+    return 0 if intact else 1
+
+
+def render_record(doc: dict[str, Any], where: str, intact: bool) -> str:
+    """One record for a terminal: outcome first, then what decided it, then every rule."""
+    mark = "APPROVE" if doc["outcome"] == "approve" else "REFER"
+    values = doc.get("values", {})
+    lines = [
+        f"{mark}  decision {doc['decision_id']}  ({where}, record {doc['seq']})",
+        f"  matter {doc['matter']} version {doc['version']} on {doc['on']}",
+        f"  rule set sha256:{doc['digest']}",
+        f"  decided at {doc['time']} by {doc['engine']}, backend {doc['backend']}, "
+        f"in {doc['latency_ns'] / 1000:.1f} µs",
+    ]
+    if doc["reasons"]:
+        lines.append("reasons: " + ", ".join(doc["reasons"]))
+    if doc["results"]:
+        lines.append("rules:")
+        for r in doc["results"]:
+            read = ", ".join(f"{p}={_show(values.get(p))}" for p in r["reads"])
+            lines.append(f"  {r['status']:<8} {r['rule']:<28} {read}")
+    if doc["invalid"]:
+        lines.append("invalid facts:")
+        lines += [f"  {p}: {why}" for p, why in doc["invalid"].items()]
+    if doc["missing"]:
+        lines.append("missing facts: " + ", ".join(doc["missing"]))
+    lines.append(
+        "facts (personal and undeclared values masked): "
+        + orjson.dumps(doc["facts"], option=orjson.OPT_SORT_KEYS).decode()
+    )
+    lines.append(f"  facts HMAC-SHA256 {doc['facts_hmac']} (key {doc['key_id']})")
+    lines.append(f"  prev {doc['prev']}")
+    lines.append(f"  hash {doc['hash']} {'(matches the record)' if intact else '(DOES NOT MATCH)'}")
+    return "\n".join(lines)
+
+
+def _show(value: Any) -> str:
+    return "—" if value is None else str(value)
+
+
+def run_head(args: argparse.Namespace) -> int:
+    head = stored_head(args.log)
+    if head is None:
+        print(f"{args.log}: no head kept beside this log", file=sys.stderr)
+        return 1
+    print(head)
+    return 0

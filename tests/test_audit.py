@@ -1,0 +1,601 @@
+"""The audit trail: records, masking, the hash chain under mutation, replay and the CLI."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import itertools
+import json
+from pathlib import Path
+
+import orjson
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from secondapproval import AuditError, Engine
+from secondapproval.audit import (
+    GENESIS,
+    AuditRecord,
+    Head,
+    MemorySink,
+    RuleIndex,
+    canonical,
+    facts_hmac,
+    json_schema,
+    mask,
+    open_log,
+    replay_log,
+    snapshot,
+    verify_lines,
+    verify_log,
+)
+from secondapproval.audit.canonical import split_sealed
+from secondapproval.cli import main
+from secondapproval.strategies import bad_cn_ids, cn_ids
+
+ON = dt.date(2024, 6, 1)
+KEY = b"test-key-kept-outside-the-log"
+SOURCES = """sources:
+  - id: public-security
+    office: {zh: 公安机关, en: Public security bureau}
+    authoritative: true
+"""
+MATTER = """matter: audit-sample
+title: {zh: 审计样例, en: Audit sample}
+version: "1"
+effective: {from: "2000-01-01"}
+sources: [{id: T, status: third-party}]
+facts:
+  applicant.id_number: {type: cn_id, source: public-security, pii: true}
+  applicant.age: {type: int, derive: "age_on(applicant.id_number, decision_date)"}
+  applicant.phone: {type: str, source: applicant, pii: true, optional: true}
+  degree: {type: enum, values: [associate, bachelor, master], source: applicant}
+rules:
+  - id: adult
+    when: applicant.age >= 18
+    says: {zh: 已成年, en: Adult}
+    refer: {code: MINOR, zh: 未成年, en: Minor}
+  - id: age-limit
+    when: applicant.age <= LIMIT_YEARS
+    says: {zh: 年龄不超过上限, en: Age within the limit}
+    refer: {code: AGE_LIMIT, zh: 年龄超过上限, en: Age above the limit}
+  - id: degree-level
+    when: degree in ["bachelor", "master"]
+    says: {zh: 本科及以上, en: Bachelor or higher}
+    refer: {code: DEGREE_LEVEL, zh: 学历不足, en: Degree too low}
+"""
+PII_RULE = """  - id: not-blocked
+    when: applicant.id_number != "110101199003070000"
+    says: {zh: 未被列入名单, en: Not on the list}
+    refer: {code: BLOCKED, zh: 已列入名单, en: On the list}
+"""
+
+
+def rules_folder(path: Path, age_limit: int = 35, pii_rule: bool = False) -> Path:
+    """A rules folder holding the sample matter (with its age limit) and its sources."""
+    path.mkdir(parents=True, exist_ok=True)
+    (path / "sources.yaml").write_text(SOURCES, encoding="utf-8")
+    text = MATTER.replace("LIMIT_YEARS", str(age_limit)) + (PII_RULE if pii_rule else "")
+    (path / "sample.yaml").write_text(text, encoding="utf-8")
+    return path
+
+
+def application(id_number: str, degree: str = "bachelor", phone: str | None = None) -> dict:
+    applicant: dict = {"id_number": id_number}
+    if phone is not None:
+        applicant["phone"] = phone
+    return {"applicant": applicant, "degree": degree}
+
+
+def id_born(year: int, seq: int = 1) -> str:
+    from secondapproval.idcodes import cn_id_check_character
+
+    first17 = f"440301{year}0101{seq:03d}"
+    return first17 + cn_id_check_character(first17)
+
+
+@pytest.fixture(scope="module")
+def rules(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return rules_folder(tmp_path_factory.mktemp("rules"))
+
+
+def fixed_clock() -> dt.datetime:
+    return dt.datetime(2024, 6, 1, 8, 30, tzinfo=dt.UTC)
+
+
+def docs(lines: list[bytes]) -> list[dict]:
+    return [orjson.loads(line) for line in lines]
+
+
+# ---- records ------------------------------------------------------------------------------
+
+
+def test_record_holds_the_decision_and_links_to_genesis(rules: Path) -> None:
+    """A record names the decision, rule set, engine, results, reasons and links to genesis."""
+    sink = MemorySink()
+    engine = Engine(rules, audit=sink, audit_key=KEY, clock=fixed_clock)
+    d = engine.decide("audit-sample", application(id_born(1990), "associate"), on=ON)
+    (record,) = docs(sink.lines)
+    assert record["decision_id"] == d.decision_id
+    assert record["digest"] == d.digest
+    assert record["version"] == "1"
+    assert record["outcome"] == "refer"
+    assert record["reasons"] == ["DEGREE_LEVEL"]
+    assert record["time"] == "2024-06-01T08:30:00Z"
+    assert record["on"] == "2024-06-01"
+    assert record["values"]["applicant.age"] == 34
+    assert [r["status"] for r in record["results"]] == ["passed", "passed", "failed"]
+    assert record["prev"] == GENESIS
+    assert record["seq"] == 1
+    assert record["engine"].startswith("secondapproval ")
+    assert record["backend"] == "native 1"
+    assert record["latency_ns"] > 0
+    AuditRecord.model_validate(record)
+
+
+def test_line_is_canonical_json_and_hash_covers_the_rest(rules: Path) -> None:
+    """A line is the canonical JSON of the record, its hash the SHA-256 of it without `hash`."""
+    sink = MemorySink()
+    Engine(rules, audit=sink, audit_key=KEY).decide("audit-sample", application(id_born(1990)))
+    line = sink.lines[0]
+    record = orjson.loads(line)
+    claimed = record.pop("hash")
+    body = canonical(record)
+    assert hashlib.sha256(body).hexdigest() == claimed
+    assert line == body[:-1] + b',"hash":"' + claimed.encode() + b'"}\n'
+    independent = json.dumps(record, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    assert body == independent.encode("utf-8")
+
+
+def test_records_chain_in_order_and_verify(rules: Path) -> None:
+    """Each record's prev is the hash of the record before it; verify accepts the chain."""
+    sink = MemorySink()
+    engine = Engine(rules, audit=sink, audit_key=KEY)
+    for year in range(1980, 2000):
+        engine.decide("audit-sample", application(id_born(year)), on=ON)
+    records = docs(sink.lines)
+    assert [r["seq"] for r in records] == list(range(1, 21))
+    assert all(b["prev"] == a["hash"] for a, b in itertools.pairwise(records))
+    report = verify_lines(enumerate(sink.lines, 1), heads=[(sink.head, "head")])
+    assert report.ok
+    assert report.head == Head(20, records[-1]["hash"])
+
+
+def test_no_version_is_recorded_with_facts_masked(rules: Path) -> None:
+    """A decision with no version in force is recorded (NO_VERSION), its facts fully masked."""
+    sink = MemorySink()
+    engine = Engine(rules, audit=sink, audit_key=KEY)
+    engine.decide("audit-sample", application(id_born(1990)), on=dt.date(1999, 1, 1))
+    (record,) = docs(sink.lines)
+    assert record["reasons"] == ["NO_VERSION"]
+    assert record["digest"] is None
+    assert id_born(1990) not in sink.lines[0].decode()
+
+
+def test_time_is_recorded_in_utc(rules: Path) -> None:
+    """A clock in another time zone is recorded as the same instant in UTC."""
+    sink = MemorySink()
+    beijing = dt.timezone(dt.timedelta(hours=8))
+    clock = lambda: dt.datetime(2024, 6, 1, 16, 30, tzinfo=beijing)  # noqa: E731
+    Engine(rules, audit=sink, audit_key=KEY, clock=clock).decide(
+        "audit-sample", application(id_born(1990)), on=ON
+    )
+    assert docs(sink.lines)[0]["time"] == "2024-06-01T08:30:00Z"
+
+
+def test_an_engine_without_sinks_has_no_audit_wrapper(rules: Path) -> None:
+    """Without sinks, decide is the class's own method: the unaudited path pays nothing."""
+    assert "decide" not in vars(Engine(rules))
+    assert "decide" in vars(Engine(rules, audit=MemorySink(), audit_key=KEY))
+
+
+def test_schema_is_published() -> None:
+    """The record schema is a JSON Schema naming every field of a record."""
+    doc = json_schema()
+    assert doc["$id"] == "urn:secondapproval:audit"
+    assert {"prev", "hash", "facts_hmac", "digest", "latency_ns"} <= set(doc["properties"])
+
+
+def test_facts_digest_is_hmac_of_the_canonical_application(rules: Path) -> None:
+    """The facts digest is HMAC-SHA256 of the canonical application, under the engine's key."""
+    sink = MemorySink()
+    facts = application(id_born(1985), phone="13800138000")
+    Engine(rules, audit=sink, audit_key=KEY).decide("audit-sample", facts, on=ON)
+    (record,) = docs(sink.lines)
+    assert record["facts_hmac"] == facts_hmac(KEY, facts)
+    assert record["facts_hmac"] != facts_hmac(b"another key", facts)
+
+
+# ---- personal data ------------------------------------------------------------------------
+
+
+def test_mask_keeps_only_the_ends() -> None:
+    """An ID number keeps its first three and last four characters."""
+    assert mask("44030119900101123X") == "440***********123X"
+    assert mask("13800138000") == "138****8000"
+    assert mask("abc") == "***"
+
+
+@settings(max_examples=40)
+@given(
+    id_number=st.one_of(cn_ids(), bad_cn_ids().filter(lambda v: isinstance(v, str) and len(v) > 6)),
+    phone=st.from_regex(r"1[3-9][0-9]{9}", fullmatch=True),
+    misplaced=st.booleans(),
+)
+def test_personal_data_never_appears_unmasked(
+    rules: Path,
+    tmp_path_factory: pytest.TempPathFactory,
+    id_number: str,
+    phone: str,
+    misplaced: bool,
+) -> None:
+    """No pii value (valid, invalid or under an undeclared key) appears anywhere in a log file."""
+    log = tmp_path_factory.mktemp("pii") / "audit.jsonl"
+    facts = application(id_number, phone=phone)
+    if misplaced:
+        facts["applicant"]["id_numbr"] = id_number
+    with Engine(rules, audit=open_log(log, fsync="none"), audit_key=KEY) as engine:
+        engine.decide("audit-sample", facts, on=ON)
+    text = b"".join(p.read_bytes() for p in log.parent.iterdir() if p.is_file())
+    assert id_number.encode() not in text
+    assert phone.encode() not in text
+    assert mask(id_number).encode() in text
+
+
+# ---- mutations ----------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def chain(rules: Path) -> tuple[list[bytes], Head]:
+    """A log of 1,000 records and its head."""
+    sink = MemorySink()
+    engine = Engine(rules, audit=sink, audit_key=KEY)
+    for i in range(1000):
+        engine.decide(
+            "audit-sample",
+            application(id_born(1960 + i % 50, i), "associate" if i % 7 == 0 else "master"),
+            on=ON,
+        )
+    return list(sink.lines), sink.head
+
+
+def reseal(record: dict) -> bytes:
+    """A record re-serialized with a freshly computed hash (an attacker's careful edit)."""
+    record = {k: v for k, v in record.items() if k != "hash"}
+    body = canonical(record)
+    digest = hashlib.sha256(body).hexdigest()
+    return body[:-1] + b',"hash":"' + digest.encode() + b'"}\n'
+
+
+def edited(value: object) -> object:
+    if isinstance(value, bool):
+        return not value
+    if isinstance(value, int):
+        return value + 1
+    if isinstance(value, str):
+        return value + "x"
+    if isinstance(value, list):
+        return [*value, "x"]
+    if isinstance(value, dict):
+        return {**value, "x": 1}
+    return "x"
+
+
+def still_verifies(lines: list[bytes], head: Head) -> bool:
+    return verify_lines(enumerate(lines, 1), heads=[(head, "head")]).ok
+
+
+FIELDS = sorted(AuditRecord.model_fields)
+
+
+@settings(max_examples=60)
+@given(data=st.data(), rehash=st.booleans())
+def test_any_edit_of_any_field_is_detected(
+    chain: tuple[list[bytes], Head], data: st.DataObject, rehash: bool
+) -> None:
+    """Editing any field of any record is detected, even when its hash is recomputed."""
+    lines, head = chain
+    i = data.draw(st.integers(0, len(lines) - 1))
+    field = data.draw(st.sampled_from(FIELDS))
+    record = orjson.loads(lines[i])
+    record[field] = edited(record[field])
+    if rehash or field == "hash":
+        new = reseal(record) if field != "hash" else orjson.dumps(record) + b"\n"
+    else:
+        new = canonical(record) + b"\n"
+    assert not still_verifies([*lines[:i], new, *lines[i + 1 :]], head)
+
+
+@settings(max_examples=25)
+@given(data=st.data())
+def test_deleting_a_record_is_detected(
+    chain: tuple[list[bytes], Head], data: st.DataObject
+) -> None:
+    """Deleting any one record (first, last or between) is detected."""
+    lines, head = chain
+    i = data.draw(st.integers(0, len(lines) - 1))
+    mutated = lines[:i] + lines[i + 1 :]
+    report = verify_lines(enumerate(mutated, 1), heads=[(head, "head")])
+    assert not report.ok
+    assert report.first is not None
+    assert report.first.kind in ("deleted", "truncated")
+
+
+@settings(max_examples=25)
+@given(data=st.data(), forged=st.booleans())
+def test_inserting_a_record_is_detected(
+    chain: tuple[list[bytes], Head], data: st.DataObject, forged: bool
+) -> None:
+    """Inserting a copy of a record, or a forged record with a valid hash, is detected."""
+    lines, head = chain
+    i = data.draw(st.integers(0, len(lines)))
+    j = data.draw(st.integers(0, len(lines) - 1))
+    new = lines[j]
+    if forged:
+        record = orjson.loads(lines[j])
+        record["outcome"] = "approve"
+        record["reasons"] = []
+        new = reseal(record)
+    assert not still_verifies([*lines[:i], new, *lines[i:]], head)
+
+
+@settings(max_examples=25)
+@given(data=st.data())
+def test_swapping_two_records_is_detected(
+    chain: tuple[list[bytes], Head], data: st.DataObject
+) -> None:
+    """Swapping any two records is detected."""
+    lines, head = chain
+    i, j = sorted(
+        data.draw(st.lists(st.integers(0, len(lines) - 1), min_size=2, max_size=2, unique=True))
+    )
+    mutated = list(lines)
+    mutated[i], mutated[j] = mutated[j], mutated[i]
+    report = verify_lines(enumerate(mutated, 1), heads=[(head, "head")])
+    assert not report.ok
+    assert any(p.kind == "reordered" for p in report.problems)
+
+
+@settings(max_examples=25)
+@given(data=st.data())
+def test_truncation_is_detected_against_the_head(
+    chain: tuple[list[bytes], Head], data: st.DataObject
+) -> None:
+    """Cutting whole records from the end leaves a valid chain that the head exposes."""
+    lines, head = chain
+    k = data.draw(st.integers(0, len(lines) - 1))
+    assert verify_lines(enumerate(lines[:k], 1)).ok
+    report = verify_lines(enumerate(lines[:k], 1), heads=[(head, "head")])
+    assert report.first is not None
+    assert report.first.kind == "truncated"
+
+
+def test_torn_last_line_is_reported(chain: tuple[list[bytes], Head]) -> None:
+    """A last line without its newline is reported as torn."""
+    lines, _ = chain
+    report = verify_lines(enumerate([*lines[:5], lines[5][:40]], 1))
+    assert report.first is not None
+    assert report.first.kind == "torn"
+    assert report.first.line == 6
+
+
+def test_first_problem_names_line_and_kind(chain: tuple[list[bytes], Head]) -> None:
+    """The first problem names the line of the edited record and says it was edited."""
+    lines, head = chain
+    line = lines[41].replace(b'"outcome":"approve"', b'"outcome":"refer"')
+    assert line != lines[41]
+    mutated = [*lines[:41], line, *lines[42:]]
+    report = verify_lines(enumerate(mutated, 1), heads=[(head, "head")])
+    assert report.first is not None
+    assert (report.first.line, report.first.kind, report.first.seq) == (42, "edited", 42)
+
+
+# ---- replay ---------------------------------------------------------------------------------
+
+
+def decide_years(engine: Engine, years: range) -> dict[str, int]:
+    """Decide one application per birth year; return each decision id's year."""
+    out = {}
+    for n, year in enumerate(years):
+        d = engine.decide("audit-sample", application(id_born(year, n)), on=ON)
+        out[d.decision_id] = year
+    return out
+
+
+def test_replay_under_the_recorded_rule_set_confirms_every_outcome(tmp_path: Path) -> None:
+    """Replaying under the snapshot of the recorded rule set gives the same outcome everywhere."""
+    rules = rules_folder(tmp_path / "rules")
+    log = tmp_path / "audit.jsonl"
+    with Engine(rules, audit=open_log(log), audit_key=KEY) as engine:
+        decide_years(engine, range(1980, 2010))
+        snapshot(list(engine.versions("audit-sample")), tmp_path / "store")
+    rules_folder(tmp_path / "rules", age_limit=20)  # the rules change afterwards
+    report, replayed = replay_log(log, RuleIndex([tmp_path / "store"]))
+    assert report.ok
+    assert replayed.ok
+    assert replayed.counts == {"same": 30}
+
+
+def test_replay_after_a_rule_change_reports_exactly_the_changed_records(tmp_path: Path) -> None:
+    """Under a changed age limit, replay reports exactly the records whose outcome changes."""
+    log = tmp_path / "audit.jsonl"
+    with Engine(rules_folder(tmp_path / "v1"), audit=open_log(log), audit_key=KEY) as engine:
+        years = decide_years(engine, range(1980, 2010))
+    changed_rules = rules_folder(tmp_path / "v2", age_limit=28)
+    report, replayed = replay_log(log, RuleIndex([changed_rules]))
+    now = Engine(changed_rules)
+    before = Engine(rules_folder(tmp_path / "v1"))
+    expected = {
+        did
+        for did, year in years.items()
+        if now.decide("audit-sample", application(id_born(year)), on=ON).outcome
+        != before.decide("audit-sample", application(id_born(year)), on=ON).outcome
+    }
+    assert report.ok
+    assert expected
+    got = {r.decision_id for r in replayed.notable if r.verdict == "changed"}
+    assert got == expected
+    assert all(r.substituted for r in replayed.notable)
+    assert not replayed.ok
+
+
+def test_a_rule_reading_personal_data_needs_the_applications(tmp_path: Path) -> None:
+    """Without the applications such records are not replayable; with them they replay."""
+    rules = rules_folder(tmp_path / "rules", pii_rule=True)
+    log = tmp_path / "audit.jsonl"
+    apps = {}
+    with Engine(rules, audit=open_log(log), audit_key=KEY) as engine:
+        for n, year in enumerate(range(1990, 1995)):
+            facts = application(id_born(year, n))
+            apps[engine.decide("audit-sample", facts, on=ON).decision_id] = facts
+    _, replayed = replay_log(log, RuleIndex([rules]))
+    assert replayed.counts == {"not-replayable": 5}
+    assert not replayed.ok
+    _, replayed = replay_log(log, RuleIndex([rules]), applications=apps, key=KEY)
+    assert replayed.counts == {"same": 5}
+    assert replayed.ok
+    wrong = {k: application(id_born(1970)) for k in apps}
+    _, replayed = replay_log(log, RuleIndex([rules]), applications=wrong, key=KEY)
+    assert replayed.counts == {"mismatch": 5}
+    key_file, facts_file = tmp_path / "key", tmp_path / "apps.json"
+    key_file.write_bytes(KEY)
+    facts_file.write_text(json.dumps(apps), encoding="utf-8")
+    verify = ["audit", "verify", str(log), "--rules", str(rules)]
+    assert main(verify) == 1
+    assert main([*verify, "--facts", str(facts_file), "--audit-key", str(key_file)]) == 0
+
+
+# ---- CLI ------------------------------------------------------------------------------------
+
+
+def test_cli_decide_audit_verify_show_and_detect_an_edit(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`decide --audit` writes a log that `audit verify` accepts until one byte is edited."""
+    rules = rules_folder(tmp_path / "rules")
+    facts = tmp_path / "facts.json"
+    facts.write_text(json.dumps(application(id_born(1990))), encoding="utf-8")
+    log = tmp_path / "audit.jsonl"
+    for _ in range(3):
+        assert (
+            main(
+                [
+                    "decide",
+                    "audit-sample",
+                    str(facts),
+                    "--rules",
+                    str(rules),
+                    "--on",
+                    "2024-06-01",
+                    "--audit",
+                    str(log),
+                ]
+            )
+            == 0
+        )
+    assert main(["audit", "verify", str(log), "--replay"]) == 0
+    did = orjson.loads(log.read_bytes().splitlines()[1])["decision_id"]
+    capsys.readouterr()
+    assert main(["audit", "show", str(log), did]) == 0
+    shown = capsys.readouterr().out
+    assert did in shown
+    assert "age-limit" in shown
+    assert id_born(1990) not in shown
+    assert main(["audit", "head", str(log)]) == 0
+    head = capsys.readouterr().out.strip()
+    assert main(["audit", "verify", str(log), "--expect-head", head]) == 0
+    log.write_bytes(log.read_bytes().replace(b'"outcome":"approve"', b'"outcome":"refer"', 1))
+    assert main(["audit", "verify", str(log)]) == 1
+    assert "line 1 (record 1): edited" in capsys.readouterr().err
+
+
+def test_cli_sqlite_log_and_rules_snapshot(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A .sqlite audit path gives a SQLite log; `rules snapshot` keeps rule texts by digest."""
+    rules = rules_folder(tmp_path / "rules")
+    facts = tmp_path / "facts.json"
+    facts.write_text(json.dumps(application(id_born(1990))), encoding="utf-8")
+    db = tmp_path / "audit.sqlite"
+    assert (
+        main(
+            [
+                "decide",
+                "audit-sample",
+                str(facts),
+                "--rules",
+                str(rules),
+                "--audit",
+                str(db),
+                "--audit-key",
+                str(facts),
+            ]
+        )
+        == 0
+    )
+    assert verify_log(db).ok
+    store = tmp_path / "store"
+    assert main(["rules", "snapshot", "--rules", str(rules), "--store", str(store)]) == 0
+    digest = Engine(rules).versions("audit-sample")[0].digest
+    assert (store / digest / "matter.yaml").read_text(encoding="utf-8") == (
+        rules / "sample.yaml"
+    ).read_text(encoding="utf-8")
+    assert main(["audit", "verify", str(db), "--rules", str(store)]) == 0
+
+
+def test_cli_test_audit_records_every_scenario_case(tmp_path: Path) -> None:
+    """`test --audit` records each case's decision in one chain that replays the same."""
+    rules = rules_folder(tmp_path / "rules")
+    cases = "\n".join(
+        f"  - name: born {year}\n    facts: {json.dumps(application(id_born(year)))}\n"
+        f"    expect: {{outcome: {'approve' if 1989 <= year <= 2006 else 'refer'}}}"
+        for year in (1980, 1995, 2010)
+    )
+    scenario = tmp_path / "sample.yaml"
+    scenario.write_text(f"matter: audit-sample\non: 2024-06-01\ncases:\n{cases}\n", "utf-8")
+    log = tmp_path / "audit.jsonl"
+    assert main(["test", str(scenario), "--rules", str(rules), "--audit", str(log), "-q"]) == 0
+    assert [orjson.loads(x)["outcome"] for x in log.read_bytes().splitlines()] == [
+        "refer",
+        "approve",
+        "refer",
+    ]
+    assert main(["audit", "verify", str(log), "--replay"]) == 0
+
+
+def test_an_application_that_is_not_json_cannot_be_decided_unrecorded(rules: Path) -> None:
+    """An application holding a value JSON cannot carry raises AuditError: no silent decision."""
+    engine = Engine(rules, audit=MemorySink(), audit_key=KEY)
+    facts = application(id_born(1990))
+    facts["degree"] = object()
+    with pytest.raises(AuditError, match="cannot be recorded"):
+        engine.decide("audit-sample", facts, on=ON)
+
+
+def test_cli_show_finds_a_record_in_sqlite(
+    tmp_path: Path, rules: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`audit show` finds a decision in a SQLite log through its decision-id index."""
+    db = tmp_path / "audit.sqlite"
+    with Engine(rules, audit=open_log(db), audit_key=KEY) as engine:
+        ids = [
+            engine.decide("audit-sample", application(id_born(y)), on=ON).decision_id
+            for y in (1980, 1990, 2000)
+        ]
+    assert main(["audit", "show", str(db), ids[1], "--json"]) == 0
+    assert orjson.loads(capsys.readouterr().out)["seq"] == 2
+    assert main(["audit", "show", str(db), "no-such-id"]) == 1
+
+
+def test_verify_of_a_missing_log_is_an_error(tmp_path: Path) -> None:
+    """Verifying a log that does not exist raises AuditError (exit 2 on the command line)."""
+    with pytest.raises(AuditError):
+        verify_log(tmp_path / "nope.jsonl")
+    assert main(["audit", "verify", str(tmp_path / "nope.jsonl")]) == 2
+
+
+def test_split_sealed_rejects_lines_without_a_final_hash() -> None:
+    """A line whose last member is not a 64-digit hash is not a sealed record."""
+    assert split_sealed(b'{"a":1}\n') is None
+    assert split_sealed(b'{"a":1,"hash":"' + b"0" * 63 + b'"}\n') is None
