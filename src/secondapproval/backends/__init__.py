@@ -45,5 +45,5 @@ def get_backend(name: str) -> Backend:
                 "the durable backend needs durable_rules "
                 f"(pip install 'secondapproval[durable]'): {exc}"
             ) from None
-        return DurableBackend()  # type: ignore[no-any-return]
+        return DurableBackend()  # type: ignore[no-any-return,unused-ignore]
     raise BackendError(f"unknown backend {name!r} (choose native or durable)")

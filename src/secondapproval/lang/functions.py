@@ -98,7 +98,12 @@ def power(base: int | Decimal, exponent: int | Decimal) -> int | Decimal:
     if isinstance(base, int) and isinstance(exponent, int) and exponent >= 0:
         result: int = base**exponent
         return result
-    return Decimal(base) ** Decimal(exponent)
+    if base == 0 and exponent < 0:
+        raise ZeroDivisionError("zero to a negative power")
+    power_ = Decimal(base) ** Decimal(exponent)
+    if not power_.is_finite():
+        raise ArithmeticError("power is not a finite number")
+    return power_
 
 
 def divide(a: int | Decimal, b: int | Decimal) -> Decimal:
