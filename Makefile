@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck unit scenarios bench-smoke bench bench-long fuzz clean
+.PHONY: demo test lint typecheck unit scenarios bench-smoke bench bench-long fuzz test-browser clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -34,14 +34,23 @@ scenarios: $(STAMP)
 bench-smoke: $(STAMP)
 	$(BIN)/pytest -q benchmarks --benchmark-disable -p no:cacheprovider
 
+# Benchmarks run on one core when taskset is there; the ratio table follows the pytest-benchmark one.
+PIN := $(shell command -v taskset >/dev/null 2>&1 && echo taskset -c 0)
+
 bench: $(STAMP)
-	$(BIN)/pytest -q benchmarks --benchmark-enable --benchmark-only --benchmark-columns=min,median,mean,max,rounds
+	$(PIN) $(BIN)/pytest -q benchmarks --benchmark-enable --benchmark-only --benchmark-columns=min,median,mean,max,rounds
+	$(PIN) $(BIN)/python -m benchmarks.ratios
 
 bench-long: $(STAMP)
-	$(BIN)/pytest -q benchmarks -m slow --benchmark-enable
+	$(PIN) $(BIN)/pytest -q -s benchmarks -m slow --benchmark-enable
 
 fuzz: $(STAMP)
+	$(BIN)/python tests/fuzz_differential.py --cases 1000000
 	$(BIN)/pytest -q tests -m slow
+
+# Guides in headless Chromium (needs Debian's chromium; .ci/run installs it): blank, A4, QR.
+test-browser: $(STAMP)
+	$(BIN)/python tests/browser/check_guides.py rules tests/fixtures/guide/rules tests/fixtures/guide/large --out build/browser
 
 clean:
 	rm -rf $(VENV) .demo build *.egg-info src/*.egg-info
