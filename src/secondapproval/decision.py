@@ -41,6 +41,7 @@ class Status(StrEnum):
 
 
 _STATUS = tuple(Status(s) for s in STATUS_CODES)
+_APPROVE, _REFER = Outcome.APPROVE, Outcome.REFER  # a module global reads faster than Enum.X
 _EMPTY: Mapping[str, Any] = MappingProxyType({})
 
 
@@ -139,8 +140,8 @@ class Decision:
         self._missing = missing
         self._derived_errors = derived_errors
         if outcome is None:
-            clean = not invalid and not missing and all(s == 1 for s in statuses)
-            outcome = Outcome.APPROVE if clean and compiled is not None else Outcome.REFER
+            clean = not invalid and not missing and statuses.count(1) == len(statuses)
+            outcome = _APPROVE if clean and compiled is not None else _REFER
         self._outcome = outcome
         self._results: tuple[RuleResult, ...] | None = None
         self._reasons: tuple[Reason, ...] | None = None
@@ -161,7 +162,7 @@ class Decision:
 
     @property
     def approved(self) -> bool:
-        return self.outcome is Outcome.APPROVE
+        return self._outcome is _APPROVE
 
     @property
     def matter(self) -> str | None:
@@ -212,7 +213,8 @@ class Decision:
 
     @property
     def codes(self) -> tuple[str, ...]:
-        return tuple(r.code for r in self.reasons)
+        """The reason codes, in the order of `reasons`, without building the Reason objects."""
+        return tuple(self._reason_keys())
 
     def _read(self, paths: tuple[str, ...]) -> Mapping[str, Any]:
         return MappingProxyType({p: self._values.get(p) for p in paths})
@@ -226,61 +228,63 @@ class Decision:
             for rule, code in zip(rules, self._statuses, strict=True)
         )
 
-    def _build_reasons(self) -> tuple[Reason, ...]:
+    def _reason_keys(self) -> dict[str, tuple[str, Any]]:
+        """Each reason's code, in order, with its kind and what it is about (a path, a rule)."""
         if self._compiled is None:
-            return (
-                Reason(
-                    "NO_VERSION",
-                    "该事项在此日期没有有效版本",
-                    "no version of the matter is in force on this date",
-                ),
-            )
-        reasons: dict[str, Reason] = {}
-        labels = self._compiled.labels
-
-        def fact_reason(kind: str, path: str) -> None:
-            code = f"{kind}:{path}"
-            if code in reasons:
-                return
-            zh, en = labels.get(path, (path, path))
-            if kind == "MISSING":
-                reasons[code] = Reason(code, f"缺少信息：{zh}", f"missing: {en}", fact=path)
-            else:
-                why = self._invalid.get(path, "")
-                reasons[code] = Reason(
-                    code, f"信息无效：{zh}（{why}）", f"invalid: {en} ({why})", fact=path
-                )
-
-        for path in self._invalid:
-            fact_reason("INVALID", path)
+            return {"NO_VERSION": ("no-version", None)}
+        keys: dict[str, tuple[str, Any]] = {}
+        invalid, values = self._invalid, self._values
+        for path in invalid:
+            keys.setdefault(f"INVALID:{path}", ("invalid", path))
         for path in self._missing:
-            fact_reason("MISSING", path)
+            keys.setdefault(f"MISSING:{path}", ("missing", path))
         for rule, code in zip(self._compiled.matter.rules, self._statuses, strict=True):
-            spec = rule.spec
             if code == 0:
-                reasons.setdefault(
-                    spec.refer.code,
-                    Reason(
-                        spec.refer.code,
-                        spec.refer.zh,
-                        spec.refer.en,
-                        rule=rule.id,
-                        legal=spec.legal,
-                        facts_read=self._read(rule.reads),
-                    ),
-                )
+                keys.setdefault(rule.spec.refer.code, ("rule", rule))
             elif code == 2:
-                causes = [p for p in sorted(rule.roots) if p not in self._values]
+                causes = [p for p in sorted(rule.roots) if p not in values]
                 for path in causes:
-                    if path in self._invalid:
-                        fact_reason("INVALID", path)
+                    if path in invalid:
+                        keys.setdefault(f"INVALID:{path}", ("invalid", path))
                     elif not self._covered(path):  # else its group's INVALID code says it
-                        fact_reason("MISSING", path)
+                        keys.setdefault(f"MISSING:{path}", ("missing", path))
                 if not causes:
-                    self._error_reason(reasons, rule.id)
+                    keys.setdefault(f"ERROR:{rule.id}", ("error", rule.id))
             elif code == 3:
-                self._error_reason(reasons, rule.id)
-        return tuple(reasons.values())
+                keys.setdefault(f"ERROR:{rule.id}", ("error", rule.id))
+        return keys
+
+    def _build_reasons(self) -> tuple[Reason, ...]:
+        return tuple(self._reason(code, *key) for code, key in self._reason_keys().items())
+
+    def _reason(self, code: str, kind: str, about: Any) -> Reason:
+        """The Reason behind one code of `_reason_keys`."""
+        if kind == "rule":
+            spec = about.spec
+            return Reason(
+                code,
+                spec.refer.zh,
+                spec.refer.en,
+                rule=about.id,
+                legal=spec.legal,
+                facts_read=self._read(about.reads),
+            )
+        if kind == "error":
+            return Reason(
+                code, f"规则无法计算：{about}", f"rule could not be evaluated: {about}", rule=about
+            )
+        if kind == "no-version":
+            return Reason(
+                code,
+                "该事项在此日期没有有效版本",
+                "no version of the matter is in force on this date",
+            )
+        assert self._compiled is not None
+        zh, en = self._compiled.labels.get(about, (about, about))
+        if kind == "missing":
+            return Reason(code, f"缺少信息：{zh}", f"missing: {en}", fact=about)
+        why = self._invalid.get(about, "")
+        return Reason(code, f"信息无效：{zh}（{why}）", f"invalid: {en} ({why})", fact=about)
 
     def _covered(self, path: str) -> bool:
         """Whether an invalid application (`$`) or an invalid group accounts for this fact."""
@@ -288,19 +292,6 @@ class Decision:
             return True
         parts = path.split(".")
         return any(".".join(parts[:i]) in self._invalid for i in range(1, len(parts)))
-
-    @staticmethod
-    def _error_reason(reasons: dict[str, Reason], rule_id: str) -> None:
-        code = f"ERROR:{rule_id}"
-        reasons.setdefault(
-            code,
-            Reason(
-                code,
-                f"规则无法计算：{rule_id}",
-                f"rule could not be evaluated: {rule_id}",
-                rule=rule_id,
-            ),
-        )
 
     def to_dict(self) -> dict[str, Any]:
         """The stable JSON form (`--json`): outcome, reasons, results, matter, version, digest."""

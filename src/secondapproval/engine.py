@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .backends import ERROR, Backend, get_backend
+from .backends import ERROR, Backend, Evaluator, get_backend
 from .compiled import CompiledMatter, compile_matter
 from .decision import Decision
 from .errors import Problem, RuleSetError, UnknownMatterError
@@ -28,6 +28,14 @@ if TYPE_CHECKING:
     from .audit.sinks import Sink
 
 PathLike = str | Path
+_Span = tuple[
+    dt.date,
+    dt.date | None,
+    CompiledMatter,
+    Callable[[object, dt.date], tuple[dict[str, Any], dict[str, str], tuple[str, ...]]],
+    Evaluator,
+]
+"""A version in force from a date (to a date, or open): its compiled matter, check and evaluate."""
 
 
 def rule_files(paths: Iterable[PathLike]) -> list[Path]:
@@ -147,6 +155,16 @@ class Engine:
         for m in sorted(matters, key=lambda m: (m.id, m.spec.effective.from_)):
             compiled = compile_matter(m, self._backend)
             self._versions[m.id] = (*self._versions.get(m.id, ()), compiled)
+        # each matter's versions as (from, to, compiled, check, evaluate), bound once: the hot
+        # path reads no pydantic model and looks no method up
+        self._spans: dict[str, tuple[_Span, ...]] = {
+            matter: tuple(
+                (e.from_, e.to, c, c.validator.check, c.evaluate)
+                for c in vs
+                for e in (c.matter.spec.effective,)
+            )
+            for matter, vs in self._versions.items()
+        }
         self._prefix = secrets.token_hex(6) + "-"
         self._counter = itertools.count(1)
         self._log = get_logger(component="engine", backend=self._backend.name)
@@ -196,9 +214,17 @@ class Engine:
             raise UnknownMatterError(matter, self._versions) from None
 
     def _compiled_on(self, matter: str, on: dt.date) -> CompiledMatter | None:
-        for compiled in self._compiled_versions(matter):
-            if compiled.matter.spec.effective.covers(on):
-                return compiled
+        span = self._span_on(matter, on)
+        return span[2] if span is not None else None
+
+    def _span_on(self, matter: str, on: dt.date) -> _Span | None:
+        try:
+            spans = self._spans[matter]
+        except KeyError:
+            raise UnknownMatterError(matter, self._versions) from None
+        for span in spans:
+            if span[0] <= on and (span[1] is None or on <= span[1]):  # Effective.covers
+                return span
         return None
 
     # ---- deciding ----
@@ -206,15 +232,15 @@ class Engine:
         self, matter: str, facts: Mapping[str, Any] | Any, *, on: dt.date | None = None
     ) -> Decision:
         """Decide one application: approve only if every rule passed on present, valid facts."""
-        day = self._day(on)
-        compiled = self._compiled_on(matter, day)
+        day = on if on.__class__ is dt.date else self._day(on)
+        span = self._span_on(matter, day)
         decision_id = f"{self._prefix}{next(self._counter):x}"
-        if compiled is None:
+        if span is None:
             return Decision(None, decision_id, day, {}, (), {}, ())
-        validated = compiled.validator.validate(facts, day)
-        values = validated.values
+        _, _, compiled, check, evaluate = span
+        values, invalid, missing = check(facts, day)
         try:
-            statuses, derived_errors = compiled.evaluate(values, day)
+            statuses, derived_errors = evaluate(values, day)
         except Exception as exc:  # a backend failure is never an approval
             self._log.error("backend.failed", matter=matter, error=repr(exc))
             statuses, derived_errors = (ERROR,) * len(compiled.matter.rules), frozenset()
@@ -224,8 +250,8 @@ class Engine:
             day,
             values,
             statuses,
-            validated.invalid,
-            validated.missing,
+            invalid,
+            missing,
             derived_errors,
         )
 

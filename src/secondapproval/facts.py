@@ -22,6 +22,7 @@ from pydantic import ValidationError as PydanticValidationError
 from typing_extensions import TypedDict
 
 from .decision import ROOT
+from .fastfacts import Check, Checked, FastValidator, fast_checker
 from .idcodes import check_cn_id, check_uscc, cn_id_birth_date
 from .lang.parser import parse_iso_date
 from .ruleset import FactSpec, Matter
@@ -107,6 +108,26 @@ def annotation(spec: FactSpec) -> Any:
     return _SCALARS[spec.type]
 
 
+_PLAIN: dict[str, Callable[[object], Any]] = {
+    "decimal": _to_decimal,
+    "money": _to_money,
+    "date": _to_date,
+    "cn_id": check_cn_id,
+    "uscc": check_uscc,
+}
+
+
+def plain_check(spec: FactSpec) -> Callable[[object], Any] | None:
+    """The plain check function `annotation` wraps for a fact, or None for exact types and enums."""
+    if spec.type == "str" and spec.pattern is not None:
+        return _matching(spec.pattern)
+    return _PLAIN.get(spec.type)
+
+
+def _no_fast_path(_facts: object) -> None:
+    """The fast path of a validator built with `fast=False`: always defer to the adapter."""
+
+
 def _typed_dict(name: str, tree: Mapping[str, Any]) -> Any:
     fields = {
         key: _typed_dict(f"{name}_{key}", sub) if isinstance(sub, dict) else sub
@@ -131,9 +152,18 @@ class Validated:
 
 
 class FactValidator:
-    """Validates applications of one matter version."""
+    """Validates applications of one matter version.
 
-    def __init__(self, matter: Matter) -> None:
+    A generated fast path (`fastfacts`) checks the common, valid application; at its first doubt
+    the strict pydantic adapter validates and says what is wrong. `fast=False` uses the adapter
+    alone (the reference the fast path is tested against).
+    """
+
+    check: Check
+    """`check(facts, on)`: `validate` as a plain tuple (values, invalid, missing), never raising;
+    the hot path of decide()."""
+
+    def __init__(self, matter: Matter, *, fast: bool = True) -> None:
         inputs = matter.inputs
         tree: dict[str, Any] = {}
         for path, spec in inputs.items():
@@ -151,29 +181,45 @@ class FactValidator:
         )
         self._cn_ids = tuple(p for p, s in inputs.items() if s.type == "cn_id")
         self._flatten = _flattener(tree)
+        self.check = (
+            fast_checker(inputs, plain_check, self._full, cn_id_birth_date)
+            if fast
+            else self._full(_no_fast_path)
+        )
 
     def validate(self, facts: object, on: dt.date) -> Validated:
         """Valid values, invalid paths and missing facts of one application; never raises."""
-        if not isinstance(facts, dict):
-            return Validated({}, {ROOT: "the application is not a JSON object"}, ())
-        invalid: dict[str, str] = {}
-        try:
-            nested = self._adapter.validate_python(facts)
-        except PydanticValidationError as exc:
-            nested = self._salvage(facts, exc, invalid)
-        values = nested if self._flat else self._flatten(nested)  # nested is a fresh dict
-        for path in self._cn_ids:
-            if path in values and cn_id_birth_date(values[path]) > on:
-                invalid[path] = "birth date in the ID number is after the decision date"
-                del values[path]
-        if values.keys() >= self._required:
-            return Validated(values, invalid, ())
-        missing = tuple(
-            p
-            for p in self._paths
-            if p in self._required and p not in values and not self._covered(p, invalid)
-        )
-        return Validated(values, invalid, missing)
+        return Validated(*self.check(facts, on))
+
+    def _full(self, partial: FastValidator) -> Check:
+        """The full path: `partial` (generated) for the values when it has no doubt, else the
+        adapter and its errors; then ID numbers born after the decision date; then missing facts."""
+
+        def check(facts: object, on: dt.date) -> Checked:
+            values = partial(facts)
+            invalid: dict[str, str] = {}
+            if values is None:
+                if not isinstance(facts, dict):
+                    return {}, {ROOT: "the application is not a JSON object"}, ()
+                try:
+                    nested = self._adapter.validate_python(facts)
+                except PydanticValidationError as exc:
+                    nested = self._salvage(facts, exc, invalid)
+                values = nested if self._flat else self._flatten(nested)  # a fresh dict
+            for path in self._cn_ids:
+                if path in values and cn_id_birth_date(values[path]) > on:
+                    invalid[path] = "birth date in the ID number is after the decision date"
+                    del values[path]
+            if values.keys() >= self._required:
+                return values, invalid, ()
+            missing = tuple(
+                p
+                for p in self._paths
+                if p in self._required and p not in values and not self._covered(p, invalid)
+            )
+            return values, invalid, missing
+
+        return check
 
     def _covered(self, path: str, invalid: Mapping[str, str]) -> bool:
         """Whether the fact is already accounted for as invalid (itself or its group)."""

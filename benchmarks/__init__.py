@@ -1,0 +1,1 @@
+"""Benchmarks of secondapproval (pytest-benchmark) and the peer engines they compare with."""

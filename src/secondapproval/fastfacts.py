@@ -1,0 +1,177 @@
+"""The compiled fast path of fact validation: two functions generated per matter version.
+
+`fast_checker(inputs, plain, slow)` gives `check(facts, on) -> (values, invalid, missing)`. When
+every declared fact is present and valid it answers by itself, in straight-line code: exact
+`type(...) is` tests, enum membership, and the same plain check functions (dates, decimals, ID
+numbers, patterns) the pydantic adapter of `facts.FactValidator` calls. At the first doubt — not
+a plain dict, a key absent or undeclared, a null, a wrong type, a failed check, an ID number born
+after the decision date — it hands the application to `slow`, the validator's full path, which
+says what is wrong. `partial(facts)` (the second function, given to `slow`) reads applications
+with absent facts the same way and gives their values, or None at the first doubt.
+
+Both accept only what the strict adapter accepts and give the same values in the same order
+(tests/test_fast_validation.py); validation is never skipped, only done faster.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from .ruleset import FactSpec
+
+FastValidator = Callable[[Any], dict[str, Any] | None]
+Checked = tuple[dict[str, Any], dict[str, str], tuple[str, ...]]
+Check = Callable[[Any, Any], Checked]
+
+_ABSENT = object()
+_EXACT = ("bool", "int", "str")
+
+
+def _exactly(kind: str) -> Callable[[object], Any]:
+    """An item check of a list fact: the value itself if of exactly this JSON type."""
+    exact = {"bool": bool, "int": int, "str": str}[kind]
+
+    def check(value: object) -> Any:
+        if value.__class__ is not exact:
+            raise ValueError(f"not a {kind}")
+        return value
+
+    return check
+
+
+def _tree(inputs: dict[str, FactSpec]) -> dict[str, Any]:
+    """Dotted paths as nested groups, in the order the adapter's TypedDicts declare them."""
+    tree: dict[str, Any] = {}
+    for path, spec in inputs.items():
+        node = tree
+        *groups, leaf = path.split(".")
+        for g in groups:
+            node = node.setdefault(g, {})
+        node[leaf] = (path, spec)
+    return tree
+
+
+class _Source:
+    """The generated source and the constants it reads (bound as default arguments)."""
+
+    def __init__(self, plain: Callable[[FactSpec], Callable[[object], Any] | None]) -> None:
+        self.plain = plain
+        self.consts: dict[str, Any] = {"_ABSENT": _ABSENT}
+        self.lines: list[str] = []
+
+    def const(self, value: Any) -> str:
+        name = f"_k{len(self.consts)}"
+        self.consts[name] = value
+        return name
+
+    def add(self, line: str) -> None:
+        self.lines.append(line)
+
+    def leaf(self, var: str, spec: FactSpec, indent: str, doubt: str, dated: bool) -> None:
+        """Check the value in `var`, leaving the validated value in it, or `return {doubt}`.
+
+        `dated`: the decision date `on` is at hand, so an ID number's birth date is checked too.
+        """
+        check = self.plain(spec)
+        if spec.type == "enum":
+            members = self.const(frozenset(spec.values or ()))
+            self.add(f"{indent}if {var}.__class__ is not str or {var} not in {members}:")
+            self.add(f"{indent}    return {doubt}")
+        elif check is None and spec.type in _EXACT:
+            self.add(f"{indent}if {var}.__class__ is not {spec.type}:")
+            self.add(f"{indent}    return {doubt}")
+        elif spec.type == "list":
+            item = self.plain(FactSpec(type=spec.of or "str")) or _exactly(spec.of or "str")
+            self.add(f"{indent}if {var}.__class__ is not list:")
+            self.add(f"{indent}    return {doubt}")
+            self.guarded(f"{var} = [{self.const(item)}(i) for i in {var}]", indent, doubt)
+        elif check is not None:
+            self.guarded(f"{var} = {self.const(check)}({var})", indent, doubt)
+            if spec.type == "cn_id" and dated:
+                self.add(f"{indent}if _born({var}) > on:")
+                self.add(f"{indent}    return {doubt}")
+        else:
+            raise TypeError(f"no fast check for fact type {spec.type!r}")
+
+    def guarded(self, statement: str, indent: str, doubt: str) -> None:
+        """A statement that calls a check function, which may raise."""
+        self.add(f"{indent}try:")
+        self.add(f"{indent}    {statement}")
+        self.add(f"{indent}except Exception:")
+        self.add(f"{indent}    return {doubt}")
+
+    def complete(self, node: dict[str, Any], var: str, indent: str, leaves: list[str]) -> None:
+        """Every declared key present at every level: read them by index."""
+        self.add(f"{indent}if {var}.keys() != {self.const(frozenset(node))}:")
+        self.add(f"{indent}    return _slow(facts, on)")
+        for key, sub in node.items():
+            if isinstance(sub, dict):
+                group = f"g{len(self.lines)}"
+                self.add(f"{indent}{group} = {var}[{key!r}]")
+                self.add(f"{indent}if {group}.__class__ is not dict:")
+                self.add(f"{indent}    return _slow(facts, on)")
+                self.complete(sub, group, indent, leaves)
+            else:
+                name = f"v{len(leaves)}"
+                self.add(f"{indent}{name} = {var}[{key!r}]")
+                self.leaf(name, sub[1], indent, "_slow(facts, on)", dated=True)
+                leaves.append(f"{sub[0]!r}: {name}")
+
+    def partial(self, node: dict[str, Any], var: str, indent: str) -> None:
+        """Some declared keys absent: read each with a default."""
+        self.add(f"{indent}if not {var}.keys() <= {self.const(frozenset(node))}:")
+        self.add(f"{indent}    return None")
+        for key, sub in node.items():
+            name = f"x{len(self.lines)}"
+            self.add(f"{indent}{name} = {var}.get({key!r}, _ABSENT)")
+            self.add(f"{indent}if {name} is not _ABSENT:")
+            if isinstance(sub, dict):
+                self.add(f"{indent}    if {name}.__class__ is not dict:")
+                self.add(f"{indent}        return None")
+                self.partial(sub, name, indent + "    ")
+            else:
+                self.leaf(name, sub[1], indent + "    ", "None", dated=False)
+                self.add(f"{indent}    out[{sub[0]!r}] = {name}")
+
+
+def fast_checker(
+    inputs: dict[str, FactSpec],
+    plain: Callable[[FactSpec], Callable[[object], Any] | None],
+    slow: Callable[[FastValidator], Check],
+    born: Callable[[str], Any],
+) -> Check:
+    """The generated `check(facts, on)` for these declared facts.
+
+    `plain(spec)` gives the plain check function the adapter uses for a fact (dates, decimals,
+    identifiers, patterns), or None where the adapter's check is an exact JSON type or an enum;
+    `slow(partial)` the validator's full path, given the generated `partial`; `born(id_number)`
+    the birth date in a citizen ID number (later than the decision date: the slow path decides).
+    """
+    tree = _tree(inputs)
+    src = _Source(plain)
+    src.consts["_born"] = born
+    src.add("def partial(facts):")
+    src.add("    if facts.__class__ is not dict:")
+    src.add("        return None")
+    src.add("    out = {}")
+    src.partial(tree, "facts", "    ")
+    src.add("    return out")
+    src.add("def check(facts, on):")
+    src.add("    if facts.__class__ is not dict:")
+    src.add("        return _slow(facts, on)")
+    leaves: list[str] = []
+    src.complete(tree, "facts", "    ", leaves)
+    src.add("    return {" + ", ".join(leaves) + "}, {}, ()")
+    binds = ", ".join(f"{k}={k}" for k in src.consts)
+    lines = [
+        line.removesuffix("):") + f", {binds}):" if line.startswith("def ") else line
+        for line in src.lines
+    ]
+    split = lines.index(next(line for line in lines if line.startswith("def check")))
+    namespace: dict[str, Any] = dict(src.consts)
+    exec(compile("\n".join(lines[:split]) + "\n", "<secondapproval:facts>", "exec"), namespace)
+    namespace["_slow"] = slow(namespace["partial"])
+    exec(compile("\n".join(lines[split:]) + "\n", "<secondapproval:facts>", "exec"), namespace)
+    fn: Check = namespace["check"]
+    return fn

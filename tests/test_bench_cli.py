@@ -1,0 +1,99 @@
+"""`secondapproval bench`, its timing helpers and the seeded application generator."""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+from pathlib import Path
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from secondapproval import Engine
+from secondapproval.benchgen import applications
+from secondapproval.cli import main
+from secondapproval.commands.bench import BenchError, measure, summary
+
+ROOT = Path(__file__).resolve().parent.parent
+MATTERS = ROOT / "benchmarks" / "matters"
+RULES = ROOT / "rules"
+ON = dt.date(2020, 1, 1)
+
+
+def test_bench_prints_percentiles_and_throughput(capsys: pytest.CaptureFixture[str]) -> None:
+    """The command times the given number of decisions and prints p50/p90/p99 and decisions/s."""
+    code = main(
+        ["bench", "talent-reference", "--rules", str(MATTERS), "--n", "3000", "--on", "2020-01-01"]
+    )
+    out = capsys.readouterr().out
+    assert code == 0
+    assert "3,000 decisions" in out
+    assert all(word in out for word in ("p50", "p90", "p99", "decisions/s"))
+
+
+def test_bench_without_a_version_in_force_is_a_typed_error(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """A date on which no version is in force exits 2 with a message, not a traceback."""
+    code = main(["bench", "talent-reference", "--rules", str(MATTERS), "--on", "1999-01-01"])
+    assert code == 2
+    assert "no version" in capsys.readouterr().err
+
+
+def test_bench_rejects_a_count_below_one(capsys: pytest.CaptureFixture[str]) -> None:
+    """--n 0 is refused as bad input."""
+    code = main(["bench", "talent-reference", "--rules", str(MATTERS), "--n", "0"])
+    assert code == 2
+    assert "at least 1" in capsys.readouterr().err
+
+
+def test_measure_returns_one_latency_per_call() -> None:
+    """measure() times exactly n calls, cycling through the inputs."""
+    seen: list[int] = []
+    latencies = measure(seen.append, [1, 2, 3], 10, warmup=0)
+    assert len(latencies) == 10
+    assert seen == [1, 2, 3] * 3 + [1]
+    with pytest.raises(BenchError):
+        measure(seen.append, [], 10)
+
+
+@given(st.lists(st.integers(min_value=-50, max_value=10**9), min_size=1, max_size=200))
+def test_summary_percentiles_are_ordered(latencies: list[int]) -> None:
+    """p50 ≤ p90 ≤ p99 ≤ max, negative timings (timer noise) count as zero."""
+    s = summary(latencies)
+    assert 0 <= s.p50 <= s.p90 <= s.p99 <= s.max
+    assert s.max == max(*latencies, 0) / 1000
+    assert s.n == len(latencies)
+
+
+def test_generator_is_deterministic() -> None:
+    """The same seed gives the same applications; another seed gives others."""
+    matter = Engine(MATTERS).version_on("talent-reference", ON)
+    assert matter is not None
+
+    def take(seed: int) -> list[dict[str, object]]:
+        return list(itertools.islice(applications(matter, on=ON, seed=seed, broken=0.1), 50))
+
+    assert take(3) == take(3)
+    assert take(3) != take(4)
+
+
+@pytest.mark.parametrize("rules", [MATTERS, RULES], ids=["reference", "bundled"])
+def test_generated_applications_are_valid_and_decided_both_ways(rules: Path) -> None:
+    """Without `broken`, every application validates cleanly, and some are approved."""
+    engine = Engine(rules)
+    for matter_id in engine.matters:
+        matter = engine.versions(matter_id)[-1]
+        on = max(matter.spec.effective.from_, ON)
+        apps = list(itertools.islice(applications(matter, on=on, seed=1), 300))
+        decisions = [engine.decide(matter_id, a, on=on) for a in apps]
+        assert all(not d.invalid and not d.missing for d in decisions), matter_id
+        assert any(d.approved for d in decisions), matter_id
+        assert not all(d.approved for d in decisions), matter_id
+
+
+def test_bench_peers_only_for_the_reference_matter(capsys: pytest.CaptureFixture[str]) -> None:
+    """--peers on another matter is refused: the peers implement the reference decision only."""
+    assert main(["bench", "graduate-hukou-shenzhen", "--peers"]) == 2
+    assert "talent-reference" in capsys.readouterr().err
