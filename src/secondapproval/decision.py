@@ -192,7 +192,8 @@ class Decision:
 
     @property
     def invalid(self) -> Mapping[str, str]:
-        return MappingProxyType(dict(self._invalid))
+        """Paths that failed validation (facts, groups, undeclared keys) → why."""
+        return MappingProxyType(self._invalid)
 
     @property
     def missing(self) -> tuple[str, ...]:

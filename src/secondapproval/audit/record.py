@@ -20,7 +20,7 @@ from ..backends import STATUS_CODES
 from ..decision import Decision, Outcome
 from ..ruleset import Matter
 from .canonical import canonical
-from .mask import Tree, fact_tree, mask_all, mask_application, mask_values
+from .mask import Tree, fact_tree, mask_all, mask_application, mask_values, plain_dict
 from .schema import RECORD_VERSION
 
 Clock = Callable[[], dt.datetime]
@@ -128,7 +128,7 @@ class RecordBuilder:
         plan = self._plans.get(digest) if digest else None
         values: Mapping[str, Any] = decision.values
         flagged = decision.invalid
-        invalid = dict(flagged) if flagged else {}
+        invalid = plain_dict(flagged) if flagged else {}
         original = canonical(facts)
         shown: Any
         results: Any
@@ -139,7 +139,7 @@ class RecordBuilder:
                 shown = mask_application(facts, plan.tree)
             else:
                 shown = orjson.Fragment(original)
-            values = mask_values(values, plan.pii) if plan.pii else dict(values)
+            values = mask_values(values, plan.pii) if plan.pii else plain_dict(values)
             results = plan.results_of(decision.statuses)
         outcome = decision.outcome
         now = self._clock()
