@@ -11,7 +11,7 @@ import datetime as dt
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
@@ -90,11 +90,31 @@ def is_scenario_document(data: Any) -> bool:
     return isinstance(data, dict) and "cases" in data
 
 
-def load_scenario(doc: Located) -> ScenarioFile:
+Cases = TypeVar("Cases", bound=BaseModel)
+
+
+def validate_cases(doc: Located, model: type[Cases]) -> Cases:
+    """A scenario document as `model` (whose `cases` have names); repeated case names refused.
+
+    Packs load their own scenario files through this too, so every kind says the same.
+    """
     try:
-        scenario = ScenarioFile.model_validate(doc.data)
+        scenario = model.model_validate(doc.data)
     except ValidationError as exc:
         raise ScenarioError(problems_from_validation(exc, doc)) from None
+    names = [c.name for c in getattr(scenario, "cases", [])]
+    dupes = [
+        doc.problem(("cases", i, "name"), f"duplicate case name {n!r}")
+        for i, n in enumerate(names)
+        if names.index(n) != i
+    ]
+    if dupes:
+        raise ScenarioError(dupes)
+    return scenario
+
+
+def load_scenario(doc: Located) -> ScenarioFile:
+    scenario = validate_cases(doc, ScenarioFile)
     problems = []
     for path, text in [(("on",), scenario.on)] + [
         (("cases", i, "on"), c.on) for i, c in enumerate(scenario.cases) if c.on is not None
@@ -103,10 +123,6 @@ def load_scenario(doc: Located) -> ScenarioFile:
             _date(text)
         except ValueError as exc:
             problems.append(doc.problem(path, str(exc)))
-    names = [c.name for c in scenario.cases]
-    for i, n in enumerate(names):
-        if names.index(n) != i:
-            problems.append(doc.problem(("cases", i, "name"), f"duplicate case name {n!r}"))
     if problems:
         raise ScenarioError(problems)
     return scenario

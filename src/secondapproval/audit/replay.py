@@ -23,7 +23,7 @@ from ..backends import get_backend
 from ..compiled import CompiledMatter, compile_matter
 from ..decision import Decision
 from ..lang.interpret import Interpreter
-from ..lang.kleene import ERROR, UNKNOWN
+from ..lang.kleene import ERROR, UNKNOWN, status_code
 from ..lang.parser import parse_iso_date
 from ..lang.types import Type
 from ..ruleset import Matter
@@ -66,14 +66,6 @@ def _typed(value: Any, t: Type) -> Any:
     if t.kind == "list" and isinstance(value, list) and t.elem is not None:
         return [_typed(v, t.elem) for v in value]
     return value
-
-
-def _status(x: Any) -> int:
-    if x is True:
-        return 1
-    if x is False:
-        return 0
-    return 3 if x is ERROR else 2
 
 
 @dataclass(frozen=True, slots=True)
@@ -201,7 +193,7 @@ class Replayer:
                 values[d.path] = x
         frozen = frozenset(errors)
         statuses = tuple(
-            _status(Interpreter(values, on, frozen).eval(r.expr)) for r in matter.rules
+            status_code(Interpreter(values, on, frozen).eval(r.expr)) for r in matter.rules
         )
         return Decision(
             prep.compiled,

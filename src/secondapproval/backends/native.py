@@ -19,6 +19,7 @@ from ..lang import ir
 from ..lang.functions import LIBRARY, divide, power
 from ..lang.kleene import ERROR as E
 from ..lang.kleene import UNKNOWN as U
+from ..lang.kleene import status_code
 from ..ruleset import Matter
 from . import Evaluator
 
@@ -84,14 +85,6 @@ def _quantify(items: Any, predicate: Callable[[Any], Any], winner: bool) -> Any:
     return _join(tuple(predicate(it) for it in items), winner)
 
 
-def _status(x: Any) -> int:
-    if x is True:
-        return 1
-    if x is False:
-        return 0
-    return 3 if x is E else 2
-
-
 def _contains(container: Any, item: Any) -> bool:
     return item in container
 
@@ -121,7 +114,7 @@ class _Emitter:
             "_and": _and,
             "_not": _not,
             "_quantify": _quantify,
-            "_status": _status,
+            "_status": status_code,
             "_contains": _contains,
             "_not_contains": _not_contains,
             "_tuple": _tuple,

@@ -34,3 +34,12 @@ class _Sentinel:
 
 UNKNOWN: Final = _Sentinel("UNKNOWN")
 ERROR: Final = _Sentinel("ERROR")
+
+
+def status_code(value: object) -> int:
+    """A rule's status code from its value: 0 failed, 1 passed, 2 unknown, 3 error."""
+    if value is True:
+        return 1
+    if value is False:
+        return 0
+    return 3 if value is ERROR else 2

@@ -14,11 +14,10 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from ...errors import ScenarioError, SecondApprovalError
-from ...registry import problems_from_validation
-from ...scenarios import CaseResult
+from ...errors import SecondApprovalError
+from ...scenarios import CaseResult, validate_cases
 from ...yamlfile import Located
 from .dataset import Data, load_data
 from .inputs import check_values
@@ -93,19 +92,7 @@ class ScoreScenarioFile(BaseModel):
 
 
 def load_cases(doc: Located) -> ScoreScenarioFile:
-    try:
-        scenario = ScoreScenarioFile.model_validate(doc.data)
-    except ValidationError as exc:
-        raise ScenarioError(problems_from_validation(exc, doc)) from None
-    names = [c.name for c in scenario.cases]
-    dupes = [
-        doc.problem(("cases", i, "name"), f"duplicate case name {n!r}")
-        for i, n in enumerate(names)
-        if names.index(n) != i
-    ]
-    if dupes:
-        raise ScenarioError(dupes)
-    return scenario
+    return validate_cases(doc, ScoreScenarioFile)
 
 
 class _Context:

@@ -21,11 +21,10 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
 from ...errors import Problem, RuleSetError, ScenarioError
-from ...registry import problems_from_validation
-from ...scenarios import CaseResult
+from ...scenarios import CaseResult, validate_cases
 from ...yamlfile import Located, Path_, load_yaml
 from .. import ScenarioCase
 from .events import EventLog, check_events, read_events
@@ -94,18 +93,7 @@ def _diff(expect: Mapping[str, str], got: dict[str, MeasureStatus], bad: int, lo
 
 def iter_cases(doc: Located, rules_dir: Path) -> Iterator[ScenarioCase]:
     """(name, line, run) for each case of a measure scenario file."""
-    try:
-        scenario = MeasureScenario.model_validate(doc.data)
-    except ValidationError as exc:
-        raise ScenarioError(problems_from_validation(exc, doc)) from None
-    names = [c.name for c in scenario.cases]
-    dupes = [
-        doc.problem(("cases", i, "name"), f"duplicate case name {n!r}")
-        for i, n in enumerate(names)
-        if names.index(n) != i
-    ]
-    if dupes:
-        raise ScenarioError(dupes)
+    scenario = validate_cases(doc, MeasureScenario)
     plans: dict[str, Plan] = {}
 
     def plan() -> Plan:
