@@ -102,6 +102,11 @@ def jsonable(value: Any) -> Any:
     return value
 
 
+DecisionParts = tuple[
+    str, dt.date, Outcome, Mapping[str, Any], tuple[int, ...], Mapping[str, str], tuple[str, ...]
+]
+
+
 class Decision:
     """The answer to one application: outcome, reasons, per-rule results, and what decided it."""
 
@@ -198,6 +203,22 @@ class Decision:
     @property
     def missing(self) -> tuple[str, ...]:
         return self._missing
+
+    def parts(self) -> DecisionParts:
+        """Id, date, outcome, values, statuses, invalid and missing in one read.
+
+        For serializers on the hot path (audit records): the mappings are the decision's own,
+        so they must be copied, never changed.
+        """
+        return (
+            self._id,
+            self._on,
+            self._outcome,
+            self._values,
+            self._statuses,
+            self._invalid,
+            self._missing,
+        )
 
     # ---- the trace, built on first read ----
     @property

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import hmac
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,7 +20,7 @@ from ..backends import STATUS_CODES
 from ..decision import Decision, Outcome
 from ..ruleset import Matter
 from .canonical import canonical
-from .mask import Tree, fact_tree, mask_all, mask_application, mask_values, plain_dict
+from .mask import Tree, fact_tree, mask_all, mask_application, mask_values
 from .schema import RECORD_VERSION
 
 Clock = Callable[[], dt.datetime]
@@ -76,6 +76,7 @@ _APPROVE = Outcome.APPROVE
 class _Plan:
     """What record building needs from one matter version."""
 
+    version: str
     rules: tuple[tuple[str, list[str]], ...]
     pii: tuple[str, ...]
     tree: Tree
@@ -101,6 +102,7 @@ class _Plan:
 def _plan(matter: Matter) -> _Plan:
     facts = matter.spec.facts
     return _Plan(
+        matter.version,
         tuple((r.id, list(r.reads)) for r in matter.rules),
         tuple(p for p, f in facts.items() if f.pii),
         fact_tree({p: f.pii for p, f in facts.items() if f.derive is None}),
@@ -126,9 +128,8 @@ class RecordBuilder:
         """The record body of a decision made on `facts` in `latency_ns` nanoseconds."""
         digest = decision.digest
         plan = self._plans.get(digest) if digest else None
-        values: Mapping[str, Any] = decision.values
-        flagged = decision.invalid
-        invalid = plain_dict(flagged) if flagged else {}
+        decision_id, on, outcome, values, statuses, flagged, missing = decision.parts()
+        invalid = dict(flagged) if flagged else {}
         original = canonical(facts)
         shown: Any
         results: Any
@@ -139,19 +140,18 @@ class RecordBuilder:
                 shown = mask_application(facts, plan.tree)
             else:
                 shown = orjson.Fragment(original)
-            values = mask_values(values, plan.pii) if plan.pii else plain_dict(values)
-            results = plan.results_of(decision.statuses)
-        outcome = decision.outcome
+            values = mask_values(values, plan.pii) if plan.pii else dict(values)
+            results = plan.results_of(statuses)
         now = self._clock()
         if now.tzinfo is not None and now.tzinfo is not dt.UTC:
             now = now.astimezone(dt.UTC)
         return {
             "v": RECORD_VERSION,
-            "decision_id": decision.decision_id,
+            "decision_id": decision_id,
             "time": now,
-            "on": decision.on,
+            "on": on,
             "matter": matter,
-            "version": decision.version,
+            "version": plan.version if plan else decision.version,
             "digest": digest,
             "engine": self._engine,
             "backend": self._backend,
@@ -160,7 +160,7 @@ class RecordBuilder:
             "key_id": self._key_id,
             "values": values,
             "invalid": invalid,
-            "missing": list(decision.missing),
+            "missing": list(missing),
             "results": results,
             "reasons": [] if outcome is _APPROVE else list(decision.codes),
             "outcome": outcome,
