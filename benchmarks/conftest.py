@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+import resource
 from pathlib import Path
 from typing import Any
 
@@ -53,3 +54,9 @@ def bundled_engine() -> Engine:
 def bundled_day(engine: Engine, matter: str) -> dt.date:
     """A date on which the latest version of a bundled matter is in force."""
     return max(engine.versions(matter)[-1].spec.effective.from_, ON)
+
+
+def rss_mb() -> float:
+    """The resident set size of this process now, in MB (Linux /proc)."""
+    pages = int(Path("/proc/self/statm").read_text().split()[1])
+    return pages * resource.getpagesize() / 2**20

@@ -6,7 +6,6 @@ batch of decisions per round; `decisions_per_s` in extra_info is the batch size 
 
 from __future__ import annotations
 
-import resource
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -14,7 +13,7 @@ from typing import Any
 import pytest
 from typing_extensions import override
 
-from benchmarks.conftest import ON, REFERENCE
+from benchmarks.conftest import ON, REFERENCE, rss_mb
 from secondapproval import Engine
 from secondapproval.audit import ChainSink, Head, JsonLinesSink, RecordBuilder, SqliteSink
 from secondapproval.audit.canonical import seal
@@ -145,12 +144,6 @@ def test_sqlite_decisions_per_second(
 DECISIONS = 2_000_000
 WARMUP = 200_000
 LIMIT_MB = 20
-
-
-def rss_mb() -> float:
-    """The resident set size of this process now, in MB (Linux /proc)."""
-    pages = int(Path("/proc/self/statm").read_text().split()[1])
-    return pages * resource.getpagesize() / 2**20
 
 
 @pytest.mark.slow

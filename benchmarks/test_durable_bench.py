@@ -17,8 +17,7 @@ from typing import Any
 
 import pytest
 
-from benchmarks.conftest import MATTERS, ON, REFERENCE, RULES, bundled_day
-from benchmarks.test_memory_bench import rss_mb
+from benchmarks.conftest import MATTERS, ON, REFERENCE, RULES, bundled_day, rss_mb
 from secondapproval import Engine
 from secondapproval.benchgen import applications
 

@@ -2,24 +2,17 @@
 
 from __future__ import annotations
 
-import resource
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from benchmarks.conftest import ON, REFERENCE
+from benchmarks.conftest import ON, REFERENCE, rss_mb
 from secondapproval import Engine
 
 DECISIONS = 10_000_000
 WARMUP = 1_000_000
 LIMIT_MB = 20
-
-
-def rss_mb() -> float:
-    """The resident set size of this process now, in MB (Linux /proc)."""
-    pages = int(Path("/proc/self/statm").read_text().split()[1])
-    return pages * resource.getpagesize() / 2**20
 
 
 @pytest.mark.slow

@@ -29,7 +29,7 @@ from secondapproval.engine import Engine
 from secondapproval.errors import RuleSetError
 from secondapproval.lang import ir
 from secondapproval.ruleset import Matter
-from secondapproval.strategies import SCHEMA, SCHEMA_FACTS, applications, expressions
+from secondapproval.strategies import SCHEMA, SCHEMA_FACTS, applications, expressions, nest
 from secondapproval.strategies import synthetic_matter as make_matter
 
 RULES_PER_MATTER = 8
@@ -65,21 +65,6 @@ def flatten(app: Any, prefix: str = "") -> dict[str, Any]:
             out.update(flatten(v, f"{prefix}{k}."))
         else:
             out[prefix + k] = v
-    return out
-
-
-def nest(flat: dict[str, Any]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for path, value in flat.items():
-        node = out
-        *groups, leaf = path.split(".")
-        for g in groups:
-            child = node.setdefault(g, {})
-            if not isinstance(child, dict):
-                break
-            node = child
-        else:
-            node[leaf] = value
     return out
 
 

@@ -279,8 +279,8 @@ def _dates_near(on: dt.date, numbers: Sequence[int]) -> list[dt.date]:
 # ---- applications -----------------------------------------------------------------------------
 
 
-def _nest(flat: Mapping[str, Any]) -> dict[str, Any]:
-    """Dotted paths → nested objects (DESIGN §10)."""
+def nest(flat: Mapping[str, Any]) -> dict[str, Any]:
+    """Dotted paths → nested objects (DESIGN §10): `{"a.b": 1}` → `{"a": {"b": 1}}`."""
     out: dict[str, Any] = {}
     for path, value in flat.items():
         node = out
@@ -321,7 +321,7 @@ def applications(draw: st.DrawFn, matter: Matter, on: dt.date | None = None) -> 
         value = draw(_weighted(values, st.sampled_from([_ABSENT, None]), 12))
         if value is not _ABSENT:
             flat[path] = value
-    app = _nest(flat)
+    app = nest(flat)
     if draw(st.integers(0, 20)) == 20:
         groups = sorted({p.rsplit(".", 1)[0] for p in matter.inputs if "." in p})
         where = draw(st.sampled_from(["", *groups]))
@@ -348,7 +348,7 @@ def valid_applications(draw: st.DrawFn, matter: Matter, on: dt.date | None = Non
         )
         for path, spec in matter.inputs.items()
     }
-    return _nest(flat)
+    return nest(flat)
 
 
 # ---- random expressions -------------------------------------------------------------------------
