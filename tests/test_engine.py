@@ -211,3 +211,17 @@ def test_decision_json_form() -> None:
     assert data["outcome"] == "refer"
     assert data["reasons"][0]["code"] == "AGE_LIMIT"
     assert data["reasons"][0]["facts_read"] == {"age": 50, "degree": "master"}
+
+
+def test_a_failing_validator_refers_instead_of_raising() -> None:
+    """Should a validator itself fail, decide() still returns: a referral naming the application."""
+    engine = Engine(REFERENCE)
+
+    def broken(facts: Any, on: dt.date) -> Any:
+        raise TypeError("validator bug")
+
+    spans = engine._spans["talent-reference"]
+    engine._spans["talent-reference"] = tuple((*s[:3], broken, s[4]) for s in spans)
+    d = engine.decide("talent-reference", GOOD_REF, on=ON)
+    assert d.outcome is Outcome.REFER
+    assert d.codes == ("INVALID:$",)

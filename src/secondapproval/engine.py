@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from .backends import ERROR, Backend, Evaluator, get_backend
 from .compiled import CompiledMatter, compile_matter
-from .decision import Decision
+from .decision import ROOT, Decision
 from .errors import Problem, RuleSetError, UnknownMatterError
 from .log import get_logger
 from .registry import REGISTRY_FILE, Registry, load_registry
@@ -238,7 +238,15 @@ class Engine:
         if span is None:
             return Decision(None, decision_id, day, {}, (), {}, ())
         _, _, compiled, check, evaluate = span
-        values, invalid, missing = check(facts, day)
+        try:
+            values, invalid, missing = check(facts, day)
+        except Exception as exc:  # a validator bug is a referral, never an exception to the caller
+            self._log.error("validation.failed", matter=matter, error=repr(exc))
+            values, invalid, missing = (
+                {},
+                {ROOT: f"the application could not be validated: {exc!r}"},
+                (),
+            )
         try:
             statuses, derived_errors = evaluate(values, day)
         except Exception as exc:  # a backend failure is never an approval
