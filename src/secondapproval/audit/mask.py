@@ -9,7 +9,6 @@ masked, and so is every value under a key the matter does not declare (it may be
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from types import MappingProxyType
 from typing import Any
 
 STAR = "*"
@@ -76,17 +75,9 @@ def mask_application(facts: Any, tree: Tree) -> Any:
     return out
 
 
-def plain_dict(mapping: Mapping[str, Any]) -> dict[str, Any]:
-    """A dict copy of a mapping; of a read-only view, through its own fast `copy()`."""
-    if type(mapping) is MappingProxyType:
-        copied: dict[str, Any] = mapping.copy()
-        return copied
-    return dict(mapping)
-
-
 def mask_values(values: Mapping[str, Any], pii: Iterable[str]) -> dict[str, Any]:
     """Fact values by path with the personal ones masked."""
-    out = plain_dict(values)
+    out = dict(values)
     for path in pii:
         if path in out:
             out[path] = mask_all(out[path])
