@@ -32,7 +32,7 @@ from secondapproval.audit import (
 )
 from secondapproval.audit.canonical import split_sealed
 from secondapproval.cli import main
-from secondapproval.strategies import bad_cn_ids, cn_ids
+from secondapproval.strategies import applications, bad_cn_ids, cn_ids
 
 ON = dt.date(2024, 6, 1)
 KEY = b"test-key-kept-outside-the-log"
@@ -241,6 +241,84 @@ def test_personal_data_never_appears_unmasked(
     assert id_number.encode() not in text
     assert phone.encode() not in text
     assert mask(id_number).encode() in text
+
+
+CLOCKS = st.sampled_from(
+    [
+        fixed_clock,
+        lambda: dt.datetime(2024, 6, 1, 8, 30),  # naive: taken as UTC
+        lambda: dt.datetime(2024, 6, 1, 16, 30, 0, 1, tzinfo=dt.timezone(dt.timedelta(hours=8))),
+    ]
+)
+BUNDLED = Path(__file__).parents[1] / "rules"
+
+
+@pytest.fixture(scope="module")
+def varied_engines(rules: Path) -> list[tuple[Engine, MemorySink]]:
+    """Engines over matters with personal data, groups, derived facts, and none of these."""
+    sinks = [MemorySink(), MemorySink()]
+    return [
+        (Engine(rules, audit=sinks[0], audit_key=KEY), sinks[0]),
+        (Engine(BUNDLED, audit=sinks[1], audit_key=KEY), sinks[1]),
+    ]
+
+
+@settings(max_examples=150, deadline=None)
+@given(data=st.data(), clock=CLOCKS)
+def test_every_record_is_canonical_json_hashed_and_valid(
+    varied_engines: list[tuple[Engine, MemorySink]], data: st.DataObject, clock: object
+) -> None:
+    """Whatever the application (valid, missing, malformed, not an object), the line is the
+    canonical JSON of its record with the SHA-256 of the rest as the last member, and fits the
+    schema: records are built from byte pieces, so this holds that to the general definition."""
+    engine, sink = data.draw(st.sampled_from(varied_engines))
+    matter_id = data.draw(st.sampled_from(engine.matters))
+    matter = engine.versions(matter_id)[-1]
+    in_force = matter.spec.effective.from_
+    on = data.draw(st.sampled_from([in_force, dt.date(1990, 1, 1)]))  # 1990: no version in force
+    facts = data.draw(
+        st.one_of(
+            applications(matter, on=in_force),
+            st.recursive(
+                st.none() | st.booleans() | st.integers(-(2**63), 2**63 - 1) | st.text(),
+                lambda inner: (
+                    st.lists(inner, max_size=3)
+                    | st.dictionaries(st.text(max_size=5), inner, max_size=3)
+                ),
+                max_leaves=6,
+            ),
+        )
+    )
+    engine._audit._builder._clock = clock  # type: ignore[union-attr]
+    decision = engine.decide(matter_id, facts, on=on)
+    line = sink.lines[-1]
+    split = split_sealed(line)
+    assert split is not None
+    body, claimed = split
+    record = orjson.loads(line)
+    assert record.pop("hash") == claimed == hashlib.sha256(body).hexdigest()
+    assert canonical(record) == body
+    AuditRecord.model_validate({**record, "hash": claimed})
+    assert record["outcome"] == decision.outcome
+    assert record["reasons"] == list(decision.codes if not decision.approved else [])
+    assert record["time"].startswith("2024-06-01T08:30:00")
+    assert record["time"].endswith("Z")
+    assert [r["status"] for r in record["results"]] == [r.status for r in decision.results]
+    assert record["facts_hmac"] == facts_hmac(KEY, facts)
+
+
+def test_reasons_of_a_referral_with_an_undeclared_key_are_recorded(rules: Path) -> None:
+    """Every rule decided, yet referred for an undeclared key: the record has INVALID:<key>."""
+    sink = MemorySink()
+    engine = Engine(rules, audit=sink, audit_key=KEY)
+    engine.decide("audit-sample", application(id_born(1990), degree="associate"), on=ON)
+    facts = {**application(id_born(1990), degree="associate"), "extra": 1}
+    decision = engine.decide("audit-sample", facts, on=ON)
+    assert decision.codes == ("INVALID:extra", "DEGREE_LEVEL")
+    assert [orjson.loads(line)["reasons"] for line in sink.lines] == [
+        ["DEGREE_LEVEL"],
+        ["INVALID:extra", "DEGREE_LEVEL"],
+    ]
 
 
 # ---- mutations ----------------------------------------------------------------------------

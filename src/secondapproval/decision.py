@@ -103,7 +103,14 @@ def jsonable(value: Any) -> Any:
 
 
 DecisionParts = tuple[
-    str, dt.date, Outcome, Mapping[str, Any], tuple[int, ...], Mapping[str, str], tuple[str, ...]
+    str,
+    dt.date,
+    Outcome,
+    Mapping[str, Any],
+    tuple[int, ...],
+    Mapping[str, str],
+    tuple[str, ...],
+    str | None,
 ]
 
 
@@ -205,7 +212,7 @@ class Decision:
         return self._missing
 
     def parts(self) -> DecisionParts:
-        """Id, date, outcome, values, statuses, invalid and missing in one read.
+        """Id, date, outcome, values, statuses, invalid, missing and rule-set digest in one read.
 
         For serializers on the hot path (audit records): the mappings are the decision's own,
         so they must be copied, never changed.
@@ -218,6 +225,7 @@ class Decision:
             self._statuses,
             self._invalid,
             self._missing,
+            self._compiled.matter.digest if self._compiled else None,
         )
 
     # ---- the trace, built on first read ----

@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from .audit.sinks import Sink
 
 PathLike = str | Path
+_perf_ns = time.perf_counter_ns
 _Span = tuple[
     dt.date,
     dt.date | None,
@@ -186,6 +187,7 @@ class Engine:
                 backend=f"{self._backend.name} {self._backend.version}",
             )
             # bound per instance, so that an engine without audit pays nothing for it
+            self._record = self._audit.record
             self.decide = self._decide_audited  # type: ignore[method-assign]
 
     # ---- the registry ----
@@ -267,12 +269,9 @@ class Engine:
         self, matter: str, facts: Mapping[str, Any] | Any, *, on: dt.date | None = None
     ) -> Decision:
         """`decide`, timed, and its record written to every audit sink before it is returned."""
-        auditor = self._audit
-        assert auditor is not None
-        start = time.perf_counter_ns()
+        start = _perf_ns()
         decision = Engine.decide(self, matter, facts, on=on)
-        latency = time.perf_counter_ns() - start
-        auditor.record(matter, decision, facts, latency)
+        self._record(matter, decision, facts, _perf_ns() - start)
         return decision
 
     def close(self) -> None:

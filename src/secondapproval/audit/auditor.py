@@ -37,17 +37,19 @@ class Auditor:
                 "applications; pass audit_key= (kept outside the log)",
             )
         self._builder = RecordBuilder(matters, key=key, clock=clock, backend=backend)
+        self._build = self._builder.build
+        self._writes = tuple(sink.write for sink in self.sinks)
 
     def record(self, matter: str, decision: Decision, facts: Any, latency_ns: int) -> None:
         """Write the record of a decision to every sink; AuditError if one cannot take it."""
         try:
-            body = self._builder.build(matter, decision, facts, latency_ns)
+            record = self._build(matter, decision, facts, latency_ns)
         except TypeError as exc:
             raise AuditError(
                 f"decision {decision.decision_id}: the application cannot be recorded: {exc}"
             ) from None
-        for sink in self.sinks:
-            sink.write(body)
+        for write in self._writes:
+            write(record)
 
     def close(self) -> None:
         """Close every sink (committing what is pending); the first failure is raised."""

@@ -3,7 +3,7 @@
 Canonical JSON here is orjson's output with sorted keys: UTF-8, no insignificant whitespace,
 shortest round-trip floats, dates and UTC times in ISO form (`Z`), decimals as strings. A sealed
 record is the canonical JSON of the record without `hash`, with `"hash":"<sha256 hex>"` appended
-as its last member, then a newline.
+as its last member, then a newline (`record.Unsealed.seal`).
 """
 
 from __future__ import annotations
@@ -32,21 +32,17 @@ def _default(value: Any) -> Any:
     raise TypeError(f"{type(value).__name__} is not JSON")
 
 
+def to_json(value: Any) -> bytes:
+    """`canonical` without its guard, for the hot path: orjson's own TypeError if not JSON."""
+    return orjson.dumps(value, default=_default, option=_OPTIONS)
+
+
 def canonical(value: Any) -> bytes:
     """The canonical JSON bytes of a value (TypeError if it holds something that is not JSON)."""
     try:
         return orjson.dumps(value, default=_default, option=_OPTIONS)
     except orjson.JSONEncodeError as exc:
         raise TypeError(str(exc)) from None
-
-
-def seal(body: dict[str, Any], seq: int, prev: str) -> tuple[bytes, str]:
-    """Number and link a record body (in place) and return its line and its hash."""
-    body["seq"] = seq
-    body["prev"] = prev
-    data = canonical(body)
-    digest = hashlib.sha256(data).hexdigest()
-    return b'%s%s%s"}\n' % (data[:-1], _HASH_KEY, digest.encode()), digest
 
 
 def split_sealed(line: bytes) -> tuple[bytes, str] | None:

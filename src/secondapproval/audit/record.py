@@ -1,25 +1,29 @@
-"""Building the body of an audit record from a decision (everything but `seq`, `prev`, `hash`).
+"""Building an audit record from a decision: its canonical JSON, less `seq`, `prev` and `hash`.
 
-Per matter version a `_Plan` is made once (rule ids and reads, personal-data paths, the declared
-fact tree), so building a record is a handful of dict operations, one HMAC and no copies of the
-application unless it holds personal or undeclared data.
+Per matter version a `_Plan` is made once (rule ids, reads and codes, personal-data paths, the
+declared fact tree, the constant members already in JSON), so building a record is one HMAC and
+a join of byte strings — orjson writes every variable part — with no copy of the application
+unless it holds personal or undeclared data. The result is exactly `canonical(record)` (a
+property test holds it to that; `verify` refuses any line that is not canonical).
 """
 
 from __future__ import annotations
 
+import binascii
 import datetime as dt
+import functools
 import hashlib
 import hmac
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 import orjson
 
 from ..backends import STATUS_CODES
 from ..decision import Decision, Outcome
 from ..ruleset import Matter
-from .canonical import canonical
+from .canonical import canonical, to_json
 from .mask import Tree, fact_tree, mask_all, mask_application, mask_values
 from .schema import RECORD_VERSION
 
@@ -27,8 +31,14 @@ Clock = Callable[[], dt.datetime]
 """Returns the current time; recorded in UTC (naive times are taken as UTC, others converted)."""
 
 
-def utc_now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
+utc_now: Clock = functools.partial(dt.datetime.now, dt.UTC)
+"""The default clock (a partial, not a function: one Python call less per record)."""
+_UTC = dt.UTC
+
+
+def _as_utc(now: dt.datetime) -> dt.datetime:
+    """A clock's time in UTC (a naive time is taken as UTC)."""
+    return now if now.tzinfo is None else now.astimezone(dt.UTC)
 
 
 def key_id(key: bytes) -> str:
@@ -56,11 +66,15 @@ class FactsDigest:
 
     def of_canonical(self, data: bytes) -> str:
         """The digest of an application already in canonical JSON."""
+        return self.hex_of_canonical(data).decode("ascii")
+
+    def hex_of_canonical(self, data: bytes) -> bytes:
+        """The digest of an application already in canonical JSON, as ASCII hex bytes."""
         inner = self._inner.copy()
         inner.update(data)
         outer = self._outer.copy()
         outer.update(inner.digest())
-        return outer.hexdigest()
+        return binascii.hexlify(outer.digest())
 
 
 def facts_hmac(key: bytes, facts: Any) -> str:
@@ -68,101 +82,213 @@ def facts_hmac(key: bytes, facts: Any) -> str:
     return hmac.digest(key, canonical(facts), "sha256").hex()
 
 
-_CACHED_RESULTS = 4096
+_CACHED = 4096
+_DUMPS = orjson.dumps
+"""orjson without options, for plain values (ids, dates, string lists) whose JSON is canonical."""
+_OPTIONS = orjson.OPT_SORT_KEYS | orjson.OPT_UTC_Z | orjson.OPT_NAIVE_UTC
 _APPROVE = Outcome.APPROVE
+_OUTCOMES = {o: canonical(o.value) for o in Outcome}
+_PASSED_OR_FAILED = frozenset((0, 1))
+
+
+class Unsealed(NamedTuple):
+    """A record in canonical JSON but for `prev` and `seq`, which the sink fills in to seal it.
+
+    `head` runs from the opening brace to `"prev":"`; `reasons` and `results` are those arrays;
+    `tail` runs from `,"time":` to the last member, without the closing brace.
+    """
+
+    head: bytes
+    reasons: bytes
+    results: bytes
+    tail: bytes
+
+    def seal(self, seq: int, prev: str) -> tuple[bytes, str]:
+        """The record as the `seq`-th link after `prev`: its log line and its hash.
+
+        The hash is the SHA-256 of the canonical JSON of the record without `hash`; the line is
+        that JSON with `"hash":"<hex>"` appended as its last member, then a newline.
+        """
+        data = b"".join(
+            (
+                self.head,
+                prev.encode(),
+                b'","reasons":',
+                self.reasons,
+                b',"results":',
+                self.results,
+                b',"seq":%d' % seq,
+                self.tail,
+            )
+        )
+        sha = hashlib.sha256(data)
+        sha.update(b"}")
+        digest = sha.hexdigest()
+        return b'%s,"hash":"%s"}\n' % (data, digest.encode()), digest
 
 
 @dataclass(frozen=True, slots=True)
 class _Plan:
-    """What record building needs from one matter version."""
+    """What record building needs from one matter version, constant parts already in JSON.
 
-    version: str
+    A record's members in canonical (sorted) order: backend, decision_id, digest, engine, facts,
+    facts_hmac, invalid, key_id, latency_ns, matter, missing, on, outcome, prev | reasons,
+    results, seq | time, v, values, version. Runs of constant members are joined once here.
+    """
+
+    version: str | None
+    known: bool
+    """False for a decision with no matter version (NO_VERSION): everything in it is masked."""
     rules: tuple[tuple[str, list[str]], ...]
+    codes: tuple[str, ...]
+    """Each rule's refer code."""
     pii: tuple[str, ...]
     tree: Tree
-    results: dict[tuple[int, ...], orjson.Fragment] = field(default_factory=dict)
-    """The canonical `results` array by status tuple (few distinct ones occur)."""
+    plain: bool
+    """Known and without personal data: a valid application is recorded as it came."""
+    opening: bytes  # {"backend":…,"decision_id":
+    to_facts: bytes  # ,"digest":…,"engine":…,"facts":
+    to_latency: bytes  # ,"key_id":…,"latency_ns":
+    to_missing: bytes  # ,"matter":…,"missing":
+    closing: bytes  # ,"version":…
+    cached: dict[tuple[int, ...], tuple[bytes, bytes | None]] = field(default_factory=dict)
+    """`results` (and `reasons`, when they follow from the statuses alone) by status tuple."""
 
-    def results_of(self, statuses: tuple[int, ...]) -> orjson.Fragment:
-        found = self.results.get(statuses)
+    def results_of(self, statuses: tuple[int, ...]) -> tuple[bytes, bytes | None]:
+        """The canonical `results` array, and `reasons` when every rule passed or failed."""
+        found = self.cached.get(statuses)
         if found is None:
-            found = orjson.Fragment(
-                canonical(
-                    [
-                        {"rule": rule, "status": STATUS_CODES[code], "reads": reads}
-                        for (rule, reads), code in zip(self.rules, statuses, strict=True)
-                    ]
-                )
+            results = canonical(
+                [
+                    {"rule": rule, "status": STATUS_CODES[code], "reads": reads}
+                    for (rule, reads), code in zip(self.rules, statuses, strict=True)
+                ]
             )
-            if len(self.results) < _CACHED_RESULTS:
-                self.results[statuses] = found
+            reasons = None
+            if _PASSED_OR_FAILED.issuperset(statuses):
+                failed = (c for c, status in zip(self.codes, statuses, strict=True) if status == 0)
+                reasons = canonical(list(dict.fromkeys(failed)))
+            found = (results, reasons)
+            if len(self.cached) < _CACHED:
+                self.cached[statuses] = found
         return found
 
 
-def _plan(matter: Matter) -> _Plan:
-    facts = matter.spec.facts
-    return _Plan(
-        matter.version,
-        tuple((r.id, list(r.reads)) for r in matter.rules),
-        tuple(p for p, f in facts.items() if f.pii),
-        fact_tree({p: f.pii for p, f in facts.items() if f.derive is None}),
-    )
-
-
 class RecordBuilder:
-    """Builds record bodies for the decisions of one engine's matters."""
+    """Builds the unsealed records of the decisions of one engine's matters."""
 
     def __init__(
         self, matters: Iterable[Matter], *, key: bytes, clock: Clock = utc_now, backend: str
     ) -> None:
-        self._plans = {m.digest: _plan(m) for m in matters}
-        self._digest = FactsDigest(key)
-        self._key_id = key_id(key)
-        self._clock = clock
-        self._backend = backend
         from .. import __version__
 
-        self._engine = f"secondapproval {__version__}"
+        self._digest = FactsDigest(key)
+        self._clock = clock
+        self._constants = (
+            canonical(backend),
+            canonical(f"secondapproval {__version__}"),
+            canonical(key_id(key)),
+        )
+        self._plans: dict[str | None, _Plan] = {m.digest: self._plan(m.id, m) for m in matters}
+        self._unplanned: dict[tuple[str, str | None], _Plan] = {}
 
-    def build(self, matter: str, decision: Decision, facts: Any, latency_ns: int) -> dict[str, Any]:
-        """The record body of a decision made on `facts` in `latency_ns` nanoseconds."""
-        digest = decision.digest
-        plan = self._plans.get(digest) if digest else None
-        decision_id, on, outcome, values, statuses, flagged, missing = decision.parts()
-        invalid = dict(flagged) if flagged else {}
-        original = canonical(facts)
-        shown: Any
-        results: Any
-        if plan is None:
-            shown, results, values = mask_all(facts), [], {}
+    def _plan(self, matter_id: str, matter: Matter | None, version: str | None = None) -> _Plan:
+        backend, engine, key = self._constants
+        if matter is None:
+            digest: str | None = None
+            rules: tuple[tuple[str, list[str]], ...] = ()
+            codes: tuple[str, ...] = ()
+            pii: tuple[str, ...] = ()
+            tree: Tree = {}
         else:
-            if plan.pii or invalid or not isinstance(facts, dict):
-                shown = mask_application(facts, plan.tree)
-            else:
-                shown = orjson.Fragment(original)
-            values = mask_values(values, plan.pii) if plan.pii else dict(values)
-            results = plan.results_of(statuses)
+            facts = matter.spec.facts
+            digest, version = matter.digest, matter.version
+            rules = tuple((r.id, list(r.reads)) for r in matter.rules)
+            codes = tuple(r.spec.refer.code for r in matter.rules)
+            pii = tuple(p for p, f in facts.items() if f.pii)
+            tree = fact_tree({p: f.pii for p, f in facts.items() if f.derive is None})
+        return _Plan(
+            version,
+            matter is not None,
+            rules,
+            codes,
+            pii,
+            tree,
+            matter is not None and not pii,
+            b'{"backend":%s,"decision_id":' % backend,
+            b',"digest":%s,"engine":%s,"facts":' % (canonical(digest), engine),
+            b',"key_id":%s,"latency_ns":' % key,
+            b',"matter":%s,"missing":' % canonical(matter_id),
+            b',"version":%s' % canonical(version),
+        )
+
+    def build(self, matter: str, decision: Decision, facts: Any, latency_ns: int) -> Unsealed:
+        """The record of a decision made on `facts` in `latency_ns` nanoseconds.
+
+        TypeError if the application holds something that is not JSON.
+        """
+        decision_id, on, outcome, values, statuses, flagged, missing, digest = decision.parts()
+        plan = self._plans.get(digest)
+        if plan is None:
+            plan = self._plan_without_matter(matter, decision.version)
+        original = to_json(facts)
+        if plan.plain and not flagged and facts.__class__ is dict:
+            shown, values_json = original, to_json(values)
+            results, reasons = plan.results_of(statuses)
+        else:
+            shown, values_json, results, reasons = self._masked(plan, facts, values, statuses)
+        if outcome is _APPROVE:
+            reasons = b"[]"
+        elif reasons is None or flagged or missing:
+            reasons = to_json(decision.codes)
         now = self._clock()
-        if now.tzinfo is not None and now.tzinfo is not dt.UTC:
-            now = now.astimezone(dt.UTC)
-        return {
-            "v": RECORD_VERSION,
-            "decision_id": decision_id,
-            "time": now,
-            "on": on,
-            "matter": matter,
-            "version": plan.version if plan else decision.version,
-            "digest": digest,
-            "engine": self._engine,
-            "backend": self._backend,
-            "facts": shown,
-            "facts_hmac": self._digest.of_canonical(original),
-            "key_id": self._key_id,
-            "values": values,
-            "invalid": invalid,
-            "missing": list(missing),
-            "results": results,
-            "reasons": [] if outcome is _APPROVE else list(decision.codes),
-            "outcome": outcome,
-            "latency_ns": latency_ns,
-        }
+        if now.tzinfo is not _UTC:
+            now = _as_utc(now)
+        head = b"".join(
+            (
+                plan.opening,
+                _DUMPS(decision_id),
+                plan.to_facts,
+                shown,
+                b',"facts_hmac":"',
+                self._digest.hex_of_canonical(original),
+                b'","invalid":',
+                to_json(flagged) if flagged else b"{}",
+                plan.to_latency,
+                b"%d" % latency_ns,
+                plan.to_missing,
+                _DUMPS(missing) if missing else b"[]",
+                b',"on":',
+                _DUMPS(on),
+                b',"outcome":',
+                _OUTCOMES[outcome],
+                b',"prev":"',
+            )
+        )
+        tail = b',"time":%s,"v":%d,"values":%s%s' % (
+            _DUMPS(now, option=_OPTIONS),
+            RECORD_VERSION,
+            values_json,
+            plan.closing,
+        )
+        return Unsealed(head, reasons, results, tail)
+
+    @staticmethod
+    def _masked(
+        plan: _Plan, facts: Any, values: Mapping[str, Any], statuses: tuple[int, ...]
+    ) -> tuple[bytes, bytes, bytes, bytes | None]:
+        """Facts, values, results and reasons (if known) for a record that masks something."""
+        if not plan.known:
+            return to_json(mask_all(facts)), b"{}", b"[]", None
+        shown = to_json(mask_application(facts, plan.tree))
+        values_json = to_json(mask_values(values, plan.pii) if plan.pii else values)
+        return (shown, values_json, *plan.results_of(statuses))
+
+    def _plan_without_matter(self, matter: str, version: str | None) -> _Plan:
+        """The plan of a decision with no loaded matter version (made and cached on first use)."""
+        plan = self._unplanned.get((matter, version))
+        if plan is None:
+            plan = self._plan(matter, None, version)
+            if len(self._unplanned) < _CACHED:
+                self._unplanned[(matter, version)] = plan
+        return plan

@@ -1,8 +1,9 @@
 """Audit sinks: where sealed records go, one hash chain per sink.
 
-A sink is anything with `write(body)`, `head` and `close()` (the `Sink` protocol). `ChainSink`
-does the shared part: under one lock it numbers, links and seals each record and commits it by
-the sink's fsync policy —
+A sink is anything with `write(record)`, `head` and `close()` (the `Sink` protocol); a record
+arrives unsealed (`Unsealed`: canonical JSON less `seq` and `prev`). `ChainSink` does the shared
+part: under one lock it numbers, links and seals each record and commits it by the sink's fsync
+policy —
 
 - `always`: `write` returns only after the record is durably stored; a failure raises AuditError;
 - `group`: records are committed in batches by a background thread, at most `delay` seconds or
@@ -25,8 +26,8 @@ from typing import Any, Literal, NoReturn, Protocol, runtime_checkable
 from typing_extensions import override
 
 from ..errors import AuditError
-from .canonical import seal
 from .head import Head
+from .record import Unsealed
 
 FsyncPolicy = Literal["always", "group", "none"]
 POLICIES: tuple[FsyncPolicy, ...] = ("always", "group", "none")
@@ -34,12 +35,12 @@ POLICIES: tuple[FsyncPolicy, ...] = ("always", "group", "none")
 
 @runtime_checkable
 class Sink(Protocol):
-    """Receives record bodies; keeps its own chain and head."""
+    """Receives unsealed records; keeps its own chain and head."""
 
     @property
     def head(self) -> Head: ...
 
-    def write(self, body: dict[str, Any]) -> None: ...
+    def write(self, record: Unsealed) -> None: ...
 
     def close(self) -> None: ...
 
@@ -55,6 +56,8 @@ class ChainSink(abc.ABC):
         if batch < 1 or delay <= 0:
             raise ValueError("batch must be >= 1 and delay > 0")
         self.fsync: FsyncPolicy = fsync
+        self._group = fsync == "group"
+        self._always = fsync == "always"
         self._count, self._last = head.count, head.hash
         self._committed = head
         self._batch = batch
@@ -102,24 +105,24 @@ class ChainSink(abc.ABC):
         """The head of the records the store holds."""
         return self._committed if self.fsync == "group" else self.head
 
-    def write(self, body: dict[str, Any]) -> None:
-        """Seal a record body as the next link of this sink's chain and commit it by policy."""
+    def write(self, record: Unsealed) -> None:
+        """Seal a record as the next link of this sink's chain and commit it by policy."""
         with self._lock:
-            if self.fsync == "group":
+            if self._group:
                 while len(self._pending) >= 8 * self._batch and self._failure is None:
                     self._room.wait()  # back-pressure: the disk is behind
             if self._failure is not None or self._closed:
                 self._check()
             seq = self._count + 1
-            line, digest = seal(body, seq, self._last)
-            if self.fsync == "group":
+            line, digest = record.seal(seq, self._last)
+            if self._group:
                 self._pending.append(line)
                 self._count, self._last = seq, digest
                 if len(self._pending) >= self._batch:
                     self._more.notify()
                 return
             try:
-                self._commit([line], seq, digest, self.fsync == "always")
+                self._commit([line], seq, digest, self._always)
             except Exception as exc:
                 self._fail(exc)
             self._count, self._last = seq, digest
