@@ -22,7 +22,8 @@ _OPTIONS = orjson.OPT_SORT_KEYS | orjson.OPT_UTC_Z | orjson.OPT_NAIVE_UTC
 _HASH_KEY = b',"hash":"'
 
 
-def _default(value: Any) -> Any:
+def json_default(value: Any) -> Any:
+    """What orjson calls for what it cannot write itself: decimals, sets, other mappings."""
     if isinstance(value, Decimal):
         return str(value)
     if isinstance(value, Set):
@@ -34,13 +35,13 @@ def _default(value: Any) -> Any:
 
 def to_json(value: Any) -> bytes:
     """`canonical` without its guard, for the hot path: orjson's own TypeError if not JSON."""
-    return orjson.dumps(value, default=_default, option=_OPTIONS)
+    return orjson.dumps(value, default=json_default, option=_OPTIONS)
 
 
 def canonical(value: Any) -> bytes:
     """The canonical JSON bytes of a value (TypeError if it holds something that is not JSON)."""
     try:
-        return orjson.dumps(value, default=_default, option=_OPTIONS)
+        return orjson.dumps(value, default=json_default, option=_OPTIONS)
     except orjson.JSONEncodeError as exc:
         raise TypeError(str(exc)) from None
 

@@ -22,8 +22,8 @@ import orjson
 
 from ..backends import STATUS_CODES
 from ..decision import Decision, Outcome
-from ..ruleset import Matter
-from .canonical import canonical, to_json
+from ..ruleset import FactSpec, Matter
+from .canonical import canonical, json_default, to_json
 from .mask import Tree, fact_tree, mask_all, mask_application, mask_values
 from .schema import RECORD_VERSION
 
@@ -76,6 +76,11 @@ class FactsDigest:
         outer.update(inner.digest())
         return binascii.hexlify(outer.digest())
 
+    @property
+    def pads(self) -> tuple[Any, Any]:
+        """The inner and outer hash states after the key's pads (copy each before use)."""
+        return self._inner, self._outer
+
 
 def facts_hmac(key: bytes, facts: Any) -> str:
     """HMAC-SHA256 of the canonical JSON of an application (the standard construction)."""
@@ -83,6 +88,9 @@ def facts_hmac(key: bytes, facts: Any) -> str:
 
 
 _CACHED = 4096
+_hexlify = binascii.hexlify
+_new_tuple = tuple.__new__
+_V = b',"v":%d,"values":' % RECORD_VERSION
 _DUMPS = orjson.dumps
 """orjson without options, for plain values (ids, dates, string lists) whose JSON is canonical."""
 _OPTIONS = orjson.OPT_SORT_KEYS | orjson.OPT_UTC_Z | orjson.OPT_NAIVE_UTC
@@ -124,7 +132,7 @@ class Unsealed(NamedTuple):
         sha = hashlib.sha256(data)
         sha.update(b"}")
         digest = sha.hexdigest()
-        return b'%s,"hash":"%s"}\n' % (data, digest.encode()), digest
+        return b"".join((data, b',"hash":"', digest.encode(), b'"}\n')), digest
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,6 +154,9 @@ class _Plan:
     tree: Tree
     plain: bool
     """Known and without personal data: a valid application is recorded as it came."""
+    verbatim: bool
+    """Plain, and every fact a top-level input whose valid value is its JSON value (bool, int,
+    str, enum): the values of a complete valid application are the application itself."""
     opening: bytes  # {"backend":…,"decision_id":
     to_facts: bytes  # ,"digest":…,"engine":…,"facts":
     to_latency: bytes  # ,"key_id":…,"latency_ns":
@@ -174,6 +185,11 @@ class _Plan:
         return found
 
 
+def _verbatim(path: str, spec: FactSpec) -> bool:
+    """A top-level input fact whose validated value is the JSON value as it came."""
+    return "." not in path and spec.derive is None and spec.type in ("bool", "int", "str", "enum")
+
+
 class RecordBuilder:
     """Builds the unsealed records of the decisions of one engine's matters."""
 
@@ -183,6 +199,7 @@ class RecordBuilder:
         from .. import __version__
 
         self._digest = FactsDigest(key)
+        self._pads = self._digest.pads
         self._clock = clock
         self._constants = (
             canonical(backend),
@@ -194,6 +211,7 @@ class RecordBuilder:
 
     def _plan(self, matter_id: str, matter: Matter | None, version: str | None = None) -> _Plan:
         backend, engine, key = self._constants
+        facts = matter.spec.facts if matter is not None else {}
         if matter is None:
             digest: str | None = None
             rules: tuple[tuple[str, list[str]], ...] = ()
@@ -201,7 +219,6 @@ class RecordBuilder:
             pii: tuple[str, ...] = ()
             tree: Tree = {}
         else:
-            facts = matter.spec.facts
             digest, version = matter.digest, matter.version
             rules = tuple((r.id, list(r.reads)) for r in matter.rules)
             codes = tuple(r.spec.refer.code for r in matter.rules)
@@ -215,6 +232,7 @@ class RecordBuilder:
             pii,
             tree,
             matter is not None and not pii,
+            matter is not None and not pii and all(_verbatim(p, f) for p, f in facts.items()),
             b'{"backend":%s,"decision_id":' % backend,
             b',"digest":%s,"engine":%s,"facts":' % (canonical(digest), engine),
             b',"key_id":%s,"latency_ns":' % key,
@@ -231,10 +249,19 @@ class RecordBuilder:
         plan = self._plans.get(digest)
         if plan is None:
             plan = self._plan_without_matter(matter, decision.version)
-        original = to_json(facts)
+        original = _DUMPS(facts, default=json_default, option=_OPTIONS)
+        inner, outer = self._pads
+        inner = inner.copy()
+        inner.update(original)
+        outer = outer.copy()
+        outer.update(inner.digest())
         if plan.plain and not flagged and facts.__class__ is dict:
-            shown, values_json = original, to_json(values)
-            results, reasons = plan.results_of(statuses)
+            shown = original
+            if plan.verbatim and len(values) == len(facts):
+                values_json = original  # every key declared, present and valid: the same JSON
+            else:
+                values_json = _DUMPS(values, default=json_default, option=_OPTIONS)
+            results, reasons = plan.cached.get(statuses) or plan.results_of(statuses)
         else:
             shown, values_json, results, reasons = self._masked(plan, facts, values, statuses)
         if outcome is _APPROVE:
@@ -251,7 +278,7 @@ class RecordBuilder:
                 plan.to_facts,
                 shown,
                 b',"facts_hmac":"',
-                self._digest.hex_of_canonical(original),
+                _hexlify(outer.digest()),
                 b'","invalid":',
                 to_json(flagged) if flagged else b"{}",
                 plan.to_latency,
@@ -265,13 +292,8 @@ class RecordBuilder:
                 b',"prev":"',
             )
         )
-        tail = b',"time":%s,"v":%d,"values":%s%s' % (
-            _DUMPS(now, option=_OPTIONS),
-            RECORD_VERSION,
-            values_json,
-            plan.closing,
-        )
-        return Unsealed(head, reasons, results, tail)
+        tail = b"".join((b',"time":', _DUMPS(now, option=_OPTIONS), _V, values_json, plan.closing))
+        return _new_tuple(Unsealed, (head, reasons, results, tail))  # NamedTuple.__new__ is Python
 
     @staticmethod
     def _masked(
