@@ -14,7 +14,7 @@ from .files import open_log
 from .head import Head
 from .jsonl import JsonLinesSink, Torn
 from .mask import mask
-from .record import FactsDigest, RecordBuilder, facts_hmac
+from .record import FactsDigest, RecordBuilder, Unsealed, facts_hmac
 from .replay import Replayed, Replayer, ReplayReport, replay_log
 from .schema import AuditRecord, RuleEntry, json_schema
 from .sinks import ChainSink, FsyncPolicy, MemorySink, Sink, StructlogSink
@@ -43,6 +43,7 @@ __all__ = [
     "SqliteSink",
     "StructlogSink",
     "Torn",
+    "Unsealed",
     "VerifyReport",
     "canonical",
     "facts_hmac",
