@@ -25,6 +25,12 @@ Checked = tuple[dict[str, Any], dict[str, str], tuple[str, ...]]
 Check = Callable[[Any, Any], Checked]
 
 _ABSENT = object()
+
+
+class _DoubtError(Exception):
+    """Raised inside the generated complete path at its first doubt: the slow path decides."""
+
+
 _EXACT = ("bool", "int", "str")
 
 
@@ -57,7 +63,7 @@ class _Source:
 
     def __init__(self, plain: Callable[[FactSpec], Callable[[object], Any] | None]) -> None:
         self.plain = plain
-        self.consts: dict[str, Any] = {"_ABSENT": _ABSENT}
+        self.consts: dict[str, Any] = {"_ABSENT": _ABSENT, "_DoubtError": _DoubtError}
         self.lines: list[str] = []
 
     def const(self, value: Any) -> str:
@@ -69,7 +75,7 @@ class _Source:
         self.lines.append(line)
 
     def leaf(self, var: str, spec: FactSpec, indent: str, doubt: str, dated: bool) -> None:
-        """Check the value in `var`, leaving the validated value in it, or `return {doubt}`.
+        """Check the value in `var`, leaving the validated value in it, or run `doubt`.
 
         `dated`: the decision date `on` is at hand, so an ID number's birth date is checked too.
         """
@@ -77,20 +83,20 @@ class _Source:
         if spec.type == "enum":
             members = self.const(frozenset(spec.values or ()))
             self.add(f"{indent}if {var}.__class__ is not str or {var} not in {members}:")
-            self.add(f"{indent}    return {doubt}")
+            self.add(f"{indent}    {doubt}")
         elif check is None and spec.type in _EXACT:
             self.add(f"{indent}if {var}.__class__ is not {spec.type}:")
-            self.add(f"{indent}    return {doubt}")
+            self.add(f"{indent}    {doubt}")
         elif spec.type == "list":
             item = self.plain(FactSpec(type=spec.of or "str")) or _exactly(spec.of or "str")
             self.add(f"{indent}if {var}.__class__ is not list:")
-            self.add(f"{indent}    return {doubt}")
+            self.add(f"{indent}    {doubt}")
             self.guarded(f"{var} = [{self.const(item)}(i) for i in {var}]", indent, doubt)
         elif check is not None:
             self.guarded(f"{var} = {self.const(check)}({var})", indent, doubt)
             if spec.type == "cn_id" and dated:
                 self.add(f"{indent}if _born({var}) > on:")
-                self.add(f"{indent}    return {doubt}")
+                self.add(f"{indent}    {doubt}")
         else:
             raise TypeError(f"no fast check for fact type {spec.type!r}")
 
@@ -99,23 +105,28 @@ class _Source:
         self.add(f"{indent}try:")
         self.add(f"{indent}    {statement}")
         self.add(f"{indent}except Exception:")
-        self.add(f"{indent}    return {doubt}")
+        self.add(f"{indent}    {doubt}")
 
     def complete(self, node: dict[str, Any], var: str, indent: str, leaves: list[str]) -> None:
-        """Every declared key present at every level: read them by index."""
-        self.add(f"{indent}if {var}.keys() != {self.const(frozenset(node))}:")
-        self.add(f"{indent}    return _slow(facts, on)")
+        """Every declared key present at every level: read them by index.
+
+        As many keys as declared, and each declared one read (an absent one raises KeyError),
+        so no undeclared key is there either. At a doubt it raises KeyError or `_DoubtError`, which
+        `check` hands to the slow path.
+        """
+        self.add(f"{indent}if len({var}) != {len(node)}:")
+        self.add(f"{indent}    raise _DoubtError")
         for key, sub in node.items():
             if isinstance(sub, dict):
                 group = f"g{len(self.lines)}"
                 self.add(f"{indent}{group} = {var}[{key!r}]")
                 self.add(f"{indent}if {group}.__class__ is not dict:")
-                self.add(f"{indent}    return _slow(facts, on)")
+                self.add(f"{indent}    raise _DoubtError")
                 self.complete(sub, group, indent, leaves)
             else:
                 name = f"v{len(leaves)}"
                 self.add(f"{indent}{name} = {var}[{key!r}]")
-                self.leaf(name, sub[1], indent, "_slow(facts, on)", dated=True)
+                self.leaf(name, sub[1], indent, "raise _DoubtError", dated=True)
                 leaves.append(f"{sub[0]!r}: {name}")
 
     def partial(self, node: dict[str, Any], var: str, indent: str) -> None:
@@ -131,7 +142,7 @@ class _Source:
                 self.add(f"{indent}        return None")
                 self.partial(sub, name, indent + "    ")
             else:
-                self.leaf(name, sub[1], indent + "    ", "None", dated=False)
+                self.leaf(name, sub[1], indent + "    ", "return None", dated=False)
                 self.add(f"{indent}    out[{sub[0]!r}] = {name}")
 
 
@@ -161,7 +172,10 @@ def fast_checker(
     src.add("    if facts.__class__ is not dict:")
     src.add("        return _slow(facts, on)")
     leaves: list[str] = []
-    src.complete(tree, "facts", "    ", leaves)
+    src.add("    try:")
+    src.complete(tree, "facts", "        ", leaves)
+    src.add("    except (KeyError, _DoubtError):")
+    src.add("        return _slow(facts, on)")
     src.add("    return {" + ", ".join(leaves) + "}, {}, ()")
     binds = ", ".join(f"{k}={k}" for k in src.consts)
     lines = [
