@@ -250,7 +250,7 @@ class RecordBuilder:
         if plan is None:
             plan = self._plan_without_matter(matter, decision.version)
         original = _DUMPS(facts, default=json_default, option=_OPTIONS)
-        inner, outer = self._pads
+        inner, outer = self._pads  # FactsDigest.hex_of_canonical, inlined: one call less a record
         inner = inner.copy()
         inner.update(original)
         outer = outer.copy()
