@@ -28,8 +28,9 @@ from secondapproval.backends import get_backend
 from secondapproval.engine import Engine
 from secondapproval.errors import RuleSetError
 from secondapproval.lang import ir
+from secondapproval.paths import nest
 from secondapproval.ruleset import Matter
-from secondapproval.strategies import SCHEMA, SCHEMA_FACTS, applications, expressions, nest
+from secondapproval.strategies import SCHEMA, SCHEMA_FACTS, applications, expressions
 from secondapproval.strategies import synthetic_matter as make_matter
 
 RULES_PER_MATTER = 8

@@ -18,6 +18,7 @@ from typing import Any
 
 from .idcodes import check_cn_id, check_uscc, cn_id_check_character, uscc_check_character
 from .lang import ir
+from .paths import put
 from .ruleset import FactSpec, Matter
 
 _USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
@@ -184,15 +185,7 @@ def applications(
                 kind = rng.randrange(3)
                 value = _MISSING if kind == 0 else None if kind == 1 else values.wrong(spec, value)
             if value is not _MISSING:
-                _put(app, path, value)
+                put(app, path, value)
         if extra and rng.random() < extra:
             app["undeclared_key"] = "x"
         yield app
-
-
-def _put(app: dict[str, Any], path: str, value: Any) -> None:
-    *groups, leaf = path.split(".")
-    node = app
-    for g in groups:
-        node = node.setdefault(g, {})
-    node[leaf] = value

@@ -25,6 +25,7 @@ from .decision import ROOT
 from .fastfacts import Check, Checked, FastValidator, fast_checker
 from .idcodes import check_cn_id, check_uscc, cn_id_birth_date
 from .lang.parser import parse_iso_date
+from .paths import nest
 from .ruleset import FactSpec, Matter
 
 _DECIMAL_TEXT = re.compile(r"^-?\d+(\.\d+)?$")
@@ -165,13 +166,7 @@ class FactValidator:
 
     def __init__(self, matter: Matter, *, fast: bool = True) -> None:
         inputs = matter.inputs
-        tree: dict[str, Any] = {}
-        for path, spec in inputs.items():
-            node = tree
-            *groups, leaf = path.split(".")
-            for g in groups:
-                node = node.setdefault(g, {})
-            node[leaf] = annotation(spec)
+        tree = nest({path: annotation(spec) for path, spec in inputs.items()})
         self._adapter: TypeAdapter[Any] = TypeAdapter(_typed_dict("Facts", tree))
         self._flat = all("." not in p for p in inputs)
         self._paths = tuple(inputs)

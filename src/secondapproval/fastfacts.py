@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from .paths import nest
 from .ruleset import FactSpec
 
 FastValidator = Callable[[Any], dict[str, Any] | None]
@@ -44,18 +45,6 @@ def _exactly(kind: str) -> Callable[[object], Any]:
         return value
 
     return check
-
-
-def _tree(inputs: dict[str, FactSpec]) -> dict[str, Any]:
-    """Dotted paths as nested groups, in the order the adapter's TypedDicts declare them."""
-    tree: dict[str, Any] = {}
-    for path, spec in inputs.items():
-        node = tree
-        *groups, leaf = path.split(".")
-        for g in groups:
-            node = node.setdefault(g, {})
-        node[leaf] = (path, spec)
-    return tree
 
 
 class _Source:
@@ -159,7 +148,7 @@ def fast_checker(
     `slow(partial)` the validator's full path, given the generated `partial`; `born(id_number)`
     the birth date in a citizen ID number (later than the decision date: the slow path decides).
     """
-    tree = _tree(inputs)
+    tree = nest({path: (path, spec) for path, spec in inputs.items()})  # the adapter's order
     src = _Source(plain)
     src.consts["_born"] = born
     src.add("def partial(facts):")

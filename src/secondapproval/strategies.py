@@ -22,6 +22,7 @@ from .idcodes import cn_id_check_character, uscc_check_character
 from .lang import ir
 from .lang.check import check
 from .lang.types import BOOL, Type
+from .paths import nest
 from .ruleset import FactSpec, Matter, MatterFile, Rule, canonical_digest, fact_type
 
 __all__ = [
@@ -277,22 +278,6 @@ def _dates_near(on: dt.date, numbers: Sequence[int]) -> list[dt.date]:
 
 
 # ---- applications -----------------------------------------------------------------------------
-
-
-def nest(flat: Mapping[str, Any]) -> dict[str, Any]:
-    """Dotted paths → nested objects (DESIGN §10): `{"a.b": 1}` → `{"a": {"b": 1}}`."""
-    out: dict[str, Any] = {}
-    for path, value in flat.items():
-        node = out
-        *groups, leaf = path.split(".")
-        for g in groups:
-            child = node.setdefault(g, {})
-            if not isinstance(child, dict):
-                break
-            node = child
-        else:
-            node[leaf] = value
-    return out
 
 
 _ABSENT = object()

@@ -28,22 +28,6 @@ def mask(value: object) -> str:
     return STAR * max(n, 3)
 
 
-def fact_tree(facts: Mapping[str, bool]) -> Tree:
-    """The nested-key tree of declared fact paths (path → is personal data)."""
-    tree: Tree = {}
-    for path, pii in facts.items():
-        node = tree
-        *groups, leaf = path.split(".")
-        for g in groups:
-            sub = node.setdefault(g, {})
-            if not isinstance(sub, dict):
-                break
-            node = sub
-        else:
-            node[leaf] = pii
-    return tree
-
-
 def mask_all(value: Any) -> Any:
     """Every leaf of a JSON value masked (keys kept)."""
     if isinstance(value, Mapping):

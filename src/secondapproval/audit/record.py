@@ -22,9 +22,10 @@ import orjson
 
 from ..backends import STATUS_CODES
 from ..decision import Decision, Outcome
+from ..paths import nest
 from ..ruleset import FactSpec, Matter
 from .canonical import canonical, json_default, to_json
-from .mask import Tree, fact_tree, mask_all, mask_application, mask_values
+from .mask import Tree, mask_all, mask_application, mask_values
 from .schema import RECORD_VERSION
 
 Clock = Callable[[], dt.datetime]
@@ -223,7 +224,7 @@ class RecordBuilder:
             rules = tuple((r.id, list(r.reads)) for r in matter.rules)
             codes = tuple(r.spec.refer.code for r in matter.rules)
             pii = tuple(p for p, f in facts.items() if f.pii)
-            tree = fact_tree({p: f.pii for p, f in facts.items() if f.derive is None})
+            tree = nest({p: f.pii for p, f in facts.items() if f.derive is None})
         return _Plan(
             version,
             matter is not None,

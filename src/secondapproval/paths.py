@@ -1,0 +1,29 @@
+"""Dotted fact paths and the nested objects they name (DESIGN §10: `a.b` is `{"a": {"b": …}}`)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+
+def put(tree: dict[str, Any], path: str, value: Any) -> None:
+    """Set the value at a dotted path, making the groups on the way.
+
+    Nothing is set where a group on the way already holds a value that is not an object.
+    """
+    node = tree
+    *groups, leaf = path.split(".")
+    for g in groups:
+        child = node.setdefault(g, {})
+        if not isinstance(child, dict):
+            return
+        node = child
+    node[leaf] = value
+
+
+def nest(flat: Mapping[str, Any]) -> dict[str, Any]:
+    """Values by dotted path as nested objects: `{"a.b": 1}` → `{"a": {"b": 1}}`."""
+    tree: dict[str, Any] = {}
+    for path, value in flat.items():
+        put(tree, path, value)
+    return tree
