@@ -18,7 +18,8 @@ import orjson
 GENESIS = "0" * 64
 """The `prev` of the first record of a chain."""
 
-_OPTIONS = orjson.OPT_SORT_KEYS | orjson.OPT_UTC_Z | orjson.OPT_NAIVE_UTC
+OPTIONS = orjson.OPT_SORT_KEYS | orjson.OPT_UTC_Z | orjson.OPT_NAIVE_UTC
+"""orjson's options for canonical JSON."""
 _HASH_KEY = b',"hash":"'
 
 
@@ -33,17 +34,9 @@ def json_default(value: Any) -> Any:
     raise TypeError(f"{type(value).__name__} is not JSON")
 
 
-def to_json(value: Any) -> bytes:
-    """`canonical` without its guard, for the hot path: orjson's own TypeError if not JSON."""
-    return orjson.dumps(value, default=json_default, option=_OPTIONS)
-
-
 def canonical(value: Any) -> bytes:
-    """The canonical JSON bytes of a value (TypeError if it holds something that is not JSON)."""
-    try:
-        return orjson.dumps(value, default=json_default, option=_OPTIONS)
-    except orjson.JSONEncodeError as exc:
-        raise TypeError(str(exc)) from None
+    """The canonical JSON bytes of a value (a TypeError — orjson's — if it is not JSON)."""
+    return orjson.dumps(value, default=json_default, option=OPTIONS)
 
 
 def split_sealed(line: bytes) -> tuple[bytes, str] | None:

@@ -24,7 +24,7 @@ from ..backends import STATUS_CODES
 from ..decision import Decision, Outcome
 from ..paths import nest
 from ..ruleset import FactSpec, Matter
-from .canonical import canonical, json_default, to_json
+from .canonical import OPTIONS, canonical
 from .mask import Tree, mask_all, mask_application, mask_values
 from .schema import RECORD_VERSION
 
@@ -77,11 +77,6 @@ class FactsDigest:
         outer.update(inner.digest())
         return binascii.hexlify(outer.digest())
 
-    @property
-    def pads(self) -> tuple[Any, Any]:
-        """The inner and outer hash states after the key's pads (copy each before use)."""
-        return self._inner, self._outer
-
 
 def facts_hmac(key: bytes, facts: Any) -> str:
     """HMAC-SHA256 of the canonical JSON of an application (the standard construction)."""
@@ -89,12 +84,9 @@ def facts_hmac(key: bytes, facts: Any) -> str:
 
 
 _CACHED = 4096
-_hexlify = binascii.hexlify
-_new_tuple = tuple.__new__
 _V = b',"v":%d,"values":' % RECORD_VERSION
 _DUMPS = orjson.dumps
 """orjson without options, for plain values (ids, dates, string lists) whose JSON is canonical."""
-_OPTIONS = orjson.OPT_SORT_KEYS | orjson.OPT_UTC_Z | orjson.OPT_NAIVE_UTC
 _APPROVE = Outcome.APPROVE
 _OUTCOMES = {o: canonical(o.value) for o in Outcome}
 _PASSED_OR_FAILED = frozenset((0, 1))
@@ -200,7 +192,6 @@ class RecordBuilder:
         from .. import __version__
 
         self._digest = FactsDigest(key)
-        self._pads = self._digest.pads
         self._clock = clock
         self._constants = (
             canonical(backend),
@@ -250,25 +241,20 @@ class RecordBuilder:
         plan = self._plans.get(digest)
         if plan is None:
             plan = self._plan_without_matter(matter, decision.version)
-        original = _DUMPS(facts, default=json_default, option=_OPTIONS)
-        inner, outer = self._pads  # FactsDigest.hex_of_canonical, inlined: one call less a record
-        inner = inner.copy()
-        inner.update(original)
-        outer = outer.copy()
-        outer.update(inner.digest())
+        original = canonical(facts)
         if plan.plain and not flagged and facts.__class__ is dict:
             shown = original
             if plan.verbatim and len(values) == len(facts):
                 values_json = original  # every key declared, present and valid: the same JSON
             else:
-                values_json = _DUMPS(values, default=json_default, option=_OPTIONS)
-            results, reasons = plan.cached.get(statuses) or plan.results_of(statuses)
+                values_json = canonical(values)
+            results, reasons = plan.results_of(statuses)
         else:
             shown, values_json, results, reasons = self._masked(plan, facts, values, statuses)
         if outcome is _APPROVE:
             reasons = b"[]"
         elif reasons is None or flagged or missing:
-            reasons = to_json(decision.codes)
+            reasons = canonical(decision.codes)
         now = self._clock()
         if now.tzinfo is not _UTC:
             now = _as_utc(now)
@@ -279,9 +265,9 @@ class RecordBuilder:
                 plan.to_facts,
                 shown,
                 b',"facts_hmac":"',
-                _hexlify(outer.digest()),
+                self._digest.hex_of_canonical(original),
                 b'","invalid":',
-                to_json(flagged) if flagged else b"{}",
+                canonical(flagged) if flagged else b"{}",
                 plan.to_latency,
                 b"%d" % latency_ns,
                 plan.to_missing,
@@ -293,8 +279,8 @@ class RecordBuilder:
                 b',"prev":"',
             )
         )
-        tail = b"".join((b',"time":', _DUMPS(now, option=_OPTIONS), _V, values_json, plan.closing))
-        return _new_tuple(Unsealed, (head, reasons, results, tail))  # NamedTuple.__new__ is Python
+        tail = b"".join((b',"time":', _DUMPS(now, option=OPTIONS), _V, values_json, plan.closing))
+        return Unsealed(head, reasons, results, tail)
 
     @staticmethod
     def _masked(
@@ -302,9 +288,9 @@ class RecordBuilder:
     ) -> tuple[bytes, bytes, bytes, bytes | None]:
         """Facts, values, results and reasons (if known) for a record that masks something."""
         if not plan.known:
-            return to_json(mask_all(facts)), b"{}", b"[]", None
-        shown = to_json(mask_application(facts, plan.tree))
-        values_json = to_json(mask_values(values, plan.pii) if plan.pii else values)
+            return canonical(mask_all(facts)), b"{}", b"[]", None
+        shown = canonical(mask_application(facts, plan.tree))
+        values_json = canonical(mask_values(values, plan.pii) if plan.pii else values)
         return (shown, values_json, *plan.results_of(statuses))
 
     def _plan_without_matter(self, matter: str, version: str | None) -> _Plan:

@@ -58,8 +58,6 @@ class ChainSink(abc.ABC):
         self.fsync: FsyncPolicy = fsync
         self._group = fsync == "group"
         self._always = fsync == "always"
-        # each record goes straight to the policy's own path (one test less per record)
-        self.write = self._write_pending if self._group else self._write_now  # type: ignore[method-assign]
         self._count, self._last = head.count, head.hash
         self._committed = head
         self._batch = batch
@@ -109,37 +107,25 @@ class ChainSink(abc.ABC):
 
     def write(self, record: Unsealed) -> None:
         """Seal a record as the next link of this sink's chain and commit it by policy."""
-        if self._group:
-            self._write_pending(record)
-        else:
-            self._write_now(record)
-
-    def _write_now(self, record: Unsealed) -> None:
-        """`write` under the `always` and `none` policies: commit each record as it comes."""
         with self._lock:
+            if self._group:
+                while len(self._pending) >= 8 * self._batch and self._failure is None:
+                    self._room.wait()  # back-pressure: the disk is behind
             if self._failure is not None or self._closed:
                 self._check()
             seq = self._count + 1
             line, digest = record.seal(seq, self._last)
+            if self._group:
+                self._pending.append(line)
+                self._count, self._last = seq, digest
+                if len(self._pending) >= self._batch:
+                    self._more.notify()
+                return
             try:
                 self._commit([line], seq, digest, self._always)
             except Exception as exc:
                 self._fail(exc)
             self._count, self._last = seq, digest
-
-    def _write_pending(self, record: Unsealed) -> None:
-        """`write` under the `group` policy: queue the line for the group-commit thread."""
-        with self._lock:
-            while len(self._pending) >= 8 * self._batch and self._failure is None:
-                self._room.wait()  # back-pressure: the disk is behind
-            if self._failure is not None or self._closed:
-                self._check()
-            seq = self._count + 1
-            line, digest = record.seal(seq, self._last)
-            self._pending.append(line)
-            self._count, self._last = seq, digest
-            if len(self._pending) >= self._batch:
-                self._more.notify()
 
     def flush(self) -> None:
         """Commit what is pending (durably unless the policy is `none`); AuditError on failure."""
