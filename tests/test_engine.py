@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import given
+from hypothesis import event, given, settings, target
 from hypothesis import strategies as st
 
 from secondapproval import Engine, Outcome, RuleSetError, UnknownMatterError
@@ -168,21 +168,186 @@ json_values = st.recursive(
     max_leaves=10,
 )
 
+# The reference matter's rules, written out: what each fact may be for the application to pass.
+AGE_LIMIT = {"bachelor": 35, "master": 40, "doctor": 45}
+INT_FACTS = ("age", "graduated_years_ago", "social_insurance_months")
+BOOL_FACTS = ("has_degree_certificate", "criminal_record")
 
-@given(
-    st.dictionaries(
-        st.sampled_from([*GOOD_REF, "x", "age.y"]),
-        json_values | st.sampled_from(list(GOOD_REF.values())),
-    )
-)
-def test_decide_never_raises_and_never_approves_garbage(facts: dict[str, Any]) -> None:
-    """Whatever JSON arrives, decide() returns; it approves only valid, complete applications."""
-    engine = _reference_engine()
-    d = engine.decide("talent-reference", facts, on=ON)
+
+@st.composite
+def approvable(draw: st.DrawFn) -> dict[str, Any]:
+    """An application of talent-reference that passes every rule, boundary values included."""
+    degree = draw(st.sampled_from(sorted(AGE_LIMIT)))
+    limit = AGE_LIMIT[degree]
+    return {
+        "degree": degree,
+        "age": draw(st.sampled_from([limit, limit - 1, 0]) | st.integers(0, limit)),
+        "graduated_years_ago": draw(st.sampled_from([2, 1, 0]) | st.integers(-5, 2)),
+        "has_degree_certificate": True,
+        "social_insurance_months": draw(st.sampled_from([0, 1]) | st.integers(0, 10**6)),
+        "criminal_record": False,
+    }
+
+
+def _wrong_type(fact: str) -> st.SearchStrategy[Any]:
+    """A JSON value of the wrong type for a fact (never null: null is absent, see below)."""
+    anything = json_values.filter(lambda v: v is not None)
+    if fact in INT_FACTS:
+        return anything.filter(lambda v: type(v) is not int) | st.sampled_from(["35", 30.0, True])
+    if fact in BOOL_FACTS:
+        return anything.filter(lambda v: type(v) is not bool) | st.sampled_from([0, 1, "true"])
+    return anything.filter(
+        lambda v: not isinstance(v, str) or v not in {*AGE_LIMIT, "associate"}
+    ) | st.sampled_from(["Master", "master ", "MASTER", "master\n", "ｍａｓｔｅｒ"])
+
+
+@st.composite
+def damaged(draw: st.DrawFn) -> tuple[dict[str, Any], str, frozenset[str]]:
+    """An approvable application with one damage, its kind, and the exact reasons it must give."""
+    facts = draw(approvable())
+    fact = draw(st.sampled_from(sorted(GOOD_REF)))
+    kind = draw(st.sampled_from(["drop", "null", "wrong-type", "undeclared", "boundary"]))
+    if kind == "drop":
+        del facts[fact]
+        return facts, kind, frozenset({f"MISSING:{fact}"})
+    if kind == "null":
+        facts[fact] = None
+        return facts, kind, frozenset({f"MISSING:{fact}"})
+    if kind == "wrong-type":
+        facts[fact] = draw(_wrong_type(fact))
+        return facts, kind, frozenset({f"INVALID:{fact}"})
+    if kind == "undeclared":
+        key = draw(st.sampled_from(["x", "age.y", "Degree", "degree ", "__class__"]))
+        facts[key] = draw(json_values.filter(lambda v: v is not None))
+        return facts, kind, frozenset({f"INVALID:{key}"})
+    # One step across the literal each rule compares with.
+    limit = AGE_LIMIT[facts["degree"]]
+    crossed: dict[str, tuple[Any, frozenset[str]]] = {
+        "degree": ("associate", frozenset({"DEGREE_LEVEL", "ERROR:age-limit"})),
+        "age": (draw(st.sampled_from([limit + 1, limit + 100])), frozenset({"AGE_LIMIT"})),
+        "graduated_years_ago": (draw(st.sampled_from([3, 4, 10**9])), frozenset({"NOT_RECENT"})),
+        "has_degree_certificate": (False, frozenset({"NO_CERTIFICATE"})),
+        "social_insurance_months": (
+            draw(st.sampled_from([-1, -2, -(10**9)])),
+            frozenset({"SOCIAL_INSURANCE"}),
+        ),
+        "criminal_record": (True, frozenset({"CRIMINAL_RECORD"})),
+    }
+    facts[fact], codes = crossed[fact]
+    return facts, kind, codes
+
+
+def _approves_only_on_valid_facts(facts: dict[str, Any]) -> None:
+    """The invariant: an approval has every rule passed on present, valid facts."""
+    d = _reference_engine().decide("talent-reference", facts, on=ON)
     if d.outcome is Outcome.APPROVE:
         assert set(facts) == set(GOOD_REF)
         assert all(r.passed for r in d.results)
         assert d.reasons == ()
+        assert not d.missing
+        assert not d.invalid
+    else:
+        assert d.reasons, "a referral always says why"
+
+
+def _check_approvable(facts: dict[str, Any]) -> None:
+    d = _reference_engine().decide("talent-reference", facts, on=ON)
+    event(f"outcome: {d.outcome.value}")
+    assert d.outcome is Outcome.APPROVE, d.codes
+    _approves_only_on_valid_facts(facts)
+
+
+def _check_damaged(case: tuple[dict[str, Any], str, frozenset[str]]) -> None:
+    facts, kind, codes = case
+    event(f"damage: {kind}")
+    d = _reference_engine().decide("talent-reference", facts, on=ON)
+    assert d.outcome is Outcome.REFER, (kind, facts)
+    assert set(d.codes) == codes, (kind, facts)
+    _approves_only_on_valid_facts(facts)
+
+
+@given(
+    st.one_of(
+        approvable(),
+        st.dictionaries(
+            st.sampled_from([*GOOD_REF, "x", "age.y"]),
+            json_values | st.sampled_from(list(GOOD_REF.values())),
+        ),
+    ),
+    st.data(),
+)
+def test_decide_never_raises_and_never_approves_garbage(
+    facts: dict[str, Any], data: st.DataObject
+) -> None:
+    """Whatever JSON arrives, decide() returns; it approves only valid, complete applications."""
+    if data.draw(st.booleans()):
+        # Graft garbage onto a (possibly) approvable application: one key replaced or added.
+        key = data.draw(st.sampled_from([*GOOD_REF, "x", "age.y"]))
+        facts = {**facts, key: data.draw(json_values)}
+    d = _reference_engine().decide("talent-reference", facts, on=ON)
+    event(f"outcome: {d.outcome.value}")
+    target(1.0 if d.outcome is Outcome.APPROVE else 0.0, label="approved")
+    _approves_only_on_valid_facts(facts)
+
+
+@given(approvable())
+def test_generated_approvable_applications_are_approved(facts: dict[str, Any]) -> None:
+    """Every application drawn to pass every rule is approved: the generator reaches approve."""
+    _check_approvable(facts)
+
+
+@given(damaged())
+def test_one_damage_refers_with_its_reason_class(
+    case: tuple[dict[str, Any], str, frozenset[str]],
+) -> None:
+    """One dropped, null, mistyped, undeclared or boundary-crossed fact refers with its reason."""
+    _check_damaged(case)
+
+
+def test_the_garbage_strategy_reaches_approvals() -> None:
+    """A counted check: the mixed garbage strategy does produce approvals, not only referrals."""
+    outcomes: list[Outcome] = []
+
+    @given(st.one_of(approvable(), st.dictionaries(st.sampled_from(list(GOOD_REF)), json_values)))
+    @settings(max_examples=200, database=None)
+    def run(facts: dict[str, Any]) -> None:
+        outcomes.append(_reference_engine().decide("talent-reference", facts, on=ON).outcome)
+
+    run()
+    assert outcomes.count(Outcome.APPROVE) >= 40, outcomes.count(Outcome.APPROVE)
+    assert outcomes.count(Outcome.REFER) >= 40
+
+
+@pytest.mark.xfail(
+    strict=True, reason="issue 13 class 3: an undeclared key whose value is null is accepted"
+)
+@pytest.mark.parametrize("key", ["x", "age.y", "Degree"])
+def test_an_undeclared_null_refers_invalid(key: str) -> None:
+    """An undeclared key is INVALID:<key> even when its value is null."""
+    d = _reference_engine().decide("talent-reference", {**GOOD_REF, key: None}, on=ON)
+    assert d.outcome is Outcome.REFER
+    assert d.codes == (f"INVALID:{key}",)
+
+
+SLOW = settings(max_examples=20_000, deadline=None, database=None)
+
+
+@pytest.mark.slow
+@SLOW
+@given(approvable())
+def test_slow_generated_approvable_applications_are_approved(facts: dict[str, Any]) -> None:
+    """make fuzz: the approvable generator, many more examples."""
+    _check_approvable(facts)
+
+
+@pytest.mark.slow
+@SLOW
+@given(damaged())
+def test_slow_one_damage_refers_with_its_reason_class(
+    case: tuple[dict[str, Any], str, frozenset[str]],
+) -> None:
+    """make fuzz: one damage refers with exactly its reason, many more examples."""
+    _check_damaged(case)
 
 
 _ENGINE: list[Engine] = []
