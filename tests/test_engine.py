@@ -318,9 +318,6 @@ def test_the_garbage_strategy_reaches_approvals() -> None:
     assert outcomes.count(Outcome.REFER) >= 40
 
 
-@pytest.mark.xfail(
-    strict=True, reason="issue 13 class 3: an undeclared key whose value is null is accepted"
-)
 @pytest.mark.parametrize("key", ["x", "age.y", "Degree"])
 def test_an_undeclared_null_refers_invalid(key: str) -> None:
     """An undeclared key is INVALID:<key> even when its value is null."""

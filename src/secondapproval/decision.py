@@ -16,6 +16,7 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 from .backends import STATUS_CODES
+from .messages import zh as zh_of
 
 ROOT = "$"
 """The path of the application itself (`INVALID:$` when it is not a JSON object)."""
@@ -314,7 +315,9 @@ class Decision:
         if kind == "missing":
             return Reason(code, f"缺少信息：{zh}", f"missing: {en}", fact=about)
         why = self._invalid.get(about, "")
-        return Reason(code, f"信息无效：{zh}（{why}）", f"invalid: {en} ({why})", fact=about)
+        if not why:
+            return Reason(code, f"信息无效：{zh}", f"invalid: {en}", fact=about)
+        return Reason(code, f"信息无效：{zh}（{zh_of(why)}）", f"invalid: {en} ({why})", fact=about)
 
     def _covered(self, path: str) -> bool:
         """Whether an invalid application (`$`) or an invalid group accounts for this fact."""

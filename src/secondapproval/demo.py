@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import argparse
 import collections
-import json
 import time
 from pathlib import Path
 from typing import Any
 
 from .decision import Decision
 from .engine import Engine
+from .jsonfile import loads
 from .lang.parser import parse_iso_date
 
 
@@ -92,7 +92,8 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
     engine = Engine(args.rules)
-    rows = [json.loads(line) for line in args.samples.read_text(encoding="utf-8").splitlines()]
+    text = args.samples.read_text(encoding="utf-8")
+    rows = [loads(line, name=f"{args.samples}:{n}") for n, line in enumerate(text.splitlines(), 1)]
     decisions, latencies = decide_batch(engine, rows)
     print(report(decisions, latencies))
     audited, summary = audit_batch(args.rules, rows, args.out)

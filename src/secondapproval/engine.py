@@ -6,6 +6,7 @@ one Engine at once (compiled matters are immutable; the decision counter is an a
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import itertools
 import secrets
@@ -18,6 +19,9 @@ from .backends import ERROR, Backend, Evaluator, get_backend
 from .compiled import CompiledMatter, compile_matter
 from .decision import ROOT, Decision
 from .errors import Problem, RuleSetError, UnknownMatterError
+from .facts import FactValidator
+from .jsonfile import Oversized
+from .limits import DEFAULT, LIMIT, Limits
 from .log import get_logger
 from .registry import REGISTRY_FILE, Registry, load_registry
 from .ruleset import Matter, check_matter, is_matter_document
@@ -65,24 +69,63 @@ def find_registry(paths: Iterable[PathLike]) -> Registry:
     return Registry()
 
 
-def load_matters(paths: Iterable[PathLike], registry: Registry | None = None) -> list[Matter]:
-    """Load and check every matter file under `paths`; one RuleSetError lists all problems."""
+def check_files(
+    paths: Iterable[PathLike], registry: Registry | None = None
+) -> tuple[list[Matter], list[Problem], int]:
+    """Check every matter and pack file under `paths`: the matters, all problems, the pack files.
+
+    One check for `Engine()` and `secondapproval check`: a YAML file that is neither a matter
+    nor claimed by an installed pack is a problem, and so are paths that hold no YAML file.
+    """
+    from .packs import discover
+
     paths = list(paths)
-    problems: list[Problem] = []
     try:
         registry = registry if registry is not None else find_registry(paths)
         files = rule_files(paths)
     except RuleSetError as exc:
-        raise RuleSetError(exc.problems) from None
+        return [], list(exc.problems), 0
+    if not files:
+        where = ", ".join(str(p) for p in paths) or "<no paths>"
+        return [], [Problem("no rule files (*.yaml) here", where)], 0
+    packs = {lp.pack.file_key: lp.pack for lp in discover().values()}
     matters: list[Matter] = []
+    problems: list[Problem] = []
+    pack_files = 0
     for f in files:
         try:
             doc = load_yaml(f)
-            if is_matter_document(doc.data):
+            data = doc.data
+            if is_matter_document(data):
                 matters.append(check_matter(doc, registry, f.read_text(encoding="utf-8")))
+                continue
+            key = next((k for k in packs if isinstance(data, dict) and k in data), None)
+            if key is None:
+                problems.append(
+                    Problem(
+                        "not a matter file (no `matter:` and `rules:`) and no "
+                        "installed pack claims it",
+                        str(f),
+                        1,
+                    )
+                )
+                continue
+            packs[key].check_file(doc)
+            pack_files += 1
         except RuleSetError as exc:
             problems += exc.problems
     problems += version_problems(matters)
+    return matters, problems, pack_files
+
+
+def load_matters(paths: Iterable[PathLike], registry: Registry | None = None) -> list[Matter]:
+    """Load and check every file under `paths` as `check` does; one RuleSetError lists all
+    problems, and paths that hold no matter at all are one too."""
+    paths = list(paths)
+    matters, problems, _ = check_files(paths, registry)
+    if not matters and not problems:
+        where = ", ".join(str(p) for p in paths)
+        problems = [Problem("no matter file (`matter:` and `rules:`) here", where)]
     if problems:
         raise RuleSetError(problems)
     return matters
@@ -140,8 +183,10 @@ class Engine:
         audit: Sink | Sequence[Sink] | None = None,
         audit_key: bytes | None = None,
         clock: Callable[[], dt.datetime] | None = None,
+        limits: Limits = DEFAULT,
     ) -> None:
         self._backend = get_backend(backend) if isinstance(backend, str) else backend
+        self._limits = limits
         self._today = today
         items = [rules] if isinstance(rules, str | Path) else list(rules)
         if items and all(isinstance(i, Matter) for i in items):
@@ -155,6 +200,8 @@ class Engine:
         self._versions: dict[str, tuple[CompiledMatter, ...]] = {}
         for m in sorted(matters, key=lambda m: (m.id, m.spec.effective.from_)):
             compiled = compile_matter(m, self._backend)
+            if limits != DEFAULT:
+                compiled = dataclasses.replace(compiled, validator=FactValidator(m, limits=limits))
             self._versions[m.id] = (*self._versions.get(m.id, ()), compiled)
         # each matter's versions as (from, to, compiled, check, evaluate), bound once: the hot
         # path reads no pydantic model and looks no method up
@@ -194,6 +241,11 @@ class Engine:
     @property
     def backend(self) -> str:
         return self._backend.name
+
+    @property
+    def limits(self) -> Limits:
+        """The bounds on one application (beyond them: `INVALID:$`)."""
+        return self._limits
 
     @property
     def matters(self) -> tuple[str, ...]:
@@ -271,6 +323,9 @@ class Engine:
         """`decide`, timed, and its record written to every audit sink before it is returned."""
         start = _perf_ns()
         decision = Engine.decide(self, matter, facts, on=on)
+        flagged = decision.parts()[5]
+        if flagged and flagged.get(ROOT, "").startswith(LIMIT):  # a bounded record of it
+            facts = Oversized(flagged[ROOT].removeprefix(LIMIT))
         self._record(matter, decision, facts, _perf_ns() - start)
         return decision
 

@@ -2,8 +2,16 @@
 
 One pydantic `TypeAdapter` over nested `TypedDict`s is built per matter version, in strict mode:
 JSON types must match the declared type (no "35" for an int, no 1 for a bool), dates are ISO
-strings parsed strictly, and keys that name no declared fact are refused (DESIGN §10).
-A JSON `null` is treated as an absent fact.
+strings parsed strictly, and keys that name no declared fact are refused (DESIGN §10), even
+with a `null` value. A JSON `null` under a declared key is treated as an absent fact.
+
+Canonical values only: numbers in strings are ASCII digits in JSON's number syntax (`"１００"`,
+`"100\\n"`, `"0100"` are invalid), dates are ASCII `YYYY-MM-DD`, declared patterns match ASCII
+classes (`\\d` is `[0-9]`) over the whole string. A decimal input has at most `DECIMAL_DIGITS`
+significant digits, at most `DECIMAL_DIGITS` decimal places and is below 10**`DECIMAL_DIGITS`;
+NaN and infinities are never valid. Before the adapter runs, the application is checked against
+the engine's `Limits` (too large: `INVALID:$`) and for keys given twice (`jsonfile.Duplicated`).
+Messages come from `messages` (English, with their Chinese), values in them written as JSON.
 """
 
 from __future__ import annotations
@@ -24,29 +32,49 @@ from typing_extensions import TypedDict
 from .decision import ROOT
 from .fastfacts import Check, Checked, FastValidator, fast_checker
 from .idcodes import check_cn_id, check_uscc, cn_id_birth_date
-from .lang.parser import parse_iso_date
+from .limits import DEFAULT, Limits, exceeded
+from .messages import detail
 from .paths import nest
 from .ruleset import FactSpec, Matter
 
-_DECIMAL_TEXT = re.compile(r"^-?\d+(\.\d+)?$")
-_MONEY_TEXT = re.compile(r"^-?\d+(\.\d{1,2})?$")
+# JSON's number syntax without an exponent, ASCII digits only, matched over the whole string
+_DECIMAL_TEXT = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?")
+_MONEY_TEXT = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]{1,2})?")
+_DATE_TEXT = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+DECIMAL_DIGITS = 28
+"""The bound of a decimal input: significant digits, decimal places, and digits before the point."""
+_DECIMAL_CHARS = 2 * DECIMAL_DIGITS + 3  # the longest canonical decimal string within the bound
+
+
+def _bounded(value: Decimal) -> Decimal:
+    if not value.is_finite():
+        raise ValueError("number is not finite")
+    if not value:
+        return value
+    _, digits, exponent = value.as_tuple()
+    if len(digits) > DECIMAL_DIGITS:
+        raise ValueError("the number has more significant digits than allowed")
+    if exponent < -DECIMAL_DIGITS or value.adjusted() >= DECIMAL_DIGITS:  # type: ignore[operator]
+        raise ValueError("the number is too large or too small")
+    return value
 
 
 def _to_decimal(value: object) -> Decimal:
     if isinstance(value, bool):
         raise ValueError("a number is required, not a boolean")
     if isinstance(value, int):
-        return Decimal(value)
+        if value.bit_length() > 4 * DECIMAL_DIGITS:  # far beyond the bound: no text conversion
+            raise ValueError("the number is too large or too small")
+        return _bounded(Decimal(value))
     if isinstance(value, float):
         if not math.isfinite(value):
             raise ValueError("number is not finite")
-        return Decimal(repr(value))
+        return _bounded(Decimal(repr(value)))
     if isinstance(value, Decimal):
-        if not value.is_finite():
-            raise ValueError("number is not finite")
-        return value
-    if isinstance(value, str) and _DECIMAL_TEXT.match(value):
-        return Decimal(value)
+        return _bounded(value)
+    if isinstance(value, str) and len(value) <= _DECIMAL_CHARS and _DECIMAL_TEXT.fullmatch(value):
+        return _bounded(Decimal(value))
     raise ValueError("a number (or a decimal string) is required")
 
 
@@ -54,28 +82,29 @@ def _to_money(value: object) -> Decimal:
     amount = _to_decimal(value)
     if amount.as_tuple().exponent < -2:  # type: ignore[operator]
         raise ValueError("an amount in CNY has at most two decimal places (fen)")
-    if isinstance(value, str) and not _MONEY_TEXT.match(value):
+    if isinstance(value, str) and not _MONEY_TEXT.fullmatch(value):
         raise ValueError("an amount in CNY has at most two decimal places (fen)")
     return amount
 
 
 def _to_date(value: object) -> dt.date:
-    if not isinstance(value, str):
+    if not isinstance(value, str) or not _DATE_TEXT.fullmatch(value):
         raise ValueError("a date is an ISO YYYY-MM-DD string")
     try:
-        return parse_iso_date(value)
-    except ValueError as exc:
-        raise ValueError(str(exc)) from None
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise ValueError("the date does not exist") from None
 
 
 def _matching(pattern: str) -> Callable[[object], str]:
-    compiled = re.compile(pattern)
+    compiled = re.compile(pattern, re.ASCII)  # `\d` is [0-9], `\w` [A-Za-z0-9_]
+    why = detail("does not match the pattern", pattern)
 
     def check(value: object) -> str:
         if not isinstance(value, str):
             raise ValueError("a string is required")
         if not compiled.fullmatch(value):
-            raise ValueError(f"does not match the pattern {pattern!r}")
+            raise ValueError(why)
         return value
 
     return check
@@ -164,8 +193,10 @@ class FactValidator:
     """`check(facts, on)`: `validate` as a plain tuple (values, invalid, missing), never raising;
     the hot path of decide()."""
 
-    def __init__(self, matter: Matter, *, fast: bool = True) -> None:
+    def __init__(self, matter: Matter, *, fast: bool = True, limits: Limits = DEFAULT) -> None:
         inputs = matter.inputs
+        self._limits = limits
+        self._specs = inputs
         tree = nest({path: annotation(spec) for path, spec in inputs.items()})
         self._adapter: TypeAdapter[Any] = TypeAdapter(_typed_dict("Facts", tree))
         self._flat = all("." not in p for p in inputs)
@@ -175,10 +206,13 @@ class FactValidator:
             ".".join(p.split(".")[:i]) for p in inputs for i in range(1, p.count(".") + 1)
         )
         self._cn_ids = tuple(p for p, s in inputs.items() if s.type == "cn_id")
+        self._cn_id_lists = tuple(
+            p for p, s in inputs.items() if s.type == "list" and s.of == "cn_id"
+        )
         self._flatten = _flattener(tree)
         self.check = (
-            fast_checker(inputs, plain_check, self._full, cn_id_birth_date)
-            if fast
+            fast_checker(inputs, plain_check, self._full, cn_id_birth_date, limits)
+            if fast and _within(tree, inputs, limits)
             else self._full(_no_fast_path)
         )
 
@@ -194,8 +228,13 @@ class FactValidator:
             values = partial(facts)
             invalid: dict[str, str] = {}
             if values is None:
+                too_large, duplicated = exceeded(facts, self._limits)
+                if too_large is not None:
+                    return {}, {ROOT: too_large}, ()
                 if not isinstance(facts, dict):
                     return {}, {ROOT: "the application is not a JSON object"}, ()
+                if duplicated:
+                    facts = self._without_duplicates(facts, duplicated, invalid)
                 try:
                     nested = self._adapter.validate_python(facts)
                 except PydanticValidationError as exc:
@@ -203,7 +242,11 @@ class FactValidator:
                 values = nested if self._flat else self._flatten(nested)  # a fresh dict
             for path in self._cn_ids:
                 if path in values and cn_id_birth_date(values[path]) > on:
-                    invalid[path] = "birth date in the ID number is after the decision date"
+                    invalid[path] = _BORN_LATER
+                    del values[path]
+            for path in self._cn_id_lists:
+                if path in values and any(cn_id_birth_date(i) > on for i in values[path]):
+                    invalid[path] = _BORN_LATER
                     del values[path]
             if values.keys() >= self._required:
                 return values, invalid, ()
@@ -221,17 +264,31 @@ class FactValidator:
         parts = path.split(".")
         return any(".".join(parts[:i]) in invalid for i in range(1, len(parts) + 1))
 
+    def _without_duplicates(
+        self, facts: dict[str, Any], duplicated: list[str], invalid: dict[str, str]
+    ) -> dict[str, Any]:
+        """A copy of the application without the keys given twice, each recorded as invalid."""
+        data = copy.deepcopy(facts)
+        for where in duplicated:
+            loc = where.split(".")
+            path, depth = self._declared_prefix(loc)
+            invalid.setdefault(path, "the key is given more than once")
+            _remove(data, loc[:depth])
+        return data
+
     def _salvage(
         self, facts: dict[str, Any], exc: PydanticValidationError, invalid: dict[str, str]
     ) -> Any:
-        """Drop what failed (recording why, or as missing if it was null) and validate the rest."""
+        """Drop what failed (recording why, or as missing if a declared fact was null) and
+        validate the rest. An undeclared key is invalid whatever its value, null included."""
         data = copy.deepcopy(facts)
         for _ in range(4):
-            for err in exc.errors(include_url=False, include_context=False):
+            for err in exc.errors(include_url=False):
                 loc = [str(part) for part in err["loc"]]
                 path, depth = self._declared_prefix(loc)
-                if _lookup(facts, loc[:depth]) is not None:
-                    invalid.setdefault(path, err["msg"])
+                undeclared = err["type"] == "extra_forbidden"
+                if undeclared or _lookup(facts, loc[:depth]) is not None:
+                    invalid.setdefault(path, self._message(err, path, loc[depth:], undeclared))
                 _remove(data, loc[:depth])
             try:
                 return self._adapter.validate_python(data)
@@ -240,6 +297,24 @@ class FactValidator:
         invalid[ROOT] = "the application could not be validated"
         return {}
 
+    def _message(self, err: Any, path: str, below: list[str], undeclared: bool) -> str:
+        """Our message (`messages`) for one pydantic error, never pydantic's English."""
+        if undeclared:
+            return "not a declared fact of this matter"
+        kind = err["type"]
+        if kind == "value_error":
+            found = err.get("ctx", {}).get("error")
+            why = str(found) if found is not None else "an invalid value"
+        elif kind == "literal_error":
+            spec = self._specs.get(path)
+            allowed = list(spec.values or ()) if spec is not None else []
+            why = detail("one of the allowed values is required", allowed)
+        else:
+            why = _TYPE_MESSAGES.get(kind, "an invalid value")
+        if below and below[0].isdigit():  # an item of a list fact
+            return f"{detail('item', int(below[0]))}: {why}"
+        return why
+
     def _declared_prefix(self, loc: list[str]) -> tuple[str, int]:
         """The fact (or group, or undeclared key) an error location belongs to, and its depth."""
         for depth in range(1, len(loc) + 1):
@@ -247,6 +322,44 @@ class FactValidator:
             if path not in self._groups:
                 return path, depth
         return ".".join(loc), len(loc)
+
+
+_BORN_LATER = "birth date in the ID number is after the decision date"
+
+_TYPE_MESSAGES = {
+    "bool_type": "true or false is required",
+    "int_type": "an integer is required",
+    "int_from_float": "an integer is required",
+    "int_parsing": "an integer is required",
+    "string_type": "a string is required",
+    "list_type": "a JSON list is required",
+    "dict_type": "a JSON object is required",
+    "model_type": "a JSON object is required",
+    "typed_dict_type": "a JSON object is required",
+}
+
+
+def _within(tree: Mapping[str, Any], inputs: Mapping[str, FactSpec], limits: Limits) -> bool:
+    """Whether every application shaped like the matter's facts is within the limits' shape
+    bounds (keys, depth, declared strings), so that the fast path needs no walk to agree."""
+
+    def size(node: Mapping[str, Any], depth: int) -> tuple[int, int]:
+        keys, deepest = len(node), depth
+        for sub in node.values():
+            if isinstance(sub, dict):
+                k, d = size(sub, depth + 1)
+                keys, deepest = keys + k, max(deepest, d)
+        return keys, deepest
+
+    keys, depth = size(tree, 1)
+    lists = any(s.type == "list" for s in inputs.values())
+    longest = max((len(v) for s in inputs.values() if s.values for v in s.values), default=0)
+    return (
+        keys <= limits.max_keys
+        and depth + lists <= limits.max_depth
+        and longest <= limits.max_string
+        and limits.max_string >= 100  # ID numbers, dates, bounded decimal strings fit
+    )
 
 
 def _flattener(tree: Mapping[str, Any]) -> Callable[[dict[str, Any]], dict[str, Any]]:

@@ -10,7 +10,11 @@ says what is wrong. `partial(facts)` (the second function, given to `slow`) read
 with absent facts the same way and gives their values, or None at the first doubt.
 
 Both accept only what the strict adapter accepts and give the same values in the same order
-(tests/test_fast_validation.py); validation is never skipped, only done faster.
+(tests/test_fast_validation.py); validation is never skipped, only done faster. They keep the
+engine's `Limits` too without walking the application: its shape is the matter's (the validator
+builds no fast path for a matter whose shape alone could cross a limit), so only the length of a
+string that may be long and the list items in total need a look; beyond them, the slow path's
+walk says which limit was crossed.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from .limits import Limits
 from .paths import nest
 from .ruleset import FactSpec
 
@@ -33,15 +38,19 @@ class _DoubtError(Exception):
 
 
 _EXACT = ("bool", "int", "str")
+_LONG = ("str", "decimal", "money")
+"""Fact types whose valid value may be a string longer than `Limits.max_string`."""
 
 
-def _exactly(kind: str) -> Callable[[object], Any]:
+def _exactly(kind: str, max_string: int) -> Callable[[object], Any]:
     """An item check of a list fact: the value itself if of exactly this JSON type."""
     exact = {"bool": bool, "int": int, "str": str}[kind]
 
     def check(value: object) -> Any:
         if value.__class__ is not exact:
             raise ValueError(f"not a {kind}")
+        if exact is str and len(value) > max_string:  # type: ignore[arg-type]
+            raise ValueError("too long")
         return value
 
     return check
@@ -50,10 +59,15 @@ def _exactly(kind: str) -> Callable[[object], Any]:
 class _Source:
     """The generated source and the constants it reads (bound as default arguments)."""
 
-    def __init__(self, plain: Callable[[FactSpec], Callable[[object], Any] | None]) -> None:
+    def __init__(
+        self, plain: Callable[[FactSpec], Callable[[object], Any] | None], limits: Limits
+    ) -> None:
         self.plain = plain
+        self.limits = limits
         self.consts: dict[str, Any] = {"_ABSENT": _ABSENT, "_DoubtError": _DoubtError}
         self.lines: list[str] = []
+        self.lists: list[str] = []
+        """The variables holding list facts (their items count toward `max_items`)."""
 
     def const(self, value: Any) -> str:
         name = f"_k{len(self.consts)}"
@@ -69,6 +83,10 @@ class _Source:
         `dated`: the decision date `on` is at hand, so an ID number's birth date is checked too.
         """
         check = self.plain(spec)
+        long = self.limits.max_string
+        if spec.type in _LONG:  # before any pattern or decimal check reads the string
+            self.add(f"{indent}if {var}.__class__ is str and len({var}) > {long}:")
+            self.add(f"{indent}    {doubt}")
         if spec.type == "enum":
             members = self.const(frozenset(spec.values or ()))
             self.add(f"{indent}if {var}.__class__ is not str or {var} not in {members}:")
@@ -77,10 +95,17 @@ class _Source:
             self.add(f"{indent}if {var}.__class__ is not {spec.type}:")
             self.add(f"{indent}    {doubt}")
         elif spec.type == "list":
-            item = self.plain(FactSpec(type=spec.of or "str")) or _exactly(spec.of or "str")
-            self.add(f"{indent}if {var}.__class__ is not list:")
+            of = spec.of or "str"
+            item = self.plain(FactSpec(type=of)) or _exactly(of, long)
+            self.add(
+                f"{indent}if {var}.__class__ is not list or len({var}) > {self.limits.max_items}:"
+            )
             self.add(f"{indent}    {doubt}")
             self.guarded(f"{var} = [{self.const(item)}(i) for i in {var}]", indent, doubt)
+            if of == "cn_id" and dated:
+                self.add(f"{indent}for i in {var}:")
+                self.add(f"{indent}    if _born(i) > on:")
+                self.add(f"{indent}        {doubt}")
         elif check is not None:
             self.guarded(f"{var} = {self.const(check)}({var})", indent, doubt)
             if spec.type == "cn_id" and dated:
@@ -117,6 +142,8 @@ class _Source:
                 self.add(f"{indent}{name} = {var}[{key!r}]")
                 self.leaf(name, sub[1], indent, "raise _DoubtError", dated=True)
                 leaves.append(f"{sub[0]!r}: {name}")
+                if sub[1].type == "list":
+                    self.lists.append(name)
 
     def partial(self, node: dict[str, Any], var: str, indent: str) -> None:
         """Some declared keys absent: read each with a default."""
@@ -133,6 +160,8 @@ class _Source:
             else:
                 self.leaf(name, sub[1], indent + "    ", "return None", dated=False)
                 self.add(f"{indent}    out[{sub[0]!r}] = {name}")
+                if sub[1].type == "list":
+                    self.add(f"{indent}    items += len({name})")
 
 
 def fast_checker(
@@ -140,22 +169,29 @@ def fast_checker(
     plain: Callable[[FactSpec], Callable[[object], Any] | None],
     slow: Callable[[FastValidator], Check],
     born: Callable[[str], Any],
+    limits: Limits,
 ) -> Check:
     """The generated `check(facts, on)` for these declared facts.
 
     `plain(spec)` gives the plain check function the adapter uses for a fact (dates, decimals,
     identifiers, patterns), or None where the adapter's check is an exact JSON type or an enum;
     `slow(partial)` the validator's full path, given the generated `partial`; `born(id_number)`
-    the birth date in a citizen ID number (later than the decision date: the slow path decides).
+    the birth date in a citizen ID number (later than the decision date: the slow path decides);
+    `limits` the engine's limits (the matter's shape alone within them: `facts._within`).
     """
     tree = nest({path: (path, spec) for path, spec in inputs.items()})  # the adapter's order
-    src = _Source(plain)
+    src = _Source(plain, limits)
     src.consts["_born"] = born
+    lists = any(spec.type == "list" for spec in inputs.values())
     src.add("def partial(facts):")
     src.add("    if facts.__class__ is not dict:")
     src.add("        return None")
     src.add("    out = {}")
+    src.add("    items = 0")
     src.partial(tree, "facts", "    ")
+    if lists:
+        src.add(f"    if items > {limits.max_items}:")
+        src.add("        return None")
     src.add("    return out")
     src.add("def check(facts, on):")
     src.add("    if facts.__class__ is not dict:")
@@ -163,6 +199,10 @@ def fast_checker(
     leaves: list[str] = []
     src.add("    try:")
     src.complete(tree, "facts", "        ", leaves)
+    if src.lists:
+        total = " + ".join(f"len({v})" for v in src.lists)
+        src.add(f"        if {total} > {limits.max_items}:")
+        src.add("            raise _DoubtError")
     src.add("    except (KeyError, _DoubtError):")
     src.add("        return _slow(facts, on)")
     src.add("    return {" + ", ".join(leaves) + "}, {}, ()")

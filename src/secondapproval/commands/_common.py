@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import json
 from pathlib import Path
 from typing import Any
 
-from ..errors import FactError
+from .. import jsonfile
 from ..lang.parser import parse_iso_date
 
 
@@ -38,19 +37,8 @@ def iso_date(text: str) -> dt.date:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
-def read_json(path: Path) -> Any:
-    """A JSON file as data; unreadable or malformed files are FactErrors naming line and column."""
-    try:
-        text = Path(path).read_text(encoding="utf-8") if str(path) != "-" else _stdin()
-    except (OSError, UnicodeDecodeError) as exc:
-        raise FactError(f"{path}: cannot read: {exc}") from None
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise FactError(f"{path}:{exc.lineno}:{exc.colno}: not JSON: {exc.msg}") from None
-
-
-def _stdin() -> str:
-    import sys
-
-    return sys.stdin.read()
+def read_json(path: Path | str) -> Any:
+    """An application's JSON file (`-`: standard input) as data, parsed strictly (`jsonfile`):
+    a key given twice or a file beyond the limits is referred by the engine, not lost here;
+    unreadable or malformed files are FactErrors naming line and column."""
+    return jsonfile.load(path)

@@ -6,8 +6,9 @@ import argparse
 import json
 from typing import Any
 
-from ..decision import Decision
+from ..decision import Decision, jsonable
 from ..engine import Engine
+from ..messages import as_json
 from ._common import add_backend_option, add_rules_option, iso_date, read_json
 from .audit import add_audit_options, audited_engine_options, keep_rules
 
@@ -51,6 +52,6 @@ def render(d: Decision) -> str:
     if d.results:
         lines.append("rules:")
         for res in d.results:
-            read = ", ".join(f"{k}={v!s}" for k, v in res.facts_read.items())
+            read = ", ".join(f"{k}={as_json(jsonable(v))}" for k, v in res.facts_read.items())
             lines.append(f"  {res.status:<8} {res.rule:<28} {read}")
     return "\n".join(lines)
