@@ -1,7 +1,9 @@
 """The `secondapproval` command. Each subcommand lives in `secondapproval.commands.<name>` (a
 module with `register(subparsers)`), and each installed pack may add its own.
 
-Exit status: 0 success, 1 a check or test failed, 2 bad input (a typed SecondApprovalError).
+Exit status: 0 success, 1 a check or test failed, 2 bad input: a typed SecondApprovalError, or
+anything else that escapes a command, printed as one line naming the command's input files, never
+as a traceback (`-vv` logs the traceback).
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import logging
 import pkgutil
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from . import __version__, commands
 from .errors import SecondApprovalError
@@ -58,7 +61,31 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except BrokenPipeError:
         return 1
+    except Exception as exc:  # whatever escaped a command: no traceback reaches the user
+        logging.getLogger(__name__).debug("traceback", exc_info=True)
+        print(f"error: {_inputs(args)}{_what(exc)}", file=sys.stderr)
+        return 2
     return code
+
+
+def _what(exc: BaseException) -> str:
+    """What went wrong, in words rather than a traceback."""
+    if isinstance(exc, RecursionError):
+        return "the input is nested too deeply to be read"
+    if isinstance(exc, MemoryError):
+        return "the input is too large to be read"
+    text = str(exc) or type(exc).__name__
+    return f"cannot be read: {text}" if isinstance(exc, OSError | UnicodeError) else text
+
+
+def _inputs(args: argparse.Namespace) -> str:
+    """The files and folders the command was given, to say where the problem is."""
+    named: list[str] = []
+    for value in vars(args).values():
+        for item in value if isinstance(value, list | tuple) else [value]:
+            if isinstance(item, Path) or (isinstance(item, str) and Path(item).exists()):
+                named.append(str(item))
+    return f"in {', '.join(dict.fromkeys(named))}: " if named else ""
 
 
 if __name__ == "__main__":

@@ -69,24 +69,63 @@ def find_registry(paths: Iterable[PathLike]) -> Registry:
     return Registry()
 
 
-def load_matters(paths: Iterable[PathLike], registry: Registry | None = None) -> list[Matter]:
-    """Load and check every matter file under `paths`; one RuleSetError lists all problems."""
+def check_files(
+    paths: Iterable[PathLike], registry: Registry | None = None
+) -> tuple[list[Matter], list[Problem], int]:
+    """Check every matter and pack file under `paths`: the matters, all problems, the pack files.
+
+    One check for `Engine()` and `secondapproval check`: a YAML file that is neither a matter
+    nor claimed by an installed pack is a problem, and so are paths that hold no YAML file.
+    """
+    from .packs import discover
+
     paths = list(paths)
-    problems: list[Problem] = []
     try:
         registry = registry if registry is not None else find_registry(paths)
         files = rule_files(paths)
     except RuleSetError as exc:
-        raise RuleSetError(exc.problems) from None
+        return [], list(exc.problems), 0
+    if not files:
+        where = ", ".join(str(p) for p in paths) or "<no paths>"
+        return [], [Problem("no rule files (*.yaml) here", where)], 0
+    packs = {lp.pack.file_key: lp.pack for lp in discover().values()}
     matters: list[Matter] = []
+    problems: list[Problem] = []
+    pack_files = 0
     for f in files:
         try:
             doc = load_yaml(f)
-            if is_matter_document(doc.data):
+            data = doc.data
+            if is_matter_document(data):
                 matters.append(check_matter(doc, registry, f.read_text(encoding="utf-8")))
+                continue
+            key = next((k for k in packs if isinstance(data, dict) and k in data), None)
+            if key is None:
+                problems.append(
+                    Problem(
+                        "not a matter file (no `matter:` and `rules:`) and no "
+                        "installed pack claims it",
+                        str(f),
+                        1,
+                    )
+                )
+                continue
+            packs[key].check_file(doc)
+            pack_files += 1
         except RuleSetError as exc:
             problems += exc.problems
     problems += version_problems(matters)
+    return matters, problems, pack_files
+
+
+def load_matters(paths: Iterable[PathLike], registry: Registry | None = None) -> list[Matter]:
+    """Load and check every file under `paths` as `check` does; one RuleSetError lists all
+    problems, and paths that hold no matter at all are one too."""
+    paths = list(paths)
+    matters, problems, _ = check_files(paths, registry)
+    if not matters and not problems:
+        where = ", ".join(str(p) for p in paths)
+        problems = [Problem("no matter file (`matter:` and `rules:`) here", where)]
     if problems:
         raise RuleSetError(problems)
     return matters

@@ -293,25 +293,37 @@ class _MatterChecker:
             typed = self.expression(f.derive, at, types, types[path])
             if typed is not None:
                 derived[path] = Derived(path, typed, ir.facts_of(typed))
+        return self.order_derived(derived)
+
+    def order_derived(self, derived: dict[str, Derived]) -> tuple[Derived, ...]:
+        """Derived facts, each after the ones it reads; every cycle is a problem.
+
+        A depth-first walk with its own stack: a chain of thousands of derived facts cannot
+        overflow Python's.
+        """
         order: list[Derived] = []
-        state: dict[str, int] = {}
-
-        def visit(path: str, chain: tuple[str, ...]) -> None:
-            if state.get(path) == 2:
-                return
-            if state.get(path) == 1:
-                cycle = " → ".join((*chain, path))
-                self.add(("facts", path, "derive"), f"derived facts form a cycle: {cycle}")
-                return
-            state[path] = 1
-            for dep in sorted(derived[path].inputs):
-                if dep in derived:
-                    visit(dep, (*chain, path))
-            state[path] = 2
-            order.append(derived[path])
-
-        for path in derived:
-            visit(path, ())
+        done: set[str] = set()
+        for start, first in derived.items():
+            if start in done:
+                continue
+            chain: list[str] = [start]
+            on_chain = {start}
+            pending = [iter(sorted(d for d in first.inputs if d in derived))]
+            while pending:
+                dep = next(pending[-1], None)
+                if dep is None:
+                    path = chain.pop()
+                    on_chain.discard(path)
+                    pending.pop()
+                    done.add(path)
+                    order.append(derived[path])
+                elif dep in on_chain:
+                    cycle = " → ".join((*chain, dep))
+                    self.add(("facts", dep, "derive"), f"derived facts form a cycle: {cycle}")
+                elif dep not in done:
+                    chain.append(dep)
+                    on_chain.add(dep)
+                    pending.append(iter(sorted(d for d in derived[dep].inputs if d in derived)))
         return tuple(order)
 
     def expression(

@@ -59,48 +59,172 @@ class Located:
         return Problem(message, self.file, line, column, name)
 
 
-def _walk(
-    loader: Any,
-    node: yaml.Node,
-    path: Path_,
-    marks: dict[Path_, tuple[int, int]],
-    problems: list[Problem],
-) -> Any:
-    marks[path] = (node.start_mark.line + 1, node.start_mark.column + 1)
-    if isinstance(node, yaml.MappingNode):
-        out: dict[Any, Any] = {}
-        for key_node, value_node in node.value:
-            key = loader.construct_object(key_node, deep=True)
-            if not isinstance(key, str | int) or isinstance(key, bool):
-                key = str(key)
-            if key in out:
-                line = key_node.start_mark.line + 1
-                problems.append(
-                    Problem(
-                        f"duplicate key {key!r}",
-                        None,
-                        line,
-                        key_node.start_mark.column + 1,
-                        ".".join(str(p) for p in (*path, key)),
-                    )
+MAX_BYTES = 4 * 1024 * 1024
+"""The largest rule, pack or scenario file read, in bytes (docs/language.md, "Limits")."""
+MAX_DEPTH = 64
+"""The deepest nesting of mappings and sequences in one file."""
+
+_SEQ = "tag:yaml.org,2002:seq"
+_MAP = "tag:yaml.org,2002:map"
+_INT = "tag:yaml.org,2002:int"
+_INT_DIGITS = 4300  # Python's own limit on int() of a text
+
+
+class _RefusedError(Exception):
+    """A construct the loader does not accept, at a mark of the file."""
+
+    def __init__(self, message: str, mark: Any) -> None:
+        super().__init__(message)
+        self.message = message
+        self.mark = mark
+
+
+@dataclass(slots=True)
+class _Frame:
+    """A mapping or sequence being built, and (in a mapping) the key waiting for its value."""
+
+    data: dict[Any, Any] | list[Any]
+    path: Path_
+    key: Any = None
+    key_mark: Any = None
+    has_key: bool = False
+
+
+def _refuse_anchor(event: Any) -> None:
+    if isinstance(event, yaml.AliasEvent):
+        raise _RefusedError(
+            "YAML aliases (*name) are not allowed: write the value out", event.start_mark
+        )
+    if getattr(event, "anchor", None) is not None:
+        raise _RefusedError(
+            f"YAML anchors (&{event.anchor}) are not allowed: write the value out",
+            event.start_mark,
+        )
+
+
+def _collection_tag(event: Any, standard: str) -> None:
+    if event.tag not in (None, "!", standard):
+        raise _RefusedError(f"YAML tag {event.tag!r} is not allowed", event.start_mark)
+
+
+def _scalar(loader: Any, event: Any) -> Any:
+    tag = event.tag
+    if tag is None or tag == "!":
+        tag = loader.resolve(yaml.ScalarNode, event.value, event.implicit)
+    if tag == _INT and len(event.value) > _INT_DIGITS:
+        raise _RefusedError(f"an integer of more than {_INT_DIGITS} digits", event.start_mark)
+    node = yaml.ScalarNode(tag, event.value, event.start_mark, event.end_mark, event.style)
+    try:
+        return loader.construct_object(node, deep=True)
+    except ValueError as exc:  # e.g. an integer beyond Python's int text limit
+        raise _RefusedError(f"bad value: {exc}", event.start_mark) from None
+
+
+def _build(loader: Any, problems: list[Problem]) -> tuple[Any, dict[Path_, tuple[int, int]]]:
+    """The single document of the stream, built from parser events with an explicit stack.
+
+    Composing nodes (PyYAML's way) would expand aliases — a 616-byte file can stand for
+    gigabytes — and recurse once per level; here anchors and aliases are refused, nesting is
+    bounded by MAX_DEPTH, and nothing recurses.
+    """
+    marks: dict[Path_, tuple[int, int]] = {}
+    loader.get_event()  # StreamStart
+    if loader.check_event(yaml.StreamEndEvent):
+        loader.get_event()
+        return None, marks
+    loader.get_event()  # DocumentStart
+    stack: list[_Frame] = []
+    result: Any = None
+    while True:
+        event = loader.get_event()
+        _refuse_anchor(event)
+        top = stack[-1] if stack else None
+        if top is not None and isinstance(top.data, dict) and not top.has_key:
+            # the key of a mapping entry
+            if isinstance(event, yaml.MappingEndEvent):
+                stack.pop()
+                value: Any = top.data
+                closed = True
+            elif isinstance(event, yaml.ScalarEvent):
+                key = _scalar(loader, event)
+                if not isinstance(key, str | int) or isinstance(key, bool):
+                    key = str(key)
+                top.key, top.key_mark, top.has_key = key, event.start_mark, True
+                continue
+            else:
+                raise _RefusedError("a mapping key must be a plain value", event.start_mark)
+        elif isinstance(event, yaml.SequenceEndEvent):
+            stack.pop()
+            value = top.data if top is not None else None
+            closed = True
+        else:
+            closed = False
+        if not closed:
+            if top is None:
+                path: Path_ = ()
+            elif isinstance(top.data, dict):
+                path = (*top.path, top.key)
+            else:
+                path = (*top.path, len(top.data))
+            mark = event.start_mark
+            marks[path] = (mark.line + 1, mark.column + 1)
+            if isinstance(event, yaml.ScalarEvent):
+                value = _scalar(loader, event)
+            else:
+                if len(stack) >= MAX_DEPTH:
+                    raise _RefusedError(f"nested more than {MAX_DEPTH} levels deep", mark)
+                if isinstance(event, yaml.SequenceStartEvent):
+                    _collection_tag(event, _SEQ)
+                    stack.append(_Frame([], path))
+                else:
+                    _collection_tag(event, _MAP)
+                    stack.append(_Frame({}, path))
+                continue
+        # a complete value: put it in its parent, or it is the document
+        parent = stack[-1] if stack else None
+        if parent is None:
+            result = value
+            break
+        if isinstance(parent.data, list):
+            parent.data.append(value)
+            continue
+        key = parent.key
+        if key in parent.data:
+            at = parent.key_mark
+            problems.append(
+                Problem(
+                    f"duplicate key {key!r}",
+                    None,
+                    at.line + 1,
+                    at.column + 1,
+                    ".".join(str(p) for p in (*parent.path, key)),
                 )
-            out[key] = _walk(loader, value_node, (*path, key), marks, problems)
-        return out
-    if isinstance(node, yaml.SequenceNode):
-        return [
-            _walk(loader, item, (*path, i), marks, problems) for i, item in enumerate(node.value)
-        ]
-    return loader.construct_object(node, deep=True)
+            )
+        parent.data[key] = value
+        parent.has_key = False
+    loader.get_event()  # DocumentEnd
+    if not loader.check_event(yaml.StreamEndEvent):
+        mark = loader.peek_event().start_mark
+        raise _RefusedError("expected a single document in the file", mark)
+    return result, marks
 
 
 def parse_yaml(text: str, file: str = "<string>") -> Located:
-    """Parse one YAML document; raise RuleSetError naming the line of any syntax error."""
+    """Parse one YAML document; raise RuleSetError naming the line of any syntax error.
+
+    Refused, each as a located problem: anchors and aliases, explicit tags on mappings and
+    sequences, non-scalar keys, duplicate keys, nesting deeper than MAX_DEPTH.
+    """
+    if len(text) > MAX_BYTES:
+        raise RuleSetError([Problem(f"text longer than {MAX_BYTES} characters", file)])
     loader = _Loader(text)
+    problems: list[Problem] = []
     try:
-        node = loader.get_single_node()
-        problems: list[Problem] = []
-        marks: dict[Path_, tuple[int, int]] = {}
-        data = None if node is None else _walk(loader, node, (), marks, problems)
+        data, marks = _build(loader, problems)
+    except _RefusedError as exc:
+        raise RuleSetError(
+            [Problem(exc.message, file, exc.mark.line + 1, exc.mark.column + 1)]
+        ) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else None
@@ -121,7 +245,11 @@ def load_yaml(path: str | Path) -> Located:
     """Read and parse a YAML file; unreadable files are RuleSetErrors too."""
     p = Path(path)
     try:
-        text = p.read_text(encoding="utf-8")
+        with p.open("rb") as f:
+            raw = f.read(MAX_BYTES + 1)
+        if len(raw) > MAX_BYTES:
+            raise RuleSetError([Problem(f"file larger than {MAX_BYTES} bytes", str(p))])
+        text = raw.decode("utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise RuleSetError([Problem(f"cannot read file: {exc}", str(p))]) from None
     return parse_yaml(text, str(p))

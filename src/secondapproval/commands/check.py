@@ -7,10 +7,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from ..engine import find_registry, rule_files, version_problems
-from ..errors import Problem, RuleSetError
-from ..ruleset import Matter, check_matter, is_matter_document
-from ..yamlfile import load_yaml
+from ..engine import check_files
+from ..errors import Problem
+from ..ruleset import Matter
 
 
 def register(subparsers: argparse._SubParsersAction[Any]) -> None:
@@ -27,41 +26,7 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
 
 def check_paths(paths: list[Path]) -> tuple[list[Matter], list[Problem], int]:
     """Every matter and pack file under `paths`: the matters, all problems, the pack-file count."""
-    from ..packs import discover
-
-    problems: list[Problem] = []
-    try:
-        registry = find_registry(paths)
-        files = rule_files(paths)
-    except RuleSetError as exc:
-        return [], list(exc.problems), 0
-    packs = {lp.pack.file_key: lp.pack for lp in discover().values()}
-    matters: list[Matter] = []
-    pack_files = 0
-    for f in files:
-        try:
-            doc = load_yaml(f)
-            data = doc.data
-            if is_matter_document(data):
-                matters.append(check_matter(doc, registry, f.read_text(encoding="utf-8")))
-                continue
-            key = next((k for k in packs if isinstance(data, dict) and k in data), None)
-            if key is None:
-                problems.append(
-                    Problem(
-                        "not a matter file (no `matter:` and `rules:`) and no "
-                        "installed pack claims it",
-                        str(f),
-                        1,
-                    )
-                )
-                continue
-            packs[key].check_file(doc)
-            pack_files += 1
-        except RuleSetError as exc:
-            problems += exc.problems
-    problems += version_problems(matters)
-    return matters, problems, pack_files
+    return check_files(paths)
 
 
 def run(args: argparse.Namespace) -> int:

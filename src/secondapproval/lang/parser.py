@@ -227,21 +227,58 @@ def parse_iso_date(text: str) -> dt.date:
     return dt.date.fromisoformat(text)
 
 
-def parse(text: str) -> tuple[ir.Node, list[SyntaxProblem]]:
-    """Parse one expression; return its IR and every problem found (empty when it is valid)."""
-    if not isinstance(text, str) or not text.strip():
-        return ir.Const(None), [SyntaxProblem(1, "empty expression")]
-    source = " ".join(text.split("\n"))
+MAX_LENGTH = 4_000
+"""The longest expression text, in characters (docs/language.md, "Limits")."""
+MAX_DEPTH = 50
+"""The deepest nesting of an expression's syntax tree (`not not a` is 3 deep, `a + b + c` is 3)."""
+
+_TOO_DEEP = f"expression nested too deeply (more than {MAX_DEPTH} levels)"
+
+
+def _depth_problem(tree: ast.expr) -> SyntaxProblem | None:
+    """The first node nested deeper than MAX_DEPTH, found iteratively (no recursion)."""
+    stack: list[tuple[ast.AST, int]] = [(tree, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            return SyntaxProblem(getattr(node, "col_offset", 0) + 1, _TOO_DEEP)
+        stack.extend(
+            (child, depth + 1)
+            for child in ast.iter_child_nodes(node)
+            if not isinstance(child, ast.expr_context)
+        )
+    return None
+
+
+def _syntax_tree(source: str) -> ast.expr | SyntaxProblem:
+    """Python's parse of a bounded expression text, or the one problem that stops it."""
+    if len(source) > MAX_LENGTH:
+        return SyntaxProblem(1, f"expression longer than {MAX_LENGTH} characters")
     try:
-        tree = ast.parse(source.strip(), mode="eval")
+        tree = ast.parse(source, mode="eval")
     except SyntaxError as exc:
         try:
-            ast.parse(source.strip(), mode="exec")
+            ast.parse(source, mode="exec")
         except SyntaxError:
-            return ir.Const(None), [SyntaxProblem(exc.offset or 1, f"syntax error: {exc.msg}")]
-        return ir.Const(None), [
-            SyntaxProblem(1, "statements (import, assignment …) are not allowed")
-        ]
+            return SyntaxProblem(exc.offset or 1, f"syntax error: {exc.msg}")
+        except (RecursionError, MemoryError):
+            return SyntaxProblem(1, _TOO_DEEP)
+        return SyntaxProblem(1, "statements (import, assignment …) are not allowed")
+    except (RecursionError, MemoryError):  # Python's own parser recurses on deep nesting
+        return SyntaxProblem(1, _TOO_DEEP)
+    return _depth_problem(tree.body) or tree.body
+
+
+def parse(text: str) -> tuple[ir.Node, list[SyntaxProblem]]:
+    """Parse one expression; return its IR and every problem found (empty when it is valid).
+
+    The text is bounded (MAX_LENGTH, MAX_DEPTH) before any recursive pass over it runs.
+    """
+    if not isinstance(text, str) or not text.strip():
+        return ir.Const(None), [SyntaxProblem(1, "empty expression")]
+    tree = _syntax_tree(" ".join(text.split("\n")).strip())
+    if isinstance(tree, SyntaxProblem):
+        return ir.Const(None), [tree]
     parser = _Parser()
-    node = parser.convert(tree.body)
+    node = parser.convert(tree)
     return node, parser.problems
