@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck unit scenarios bench-smoke bench bench-long fuzz test-browser clean
+.PHONY: demo test lint typecheck unit scenarios bench-smoke bench bench-long fuzz mutants test-browser clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -47,6 +47,16 @@ bench-long: $(STAMP)
 fuzz: $(STAMP)
 	$(BIN)/python tests/fuzz_differential.py --cases 1000000
 	$(BIN)/pytest -q tests -m slow
+
+# Mutation testing of the core ([tool.mutmut] in pyproject.toml; figures in docs/mutation.md).
+# MUTATE picks mutants by name (default: the whole core), e.g.
+#   make mutants MUTATE='secondapproval.idcodes* secondapproval.lang.kleene*'
+# A run stops after MUTANTS_SECONDS; mutmut keeps its results in mutants/, so the next run resumes.
+MUTATE ?=
+MUTANTS_SECONDS ?= 3600
+mutants: $(STAMP)
+	timeout $(MUTANTS_SECONDS) $(BIN)/mutmut run $(MUTATE) || test $$? -eq 124
+	$(BIN)/python tests/mutation_score.py
 
 # Guides in headless Chromium (needs Debian's chromium; .ci/run installs it): blank, A4, QR.
 test-browser: $(STAMP)

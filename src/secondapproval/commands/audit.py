@@ -244,16 +244,21 @@ def run_show(args: argparse.Namespace) -> int:
         print(f"{args.log}: no record of decision {args.decision_id}", file=sys.stderr)
         return 1
     number, line = found
+    where = f"{'row' if is_sqlite(args.log) else 'line'} {number}"
     parts = split_sealed(line)
     assert parts is not None
-    doc = orjson.loads(parts[0])
-    intact = sha256_hex(parts[0]) == parts[1]
-    doc["hash"] = parts[1]
-    if args.json:
-        print(orjson.dumps(doc, option=orjson.OPT_SORT_KEYS | orjson.OPT_INDENT_2).decode())
-    else:
-        where = "row" if is_sqlite(args.log) else "line"
-        print(render_record(doc, f"{where} {number}", intact))
+    try:
+        doc = orjson.loads(parts[0])
+        intact = sha256_hex(parts[0]) == parts[1]
+        doc["hash"] = parts[1]
+        text = (
+            orjson.dumps(doc, option=orjson.OPT_SORT_KEYS | orjson.OPT_INDENT_2).decode()
+            if args.json
+            else render_record(doc, where, intact)
+        )
+    except (orjson.JSONDecodeError, KeyError, TypeError, AttributeError, ValueError) as exc:
+        raise AuditError(f"{args.log}: {where}: not an audit record ({exc!r})") from None
+    print(text)
     return 0 if intact else 1
 
 
@@ -291,7 +296,8 @@ def render_record(doc: dict[str, Any], where: str, intact: bool) -> str:
 
 
 def _show(value: Any) -> str:
-    return "—" if value is None else str(value)
+    """A recorded value as JSON (`["a", "b"]`, `"2020-12-31"`), never a Python repr."""
+    return "—" if value is None else orjson.dumps(value).decode()
 
 
 def run_head(args: argparse.Namespace) -> int:
