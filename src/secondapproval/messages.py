@@ -84,16 +84,7 @@ def zh(message: str) -> str:
     found = ZH.get(message)
     if found is not None:
         return found
-    parts: list[str] = []
-    rest = message
-    while True:  # "item: 3: an integer is required", "does not match the pattern: \"…\""
-        head, sep, tail = rest.partition(": ")
-        if not sep or head not in ZH:
-            break
-        parts.append(ZH[head])
-        rest = tail
-        if rest in ZH:
-            return "：".join([*parts, ZH[rest]])
-    if not parts:
+    parts = message.split(": ")  # "item: 3: an integer is required", "…pattern: \"…\""
+    if parts[0] not in ZH:
         return message
-    return "：".join([*parts, rest])
+    return "：".join(ZH.get(part, part) for part in parts)
