@@ -23,7 +23,7 @@ from hypothesis import strategies as st
 from secondapproval import Engine, Outcome
 from secondapproval.cli import main
 from secondapproval.facts import DECIMAL_DIGITS, FactValidator
-from secondapproval.idcodes import cn_id_check_character
+from secondapproval.idcodes import cn_id_check_character, uscc_check_character
 from secondapproval.jsonfile import Duplicated, loads
 from secondapproval.lang.check import check
 from secondapproval.lang.parser import parse
@@ -50,6 +50,7 @@ def _id(born: str, region: str = "110101", serial: str = "123") -> str:
 
 
 ID = _id("19900101")
+ORG = "91110000600037341" + uscc_check_character("91110000600037341")
 LATER_ID = _id("20300101")
 FACTS: dict[str, FactSpec] = {
     "a.n": FactSpec(type="int", source="applicant"),
@@ -62,6 +63,7 @@ FACTS: dict[str, FactSpec] = {
     "a.ids": FactSpec(type="list", of="cn_id", source="applicant"),
     "a.xs": FactSpec(type="list", of="decimal", source="applicant"),
     "a.flag": FactSpec(type="bool", source="applicant"),
+    "a.org": FactSpec(type="uscc", source="applicant"),
 }
 GOOD: dict[str, Any] = {
     "a": {
@@ -75,6 +77,7 @@ GOOD: dict[str, Any] = {
         "ids": [ID],
         "xs": ["1", 2],
         "flag": True,
+        "org": ORG,
     }
 }
 
@@ -156,7 +159,7 @@ def test_non_canonical_number_strings_are_invalid(path: str, text: str) -> None:
     assert f"a.{path}" in invalid
 
 
-@given(st.sampled_from(UNICODE_DIGITS), st.sampled_from(["x", "fee", "day", "code", "id"]))
+@given(st.sampled_from(UNICODE_DIGITS), st.sampled_from(["x", "fee", "day", "code", "id", "org"]))
 def test_a_digit_of_any_other_script_is_invalid(digit: str, path: str) -> None:
     """Every Unicode decimal digit other than 0-9, anywhere a fact holds digits, is INVALID."""
     text = _foreign(str(GOOD["a"][path]), digit)
@@ -164,7 +167,7 @@ def test_a_digit_of_any_other_script_is_invalid(digit: str, path: str) -> None:
     assert f"a.{path}" in invalid
 
 
-@pytest.mark.parametrize("path", ["x", "fee", "day", "code", "id", "level"])
+@pytest.mark.parametrize("path", ["x", "fee", "day", "code", "id", "org", "level"])
 @pytest.mark.parametrize("edge", ["\n", "\r\n", " ", "\t", "\x00"])
 def test_whitespace_around_any_string_fact_is_invalid(path: str, edge: str) -> None:
     """A canonical value with whitespace (a newline included) before or after it is INVALID."""

@@ -21,8 +21,9 @@ from stdnum import numdb
 from stdnum.cn import ric, uscc
 
 _CN_ID = re.compile(r"[0-9]{17}[0-9X]")
+_DIGITS17 = re.compile(r"[0-9]{17}")
 _USCC = re.compile(r"[0-9]{8}[0-9ABCDEFGHJKLMNPQRTUWXY]{10}")
-_SPAN = re.compile(r"\[(\d*)-(\d*)\]")
+_SPAN = re.compile(r"\[([0-9]*)-([0-9]*)\]")
 
 Span = tuple[int, int]
 
@@ -59,7 +60,7 @@ def check_cn_id(value: object) -> str:
     """The ID number itself if valid; otherwise ValueError saying what is wrong."""
     if not isinstance(value, str):
         raise ValueError("a citizen ID number must be a string")
-    if len(value) == 15 and value.isdigit():
+    if len(value) == 15 and value.isascii() and value.isdigit():
         raise ValueError("old 15-digit ID number (GB 11643-1989) has no check digit")
     if not _CN_ID.fullmatch(value):
         raise ValueError("an ID number is 17 digits and a digit or upper-case X")
@@ -94,7 +95,7 @@ def cn_id_birth_date(value: str) -> dt.date:
 
 def cn_id_check_character(first17: str) -> str:
     """The GB 11643 check character of the first 17 digits (for generators and tests)."""
-    if len(first17) != 17 or not first17.isdigit():
+    if not _DIGITS17.fullmatch(first17):
         raise ValueError("the first 17 characters of an ID number are digits")
     return str(ric.calc_check_digit(first17 + "0"))  # stdnum expects a check slot
 
