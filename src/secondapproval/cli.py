@@ -75,6 +75,8 @@ def _what(exc: BaseException) -> str:
     if isinstance(exc, MemoryError):
         return "the input is too large to be read"
     text = str(exc) or type(exc).__name__
+    if "int_max_str_digits" in text:  # Python's limit on int() of a text, with Python's advice
+        return "an integer of more than 4300 digits"
     return f"cannot be read: {text}" if isinstance(exc, OSError | UnicodeError) else text
 
 
