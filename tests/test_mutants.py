@@ -302,3 +302,19 @@ def test_region_spans_are_read_from_the_table_notation(spec: str | None, spans: 
     from secondapproval.idcodes import _spans
 
     assert _spans(spec) == spans
+
+
+# ---- kleene: the two non-values -----------------------------------------------------------------
+def test_sentinels_name_themselves_and_refuse_a_truth_value() -> None:
+    """UNKNOWN and ERROR print as their names, survive pickling as themselves, and have no bool."""
+    import pickle
+
+    from secondapproval.lang.kleene import ERROR, UNKNOWN, _Sentinel
+
+    assert (repr(UNKNOWN), repr(ERROR)) == ("UNKNOWN", "ERROR")
+    assert repr(_Sentinel("MAYBE")) == "MAYBE"
+    for sentinel in (UNKNOWN, ERROR):
+        assert pickle.loads(pickle.dumps(sentinel)) is sentinel
+        with pytest.raises(TypeError) as caught:
+            bool(sentinel)
+        assert str(caught.value) == f"{sentinel!r} has no truth value"
