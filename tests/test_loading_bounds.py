@@ -357,3 +357,19 @@ def test_any_mutated_matter_file_loads_or_is_a_rule_set_error(tmp_path: Path, te
 def test_any_text_as_a_matter_file_is_a_rule_set_error_or_loads(tmp_path: Path, text: str) -> None:
     """Arbitrary text in a rule file never raises anything but RuleSetError."""
     loads_or_refuses(text, tmp_path / "fuzz")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "sources: &s []\nother: *s\n",
+        "sources:\n  - {id: a, office: {zh: 甲, en: A}, authoritative: true}\nsources: []\n",
+        "sources: " + "[" * 100 + "]" * 100 + "\n",
+    ],
+)
+def test_a_hostile_registry_is_refused_alike(text: str, tmp_path: Path) -> None:
+    """`sources.yaml` goes through the same loader: refused, located, by Engine() and check."""
+    write(tmp_path, matter_text("a > 1"))
+    write(tmp_path, text, "sources.yaml")
+    error = refused_alike(tmp_path)
+    assert error.problems[0].file == str(tmp_path / "sources.yaml")
