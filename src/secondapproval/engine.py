@@ -298,7 +298,7 @@ class Engine:
             self._log.error("validation.failed", matter=matter, error=repr(exc))
             values, invalid, missing = (
                 {},
-                {ROOT: f"the application could not be validated: {exc!r}"},
+                {ROOT: "the application could not be validated"},  # the log says why
                 (),
             )
         try:
