@@ -418,3 +418,41 @@ def test_the_chinese_reason_has_no_english() -> None:
     assert reason.en.endswith(
         '(one of the allowed values is required: ["associate", "bachelor", "master", "doctor"])'
     )
+
+
+def _bundled() -> list[Matter]:
+    found: list[Matter] = []
+    for rules in (ROOT / "benchmarks" / "matters", ROOT / "rules"):
+        engine = Engine(rules)
+        found += [m for matter in engine.matters for m in engine.versions(matter)]
+    return found
+
+
+BUNDLED = _bundled()
+BUNDLED_VALIDATORS = {id(m): (FactValidator(m), FactValidator(m, fast=False)) for m in BUNDLED}
+
+
+@given(st.sampled_from(BUNDLED), st.data())
+def test_a_duplicated_fact_or_group_of_any_bundled_matter_is_invalid(
+    matter: Matter, data: st.DataObject
+) -> None:
+    """In any bundled matter, a fact or group whose key was given twice is INVALID at its path."""
+    from secondapproval.benchgen import applications
+
+    on = max(matter.spec.effective.from_, dt.date(2020, 1, 1))
+    app = next(applications(matter, on=on, seed=data.draw(st.integers(0, 1000))))
+    path = data.draw(st.sampled_from(sorted(matter.inputs)))
+    parts = path.split(".")
+    cut = data.draw(st.integers(1, len(parts)))  # the fact itself or one of its groups
+    node = app
+    for key in parts[: cut - 1]:
+        node = node.setdefault(key, {})
+    key = parts[cut - 1]
+    node[key] = Duplicated([node.get(key), node.get(key)])
+    fast_v, slow_v = BUNDLED_VALIDATORS[id(matter)]
+    fast, slow = fast_v.validate(app, on), slow_v.validate(app, on)
+    assert fast == slow
+    where = ".".join(parts[:cut])
+    assert zh(fast.invalid[where]) == "同一键名出现了多次"
+    assert not any(p == where or p.startswith(where + ".") for p in fast.values)
+    assert not any(p == where or p.startswith(where + ".") for p in fast.missing)
