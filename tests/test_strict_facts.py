@@ -456,3 +456,19 @@ def test_a_duplicated_fact_or_group_of_any_bundled_matter_is_invalid(
     assert zh(fast.invalid[where]) == "同一键名出现了多次"
     assert not any(p == where or p.startswith(where + ".") for p in fast.values)
     assert not any(p == where or p.startswith(where + ".") for p in fast.missing)
+
+
+def test_the_terminal_rendering_shows_values_as_json() -> None:
+    """`decide` prints the values a rule read as JSON (`true`, `"2020-02-29"`), not Python reprs."""
+    from secondapproval.commands.decide import render
+
+    node, _ = parse("a.flag and a.day <= decision_date and len(a.ids) == 1")
+    typed, problems = check(node, {p: fact_type(f) for p, f in FACTS.items()})
+    assert not problems
+    engine = Engine([synthetic_matter(FACTS, [typed])])
+    text = render(engine.decide("synthetic", GOOD, on=ON))
+    assert "a.flag=true" in text
+    assert 'a.day="2020-02-29"' in text
+    assert f'a.ids=["{ID}"]' in text
+    assert "datetime" not in text
+    assert "True" not in text
