@@ -171,6 +171,8 @@ class Engine:
     With `audit=` (one sink or several) every decision is also written as an audit record —
     `audit_key` keys the HMAC of the facts, `clock` gives the UTC time — and `decide()` raises
     AuditError when a sink cannot take it; `close()` (or `with Engine(...)`) commits the rest.
+    `limits=` (`limits.Limits`) bounds one application: beyond them it refers with `INVALID:$`
+    before validation, and its audit record holds a short note instead of the application.
     """
 
     def __init__(
