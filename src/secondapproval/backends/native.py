@@ -15,8 +15,8 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from ..lang import ir
-from ..lang.functions import LIBRARY, divide, power
+from ..lang import ir, numbers
+from ..lang.functions import LIBRARY
 from ..lang.kleene import ERROR as E
 from ..lang.kleene import UNKNOWN as U
 from ..lang.kleene import status_code
@@ -27,8 +27,8 @@ VERSION = "1"
 
 _EMPTY: frozenset[str] = frozenset()
 _CMP = {"==": "eq", "!=": "ne", "<": "lt", "<=": "le", ">": "gt", ">=": "ge"}
-_ARITH_FAST = {"+": "+", "-": "-", "*": "*"}
 _ARITH_FN = {"+": "add", "-": "sub", "*": "mul", "/": "_divide", "**": "_power"}
+_ORDER = {"<", "<=", ">", ">="}
 
 
 # ---- three-valued helpers of the slow form --------------------------------------------------
@@ -85,14 +85,6 @@ def _quantify(items: Any, predicate: Callable[[Any], Any], winner: bool) -> Any:
     return _join(tuple(predicate(it) for it in items), winner)
 
 
-def _contains(container: Any, item: Any) -> bool:
-    return item in container
-
-
-def _not_contains(container: Any, item: Any) -> bool:
-    return item not in container
-
-
 def _tuple(*items: Any) -> tuple[Any, ...]:
     return items
 
@@ -115,21 +107,21 @@ class _Emitter:
             "_not": _not,
             "_quantify": _quantify,
             "_status": status_code,
-            "_contains": _contains,
-            "_not_contains": _not_contains,
+            "_contains": numbers.contains,
+            "_not_contains": numbers.not_contains,
             "_tuple": _tuple,
-            "_divide": divide,
-            "_power": power,
-            "eq": operator.eq,
-            "ne": operator.ne,
+            "_divide": numbers.divide,
+            "_power": numbers.power,
+            "eq": numbers.eq,
+            "ne": numbers.ne,
             "lt": operator.lt,
             "le": operator.le,
             "gt": operator.gt,
             "ge": operator.ge,
-            "add": operator.add,
-            "sub": operator.sub,
-            "mul": operator.mul,
-            "neg": operator.neg,
+            "add": numbers.add,
+            "sub": numbers.sub,
+            "mul": numbers.mul,
+            "neg": numbers.neg,
         }
         for name, fn in LIBRARY.items():
             self.namespace[f"_fn_{name}"] = fn.impl
@@ -166,19 +158,20 @@ class _Emitter:
                 return "(" + " and ".join(self.fast(o) for o in ops) + ")"
             case ir.Or(operands=ops):
                 return "(" + " or ".join(self.fast(o) for o in ops) + ")"
-            case ir.Compare(op=op, left=a, right=b):
+            case ir.Compare(op=op, left=a, right=b) if op in _ORDER:
                 return f"({self.fast(a)} {op} {self.fast(b)})"
+            case ir.Compare(op=op, left=a, right=b):
+                return f"{_CMP[op]}({self.fast(a)}, {self.fast(b)})"
             case ir.In(item=i, container=c, negated=neg):
                 container = (
                     self.const(c.value, as_set=True) if isinstance(c, ir.Const) else self.fast(c)
                 )
-                return f"({self.fast(i)} {'not in' if neg else 'in'} {container})"
-            case ir.Arith(op=op, left=a, right=b) if op in _ARITH_FAST:
-                return f"({self.fast(a)} {op} {self.fast(b)})"
+                fn = "_not_contains" if neg else "_contains"
+                return f"{fn}({container}, {self.fast(i)})"
             case ir.Arith(op=op, left=a, right=b):
                 return f"{_ARITH_FN[op]}({self.fast(a)}, {self.fast(b)})"
             case ir.Neg(operand=o):
-                return f"(-{self.fast(o)})"
+                return f"neg({self.fast(o)})"
             case ir.ListOf(items=items):
                 return "(" + "".join(f"{self.fast(i)}, " for i in items) + ")"
             case ir.Lookup(table=t, key=k):

@@ -14,11 +14,10 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
+from .numbers import MAX_EXPONENT, absolute, quantize, total
 from .types import DATE, DECIMAL, INT, STR, Type, unify
 
 Signature = Callable[[Sequence[Type]], "Type | str"]
-
-MAX_EXPONENT = 1000
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,8 +78,10 @@ def round_half_up(x: int | Decimal, digits: int = 0) -> int | Decimal:
     """Round half away from zero (the rounding of Chinese and World Bank tables)."""
     if isinstance(x, int):
         return x
-    quantum = Decimal(1).scaleb(-digits)
-    rounded = x.quantize(quantum, rounding=ROUND_HALF_UP)
+    if not -MAX_EXPONENT <= digits <= MAX_EXPONENT:
+        raise ValueError("round: too many digits")
+    quantum = Decimal((0, (1,), -digits))
+    rounded = quantize(x, quantum, ROUND_HALF_UP)
     return int(rounded) if digits == 0 else rounded
 
 
@@ -89,28 +90,6 @@ def clip(x: Any, lo: Any, hi: Any) -> Any:
     if lo > hi:
         raise ValueError("clip: lower bound above upper bound")
     return lo if x < lo else hi if x > hi else x
-
-
-def power(base: int | Decimal, exponent: int | Decimal) -> int | Decimal:
-    """`base ** exponent`: exact for whole exponents, else Decimal; huge exponents are errors."""
-    if abs(Decimal(exponent)) > MAX_EXPONENT:
-        raise OverflowError("exponent too large")
-    if isinstance(base, int) and isinstance(exponent, int) and exponent >= 0:
-        result: int = base**exponent
-        return result
-    if base == 0 and exponent < 0:
-        raise ZeroDivisionError("zero to a negative power")
-    power_ = Decimal(base) ** Decimal(exponent)
-    if not power_.is_finite():
-        raise ArithmeticError("power is not a finite number")
-    return power_
-
-
-def divide(a: int | Decimal, b: int | Decimal) -> Decimal:
-    """Exact decimal division; dividing by zero is an error."""
-    if b == 0:
-        raise ZeroDivisionError("division by zero")
-    return Decimal(a) / Decimal(b)
 
 
 def _minmax(pick: Callable[..., Any]) -> Callable[..., Any]:
@@ -270,8 +249,8 @@ LIBRARY: dict[str, Function] = {
         Function("len", len, _sig_len, "len(x) — items of a list or characters of a string"),
         Function("min", _minmax(min), _sig_minmax, "min(a, b, …) or min(list)"),
         Function("max", _minmax(max), _sig_minmax, "max(a, b, …) or max(list)"),
-        Function("sum", sum, _sig_sum, "sum(list) — the sum of a list of numbers"),
-        Function("abs", abs, _sig_abs, "abs(x)"),
+        Function("sum", total, _sig_sum, "sum(list) — the sum of a list of numbers"),
+        Function("abs", absolute, _sig_abs, "abs(x)"),
         Function(
             "round",
             round_half_up,

@@ -12,24 +12,24 @@ import operator
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from . import ir
-from .functions import LIBRARY, divide, power
+from . import ir, numbers
+from .functions import LIBRARY
 from .kleene import ERROR, UNKNOWN
 
 _COMPARE: dict[str, Callable[[Any, Any], bool]] = {
-    "==": operator.eq,
-    "!=": operator.ne,
+    "==": numbers.eq,
+    "!=": numbers.ne,
     "<": operator.lt,
     "<=": operator.le,
     ">": operator.gt,
     ">=": operator.ge,
 }
 _ARITH: dict[str, Callable[[Any, Any], Any]] = {
-    "+": operator.add,
-    "-": operator.sub,
-    "*": operator.mul,
-    "/": divide,
-    "**": power,
+    "+": numbers.add,
+    "-": numbers.sub,
+    "*": numbers.mul,
+    "/": numbers.divide,
+    "**": numbers.power,
 }
 
 
@@ -82,15 +82,12 @@ class Interpreter:
             case ir.Compare(op=op, left=a, right=b):
                 return self._strict(_COMPARE[op], [self.eval(a, it), self.eval(b, it)])
             case ir.In(item=i, container=c, negated=neg):
-                contains = operator.contains
-                test = (
-                    (lambda x, xs: not contains(xs, x)) if neg else (lambda x, xs: contains(xs, x))
-                )
-                return self._strict(test, [self.eval(i, it), self.eval(c, it)])
+                test = numbers.not_contains if neg else numbers.contains
+                return self._strict(test, [self.eval(c, it), self.eval(i, it)])
             case ir.Arith(op=op, left=a, right=b):
                 return self._strict(_ARITH[op], [self.eval(a, it), self.eval(b, it)])
             case ir.Neg(operand=o):
-                return self._strict(operator.neg, [self.eval(o, it)])
+                return self._strict(numbers.neg, [self.eval(o, it)])
             case ir.ListOf(items=items):
                 return self._strict(lambda *xs: tuple(xs), [self.eval(x, it) for x in items])
             case ir.Lookup(table=t, key=k):

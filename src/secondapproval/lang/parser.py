@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from . import ir
+from . import ir, numbers
 from .functions import DATE_LITERAL, LIBRARY, QUANTIFIERS
 
 
@@ -48,8 +48,9 @@ def _is_dunder(name: str) -> bool:
 
 
 class _Parser:
-    def __init__(self) -> None:
+    def __init__(self, source: str = "") -> None:
         self.problems: list[SyntaxProblem] = []
+        self.source = source
 
     def refuse(self, node: ast.AST, message: str) -> ir.Node:
         self.problems.append(SyntaxProblem(getattr(node, "col_offset", 0) + 1, message))
@@ -72,7 +73,14 @@ class _Parser:
         if isinstance(v, bool | int | str):
             return ir.Const(v, pos=pos)
         if isinstance(v, float):
-            return ir.Const(Decimal(repr(v)), pos=pos)
+            # read from the text, never through the float (`0.30000000000000001` stays exact)
+            text = ast.get_source_segment(self.source, node) or repr(v)
+            try:
+                return ir.Const(numbers.literal(text), pos=pos)
+            except ValueError as exc:
+                return self.refuse(node, str(exc))
+        if isinstance(v, complex):
+            return self.refuse(node, "complex literals are not allowed")
         if v is None:
             return self.refuse(
                 node, "None is not a value (a missing fact is handled by the engine)"
@@ -118,7 +126,7 @@ class _Parser:
             return operand
         if isinstance(node.op, ast.USub):
             if isinstance(operand, ir.Const) and type(operand.value) in (int, Decimal):
-                return ir.Const(-operand.value, pos=node.col_offset)
+                return ir.Const(numbers.neg(operand.value), pos=node.col_offset)
             return ir.Neg(operand, pos=node.col_offset)
         return self.refuse(node, "bitwise operators are not allowed")
 
@@ -279,6 +287,6 @@ def parse(text: str) -> tuple[ir.Node, list[SyntaxProblem]]:
     tree = _syntax_tree(" ".join(text.split("\n")).strip())
     if isinstance(tree, SyntaxProblem):
         return ir.Const(None), [tree]
-    parser = _Parser()
+    parser = _Parser(" ".join(text.split("\n")).strip())
     node = parser.convert(tree)
     return node, parser.problems
