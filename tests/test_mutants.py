@@ -318,3 +318,77 @@ def test_sentinels_name_themselves_and_refuse_a_truth_value() -> None:
         with pytest.raises(TypeError) as caught:
             bool(sentinel)
         assert str(caught.value) == f"{sentinel!r} has no truth value"
+
+
+# ---- fastfacts: the fast path answers valid applications itself ---------------------------------
+FAST_FACTS = {
+    "flag": FactSpec(type="bool", source="applicant"),
+    "n": FactSpec(type="int", source="applicant"),
+    "name": FactSpec(type="str", source="applicant"),
+    "flags": FactSpec(type="list", of="bool", source="applicant"),
+    "ns": FactSpec(type="list", of="int", source="applicant"),
+    "names": FactSpec(type="list", of="str", source="applicant"),
+    "xs": FactSpec(type="list", of="decimal", source="applicant"),
+    "days": FactSpec(type="list", of="date", source="applicant"),
+}
+FAST_GOOD = {
+    "flag": True,
+    "n": 3,
+    "name": "a",
+    "flags": [True, False],
+    "ns": [0, -1, 2],
+    "names": ["", "中"],
+    "xs": ["0.5", 1],
+    "days": ["2020-02-29"],
+}
+
+
+def _counting_validator(monkeypatch: pytest.MonkeyPatch) -> tuple[FactValidator, list[Any]]:
+    """A validator whose slow (adapter) path records each application it is handed."""
+    handed: list[Any] = []
+    full = FactValidator._full
+
+    def counting_full(self: FactValidator, partial: Any) -> Any:
+        check = full(self, partial)
+
+        def counted(facts: Any, on: dt.date) -> Any:
+            handed.append(facts)
+            return check(facts, on)
+
+        return counted
+
+    monkeypatch.setattr(FactValidator, "_full", counting_full)
+    return FactValidator(synthetic_matter(FAST_FACTS, [ir.Const(True)])), handed
+
+
+def test_the_fast_path_answers_a_valid_application_itself(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Lists of bools, ints, strings, decimals and dates: valid, so the slow path is never asked."""
+    validator, handed = _counting_validator(monkeypatch)
+    result = validator.validate(FAST_GOOD, ON)
+    assert result.invalid == {}
+    assert result.missing == ()
+    assert set(result.values) == set(FAST_FACTS)
+    assert handed == []
+
+
+@pytest.mark.parametrize(
+    ("path", "bad"),
+    [
+        ("flags", [1]),
+        ("ns", [True]),
+        ("ns", [1.0]),
+        ("names", [1]),
+        ("xs", ["NaN"]),
+        ("days", ["2021-02-29"]),
+        ("n", True),
+        ("flag", 0),
+    ],
+)
+def test_the_fast_path_defers_a_wrong_item_to_the_slow_path(
+    monkeypatch: pytest.MonkeyPatch, path: str, bad: Any
+) -> None:
+    """A wrong item is a doubt: the slow path decides, and says INVALID:<path>."""
+    validator, handed = _counting_validator(monkeypatch)
+    result = validator.validate({**FAST_GOOD, path: bad}, ON)
+    assert handed, "the fast path must not decide a doubtful application itself"
+    assert set(result.invalid) == {path}
