@@ -80,9 +80,10 @@ def unify(a: Type, b: Type) -> Type | None:
         return DECIMAL if DECIMAL.kind in (a.kind, b.kind) else INT
     if a.kind == b.kind:
         if a.kind == "list":
-            if a.elem is None:
+            # an empty list literal (`[]`, elements of any type) unifies with every list
+            if a.elem is None or a.elem == ANY:
                 return b
-            if b.elem is None:
+            if b.elem is None or b.elem == ANY:
                 return a
             e = unify(a.elem, b.elem)
             return list_of(e) if e else None
