@@ -75,14 +75,21 @@ def sex_of(id_number: str) -> str:
 
 
 def round_half_up(x: int | Decimal, digits: int = 0) -> int | Decimal:
-    """Round half away from zero (the rounding of Chinese and World Bank tables)."""
-    if isinstance(x, int):
-        return x
+    """Round half away from zero (the rounding of Chinese and World Bank tables).
+
+    Computed in the private rounding context of `lang.numbers`, never the caller's; a whole number
+    with negative `digits` rounds to tens, hundreds …; the result keeps the type of `x` when
+    `digits` is given (a whole number without it).
+    """
     if not -MAX_EXPONENT <= digits <= MAX_EXPONENT:
         raise ValueError("round: too many digits")
+    if isinstance(x, int) and digits >= 0:
+        return x
     quantum = Decimal((0, (1,), -digits))
-    rounded = quantize(x, quantum, ROUND_HALF_UP)
-    return int(rounded) if digits == 0 else rounded
+    rounded = quantize(Decimal(x), quantum, ROUND_HALF_UP)
+    if isinstance(x, int) or digits == 0:
+        return int(rounded)
+    return rounded
 
 
 def clip(x: Any, lo: Any, hi: Any) -> Any:
