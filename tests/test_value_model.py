@@ -172,3 +172,20 @@ def test_list_membership_property(xs: list[int], pool: list[list[int]], neg: boo
     source = f"a.scores {'not in' if neg else 'in'} {pool!r}"
     expected = (xs not in pool) if neg else (xs in pool)
     assert status(source, {"a": {"scores": xs}}) == ("passed" if expected else "failed")
+
+
+@pytest.mark.parametrize(
+    ("base", "exponent"),
+    [(10**4299, 1000), (10**4299, 2), (2, 3322), (7, 10**9), (Decimal("1.5"), 10**6)],
+)
+def test_power_beyond_the_bound_raises_before_computing(base: Any, exponent: Any) -> None:
+    """`base ** n` whose result would pass the bound is refused from its size estimate."""
+    with pytest.raises(ArithmeticError):
+        numbers.power(base, exponent)
+
+
+def test_power_at_the_bound_is_exact() -> None:
+    """2 ** 3321 (1,000 digits) is still computed exactly; 1 ** huge and -1 ** huge are cheap."""
+    assert numbers.power(2, 3321) == 2**3321
+    assert numbers.power(1, 10**100) == 1
+    assert numbers.power(-1, 10**100 + 1) == -1

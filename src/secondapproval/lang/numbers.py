@@ -68,6 +68,7 @@ _ROUNDING = APPROX.copy()
 _ROUNDING.prec = MAX_DIGITS
 
 _INT_BOUND = 10**MAX_DIGITS
+_INT_BITS = _INT_BOUND.bit_length()
 
 
 class NumberTooLargeError(OverflowError):
@@ -148,13 +149,13 @@ def power(base: Any, exponent: Any) -> Any:
             return 0 if exponent else 1
         return Decimal(0) if exponent else Decimal(1)
     # the size of the result, estimated before computing it
-    magnitude = _dec(abs(base)).adjusted() + 1 if base else 1
+    magnitude = Decimal(abs(base)).adjusted() + 1
     too_large = abs(exponent) * max(abs(magnitude), 1) > 2 * (MAX_EXPONENT + MAX_DIGITS)
     if too_large and not (abs(base) == 1 and whole):
         raise NumberTooLargeError("power beyond the bounds of a number")
     if _both_int(base, exponent) and exponent >= 0:
         e = int(exponent)
-        if abs(base).bit_length() * e > 3.33 * MAX_DIGITS + 64:
+        if (abs(base).bit_length() - 1) * e > _INT_BITS:  # a lower bound of log2 |result|
             raise NumberTooLargeError(f"a result of more than {MAX_DIGITS} digits")
         return _int(base**e)
     if whole and exponent >= 0:
