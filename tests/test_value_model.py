@@ -176,7 +176,7 @@ def test_list_membership_property(xs: list[int], pool: list[list[int]], neg: boo
 
 @pytest.mark.parametrize(
     ("base", "exponent"),
-    [(10**4299, 1000), (10**4299, 2), (2, 3322), (7, 10**9), (Decimal("1.5"), 10**6)],
+    [(10**4299, 1000), (10**4299, 2), (2, 3322), (7, 10**9), (10, 1000), (Decimal("1.5"), 10**6)],
 )
 def test_power_beyond_the_bound_raises_before_computing(base: Any, exponent: Any) -> None:
     """`base ** n` whose result would pass the bound is refused from its size estimate."""
@@ -185,7 +185,8 @@ def test_power_beyond_the_bound_raises_before_computing(base: Any, exponent: Any
 
 
 def test_power_at_the_bound_is_exact() -> None:
-    """2 ** 3321 (1,000 digits) is still computed exactly; 1 ** huge and -1 ** huge are cheap."""
-    assert numbers.power(2, 3321) == 2**3321
-    assert numbers.power(1, 10**100) == 1
-    assert numbers.power(-1, 10**100 + 1) == -1
+    """10 ** 999 (1,000 digits) is still exact; an exponent beyond ±1000 is refused for any base."""
+    assert numbers.power(10, 999) == 10**999
+    assert numbers.power(-1, 1000) == 1
+    with pytest.raises(ArithmeticError):
+        numbers.power(1, 1001)

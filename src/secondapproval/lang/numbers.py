@@ -67,6 +67,9 @@ APPROX = decimal.Context(
 _ROUNDING = APPROX.copy()
 _ROUNDING.prec = MAX_DIGITS
 
+MAX_POWER_EXPONENT = 1000
+"""`**` with an exponent beyond ±1000 is an error, whatever the base."""
+
 _INT_BOUND = 10**MAX_DIGITS
 _INT_BITS = _INT_BOUND.bit_length()
 
@@ -142,6 +145,8 @@ def power(base: Any, exponent: Any) -> Any:
     whole = type(exponent) is int or (
         isinstance(exponent, Decimal) and exponent == exponent.to_integral_value()
     )
+    if abs(exponent) > MAX_POWER_EXPONENT:
+        raise NumberTooLargeError(f"an exponent beyond ±{MAX_POWER_EXPONENT}")
     if base == 0:
         if exponent < 0:
             raise ZeroDivisionError("zero to a negative power")
