@@ -20,7 +20,7 @@ from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, ValidationError, 
 from .errors import Problem, RuleSetError
 from .lang import ir
 from .lang.check import check
-from .lang.parser import parse
+from .lang.parser import MAX_LENGTH, parse
 from .lang.types import BOOL, CN_ID, DATE, DECIMAL, INT, STR, USCC, Type, list_of
 from .registry import Registry, Text, problems_from_validation
 from .yamlfile import Located, load_yaml
@@ -29,6 +29,10 @@ FACT_PATH = re.compile(r"^[a-z_][a-z0-9_]*(\.[a-z_][a-z0-9_]*)*$")
 ID = r"^[a-z0-9][a-z0-9-]*$"
 REFER_CODE = r"^[A-Z][A-Z0-9_]*$"
 RESERVED_CODES = ("MISSING", "INVALID", "ERROR", "NO_VERSION")
+MAX_RULES = 1_000
+MAX_FACTS = 1_000
+MAX_EXPRESSION_TEXT = 50_000
+"""Bounds on one matter, so that loading ends quickly (docs/language.md, "Limits")."""
 
 FactKind = Literal[
     "bool", "int", "decimal", "money", "str", "enum", "date", "list", "cn_id", "uscc"
@@ -142,8 +146,8 @@ class MatterFile(BaseModel):
     baseline: Baseline | None = None
     service_url: AnyHttpUrl | None = None
     office: Text | None = None
-    facts: dict[str, FactSpec]
-    rules: Annotated[list[RuleSpec], Field(min_length=1)]
+    facts: Annotated[dict[str, FactSpec], Field(max_length=MAX_FACTS)]
+    rules: Annotated[list[RuleSpec], Field(min_length=1, max_length=MAX_RULES)]
 
 
 _SCALAR_TYPES: dict[str, Type] = {
@@ -229,6 +233,8 @@ class _MatterChecker:
         self.spec = spec
         self.registry = registry
         self.problems: list[Problem] = []
+        self.spent = 0
+        """Characters of expression text checked so far (bounded by MAX_EXPRESSION_TEXT)."""
 
     def add(self, path: tuple[Any, ...], message: str) -> None:
         self.problems.append(self.doc.problem(path, message))
@@ -247,14 +253,17 @@ class _MatterChecker:
 
     def check_facts(self) -> dict[str, Type]:
         types: dict[str, Type] = {}
-        paths = list(self.spec.facts)
+        members: dict[str, list[str]] = {}  # a group (a dotted prefix) → the facts under it
+        for other in self.spec.facts:
+            parts = other.split(".")
+            for i in range(1, len(parts)):
+                members.setdefault(".".join(parts[:i]), []).append(other)
         for path, f in self.spec.facts.items():
             at = ("facts", path)
             if not FACT_PATH.match(path):
                 self.add(at, f"fact path {path!r} must be lower-case dotted names")
-            for other in paths:
-                if other.startswith(path + "."):
-                    self.add(at, f"fact {path!r} is also a group (of {other!r})")
+            for other in members.get(path, ()):
+                self.add(at, f"fact {path!r} is also a group (of {other!r})")
             if f.derive is None:
                 if f.source is None:
                     self.add(at, "a fact needs a source (an id of the data-source registry)")
@@ -329,6 +338,15 @@ class _MatterChecker:
     def expression(
         self, text: str, at: tuple[Any, ...], types: dict[str, Type], expect: Type
     ) -> ir.Node | None:
+        self.spent += min(len(text), MAX_LENGTH)  # a longer one is refused by parse itself
+        if self.spent > MAX_EXPRESSION_TEXT:
+            if self.spent - len(text) <= MAX_EXPRESSION_TEXT:
+                self.expr_problem(
+                    at,
+                    1,
+                    f"the matter's expressions exceed {MAX_EXPRESSION_TEXT} characters in all",
+                )
+            return None
         node, problems = parse(text)
         if not problems:
             node, problems = check(node, types, expect)
