@@ -401,3 +401,15 @@ def test_the_fast_path_defers_a_wrong_item_to_the_slow_path(
     result = validator.validate({**FAST_GOOD, path: bad}, ON)
     assert handed, "the fast path must not decide a doubtful application itself"
     assert set(result.invalid) == {path}
+
+
+@pytest.mark.parametrize("fast", [True, False], ids=["fast", "adapter"])
+def test_an_id_number_in_a_list_born_after_the_decision_date_is_invalid(fast: bool) -> None:
+    """A list of cn_id is dated too: one born after the decision date makes the list invalid."""
+    spec = FactSpec(type="list", of="cn_id", source="applicant")
+    validator = FactValidator(synthetic_matter({"ids": spec}, [ir.Const(True)]), fast=fast)
+    born_before, born_after = _id_number("110105", ON), _id_number("110105", ON + dt.timedelta(1))
+    assert "ids" in validator.validate({"ids": [born_before]}, ON).values
+    result = validator.validate({"ids": [born_before, born_after]}, ON)
+    assert "ids" not in result.values
+    assert set(result.invalid) == {"ids"}
