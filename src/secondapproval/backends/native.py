@@ -31,6 +31,18 @@ _ARITH_FN = {"+": "add", "-": "sub", "*": "mul", "/": "_divide", "**": "_power"}
 _ORDER = {"<", "<=", ">", ">="}
 
 
+_SCALAR_KINDS = frozenset({"bool", "int", "decimal", "str", "date"})
+
+
+def _scalar(n: ir.Node) -> bool:
+    """Whether a node's values compare with Python's own `==` and `in` (no list inside).
+
+    Lists go through `numbers.eq`/`numbers.contains`, which compare a list fact and a literal
+    tuple as the same value; a scalar is compared inline, exactly, at no call's cost.
+    """
+    return n.ty.kind in _SCALAR_KINDS
+
+
 # ---- three-valued helpers of the slow form --------------------------------------------------
 
 
@@ -160,12 +172,16 @@ class _Emitter:
                 return "(" + " or ".join(self.fast(o) for o in ops) + ")"
             case ir.Compare(op=op, left=a, right=b) if op in _ORDER:
                 return f"({self.fast(a)} {op} {self.fast(b)})"
+            case ir.Compare(op=op, left=a, right=b) if _scalar(a) and _scalar(b):
+                return f"({self.fast(a)} {op} {self.fast(b)})"
             case ir.Compare(op=op, left=a, right=b):
                 return f"{_CMP[op]}({self.fast(a)}, {self.fast(b)})"
             case ir.In(item=i, container=c, negated=neg):
                 container = (
                     self.const(c.value, as_set=True) if isinstance(c, ir.Const) else self.fast(c)
                 )
+                if _scalar(i) and (isinstance(c, ir.Const) or c.ty.kind == "str"):
+                    return f"({self.fast(i)} {'not in' if neg else 'in'} {container})"
                 fn = "_not_contains" if neg else "_contains"
                 return f"{fn}({container}, {self.fast(i)})"
             case ir.Arith(op=op, left=a, right=b):
