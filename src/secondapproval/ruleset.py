@@ -25,7 +25,7 @@ from .lang.types import BOOL, CN_ID, DATE, DECIMAL, INT, STR, USCC, Type, list_o
 from .registry import Registry, Text, problems_from_validation
 from .yamlfile import Located, load_yaml
 
-FACT_PATH = re.compile(r"^[a-z_][a-z0-9_]*(\.[a-z_][a-z0-9_]*)*$")
+FACT_PATH = re.compile(r"[a-z_][a-z0-9_]*(\.[a-z_][a-z0-9_]*)*")
 ID = r"^[a-z0-9][a-z0-9-]*$"
 REFER_CODE = r"^[A-Z][A-Z0-9_]*$"
 RESERVED_CODES = ("MISSING", "INVALID", "ERROR", "NO_VERSION")
@@ -260,7 +260,7 @@ class _MatterChecker:
                 members.setdefault(".".join(parts[:i]), []).append(other)
         for path, f in self.spec.facts.items():
             at = ("facts", path)
-            if not FACT_PATH.match(path):
+            if not FACT_PATH.fullmatch(path):
                 self.add(at, f"fact path {path!r} must be lower-case dotted names")
             for other in members.get(path, ()):
                 self.add(at, f"fact {path!r} is also a group (of {other!r})")
