@@ -12,6 +12,7 @@ from .errors import (
     SecondApprovalError,
     UnknownMatterError,
 )
+from .limits import Limits
 from .ruleset import Matter
 
 __version__ = "0.1.0"
@@ -22,6 +23,7 @@ __all__ = [
     "Decision",
     "Engine",
     "FactError",
+    "Limits",
     "Matter",
     "Outcome",
     "Problem",
