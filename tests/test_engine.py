@@ -13,19 +13,10 @@ import pytest
 from hypothesis import event, given, settings, target
 from hypothesis import strategies as st
 
+from reference import GOOD_REF, ON, REFERENCE
 from secondapproval import Engine, Outcome, RuleSetError, UnknownMatterError
 
 FIXTURES = Path(__file__).parent / "fixtures" / "rules"
-REFERENCE = Path(__file__).parent.parent / "benchmarks" / "matters"
-GOOD_REF = {
-    "degree": "master",
-    "age": 30,
-    "graduated_years_ago": 1,
-    "has_degree_certificate": True,
-    "social_insurance_months": 12,
-    "criminal_record": False,
-}
-ON = dt.date(2021, 6, 1)
 
 
 def copy_rules(tmp_path: Path) -> Path:

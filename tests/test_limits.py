@@ -8,7 +8,6 @@ without a RecursionError; the audit record of an oversized application stays sma
 from __future__ import annotations
 
 import dataclasses
-import datetime as dt
 import json
 from pathlib import Path
 from typing import Any
@@ -17,6 +16,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from reference import GOOD_REF, ON, REFERENCE
 from secondapproval import Engine, Outcome
 from secondapproval.audit.sinks import MemorySink
 from secondapproval.facts import FactValidator
@@ -28,17 +28,6 @@ from secondapproval.messages import zh
 from secondapproval.ruleset import FactSpec, fact_type
 from secondapproval.strategies import synthetic_matter
 
-ROOT = Path(__file__).resolve().parent.parent
-REFERENCE = ROOT / "benchmarks" / "matters"
-ON = dt.date(2021, 6, 1)
-GOOD_REF = {
-    "degree": "master",
-    "age": 30,
-    "graduated_years_ago": 1,
-    "has_degree_certificate": True,
-    "social_insurance_months": 12,
-    "criminal_record": False,
-}
 FACTS = {
     "a.name": FactSpec(type="str", source="applicant"),
     "a.code": FactSpec(type="str", pattern="[a-z]*", source="applicant"),

@@ -20,6 +20,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from reference import GOOD_REF, ON, REFERENCE
 from secondapproval import Engine, Outcome
 from secondapproval.cli import main
 from secondapproval.facts import DECIMAL_DIGITS, FactValidator
@@ -32,16 +33,6 @@ from secondapproval.ruleset import FactSpec, Matter, fact_type
 from secondapproval.strategies import synthetic_matter
 
 ROOT = Path(__file__).resolve().parent.parent
-REFERENCE = ROOT / "benchmarks" / "matters"
-ON = dt.date(2021, 6, 1)
-GOOD_REF = {
-    "degree": "master",
-    "age": 30,
-    "graduated_years_ago": 1,
-    "has_degree_certificate": True,
-    "social_insurance_months": 12,
-    "criminal_record": False,
-}
 
 
 def _id(born: str, region: str = "110101", serial: str = "123") -> str:
