@@ -8,6 +8,7 @@ reason codes and every rule's status and the facts it read.
 from __future__ import annotations
 
 import datetime as dt
+from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +34,8 @@ class InterpreterBackend:
             errors: frozenset[str] = frozenset()
             for d in matter.derived:
                 x = evaluate(d.expr, v, on, errors)
+                if isinstance(x, Fraction):  # no exact decimal value: numbers.settled
+                    x = kleene.ERROR
                 if x is kleene.ERROR:
                     errors |= {d.path}
                 elif x is not kleene.UNKNOWN:

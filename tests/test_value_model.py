@@ -70,6 +70,21 @@ CASES = [
     ("a.x / 4 == 0.025", {"a": {"x": "0.1"}}, "passed"),
     ("a.n / 3 < 1", {"a": {"n": 3}}, "failed"),
     ("a.n / 0 > 1", {"a": {"n": 3}}, "error"),
+    # a quotient that does not terminate is exact too (a rational), whatever the backend
+    ("a.x / 3 * 3 == a.x", {"a": {"x": "0.1"}}, "passed"),
+    ("a.x / 3 * 3 == a.x", {"a": {"x": "2.5"}}, "passed"),
+    ("a.x / 7 + a.x / 7 > a.x / 7 * 2", {"a": {"x": "1"}}, "failed"),
+    ("a.x / 3 in [0.1, 0.2]", {"a": {"x": "1"}}, "failed"),
+    ("a.n / 3 not in [0.1, 0.2]", {"a": {"n": 1}}, "passed"),
+    ("1 / 3 + 1 / 6 == 0.5", {"a": {}}, "passed"),
+    ("1 / 3 * 3 == 1", {"a": {}}, "passed"),
+    ("round(1 / 3, 2) == 0.33", {"a": {}}, "passed"),
+    ("round(a.x / 3, 2) == -0.67", {"a": {"x": "-2"}}, "passed"),
+    ("round(a.n / 3) == 1", {"a": {"n": 4}}, "passed"),
+    ("abs(a.x / -3) * 3 == a.x", {"a": {"x": "1"}}, "passed"),
+    ("max(a.x / 3, 0.3) > 0.3333", {"a": {"x": "1"}}, "passed"),
+    ("(a.x / 3) ** 2 * 9 == 1", {"a": {"x": "1"}}, "passed"),
+    ("a.x / 3 > 0.33333333333333333333333333333333333333", {"a": {"x": "1"}}, "passed"),
     # bounded results: beyond them an error, so the application refers
     ("a.n ** 1000 > 0", {"a": {"n": 10**50}}, "error"),
     ("a.x * 1e9999 * 10 > 0", {"a": {"x": "1"}}, "error"),
@@ -190,3 +205,54 @@ def test_power_at_the_bound_is_exact() -> None:
     assert numbers.power(-1, 1000) == 1
     with pytest.raises(ArithmeticError):
         numbers.power(1, 1001)
+
+
+DERIVED = """matter: derived-quotient
+title: {zh: 派生商, en: Derived quotient}
+version: "1"
+effective: {from: "2000-01-01"}
+facts:
+  a.x: {type: decimal, source: applicant}
+  a.third: {type: decimal, derive: "a.x / 3"}
+rules:
+  - id: third
+    when: a.third * 3 == a.x
+    says: {zh: 三分之一, en: A third}
+    refer: {code: THIRD, zh: 不是, en: Not a third}
+  - id: quotient
+    when: a.x / 3 * 3 == a.x
+    says: {zh: 商, en: Quotient}
+    refer: {code: QUOTIENT, zh: 不是, en: Not a quotient}
+"""
+
+
+@pytest.mark.parametrize("backend", ["native", "durable", "interpreter"])
+def test_a_derived_fact_with_no_exact_decimal_value_is_an_error(
+    tmp_path: Any, backend: str
+) -> None:
+    """`derive: a.x / 3` is exact when the quotient terminates, an ERROR when it does not.
+
+    A derived fact is recorded and shown (Decision values, audit records), so it must be a
+    canonical decimal; a rule computing the same quotient inline stays exact.
+    """
+    (tmp_path / "m.yaml").write_text(DERIVED, encoding="utf-8")
+    chosen: Any = InterpreterBackend() if backend == "interpreter" else backend
+    engine = Engine(tmp_path, backend=chosen)
+    terminating = engine.decide("derived-quotient", {"a": {"x": "0.3"}}, on=ON)
+    assert [r.to_dict()["status"] for r in terminating.results] == ["passed", "passed"]
+    assert terminating.values["a.third"] == Decimal("0.1")
+    third = engine.decide("derived-quotient", {"a": {"x": "1"}}, on=ON)
+    assert [r.to_dict()["status"] for r in third.results] == ["error", "passed"]
+    assert "a.third" not in third.values
+
+
+def test_a_fraction_is_normalized_and_bounded() -> None:
+    third = numbers.divide(1, 3)
+    assert third == Fraction(1, 3)
+    assert type(numbers.mul(third, 3)) is Decimal
+    assert numbers.add(third, numbers.divide(1, 6)) == Decimal("0.5")
+    assert numbers.approximate(third) == Decimal("0.3333333333333333333333333333")
+    with pytest.raises(numbers.NumberTooLargeError):
+        numbers.divide(Decimal(10) ** 999, 3 * Decimal(10) ** -999)
+    with pytest.raises(ArithmeticError):
+        numbers.settled(third)

@@ -24,6 +24,7 @@ import secrets
 import threading
 import weakref
 from collections.abc import Callable
+from fractions import Fraction
 from typing import Any
 
 import durable_rules_engine  # type: ignore[import-not-found]
@@ -125,6 +126,8 @@ class DurableEvaluator:
         errors: frozenset[str] = frozenset()
         for d in self.matter.derived:
             x = Interpreter(values, on, errors).eval(d.expr)
+            if isinstance(x, Fraction):  # no exact decimal value: see `numbers.settled`
+                x = E
             if x is E:
                 errors = errors | {d.path}
             elif x is not U:

@@ -135,6 +135,8 @@ class Hoister:
                 return LAnd(tuple(self._logic(o) for o in ops))
             case ir.Or(operands=ops):
                 return LOr(tuple(self._logic(o) for o in ops))
+            case ir.Compare() | ir.In() if _divides(node):
+                pass  # a quotient may be an exact Fraction, which cannot be posted: hoisted whole
             case ir.Compare(op=op, left=a, right=b) if self._comparable(a, b):
                 left, right = self.operand(a), self.operand(b)
                 if isinstance(left, Lit):
@@ -156,6 +158,13 @@ class Hoister:
         if a.ty.kind == "bool" or b.ty.kind == "bool":
             return a.ty.kind == b.ty.kind
         return not (isinstance(a, ir.Const) and isinstance(b, ir.Const))
+
+
+def _divides(node: ir.Node) -> bool:
+    """Whether a division occurs anywhere in `node`."""
+    if isinstance(node, ir.Arith) and node.op == "/":
+        return True
+    return any(_divides(c) for c in node.children())
 
 
 def simplify(n: Logic) -> Logic:

@@ -124,6 +124,7 @@ class _Emitter:
             "_tuple": _tuple,
             "_divide": numbers.divide,
             "_power": numbers.power,
+            "_settled": numbers.settled,
             "eq": numbers.eq,
             "ne": numbers.ne,
             "lt": operator.lt,
@@ -244,9 +245,9 @@ def generate(matter: Matter) -> tuple[str, dict[str, Any]]:
         p = repr(d.path)
         out += [
             "    try:",
-            f"        v[{p}] = {em.fast(d.expr)}",
+            f"        v[{p}] = _settled({em.fast(d.expr)})",
             "    except Exception:",
-            f"        x = {em.slow(d.expr)}",
+            f"        x = _strict(_settled, {em.slow(d.expr)})",
             "        if x is E:",
             f"            errs = errs | {{{p}}}",
             "        elif x is not U:",

@@ -12,9 +12,10 @@ import datetime as dt
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
+from fractions import Fraction
 from typing import Any
 
-from .numbers import MAX_EXPONENT, absolute, quantize, total
+from .numbers import MAX_EXPONENT, absolute, quantize, round_fraction, total
 from .types import DATE, DECIMAL, INT, STR, Type, unify
 
 Signature = Callable[[Sequence[Type]], "Type | str"]
@@ -74,10 +75,11 @@ def sex_of(id_number: str) -> str:
     return "male" if int(id_number[16]) % 2 else "female"
 
 
-def round_half_up(x: int | Decimal, digits: int = 0) -> int | Decimal:
+def round_half_up(x: int | Decimal | Fraction, digits: int = 0) -> int | Decimal:
     """Round half away from zero (the rounding of Chinese and World Bank tables).
 
-    Computed in the private rounding context of `lang.numbers`, never the caller's; a whole number
+    Computed in the private rounding context of `lang.numbers`, never the caller's (a Fraction is
+    rounded exactly, in integer arithmetic: `round(1 / 3, 2)` is 0.33); a whole number
     with negative `digits` rounds to tens, hundreds …; the result keeps the type of `x` when
     `digits` is given (a whole number without it).
     """
@@ -86,7 +88,10 @@ def round_half_up(x: int | Decimal, digits: int = 0) -> int | Decimal:
     if isinstance(x, int) and digits >= 0:
         return x
     quantum = Decimal((0, (1,), -digits))
-    rounded = quantize(Decimal(x), quantum, ROUND_HALF_UP)
+    if isinstance(x, Fraction):
+        rounded = round_fraction(x, digits)
+    else:
+        rounded = quantize(Decimal(x), quantum, ROUND_HALF_UP)
     if isinstance(x, int) or digits == 0:
         return int(rounded)
     return rounded

@@ -5,15 +5,21 @@ arithmetic through these functions only:
 
 - `add`, `sub`, `mul`, `neg` are exact. Decimals are computed in a private context that traps
   `Inexact`, so a result that would need rounding raises instead of being silently rounded;
-- `divide` is exact whenever the quotient has at most `MAX_DIGITS` significant digits; a quotient
-  that does not terminate (`1 / 3`) is *approximate*: correctly rounded to `APPROX_DIGITS`
-  significant digits (half to even) in the fixed private context `APPROX`;
+- `divide` is exact: a quotient that terminates within `MAX_DIGITS` digits is a Decimal, one that
+  does not (`1 / 3`) is an exact `fractions.Fraction`, so `1 / 3 * 3 == 1`. Every operation here
+  accepts Fractions and normalizes its result (`_norm`): a Fraction whose value terminates becomes
+  a Decimal again (an int where every operand was an int), and its numerator and denominator are
+  bounded to `MAX_DIGITS` digits. A Fraction lives inside one evaluation only: a derived fact
+  whose value is a non-terminating Fraction is an ERROR (`settled`), durable_rules never sees one
+  (comparisons over a division are hoisted whole), and the indicator formulas turn one into a
+  Decimal with `approximate`;
 - `power` with a whole exponent is exact (within the bounds); with a fractional exponent it is
   approximate, computed in the fixed private context `APPROX`;
 - a result with more than `MAX_DIGITS` significant digits or an adjusted exponent beyond
   ±`MAX_EXPONENT` raises `ArithmeticError`, which the engines turn into ERROR (so: refer). The
   bound is checked *before* an expensive power is computed;
-- comparisons of int and Decimal are exact in Python whatever the context, and need nothing here.
+- comparisons of int, Decimal and Fraction are exact in Python whatever the context, and need
+  nothing here.
 
 `decimal.getcontext()` is never read: the results do not depend on the calling thread.
 """
@@ -22,6 +28,7 @@ from __future__ import annotations
 
 import decimal
 from decimal import Decimal
+from fractions import Fraction
 from typing import Any
 
 MAX_DIGITS = 1000
@@ -103,45 +110,100 @@ def _both_int(a: Any, b: Any) -> bool:
     return type(a) is int and type(b) is int
 
 
-def add(a: int | Decimal, b: int | Decimal) -> int | Decimal:
+Number = int | Decimal | Fraction
+
+
+def _frac(x: Number) -> Fraction:
+    return x if isinstance(x, Fraction) else Fraction(x)
+
+
+def _terminates(q: int) -> bool:
+    """Whether 1/q has a terminating decimal expansion (q has no prime factor but 2 and 5)."""
+    q >>= (q & -q).bit_length() - 1
+    while q % 5 == 0:
+        q //= 5
+    return q == 1
+
+
+def _norm(f: Fraction, whole: bool = False) -> Number:
+    """A Fraction result in its canonical form: int (if `whole`), Decimal if it terminates."""
+    p, q = f.numerator, f.denominator
+    if q == 1 and whole:
+        return _int(p)
+    if _terminates(q):
+        return _checked(EXACT, decimal.Context.divide, _dec(_int(p)), _dec(q))
+    _int(p)
+    _int(q)
+    return f
+
+
+def add(a: Number, b: Number) -> Number:
     if isinstance(a, int) and isinstance(b, int):
         return _int(a + b)
+    if isinstance(a, Fraction) or isinstance(b, Fraction):
+        return _norm(_frac(a) + _frac(b))
     return _checked(EXACT, decimal.Context.add, _dec(a), _dec(b))
 
 
-def sub(a: int | Decimal, b: int | Decimal) -> int | Decimal:
+def sub(a: Number, b: Number) -> Number:
     if isinstance(a, int) and isinstance(b, int):
         return _int(a - b)
+    if isinstance(a, Fraction) or isinstance(b, Fraction):
+        return _norm(_frac(a) - _frac(b))
     return _checked(EXACT, decimal.Context.subtract, _dec(a), _dec(b))
 
 
-def mul(a: int | Decimal, b: int | Decimal) -> int | Decimal:
+def mul(a: Number, b: Number) -> Number:
     if isinstance(a, int) and isinstance(b, int):
         return _int(a * b)
+    if isinstance(a, Fraction) or isinstance(b, Fraction):
+        return _norm(_frac(a) * _frac(b))
     return _checked(EXACT, decimal.Context.multiply, _dec(a), _dec(b))
 
 
-def neg(a: int | Decimal) -> int | Decimal:
+def neg(a: Number) -> Number:
     if type(a) is int:
+        return -a
+    if isinstance(a, Fraction):
         return -a
     return _checked(EXACT, decimal.Context.minus, _dec(a))
 
 
-def divide(a: int | Decimal, b: int | Decimal) -> Decimal:
-    """Exact when the quotient terminates within MAX_DIGITS digits, else correctly rounded."""
+def divide(a: Number, b: Number) -> Number:
+    """Exact: a Decimal when the quotient terminates within MAX_DIGITS digits, else a Fraction."""
     if b == 0:
         raise ZeroDivisionError("division by zero")
+    if isinstance(a, Fraction) or isinstance(b, Fraction):
+        return _norm(_frac(a) / _frac(b))
     x, y = _dec(a), _dec(b)
     try:
         return EXACT.copy().divide(x, y)
     except (decimal.Inexact, decimal.Rounded):
-        return _checked(APPROX, decimal.Context.divide, x, y)
+        return _norm(Fraction(x) / Fraction(y))
     except (decimal.Overflow, decimal.Underflow) as exc:
         raise NumberTooLargeError("a quotient beyond the bounds of a number") from exc
 
 
+def approximate(x: Number) -> int | Decimal:
+    """`x` as an int or Decimal: a Fraction correctly rounded to APPROX_DIGITS digits (APPROX)."""
+    if isinstance(x, Fraction):
+        return _checked(APPROX, decimal.Context.divide, _dec(x.numerator), _dec(x.denominator))
+    return x
+
+
+def settled(x: Any) -> Any:
+    """`x` as a value that may leave an evaluation: a non-terminating Fraction raises."""
+    if isinstance(x, Fraction):
+        raise ArithmeticError(f"{x} has no exact decimal value")
+    return x
+
+
 def power(base: Any, exponent: Any) -> Any:
     """`base ** exponent`: exact for whole exponents, approximate otherwise; bounded size."""
+    if isinstance(exponent, Fraction):
+        exponent = approximate(exponent)  # never whole: a whole Fraction is normalized away
+    if isinstance(base, Fraction):
+        return _fraction_power(base, exponent)
     whole = type(exponent) is int or (
         isinstance(exponent, Decimal) and exponent == exponent.to_integral_value()
     )
@@ -172,6 +234,22 @@ def power(base: Any, exponent: Any) -> Any:
     return _checked(APPROX, decimal.Context.power, _dec(base), _dec(exponent))
 
 
+def _fraction_power(base: Fraction, exponent: int | Decimal) -> Number:
+    whole = isinstance(exponent, int) or exponent == exponent.to_integral_value()
+    if not -MAX_POWER_EXPONENT <= exponent <= MAX_POWER_EXPONENT:
+        raise NumberTooLargeError(f"an exponent beyond ±{MAX_POWER_EXPONENT}")
+    if not whole:
+        if base < 0:
+            raise ArithmeticError("a negative number to a fractional power")
+        result: Number = power(approximate(base), exponent)
+        return result
+    e = int(exponent)
+    p, q = abs(base.numerator), base.denominator
+    if max(p.bit_length() - 1, q.bit_length() - 1) * abs(e) > _INT_BITS:
+        raise NumberTooLargeError(f"a result of more than {MAX_DIGITS} digits")
+    return _norm(base**e)
+
+
 def literal(text: str) -> Decimal:
     """A decimal literal read from its source text; beyond the bounds it raises ValueError."""
     try:
@@ -195,17 +273,30 @@ def quantize(x: Decimal, quantum: Decimal, rounding: str) -> Decimal:
         raise NumberTooLargeError("rounding beyond the bounds of a number") from exc
 
 
-def total(xs: Any) -> int | Decimal:
+def round_fraction(x: Fraction, digits: int) -> Decimal:
+    """`x` rounded half away from zero to `digits` decimal places, exactly (integer arithmetic).
+
+    A normalized Fraction never terminates, so it is never exactly halfway between two results.
+    """
+    scaled = x * 10**digits if digits >= 0 else x / 10**-digits
+    n, r = divmod(abs(scaled.numerator), scaled.denominator)
+    if 2 * r >= scaled.denominator:
+        n += 1
+    _int(n)
+    return Decimal((0 if x >= 0 else 1, tuple(map(int, str(n))), -digits))
+
+
+def total(xs: Any) -> Number:
     """`sum` of a list of numbers, exact like `add`."""
-    acc: int | Decimal = 0
+    acc: Number = 0
     for x in xs:
         acc = add(acc, x)
     return acc
 
 
-def absolute(x: int | Decimal) -> int | Decimal:
-    if type(x) is int:
-        return abs(x)
+def absolute(x: Number) -> Number:
+    if isinstance(x, int | Fraction):
+        return -x if x < 0 else x
     return _checked(EXACT, decimal.Context.abs, _dec(x))
 
 

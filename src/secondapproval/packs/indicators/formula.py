@@ -2,7 +2,9 @@
 
 A formula is parsed and type-checked by `lang`, then compiled by the native backend's code
 emitter into a three-valued Python function over Decimals (an unknown or failed evaluation is a
-`FormulaError`).
+`FormulaError`). Arithmetic inside a formula is exact; a result that is a non-terminating exact
+quotient (a `Fraction`, e.g. `value / 3`) is converted to a Decimal here, at the edge, and is
+then *approximate*: correctly rounded to `numbers.APPROX_DIGITS` digits in `numbers.APPROX`.
 """
 
 from __future__ import annotations
@@ -11,11 +13,12 @@ import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
+from fractions import Fraction
 from typing import Any
 
 from ...backends.native import compile_expression
 from ...errors import SecondApprovalError
-from ...lang import ir
+from ...lang import ir, numbers
 from ...lang.check import check
 from ...lang.kleene import ERROR, UNKNOWN
 from ...lang.parser import parse
@@ -41,6 +44,8 @@ class Formula:
 
     def __call__(self, value: Decimal, best: Decimal, worst: Decimal) -> Decimal:
         result = self._compiled({"value": value, "best": best, "worst": worst}, _EPOCH)
+        if isinstance(result, Fraction):
+            result = numbers.approximate(result)
         if result is ERROR or result is UNKNOWN or not isinstance(result, int | Decimal):
             raise FormulaError(f"formula {self.name!r} failed on value {value}")
         return Decimal(result)
