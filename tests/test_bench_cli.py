@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+import sys
 from pathlib import Path
 
 import pytest
@@ -97,3 +98,21 @@ def test_bench_peers_only_for_the_reference_matter(capsys: pytest.CaptureFixture
     """--peers on another matter is refused: the peers implement the reference decision only."""
     assert main(["bench", "graduate-hukou-shenzhen", "--peers"]) == 2
     assert "talent-reference" in capsys.readouterr().err
+
+
+def test_bench_peers_outside_a_checkout_is_a_typed_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """--peers where no benchmarks/ratios.py is: exit 2 with a message, and sys.path untouched."""
+    monkeypatch.chdir(tmp_path)
+    before = list(sys.path)
+    assert main(["bench", "talent-reference", "--peers"]) == 2
+    assert "benchmarks/ratios.py" in capsys.readouterr().err
+    assert sys.path == before
+
+
+def test_the_installed_package_never_edits_sys_path() -> None:
+    """No module under src/ reaches outside the package through sys.path."""
+    src = Path(__file__).resolve().parent.parent / "src" / "secondapproval"
+    offenders = [p for p in src.rglob("*.py") if "sys.path" in p.read_text(encoding="utf-8")]
+    assert offenders == []

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import importlib
 import itertools
 import statistics
+import subprocess
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -161,19 +161,16 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _peers(matter: str) -> int:
-    """The ratio table of `benchmarks/ratios.py`, on one core, for the reference matter."""
+    """The ratio table of `benchmarks/ratios.py`, run as a program of the checkout here.
+
+    The installed package never imports `benchmarks/` (it is not part of the package): the table
+    runs in its own process, from the current folder, with this interpreter.
+    """
     if matter != REFERENCE:
         raise BenchError(f"peer engines are implemented for {REFERENCE!r} only, not {matter!r}")
-    sys.path.insert(0, str(Path.cwd()))
-    try:
-        ratios = importlib.import_module("benchmarks.ratios")
-    except ImportError as exc:
-        raise BenchError(
-            f"--peers needs benchmarks/ of a secondapproval checkout here ({exc})"
-        ) from None
-    finally:
-        sys.path.pop(0)
-    return int(ratios.main([]))
+    if not (Path.cwd() / "benchmarks" / "ratios.py").is_file():
+        raise BenchError("--peers needs benchmarks/ratios.py of a secondapproval checkout here")
+    return subprocess.call([sys.executable, "-m", "benchmarks.ratios"], cwd=Path.cwd())
 
 
 def _default_day(engine: Engine, matter: str) -> dt.date:
