@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck unit scenarios bench-smoke bench bench-long fuzz mutants test-browser clean
+.PHONY: demo test quick lint typecheck unit scenarios bench-smoke bench bench-long fuzz mutants test-browser clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -16,6 +16,12 @@ demo: $(STAMP)
 	$(BIN)/python -m secondapproval.demo --rules rules --samples samples/applications.jsonl --out .demo
 
 test: $(STAMP) lint typecheck unit scenarios bench-smoke
+
+# The inner loop (under a minute): the unit and table tests with few Hypothesis examples, without
+# the differential suites of the two engines and the oracle, the crash tests and lint (make test).
+QUICK_SKIP := test_differential test_durable test_durable_conditions test_oracle test_properties test_audit_durability
+quick: $(STAMP)
+	HYPOTHESIS_PROFILE=quick $(BIN)/pytest -q -x tests $(foreach t,$(QUICK_SKIP),--ignore=tests/$(t).py)
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks

@@ -1,4 +1,4 @@
-"""Shared test configuration: Hypothesis profiles (ci by default; `fuzz` for long runs)."""
+"""Shared test configuration: Hypothesis profiles (ci by default; `quick` for make quick; `fuzz` for long runs)."""
 
 from __future__ import annotations
 
@@ -10,6 +10,9 @@ from hypothesis import HealthCheck, settings
 
 settings.register_profile(
     "ci", max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+settings.register_profile(
+    "quick", max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow]
 )
 settings.register_profile(
     "fuzz", max_examples=100_000, deadline=None, suppress_health_check=list(HealthCheck)
