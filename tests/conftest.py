@@ -1,4 +1,4 @@
-"""Shared test configuration: Hypothesis profiles (ci by default; `quick` for make quick; `fuzz` for long runs)."""
+"""Shared test configuration: Hypothesis profiles (ci by default; quick; fuzz for long runs)."""
 
 from __future__ import annotations
 

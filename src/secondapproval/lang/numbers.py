@@ -60,17 +60,10 @@ EXACT = decimal.Context(
 """Exact-or-raise: any rounding is an exception."""
 APPROX_DIGITS = 28
 """Significant digits of an approximate result (a non-terminating quotient, a fractional power)."""
-APPROX = decimal.Context(
-    prec=APPROX_DIGITS,
-    rounding=decimal.ROUND_HALF_EVEN,
-    Emax=MAX_EXPONENT,
-    Emin=-MAX_EXPONENT,
-    capitals=1,
-    clamp=0,
-    flags=[],
-    traps=[t for t in _TRAPS if t not in (decimal.Inexact, decimal.Rounded)],
-)
-"""For the approximate operations: correctly rounded to APPROX_DIGITS digits, deterministic."""
+# For the approximate operations: EXACT, but correctly rounded to APPROX_DIGITS digits.
+APPROX = EXACT.copy()
+APPROX.prec = APPROX_DIGITS
+APPROX.traps[decimal.Inexact] = APPROX.traps[decimal.Rounded] = False
 _ROUNDING = APPROX.copy()
 _ROUNDING.prec = MAX_DIGITS
 
