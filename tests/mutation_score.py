@@ -3,8 +3,9 @@
     .venv/bin/python tests/mutation_score.py [--min PERCENT]
 
 Reads mutmut's result lines (`<module>.<function>__mutmut_<n>: <status>`) from its own run, prints
-killed / survived / timeout / not checked per module and the score (killed and timed-out over
-those checked), and exits 1 if a `--min` score is given and the total is below it.
+killed / survived / no tests / timeout / not checked per module and the score (killed and
+timed-out over those checked; a mutant that no test reaches counts as one that survives), and
+exits 1 if a `--min` score is given and the total is below it.
 """
 
 from __future__ import annotations
@@ -18,7 +19,8 @@ from pathlib import Path
 
 LINE = re.compile(r"^\s*(?P<name>[\w.ǁ]+)__mutmut_\d+: (?P<status>.+)$")
 KILLED = {"killed", "timeout"}
-CHECKED = KILLED | {"survived", "suspicious", "segfault"}
+CHECKED = KILLED | {"survived", "no tests", "suspicious", "segfault"}
+"""A mutant no test reaches counts against the score, like one that survives."""
 
 
 def module_of(name: str) -> str:
@@ -46,7 +48,8 @@ def main(argv: list[str] | None = None) -> int:
     by_module = tally(out.splitlines())
     total: Counter[str] = Counter()
     print(
-        f"{'module':40} {'killed':>7} {'survived':>9} {'timeout':>8} {'unchecked':>10} {'score':>7}"
+        f"{'module':40} {'killed':>7} {'survived':>9} {'no tests':>9} {'timeout':>8} "
+        f"{'unchecked':>10} {'score':>7}"
     )
     for module, counts in sorted(by_module.items()):
         total += counts
@@ -66,7 +69,8 @@ def _row(name: str, c: Counter[str]) -> str:
     shown = f"{score:6.1f}%" if score is not None else "      -"
     unchecked = sum(v for k, v in c.items() if k not in CHECKED)
     return (
-        f"{name:40} {c['killed']:>7} {c['survived']:>9} {c['timeout']:>8} {unchecked:>10} {shown}"
+        f"{name:40} {c['killed']:>7} {c['survived']:>9} {c['no tests']:>9} {c['timeout']:>8} "
+        f"{unchecked:>10} {shown}"
     )
 
 
