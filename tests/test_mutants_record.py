@@ -2,3 +2,1488 @@
 
 Modules: decision.py, audit/record.py and audit/verify.py.
 """
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import hashlib
+import hmac
+import re
+import sqlite3
+import time
+from decimal import Decimal
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+import orjson
+import pytest
+
+from reference import GOOD_REF, REFERENCE
+from secondapproval import AuditError, Engine, Outcome, __version__
+from secondapproval.audit import (
+    GENESIS,
+    AuditProblem,
+    Head,
+    MemorySink,
+    VerifyReport,
+    canonical,
+    mask,
+    open_log,
+    verify_lines,
+    verify_log,
+)
+from secondapproval.audit.record import FactsDigest, RecordBuilder, Unsealed, facts_hmac, key_id
+from secondapproval.decision import Decision, Reason, RuleResult, Status, jsonable
+from test_audit import application, id_born, rules_folder
+
+ON = dt.date(2024, 6, 1)
+SAMPLE = """\
+matter: record-sample
+title: {zh: 记录样例, en: Record sample}
+version: "3"
+effective: {from: "2000-01-01"}
+legal_basis: [{ref: "Art. 5"}]
+facts:
+  applicant.age: {type: int, source: applicant, label: {zh: 年龄, en: Age}}
+  applicant.name: {type: str, source: applicant, optional: true}
+  income: {type: decimal, source: applicant, label: {zh: 收入, en: Income}}
+  joined: {type: date, source: applicant}
+  per_year: {type: decimal, derive: "income / (applicant.age - 30)"}
+rules:
+  - id: adult
+    when: applicant.age >= 18
+    legal: "Art. 5"
+    says: {zh: 已成年, en: Adult}
+    refer: {code: MINOR, zh: 未成年, en: Minor}
+  - id: named
+    when: applicant.name != ""
+    says: {zh: 有姓名, en: Named}
+    refer: {code: NO_NAME, zh: 无姓名, en: No name}
+  - id: per-year
+    when: per_year < 1000
+    says: {zh: 年均收入, en: Income per year}
+    refer: {code: HIGH, zh: 年均收入过高, en: Income per year too high}
+  - id: joined-before
+    when: joined < decision_date
+    says: {zh: 已加入, en: Joined}
+    refer: {code: LATE, zh: 加入太晚, en: Joined too late}
+"""
+GOOD: dict[str, Any] = {
+    "applicant": {"age": 40, "name": "Li"},
+    "income": "5000",
+    "joined": "2020-01-01",
+}
+
+
+@pytest.fixture(scope="module")
+def engine(tmp_path_factory: pytest.TempPathFactory) -> Engine:
+    """An engine over the sample matter: a group, labels, an optional fact, a derived one."""
+    rules: Path = tmp_path_factory.mktemp("record-rules")
+    (rules / "sample.yaml").write_text(SAMPLE, encoding="utf-8")
+    return Engine(rules)
+
+
+def decide(engine: Engine, facts: Any, on: dt.date = ON) -> Decision:
+    return engine.decide("record-sample", facts, on=on)
+
+
+def with_applicant(**applicant: Any) -> dict[str, Any]:
+    return {**GOOD, "applicant": applicant}
+
+
+# ---- decision: jsonable ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ({"a": dt.date(2020, 1, 2)}, {"a": "2020-01-02"}),
+        (MappingProxyType({"a": Decimal("1.50")}), {"a": "1.50"}),
+        ((Decimal(1), [dt.date(2020, 1, 2)]), ["1", ["2020-01-02"]]),
+        ([{"x": (1, 2)}], [{"x": [1, 2]}]),
+        (dt.datetime(2020, 1, 2, 3, 4, 5), "2020-01-02T03:04:05"),
+        (Decimal("-0.0"), "-0.0"),
+        ("2020-01-02", "2020-01-02"),
+        (7, 7),
+        (True, True),
+        (None, None),
+    ],
+)
+def test_jsonable_writes_dates_as_iso_decimals_as_strings_tuples_as_lists(
+    value: Any, expected: Any
+) -> None:
+    """Fact values become JSON values, recursively; plain JSON values stay as they are."""
+    got = jsonable(value)
+    assert got == expected
+    assert type(got) is type(expected)
+
+
+# ---- decision: Reason and RuleResult ---------------------------------------------------------
+
+
+def test_a_reason_as_json_names_every_field() -> None:
+    """`Reason.to_dict` gives code, both messages, rule, fact, legal reference and facts read."""
+    reason = Reason(
+        "AGE",
+        "年龄",
+        "age",
+        rule="r1",
+        fact="f1",
+        legal="Art. 1",
+        facts_read={"d": dt.date(2020, 1, 2)},
+    )
+    assert reason.to_dict() == {
+        "code": "AGE",
+        "zh": "年龄",
+        "en": "age",
+        "rule": "r1",
+        "fact": "f1",
+        "legal": "Art. 1",
+        "facts_read": {"d": "2020-01-02"},
+    }
+
+
+def test_a_reason_reads_no_facts_unless_told() -> None:
+    """A reason built with its defaults has no rule, fact or legal reference and reads nothing."""
+    reason = Reason("C", "中", "en")
+    assert (reason.rule, reason.fact, reason.legal) == (None, None, None)
+    assert dict(reason.facts_read) == {}
+    assert reason.to_dict() == {
+        "code": "C",
+        "zh": "中",
+        "en": "en",
+        "rule": None,
+        "fact": None,
+        "legal": None,
+        "facts_read": {},
+    }
+
+
+@pytest.mark.parametrize(
+    ("status", "passed"),
+    [(Status.PASSED, True), (Status.FAILED, False), (Status.UNKNOWN, False), (Status.ERROR, False)],
+)
+def test_a_rule_result_passed_only_when_its_status_is_passed(status: Status, passed: bool) -> None:
+    """`RuleResult.passed` is true for a passed rule only; its JSON names rule, status, reads."""
+    result = RuleResult("r", status, {"income": Decimal("2.5")})
+    assert result.passed is passed
+    assert result.to_dict() == {"rule": "r", "status": str(status), "facts_read": {"income": "2.5"}}
+
+
+# ---- decision: identity and outcome ----------------------------------------------------------
+
+
+def test_an_approval_carries_its_matter_version_and_every_value(engine: Engine) -> None:
+    """An approval names matter, version, digest, backend and date; it has no reasons."""
+    d = decide(engine, GOOD)
+    (matter,) = engine.versions("record-sample")
+    assert d.outcome is Outcome.APPROVE
+    assert d.approved is True
+    assert (d.matter, d.version, d.digest, d.backend, d.on) == (
+        "record-sample",
+        "3",
+        matter.digest,
+        "native",
+        ON,
+    )
+    assert dict(d.values) == {
+        "applicant.age": 40,
+        "applicant.name": "Li",
+        "income": Decimal(5000),
+        "joined": dt.date(2020, 1, 1),
+        "per_year": Decimal(500),
+    }
+    assert d.statuses == (1, 1, 1, 1)
+    assert (dict(d.invalid), d.missing, d.reasons, d.codes) == ({}, (), (), ())
+    assert [r.to_dict() for r in d.results] == [
+        {"rule": "adult", "status": "passed", "facts_read": {"applicant.age": 40}},
+        {"rule": "named", "status": "passed", "facts_read": {"applicant.name": "Li"}},
+        {"rule": "per-year", "status": "passed", "facts_read": {"per_year": "500"}},
+        {"rule": "joined-before", "status": "passed", "facts_read": {"joined": "2020-01-01"}},
+    ]
+
+
+def test_a_decisions_values_and_invalid_paths_are_read_only(engine: Engine) -> None:
+    """`values` and `invalid` are read-only views: a caller cannot change a decision."""
+    d = decide(engine, {**GOOD, "income": "x"})
+    with pytest.raises(TypeError):
+        d.values["income"] = 1  # type: ignore[index]
+    with pytest.raises(TypeError):
+        d.invalid["income"] = "ok"  # type: ignore[index]
+
+
+def test_parts_give_id_date_outcome_values_statuses_invalid_missing_and_digest(
+    engine: Engine,
+) -> None:
+    """`parts()` is the decision's own fields in one tuple, for serializers."""
+    d = decide(engine, {"applicant": {"age": 10}, "joined": "2030-01-01", "extra": 1})
+    (matter,) = engine.versions("record-sample")
+    assert d.parts() == (
+        d.decision_id,
+        ON,
+        Outcome.REFER,
+        {"applicant.age": 10, "joined": dt.date(2030, 1, 1)},
+        (0, 2, 2, 0),
+        {"extra": "not a declared fact of this matter"},
+        ("income",),
+        matter.digest,
+    )
+
+
+def test_no_version_in_force_refers_with_nothing_known(engine: Engine) -> None:
+    """Before the matter's first version: NO_VERSION, no matter, version, digest or backend."""
+    d = decide(engine, GOOD, on=dt.date(1999, 12, 31))
+    assert d.outcome is Outcome.REFER
+    assert d.approved is False
+    assert (d.matter, d.version, d.digest, d.backend) == (None, None, None, None)
+    assert d.results == ()
+    assert d.codes == ("NO_VERSION",)
+    assert [r.to_dict() for r in d.reasons] == [
+        {
+            "code": "NO_VERSION",
+            "zh": "该事项在此日期没有有效版本",
+            "en": "no version of the matter is in force on this date",
+            "rule": None,
+            "fact": None,
+            "legal": None,
+            "facts_read": {},
+        }
+    ]
+    assert d.parts()[7] is None
+    assert repr(d) == "<Decision None@None refer NO_VERSION>"
+
+
+@pytest.fixture(scope="module")
+def compiled(engine: Engine) -> Any:
+    """The sample matter compiled for the native backend, to build decisions by hand."""
+    from secondapproval.backends import get_backend
+    from secondapproval.compiled import compile_matter
+
+    (matter,) = engine.versions("record-sample")
+    return compile_matter(matter, get_backend("native"))
+
+
+VALUES = {"applicant.age": 40, "applicant.name": "Li", "income": Decimal(1), "joined": ON}
+
+
+@pytest.mark.parametrize(
+    ("statuses", "invalid", "missing", "outcome"),
+    [
+        ((1, 1, 1, 1), {}, (), Outcome.APPROVE),
+        ((1, 1, 1, 0), {}, (), Outcome.REFER),
+        ((2, 1, 1, 1), {}, (), Outcome.REFER),
+        ((1, 1, 1, 3), {}, (), Outcome.REFER),
+        ((1, 1, 1, 1), {"extra": "not a declared fact of this matter"}, (), Outcome.REFER),
+        ((1, 1, 1, 1), {}, ("income",), Outcome.REFER),
+    ],
+)
+def test_only_every_rule_passed_on_clean_facts_approves(
+    compiled: Any,
+    statuses: tuple[int, ...],
+    invalid: dict[str, str],
+    missing: tuple[str, ...],
+    outcome: Outcome,
+) -> None:
+    """Approve when every rule passed and no fact is invalid or missing; otherwise refer."""
+    d = Decision(compiled, "id", ON, dict(VALUES), statuses, invalid, missing)
+    assert d.outcome is outcome
+    assert d.approved is (outcome is Outcome.APPROVE)
+
+
+def test_without_a_matter_version_a_decision_refers() -> None:
+    """No compiled matter, no rules, nothing wrong: still a referral (the machine may only say
+    yes to a version in force)."""
+    d = Decision(None, "id", ON, {}, (), {}, ())
+    assert d.outcome is Outcome.REFER
+    assert d.codes == ("NO_VERSION",)
+
+
+@pytest.mark.parametrize("outcome", [Outcome.APPROVE, Outcome.REFER])
+def test_an_outcome_given_to_a_decision_is_kept(compiled: Any, outcome: Outcome) -> None:
+    """An outcome passed in (a replayed record's) is the decision's outcome as given."""
+    clean = Decision(compiled, "id", ON, dict(VALUES), (1, 1, 1, 1), {}, (), outcome=outcome)
+    assert clean.outcome is outcome
+    empty = Decision(None, "id", ON, {}, (), {}, (), outcome=outcome)
+    assert empty.outcome is outcome
+
+
+# ---- decision: reasons ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("facts", "codes", "statuses"),
+    [
+        (with_applicant(age=30, name="Li"), ("ERROR:per-year",), (1, 1, 3, 1)),
+        ({**GOOD, "applicant": 5}, ("INVALID:applicant",), (2, 2, 2, 1)),
+        ([1], ("INVALID:$",), (2, 2, 2, 2)),
+        (with_applicant(age=40), ("MISSING:applicant.name",), (1, 2, 1, 1)),
+        (with_applicant(name="Li"), ("MISSING:applicant.age",), (2, 1, 2, 1)),
+        ({**GOOD, "income": "x", "extra": None}, ("INVALID:income", "INVALID:extra"), (1, 1, 2, 1)),
+        (
+            {"applicant": {"age": 10, "name": ""}, "joined": "2030-01-01", "extra": 1},
+            ("INVALID:extra", "MISSING:income", "MINOR", "NO_NAME", "LATE"),
+            (0, 0, 2, 0),
+        ),
+    ],
+    ids=[
+        "error",
+        "invalid-group",
+        "not-an-object",
+        "optional-absent",
+        "missing-in-a-group",
+        "invalid-and-undeclared",
+        "invalid-missing-then-rules",
+    ],
+)
+def test_reason_codes_come_invalid_then_missing_then_rules_each_once(
+    engine: Engine, facts: Any, codes: tuple[str, ...], statuses: tuple[int, ...]
+) -> None:
+    """Codes: invalid paths, missing facts, then each rule's in order; an invalid group (or
+    application) accounts for the facts under it; an absent optional fact a rule reads is
+    missing."""
+    d = decide(engine, facts)
+    assert (d.codes, d.statuses) == (codes, statuses)
+    assert tuple(r.code for r in d.reasons) == codes
+    assert d.outcome is Outcome.REFER
+
+
+def reason(
+    code: str, zh: str, en: str, *, rule: str | None = None, fact: str | None = None, **more: Any
+) -> dict[str, Any]:
+    """A reason's JSON (`Reason.to_dict`), with what is not given left empty."""
+    return {
+        "code": code,
+        "zh": zh,
+        "en": en,
+        "rule": rule,
+        "fact": fact,
+        "legal": more.get("legal"),
+        "facts_read": more.get("facts_read", {}),
+    }
+
+
+@pytest.mark.parametrize(
+    ("facts", "reasons"),
+    [
+        (
+            with_applicant(age=30, name="Li"),
+            [
+                reason(
+                    "ERROR:per-year",
+                    "规则无法计算：per-year",
+                    "rule could not be evaluated: per-year",
+                    rule="per-year",
+                )
+            ],
+        ),
+        (
+            {"applicant": {"age": 10, "name": ""}, "joined": "2030-01-01"},
+            [
+                reason("MISSING:income", "缺少信息：收入", "missing: Income", fact="income"),
+                reason(
+                    "MINOR",
+                    "未成年",
+                    "Minor",
+                    rule="adult",
+                    legal="Art. 5",
+                    facts_read={"applicant.age": 10},
+                ),
+                reason(
+                    "NO_NAME", "无姓名", "No name", rule="named", facts_read={"applicant.name": ""}
+                ),
+                reason(
+                    "LATE",
+                    "加入太晚",
+                    "Joined too late",
+                    rule="joined-before",
+                    facts_read={"joined": "2030-01-01"},
+                ),
+            ],
+        ),
+        (
+            {**GOOD, "income": "x", "extra": None},
+            [
+                reason(
+                    "INVALID:income",
+                    "信息无效：收入（应为数字（或十进制数字字符串））",
+                    "invalid: Income (a number (or a decimal string) is required)",
+                    fact="income",
+                ),
+                reason(
+                    "INVALID:extra",
+                    "信息无效：extra（不是本事项声明的信息项）",
+                    "invalid: extra (not a declared fact of this matter)",
+                    fact="extra",
+                ),
+            ],
+        ),
+        (
+            with_applicant(age=40),
+            [
+                reason(
+                    "MISSING:applicant.name",
+                    "缺少信息：applicant.name",
+                    "missing: applicant.name",
+                    fact="applicant.name",
+                )
+            ],
+        ),
+        (
+            [1],
+            [
+                reason(
+                    "INVALID:$",
+                    "信息无效：$（申请不是 JSON 对象）",
+                    "invalid: $ (the application is not a JSON object)",
+                    fact="$",
+                )
+            ],
+        ),
+    ],
+    ids=["error", "missing-and-failed", "invalid", "unlabelled", "not-an-object"],
+)
+def test_each_reason_says_what_is_wrong_in_both_languages(
+    engine: Engine, facts: Any, reasons: list[dict[str, Any]]
+) -> None:
+    """A reason gives its code, the Chinese and English message, and the rule or fact it is about
+    (a fact by its label where it has one); a failed rule gives its legal reference and reads."""
+    assert [r.to_dict() for r in decide(engine, facts).reasons] == reasons
+
+
+def test_a_rule_unknown_on_present_facts_is_an_error(compiled: Any) -> None:
+    """An unknown rule whose facts are all present and valid is reported as ERROR:<rule>."""
+    d = Decision(compiled, "id", ON, dict(VALUES), (1, 2, 1, 1), {}, ())
+    assert [r.to_dict() for r in d.reasons] == [
+        reason(
+            "ERROR:named", "规则无法计算：named", "rule could not be evaluated: named", rule="named"
+        )
+    ]
+
+
+def test_an_invalid_fact_without_a_reason_is_reported_without_one(compiled: Any) -> None:
+    """An invalid path recorded with an empty reason is reported as invalid, nothing appended."""
+    values = {p: v for p, v in VALUES.items() if p != "income"}
+    d = Decision(compiled, "id", ON, values, (1, 1, 2, 1), {"income": ""}, ())
+    assert [r.to_dict() for r in d.reasons] == [
+        reason("INVALID:income", "信息无效：收入", "invalid: Income", fact="income")
+    ]
+
+
+# ---- decision: JSON, repr, equality ---------------------------------------------------------
+
+
+def test_a_decision_as_json_holds_outcome_reasons_and_results(engine: Engine) -> None:
+    """`to_dict` (the CLI's `--json`) names id, outcome, matter, version, digest, backend, date,
+    and every reason and result."""
+    d = decide(engine, with_applicant(age=30, name="Li"))
+    (matter,) = engine.versions("record-sample")
+    assert d.to_dict() == {
+        "decision_id": d.decision_id,
+        "outcome": "refer",
+        "matter": "record-sample",
+        "version": "3",
+        "digest": matter.digest,
+        "backend": "native",
+        "on": "2024-06-01",
+        "reasons": [r.to_dict() for r in d.reasons],
+        "results": [
+            {"rule": "adult", "status": "passed", "facts_read": {"applicant.age": 30}},
+            {"rule": "named", "status": "passed", "facts_read": {"applicant.name": "Li"}},
+            {"rule": "per-year", "status": "error", "facts_read": {"per_year": None}},
+            {"rule": "joined-before", "status": "passed", "facts_read": {"joined": "2020-01-01"}},
+        ],
+    }
+    assert d.to_dict()["reasons"][0]["code"] == "ERROR:per-year"
+
+
+@pytest.mark.parametrize(
+    ("facts", "text"),
+    [
+        (GOOD, "<Decision record-sample@3 approve>"),
+        (with_applicant(age=30, name="Li"), "<Decision record-sample@3 refer ERROR:per-year>"),
+        (
+            {"applicant": {"age": 10, "name": "Li"}, "income": "1", "joined": "2030-01-01"},
+            "<Decision record-sample@3 refer MINOR, LATE>",
+        ),
+    ],
+)
+def test_a_decisions_repr_names_matter_version_outcome_and_codes(
+    engine: Engine, facts: Any, text: str
+) -> None:
+    """`repr` shows matter@version and outcome, and for a referral its codes."""
+    assert repr(decide(engine, facts)) == text
+
+
+def test_decisions_are_equal_when_decided_the_same_way_whatever_their_id(engine: Engine) -> None:
+    """Same matter version, date, outcome, codes and statuses: equal, with equal hashes."""
+    a, b = decide(engine, with_applicant(age=30, name="Li")), decide(engine, with_applicant(age=30))
+    same = decide(engine, {**GOOD, "applicant": {"age": 30, "name": "Wang"}})
+    assert a.decision_id != same.decision_id
+    assert a == same
+    assert hash(a) == hash(same)
+    assert a != b
+    assert {a, same, b} == {a, b}
+
+
+def pair(compiled: Any, change: str) -> tuple[Decision, Decision]:
+    """Two decisions alike in all but one part of what makes them equal."""
+    base: dict[str, Any] = {
+        "compiled": compiled,
+        "decision_id": "a",
+        "on": ON,
+        "values": dict(VALUES),
+        "statuses": (1, 1, 1, 1),
+        "invalid": {},
+        "missing": ("income",),
+    }
+    other = {**base, "decision_id": "b"}
+    if change == "date":
+        other["on"] = dt.date(2024, 6, 2)
+    elif change == "outcome":
+        base["missing"] = other["missing"] = ()
+        other["outcome"] = Outcome.REFER
+    elif change == "codes":
+        other["missing"] = ("joined",)
+    elif change == "statuses":
+        other["statuses"] = (1, 1, 2, 1)  # per_year unknown: its income is missing anyway
+    return Decision(**base), Decision(**other)
+
+
+@pytest.mark.parametrize("change", ["date", "outcome", "codes", "statuses"])
+def test_decisions_differ_when_date_outcome_codes_or_statuses_differ(
+    compiled: Any, change: str
+) -> None:
+    """A different date, outcome, set of codes or statuses makes a different decision (and,
+    here, a different hash)."""
+    a, b = pair(compiled, change)
+    assert (a.matter, a.version, a.digest) == (b.matter, b.version, b.digest)
+    assert a != b
+    assert hash(a) != hash(b)
+
+
+def test_decisions_of_different_rule_sets_differ_even_under_the_same_name(
+    engine: Engine, tmp_path: Path
+) -> None:
+    """Two rule sets with the same matter id and version but different texts (digests) decide
+    differently, even with the same outcome and codes."""
+    (tmp_path / "sample.yaml").write_text(
+        SAMPLE.replace("per_year < 1000", "per_year < 2000"), encoding="utf-8"
+    )
+    a, b = decide(engine, GOOD), decide(Engine(tmp_path), GOOD)
+    assert (a.matter, a.version, a.codes, a.statuses) == (b.matter, b.version, b.codes, b.statuses)
+    assert a.digest != b.digest
+    assert a != b
+
+
+@pytest.mark.parametrize("read", ["results", "codes", "reasons"])
+def test_statuses_that_do_not_match_the_rules_are_an_error(compiled: Any, read: str) -> None:
+    """A decision built with one status fewer than its matter has rules cannot be read."""
+    d = Decision(compiled, "id", ON, dict(VALUES), (0, 1, 1), {}, ())
+    with pytest.raises(ValueError, match="zip"):
+        getattr(d, read)
+
+
+def test_a_decision_is_not_equal_to_anything_else(engine: Engine) -> None:
+    """Comparing with a non-decision is left to the other object (NotImplemented)."""
+    d = decide(engine, GOOD)
+    assert d.__eq__("approve") is NotImplemented
+    assert d != "approve"
+
+
+# ---- audit/verify: problems and reports ------------------------------------------------------
+
+HASH = "ab" * 32
+
+
+@pytest.mark.parametrize(
+    ("problem", "text"),
+    [
+        (AuditProblem(3, "edited", "changed", 3), "line 3 (record 3): edited: changed"),
+        (AuditProblem(2, "damaged", "not JSON"), "line 2: damaged: not JSON"),
+        (AuditProblem(4, "deleted", "gone", 5, "row"), "row 4 (record 5): deleted: gone"),
+        (AuditProblem(None, "head", "no head"), "end of log: head: no head"),
+        (AuditProblem(None, "head", "wrong", 7), "end of log (record 7): head: wrong"),
+        (AuditProblem(0, "torn", "cut", 0), "line 0 (record 0): torn: cut"),
+    ],
+)
+def test_a_problem_names_where_which_record_and_what(problem: AuditProblem, text: str) -> None:
+    """A problem reads `<unit> <n> (record <seq>): <kind>: <message>`, or `end of log` for one
+    found at the end."""
+    assert str(problem) == text
+
+
+@pytest.mark.parametrize(
+    ("problems", "text"),
+    [
+        ((), f"ok: audit.jsonl: 3 records, one valid chain, head 3:{HASH}"),
+        (
+            (AuditProblem(2, "edited", "x", 2),),
+            "FAILED: audit.jsonl: 1 problem; first: line 2 (record 2): edited: x",
+        ),
+        (
+            (AuditProblem(2, "edited", "x", 2), AuditProblem(None, "head", "y")),
+            "FAILED: audit.jsonl: 2 problems; first: line 2 (record 2): edited: x",
+        ),
+    ],
+)
+def test_a_report_summary_says_ok_with_the_head_or_counts_the_problems(
+    problems: tuple[AuditProblem, ...], text: str
+) -> None:
+    """The summary of a good log gives its records and head; of a bad one, how many problems
+    and the first."""
+    report = VerifyReport("audit.jsonl", 3, Head(3, HASH), problems)
+    assert report.summary() == text
+    assert report.ok == (problems == ())
+    assert report.first == (problems[0] if problems else None)
+
+
+@pytest.fixture(scope="module")
+def chain() -> tuple[list[bytes], Head]:
+    """Five sealed records of the reference matter (approvals and referrals) and their head."""
+    sink = MemorySink()
+    engine = Engine(REFERENCE, audit=sink, audit_key=b"k")
+    for age in (30, 50, 31, 51, 32):
+        engine.decide("talent-reference", {**GOOD_REF, "age": age}, on=ON)
+    return list(sink.lines), sink.head
+
+
+def sealed(record: dict[str, Any]) -> bytes:
+    """A record written as a sealed line with a freshly computed hash (a careful forgery)."""
+    body = canonical({k: v for k, v in record.items() if k != "hash"})
+    return body[:-1] + b',"hash":"' + hashlib.sha256(body).hexdigest().encode() + b'"}\n'
+
+
+def problems_of(lines: list[bytes], *heads: tuple[Head, str]) -> list[tuple[Any, ...]]:
+    report = verify_lines(enumerate(lines, 1), heads=heads)
+    return [(p.line, p.kind, p.seq, p.message) for p in report.problems]
+
+
+def test_a_good_chain_verifies_to_its_head(chain: tuple[list[bytes], Head]) -> None:
+    """Every record checks out: no problems, five records, the head of the chain."""
+    lines, head = chain
+    report = verify_lines(enumerate(lines, 1), heads=[(head, "the head")], source="s", unit="row")
+    assert (report.ok, report.records, report.head, report.problems) == (True, 5, head, ())
+    assert report.source == "s"
+    assert head.count == 5
+
+
+def test_every_record_reaches_the_callback_with_its_line(chain: tuple[list[bytes], Head]) -> None:
+    """`on_record` is called with the line number and the record of each good line."""
+    lines, _ = chain
+    seen: list[tuple[int, int]] = []
+    verify_lines(enumerate(lines, 1), on_record=lambda n, doc: seen.append((n, doc["seq"])))
+    assert seen == [(1, 1), (2, 2), (3, 3), (4, 4), (5, 5)]
+
+
+def record(line: bytes) -> dict[str, Any]:
+    doc: dict[str, Any] = orjson.loads(line)
+    return doc
+
+
+def forged(line: bytes, **changes: Any) -> bytes:
+    """A record with some fields changed, sealed again with a valid hash."""
+    return sealed({**record(line), **changes})
+
+
+def not_canonical(line: bytes) -> bytes:
+    """A record rewritten with a space after its opening brace, its hash taken over that."""
+    body = canonical({k: v for k, v in record(line).items() if k != "hash"}).replace(b"{", b"{ ", 1)
+    return body[:-1] + b',"hash":"' + hashlib.sha256(body).hexdigest().encode() + b'"}\n'
+
+
+def hash_first(line: bytes) -> bytes:
+    doc = record(line)
+    return orjson.dumps({"hash": doc.pop("hash"), **doc}) + b"\n"
+
+
+TORN = (
+    "the last line (40 bytes) has no newline: a record torn by a crash "
+    "(reopening the log moves it aside)"
+)
+EDITED = "the hash does not match the content"
+PREV = "prev does not match the hash of the record before it: one of the two was replaced"
+UNSEALED = "not a sealed record (no hash as its last member)"
+BROKEN: list[tuple[str, Any, list[tuple[Any, ...]]]] = [
+    ("torn", lambda ls: [*ls[:2], ls[2][:40]], [(3, "torn", None, TORN)]),
+    (
+        "edited",
+        lambda ls: [ls[0].replace(b'"outcome":"approve"', b'"outcome":"refer"')],
+        [(1, "edited", 1, EDITED)],
+    ),
+    (
+        "edited-with-a-boolean-seq",
+        lambda ls: [b'{"seq":true,"hash":"' + b"0" * 64 + b'"}\n'],
+        [(1, "edited", None, EDITED)],
+    ),
+    (
+        "edited-with-a-text-seq",
+        lambda ls: [b'{"seq":"1","hash":"' + b"0" * 64 + b'"}\n'],
+        [(1, "edited", None, EDITED)],
+    ),
+    (
+        "rewritten",
+        lambda ls: [not_canonical(ls[0])],
+        [(1, "edited", 1, "not in canonical form: the line was rewritten")],
+    ),
+    (
+        "a-field-removed",
+        lambda ls: [sealed({k: v for k, v in record(ls[0]).items() if k != "matter"})],
+        [(1, "damaged", 1, "not an audit record: matter: Field required")],
+    ),
+    (
+        "a-nested-field-changed",
+        lambda ls: [forged(ls[0], results=[{**record(ls[0])["results"][0], "status": "maybe"}])],
+        [
+            (
+                1,
+                "damaged",
+                1,
+                "not an audit record: results.0.status: "
+                "Input should be 'passed', 'failed', 'unknown' or 'error'",
+            )
+        ],
+    ),
+    (
+        "hash-not-last",
+        lambda ls: [hash_first(ls[0])],
+        [(1, "edited", 1, "rewritten: the hash is not its last member")],
+    ),
+    (
+        "hash-not-last-seq-not-a-number",
+        lambda ls: [b'{"hash":"x","seq":"1"}\n'],
+        [(1, "edited", None, "rewritten: the hash is not its last member")],
+    ),
+    ("no-hash", lambda ls: [b'{"seq":1}\n'], [(1, "damaged", None, UNSEALED)]),
+    ("not-json-unsealed", lambda ls: [b"{hash\n"], [(1, "damaged", None, UNSEALED)]),
+    ("a-list", lambda ls: [b'["hash"]\n'], [(1, "damaged", None, UNSEALED)]),
+    (
+        "swapped",
+        lambda ls: [ls[0], ls[2], ls[1], *ls[3:]],
+        [
+            (2, "deleted", 3, "record 2 missing before this line (deleted or moved)"),
+            (3, "reordered", 2, "record 2 comes after record 3: records were moved"),
+        ],
+    ),
+    (
+        "moved-back",
+        lambda ls: [ls[0], ls[3], ls[4], ls[1], ls[2]],
+        [
+            (2, "deleted", 4, "records 2–3 missing before this line (deleted or moved)"),
+            (4, "reordered", 2, "record 2 comes after record 5: records were moved"),
+            (5, "reordered", 3, "record 3 comes after record 5: records were moved"),
+        ],
+    ),
+    (
+        "copied",
+        lambda ls: [*ls[:3], ls[1], *ls[3:]],
+        [(4, "inserted", 2, "a second record 2 after record 3: a record was inserted or copied")],
+    ),
+    (
+        "copied-first",
+        lambda ls: [ls[0], ls[0], *ls[1:]],
+        [(2, "inserted", 1, "a second record 1 after record 1: a record was inserted or copied")],
+    ),
+    (
+        "deleted-first",
+        lambda ls: ls[1:],
+        [(1, "deleted", 2, "record 1 missing before this line (deleted or moved)")],
+    ),
+    (
+        "replaced",
+        lambda ls: [ls[0], forged(ls[1], outcome="approve"), *ls[2:]],
+        [(3, "edited", 3, PREV)],
+    ),
+    (
+        "relinked",
+        lambda ls: [ls[0], forged(ls[1], prev="0" * 64), *ls[2:]],
+        [(2, "edited", 2, PREV), (3, "edited", 3, PREV)],
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"), [c[1:] for c in BROKEN], ids=[c[0] for c in BROKEN]
+)
+def test_each_break_of_a_chain_is_named_at_its_line(
+    chain: tuple[list[bytes], Head], change: Any, expected: list[tuple[Any, ...]]
+) -> None:
+    """Each problem gives its line, kind, record number (when it can be read) and message."""
+    lines, _ = chain
+    got = problems_of(change(lines))
+    assert got == expected
+    assert [type(p[2]) for p in got] == [type(p[2]) for p in expected]
+
+
+def test_a_line_that_is_not_json_is_damaged(chain: tuple[list[bytes], Head]) -> None:
+    """A sealed-looking line whose body is not JSON is damaged, with the parser's message."""
+    ((line, kind, seq, message),) = problems_of([b'{x,"hash":"' + b"0" * 64 + b'"}\n'])
+    assert (line, kind, seq) == (1, "damaged", None)
+    assert message.startswith("not JSON: unexpected character")
+
+
+def test_a_head_is_checked_against_the_record_it_counts(chain: tuple[list[bytes], Head]) -> None:
+    """A head names a record and its hash: the end, an earlier record, or the empty chain."""
+    lines, head = chain
+    third = record(lines[2])["hash"]
+    for good in (head, Head(3, third), Head()):
+        assert problems_of(lines, (good, "the head")) == []
+    assert problems_of(lines, (Head(5, "f" * 64), "the head")) == [
+        (None, "head", 5, "record 5 does not have the hash the head names (ffffffffffff…)")
+    ]
+    assert problems_of(lines, (Head(0, third), "the expected head")) == [
+        (
+            None,
+            "head",
+            0,
+            f"record 0 does not have the hash the expected head names ({third[:12]}…)",
+        )
+    ]
+    assert problems_of(lines, (Head(2, third), "h")) == [
+        (None, "head", 2, f"record 2 does not have the hash h names ({third[:12]}…)")
+    ]
+
+
+def test_a_head_beyond_the_end_shows_records_cut_from_it(chain: tuple[list[bytes], Head]) -> None:
+    """A head counting more records than the log holds: records were cut from the end."""
+    lines, head = chain
+    message = "the log ends at record 3 but the head names record 5: records were cut from the end"
+    assert problems_of(lines[:3], (head, "the head")) == [(None, "truncated", None, message)]
+    assert problems_of(lines[:3], (Head(4, "0" * 64), "the head"), (head, "the expected head")) == [
+        (None, "truncated", None, message.replace("5", "4").replace("the head", "the head")),
+        (None, "truncated", None, message.replace("the head", "the expected head")),
+    ]
+
+
+# ---- audit/verify: logs on disk ------------------------------------------------------------
+
+
+def write_log(path: Path, ages: tuple[int, ...] = (30, 50, 31)) -> Head:
+    """A log of one decision per age, its head kept beside it; returns that head."""
+    sink = open_log(path, fsync="always")
+    with Engine(REFERENCE, audit=sink, audit_key=b"k") as engine:
+        for age in ages:
+            engine.decide("talent-reference", {**GOOD_REF, "age": age}, on=ON)
+    return sink.head
+
+
+@pytest.mark.parametrize("name", ["audit.jsonl", "audit.sqlite"])
+def test_a_log_verifies_against_the_head_kept_beside_it(tmp_path: Path, name: str) -> None:
+    """A JSON Lines or SQLite log verifies, and its report names the stored head."""
+    path = tmp_path / name
+    head = write_log(path)
+    report = verify_log(path)
+    assert (report.ok, report.records, report.head, report.stored_head, report.notes) == (
+        True,
+        3,
+        head,
+        head,
+        (),
+    )
+    assert report.source == str(path)
+    assert report.summary() == f"ok: {path}: 3 records, one valid chain, head {head}"
+    assert verify_log(path, expect_head=head).ok
+
+
+def edit_second_record(path: Path) -> None:
+    """Turn the second record's referral into an approval, in place, without resealing it."""
+    old, new = '"outcome":"refer"', '"outcome":"approve"'
+    if path.suffix == ".sqlite":
+        with contextlib.closing(sqlite3.connect(path)) as db, db:
+            db.execute("UPDATE audit SET record = replace(record, ?, ?) WHERE seq = 2", (old, new))
+        return
+    lines = path.read_bytes().splitlines(keepends=True)
+    lines[1] = lines[1].replace(old.encode(), new.encode())
+    path.write_bytes(b"".join(lines))
+
+
+@pytest.mark.parametrize(("name", "unit"), [("audit.jsonl", "line"), ("audit.sqlite", "row")])
+def test_a_problem_in_a_log_names_its_line_or_row(tmp_path: Path, name: str, unit: str) -> None:
+    """An edit in a log is reported at its line (SQLite: row), counted from 1, as are the
+    problems it causes after it; a wrong expected head is reported at the end."""
+    path = tmp_path / name
+    head = write_log(path)
+    edit_second_record(path)
+    report = verify_log(path, expect_head=Head(3, "f" * 64))
+    assert [str(p) for p in report.problems] == [
+        f"{unit} 2 (record 2): edited: {EDITED}",
+        f"{unit} 3 (record 3): deleted: record 2 missing before this line (deleted or moved)",
+        "end of log (record 3): head: record 3 does not have the hash the expected head names "
+        "(ffffffffffff…)",
+    ]
+    assert [p.unit for p in report.problems[:2]] == [unit, unit]
+    assert (report.records, report.stored_head) == (3, head)
+
+
+def test_a_log_without_a_head_cannot_show_a_cut_end(tmp_path: Path) -> None:
+    """Without a head beside it (and none expected) a log is reported for that alone."""
+    path = tmp_path / "audit.jsonl"
+    write_log(path)
+    Path(f"{path}.head").unlink()
+    report = verify_log(path)
+    assert report.stored_head is None
+    assert [(p.line, p.kind, p.seq, p.message) for p in report.problems] == [
+        (
+            None,
+            "head",
+            None,
+            "no head beside the log: records cut from its end could not be detected "
+            "(give --expect-head)",
+        )
+    ]
+    assert report.records == 3
+    expected = verify_log(
+        path, expect_head=Head(1, record(path.read_bytes().splitlines()[0])["hash"])
+    )
+    assert expected.ok
+    assert expected.stored_head is None
+
+
+def test_records_after_the_stored_head_are_noted(tmp_path: Path) -> None:
+    """Records written after the head beside the log are a note, not a problem."""
+    path = tmp_path / "audit.jsonl"
+    write_log(path, ages=(30,))
+    head_file = Path(f"{path}.head")
+    first_head = head_file.read_bytes()
+    write_log(path, ages=(50, 31))
+    head_file.write_bytes(first_head)
+    report = verify_log(path)
+    assert report.ok
+    assert report.notes == (
+        "2 records after the head kept beside the log (written since its last update: "
+        "a live log, or a crash before the head was updated)",
+    )
+    assert report.stored_head == Head(1, record(path.read_bytes().splitlines()[0])["hash"])
+
+
+def test_torn_bytes_moved_aside_are_noted(tmp_path: Path) -> None:
+    """Torn bytes moved aside when the log was reopened are noted; an empty torn file is not."""
+    path = tmp_path / "audit.jsonl"
+    write_log(path)
+    torn = Path(f"{path}.torn")
+    torn.write_bytes(b"")
+    assert verify_log(path).notes == ()
+    torn.write_bytes(b'{"backend"')
+    report = verify_log(path)
+    assert report.ok
+    assert report.notes == (
+        f"10 bytes of torn records were moved aside to {torn} when the log was reopened after "
+        "a crash",
+    )
+
+
+def test_a_missing_log_is_an_error(tmp_path: Path) -> None:
+    """Verifying a log that is not there raises AuditError naming it."""
+    path = tmp_path / "nope.jsonl"
+    with pytest.raises(AuditError, match=r"^" + re.escape(f"{path}: no such log") + "$"):
+        verify_log(path)
+
+
+def test_a_log_that_cannot_be_read_is_an_error(tmp_path: Path) -> None:
+    """A log path that cannot be read (a folder) raises AuditError naming it and why."""
+    path = tmp_path / "folder.jsonl"
+    path.mkdir()
+    with pytest.raises(AuditError, match=r"^" + re.escape(f"{path}: cannot read the log: ")):
+        verify_log(path)
+
+
+# ---- audit/record: keys, digests, sealing ----------------------------------------------------
+
+
+@pytest.mark.parametrize(("key", "name"), [(b"k", "bb86a0c093b20fe7"), (b"", "5110c9e33d4b4dd3")])
+def test_a_key_is_named_by_16_hex_digits_of_its_labelled_hash(key: bytes, name: str) -> None:
+    """`key_id` is the first 16 hex digits of SHA-256 over a fixed label and the key."""
+    assert key_id(key) == name
+    assert name == hashlib.sha256(b"secondapproval audit key\x00" + key).hexdigest()[:16]
+
+
+@pytest.mark.parametrize("size", [0, 1, 63, 64, 65, 200])
+def test_the_facts_digest_is_the_standard_hmac_for_every_key_length(size: int) -> None:
+    """`FactsDigest` equals RFC 2104 HMAC-SHA256 for keys shorter, as long as and longer than
+    the 64-byte block (a longer key is hashed first, one of 64 bytes is not)."""
+    key = bytes(range(1, size + 1))
+    facts = {"b": [1, "二"], "a": {"c": True}}
+    expected = hmac.new(key, canonical(facts), "sha256").hexdigest()
+    digest = FactsDigest(key)
+    assert digest(facts) == expected
+    assert digest.of_canonical(canonical(facts)) == expected
+    assert digest.hex_of_canonical(canonical(facts)) == expected.encode("ascii")
+    assert facts_hmac(key, facts) == expected
+    assert digest(facts) == expected  # the pad states are reused, not consumed
+
+
+def test_sealing_appends_prev_reasons_results_seq_and_the_hash_last() -> None:
+    """A sealed line is head, prev, reasons, results, seq and tail, then the SHA-256 of that
+    JSON as its last member, then a newline."""
+    record = Unsealed(b'{"a":1,"prev":"', b'["R"]', b"[]", b',"time":"t"')
+    line, digest = record.seal(7, "p" * 4)
+    body = b'{"a":1,"prev":"pppp","reasons":["R"],"results":[],"seq":7,"time":"t"}'
+    assert digest == hashlib.sha256(body).hexdigest()
+    assert line == body[:-1] + b',"hash":"' + digest.encode() + b'"}\n'
+
+
+# ---- audit/record: building records ----------------------------------------------------------
+
+KEY = b"k"
+
+
+def at_half_past_eight() -> dt.datetime:
+    return dt.datetime(2024, 6, 1, 8, 30, tzinfo=dt.UTC)
+
+
+@pytest.fixture(scope="module")
+def pii_engine(tmp_path_factory: pytest.TempPathFactory) -> Engine:
+    """The audit tests' sample matter: a personal ID number and phone, a derived age."""
+    return Engine(rules_folder(tmp_path_factory.mktemp("pii-rules")))
+
+
+@pytest.fixture(scope="module")
+def reference() -> Engine:
+    return Engine(REFERENCE)
+
+
+@pytest.fixture(scope="module")
+def builder(engine: Engine, pii_engine: Engine, reference: Engine) -> RecordBuilder:
+    """A record builder for the three sample matters, on a fixed clock."""
+    matters = [m for e in (engine, pii_engine, reference) for i in e.matters for m in e.versions(i)]
+    return RecordBuilder(matters, key=KEY, clock=at_half_past_eight, backend="native 1")
+
+
+def sealed_record(
+    builder: RecordBuilder, matter: str, decision: Decision, facts: Any, latency_ns: int = 1234
+) -> dict[str, Any]:
+    """The record built for a decision, sealed as the first of a chain, hash checked."""
+    line, digest = builder.build(matter, decision, facts, latency_ns).seal(1, GENESIS)
+    doc = record(line)
+    assert doc.pop("hash") == digest
+    assert line == canonical(doc)[:-1] + b',"hash":"' + digest.encode() + b'"}\n'
+    return doc
+
+
+def common(decision: Decision, facts: Any, latency_ns: int = 1234) -> dict[str, Any]:
+    """The members every record of a decision holds whatever its matter."""
+    return {
+        "backend": "native 1",
+        "decision_id": decision.decision_id,
+        "digest": decision.digest,
+        "engine": f"secondapproval {__version__}",
+        "facts_hmac": facts_hmac(KEY, facts),
+        "key_id": key_id(KEY),
+        "latency_ns": latency_ns,
+        "on": "2024-06-01",
+        "prev": GENESIS,
+        "seq": 1,
+        "time": "2024-06-01T08:30:00Z",
+        "v": 1,
+    }
+
+
+REFERENCE_READS = [
+    ("degree-level", ["degree"]),
+    ("age-limit", ["age", "degree"]),
+    ("recent-graduate", ["graduated_years_ago"]),
+    ("degree-certificate", ["has_degree_certificate"]),
+    ("social-insurance", ["social_insurance_months"]),
+    ("no-criminal-record", ["criminal_record"]),
+]
+SAMPLE_READS = [
+    ("adult", ["applicant.age"]),
+    ("named", ["applicant.name"]),
+    ("per-year", ["per_year"]),
+    ("joined-before", ["joined"]),
+]
+
+
+def results(reads: list[tuple[str, list[str]]], *statuses: str) -> list[dict[str, Any]]:
+    return [
+        {"reads": r, "rule": rule, "status": s}
+        for (rule, r), s in zip(reads, statuses, strict=True)
+    ]
+
+
+def test_a_record_of_an_approval_holds_the_application_as_it_came(
+    builder: RecordBuilder, reference: Engine
+) -> None:
+    """Every member of a record: ids, rule set, engine, the application, its HMAC, the key's
+    name, latency, results, no reasons, time, record version and values."""
+    d = reference.decide("talent-reference", GOOD_REF, on=ON)
+    assert sealed_record(builder, "talent-reference", d, GOOD_REF) == {
+        **common(d, GOOD_REF),
+        "facts": GOOD_REF,
+        "invalid": {},
+        "matter": "talent-reference",
+        "missing": [],
+        "outcome": "approve",
+        "reasons": [],
+        "results": results(REFERENCE_READS, *["passed"] * 6),
+        "values": GOOD_REF,
+        "version": "bench.1",
+    }
+
+
+def test_a_record_of_a_missing_fact_keeps_the_null_it_came_as(
+    builder: RecordBuilder, reference: Engine
+) -> None:
+    """A fact given as null is kept in `facts`, absent from `values`, and named as missing."""
+    facts = {**GOOD_REF, "age": None}
+    d = reference.decide("talent-reference", facts, on=ON)
+    assert sealed_record(builder, "talent-reference", d, facts, latency_ns=0) == {
+        **common(d, facts, latency_ns=0),
+        "facts": facts,
+        "invalid": {},
+        "matter": "talent-reference",
+        "missing": ["age"],
+        "outcome": "refer",
+        "reasons": ["MISSING:age"],
+        "results": results(REFERENCE_READS, "passed", "unknown", *["passed"] * 4),
+        "values": {k: v for k, v in GOOD_REF.items() if k != "age"},
+        "version": "bench.1",
+    }
+
+
+def test_a_record_of_a_referral_gives_the_failed_rules_codes(
+    builder: RecordBuilder, reference: Engine
+) -> None:
+    """A referral whose rules all passed or failed has the failed rules' codes as reasons; a
+    second with the same statuses has the same results and reasons."""
+    for facts in ({**GOOD_REF, "age": 50}, {**GOOD_REF, "age": 51}):
+        d = reference.decide("talent-reference", facts, on=ON)
+        doc = sealed_record(builder, "talent-reference", d, facts)
+        assert (doc["outcome"], doc["reasons"], doc["values"]) == ("refer", ["AGE_LIMIT"], facts)
+        assert doc["results"] == results(REFERENCE_READS, "passed", "failed", *["passed"] * 4)
+
+
+def test_a_record_of_a_grouped_matter_holds_the_values_by_path(
+    builder: RecordBuilder, engine: Engine
+) -> None:
+    """Values are recorded by dotted path as JSON (decimals and dates as strings), derived
+    facts included; failed rules' codes are the reasons, in rule order."""
+    facts = {"applicant": {"age": 10, "name": ""}, "income": 7, "joined": "2030-01-01"}
+    d = decide(engine, facts)
+    assert sealed_record(builder, "record-sample", d, facts) == {
+        **common(d, facts),
+        "facts": facts,
+        "invalid": {},
+        "matter": "record-sample",
+        "missing": [],
+        "outcome": "refer",
+        "reasons": ["MINOR", "NO_NAME", "LATE"],
+        "results": results(SAMPLE_READS, "failed", "failed", "passed", "failed"),
+        "values": {
+            "applicant.age": 10,
+            "applicant.name": "",
+            "income": "7",
+            "joined": "2030-01-01",
+            "per_year": "-0.35",
+        },
+        "version": "3",
+    }
+
+
+def test_a_record_masks_an_undeclared_key_and_names_it_invalid(
+    builder: RecordBuilder, engine: Engine
+) -> None:
+    """A value under an undeclared key is masked (it may be misplaced personal data)."""
+    facts = {**GOOD, "extra": [1, "abcdefghijk"]}
+    d = decide(engine, facts)
+    assert sealed_record(builder, "record-sample", d, facts) == {
+        **common(d, facts),
+        "facts": {**GOOD, "extra": ["***", "abc****hijk"]},
+        "invalid": {"extra": "not a declared fact of this matter"},
+        "matter": "record-sample",
+        "missing": [],
+        "outcome": "refer",
+        "reasons": ["INVALID:extra"],
+        "results": results(SAMPLE_READS, *["passed"] * 4),
+        "values": {
+            "applicant.age": 40,
+            "applicant.name": "Li",
+            "income": "5000",
+            "joined": "2020-01-01",
+            "per_year": "500",
+        },
+        "version": "3",
+    }
+
+
+def test_a_record_masks_personal_data_in_facts_and_values(
+    builder: RecordBuilder, pii_engine: Engine
+) -> None:
+    """Personal facts are masked in the application and in the values; the HMAC is of the
+    original application."""
+    facts = application(id_born(1990), phone="13800138000")
+    d = pii_engine.decide("audit-sample", facts, on=ON)
+    masked_id = mask(id_born(1990))
+    assert sealed_record(builder, "audit-sample", d, facts) == {
+        **common(d, facts),
+        "facts": {
+            "applicant": {"id_number": masked_id, "phone": "138****8000"},
+            "degree": "bachelor",
+        },
+        "invalid": {},
+        "matter": "audit-sample",
+        "missing": [],
+        "outcome": "approve",
+        "reasons": [],
+        "results": [
+            {"reads": ["applicant.age"], "rule": "adult", "status": "passed"},
+            {"reads": ["applicant.age"], "rule": "age-limit", "status": "passed"},
+            {"reads": ["degree"], "rule": "degree-level", "status": "passed"},
+        ],
+        "values": {
+            "applicant.age": 34,
+            "applicant.id_number": masked_id,
+            "applicant.phone": "138****8000",
+            "degree": "bachelor",
+        },
+        "version": "1",
+    }
+
+
+def test_a_record_with_no_version_in_force_masks_the_whole_application(
+    builder: RecordBuilder, engine: Engine
+) -> None:
+    """No version in force: every value of the application is masked, nothing else recorded."""
+    on = dt.date(1999, 1, 1)
+    d = decide(engine, GOOD, on=on)
+    assert sealed_record(builder, "record-sample", d, GOOD) == {
+        **common(d, GOOD),
+        "digest": None,
+        "facts": {
+            "applicant": {"age": "***", "name": "***"},
+            "income": "****",
+            "joined": "202***1-01",
+        },
+        "invalid": {},
+        "matter": "record-sample",
+        "missing": [],
+        "on": "1999-01-01",
+        "outcome": "refer",
+        "reasons": ["NO_VERSION"],
+        "results": [],
+        "values": {},
+        "version": None,
+    }
+
+
+def test_a_record_of_a_matter_the_builder_does_not_know_masks_everything(engine: Engine) -> None:
+    """A decision of a matter version the builder was not given is recorded like NO_VERSION,
+    but with its version; again for a second decision of it."""
+    blind = RecordBuilder([], key=KEY, clock=at_half_past_eight, backend="native 1")
+    for age in (40, 80):
+        facts = with_applicant(age=age, name="Li")
+        d = decide(engine, facts)
+        assert sealed_record(blind, "record-sample", d, facts) == {
+            **common(d, facts),
+            "digest": None,
+            "facts": {
+                "applicant": {"age": "***", "name": "***"},
+                "income": "****",
+                "joined": "202***1-01",
+            },
+            "invalid": {},
+            "matter": "record-sample",
+            "missing": [],
+            "outcome": "approve",
+            "reasons": [],
+            "results": [],
+            "values": {},
+            "version": "3",
+        }
+
+
+@pytest.mark.parametrize(
+    "now",
+    [
+        dt.datetime(2024, 6, 1, 8, 30, 0, 5),
+        dt.datetime(2024, 6, 1, 8, 30, 0, 5, tzinfo=dt.UTC),
+        dt.datetime(2024, 6, 1, 16, 30, 0, 5, tzinfo=dt.timezone(dt.timedelta(hours=8))),
+        dt.datetime(2024, 6, 1, 3, 30, 0, 5, tzinfo=dt.timezone(dt.timedelta(hours=-5))),
+    ],
+    ids=["naive", "utc", "beijing", "new-york"],
+)
+def test_a_record_is_timed_in_utc_whatever_the_clocks_zone(
+    reference: Engine, now: dt.datetime
+) -> None:
+    """The clock's time is recorded in UTC with a Z; a naive time is taken as UTC."""
+    b = RecordBuilder(
+        reference.versions("talent-reference"), key=KEY, clock=lambda: now, backend="x"
+    )
+    d = reference.decide("talent-reference", GOOD_REF, on=ON)
+    assert (
+        sealed_record(b, "talent-reference", d, GOOD_REF)["time"] == "2024-06-01T08:30:00.000005Z"
+    )
+
+
+def flat_matter(matter: str, facts: str, when: str) -> str:
+    return (
+        f"matter: {matter}\ntitle: {{zh: 样例, en: Sample}}\nversion: '1'\n"
+        f"effective: {{from: '2000-01-01'}}\nfacts:\n{facts}rules:\n  - id: r\n    when: '{when}'\n"
+        "    says: {zh: 规则, en: Rule}\n    refer: {code: R, zh: 不符合, en: Not met}\n"
+    )
+
+
+FLAT = {
+    "with-a-decimal": (
+        "  n: {type: int, source: applicant}\n  d: {type: decimal, source: applicant}\n",
+        "n >= 0",
+    ),
+    "with-a-group": (
+        "  a.b: {type: int, source: applicant}\n  c: {type: int, source: applicant}\n",
+        "c >= 0",
+    ),
+    "only-a-group": ("  a.b: {type: int, source: applicant}\n", "a.b >= 0"),
+    "only-a-decimal": ("  d: {type: decimal, source: applicant}\n", "d >= 0"),
+    "deep": (
+        "  a.b.c: {type: int, source: applicant}\n"
+        "  n: {type: int, source: applicant, optional: true}\n",
+        "a.b.c >= 0 and n >= 0",
+    ),
+    "with-a-derived-fact": (
+        "  x: {type: int, source: applicant}\n  o: {type: str, source: applicant, optional: true}\n"
+        "  y: {type: int, derive: 'x + 1'}\n",
+        "y >= 0",
+    ),
+}
+
+
+@pytest.fixture(scope="module")
+def flat(tmp_path_factory: pytest.TempPathFactory) -> Engine:
+    """Small matters whose values are not the application itself."""
+    rules: Path = tmp_path_factory.mktemp("flat-rules")
+    for name, (facts, when) in FLAT.items():
+        (rules / f"{name}.yaml").write_text(flat_matter(name, facts, when), encoding="utf-8")
+    return Engine(rules)
+
+
+@pytest.mark.parametrize(
+    ("matter", "facts", "values", "reasons"),
+    [
+        ("with-a-decimal", {"n": 1, "d": 2}, {"d": "2", "n": 1}, []),
+        ("with-a-decimal", {"n": 1}, {"n": 1}, ["MISSING:d"]),
+        ("with-a-group", {"a": {"b": 1}, "c": 2}, {"a.b": 1, "c": 2}, []),
+        ("only-a-group", {"a": {"b": 1}}, {"a.b": 1}, []),
+        ("only-a-decimal", {"d": 2}, {"d": "2"}, []),
+        ("with-a-derived-fact", {"x": 1, "o": None}, {"x": 1, "y": 2}, []),
+    ],
+    ids=["decimal", "missing-unread-fact", "group", "only-a-group", "only-a-decimal", "derived"],
+)
+def test_a_record_holds_the_validated_values_not_the_application(
+    flat: Engine,
+    matter: str,
+    facts: dict[str, Any],
+    values: dict[str, Any],
+    reasons: list[str],
+) -> None:
+    """Values are recorded as validated (a decimal as a string, a group's facts by path, derived
+    facts added), even where the application has as many members; a missing fact no rule reads
+    is still a reason."""
+    # the builder is made here, not in a fixture, so that mutmut maps its plan to this test
+    builder = RecordBuilder(flat.versions(matter), key=KEY, clock=at_half_past_eight, backend="x")
+    d = flat.decide(matter, facts, on=ON)
+    doc = sealed_record(builder, matter, d, facts)
+    assert (doc["facts"], doc["values"], doc["reasons"]) == (facts, values, reasons)
+    assert doc["outcome"] == ("approve" if not reasons else "refer")
+
+
+@pytest.mark.parametrize(
+    ("facts", "reasons", "statuses"),
+    [
+        (
+            with_applicant(age=30, name="Li"),
+            ["ERROR:per-year"],
+            ["passed", "passed", "error", "passed"],
+        ),
+        (
+            with_applicant(age=40),
+            ["MISSING:applicant.name"],
+            ["passed", "unknown", "passed", "passed"],
+        ),
+    ],
+    ids=["error", "optional-absent"],
+)
+def test_a_record_of_an_unknown_or_error_rule_gives_the_decisions_codes(
+    builder: RecordBuilder, engine: Engine, facts: Any, reasons: list[str], statuses: list[str]
+) -> None:
+    """Where a rule is unknown or an error, the reasons are the decision's own codes."""
+    d = decide(engine, facts)
+    doc = sealed_record(builder, "record-sample", d, facts)
+    assert (doc["outcome"], doc["reasons"], doc["missing"], doc["invalid"]) == (
+        "refer",
+        reasons,
+        [],
+        {},
+    )
+    assert doc["results"] == results(SAMPLE_READS, *statuses)
+
+
+def test_a_naive_clock_is_taken_as_utc_whatever_the_machines_zone(
+    reference: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A naive time is recorded as the same wall-clock time in UTC, not converted from the
+    machine's local zone; an aware one is converted."""
+    b = RecordBuilder(
+        reference.versions("talent-reference"),
+        key=KEY,
+        clock=lambda: dt.datetime(2024, 6, 1, 8, 30),
+        backend="x",
+    )
+    aware = RecordBuilder(
+        reference.versions("talent-reference"),
+        key=KEY,
+        clock=lambda: dt.datetime(2024, 6, 1, 16, 30, tzinfo=dt.timezone(dt.timedelta(hours=8))),
+        backend="x",
+    )
+    d = reference.decide("talent-reference", GOOD_REF, on=ON)
+    monkeypatch.setenv("TZ", "America/New_York")
+    time.tzset()
+    try:
+        assert sealed_record(b, "talent-reference", d, GOOD_REF)["time"] == "2024-06-01T08:30:00Z"
+        assert (
+            sealed_record(aware, "talent-reference", d, GOOD_REF)["time"] == "2024-06-01T08:30:00Z"
+        )
+    finally:
+        monkeypatch.undo()
+        time.tzset()
+
+
+def test_a_record_of_statuses_that_do_not_match_the_rules_is_an_error(
+    builder: RecordBuilder, compiled: Any
+) -> None:
+    """A decision with fewer statuses than its matter has rules cannot be recorded."""
+    d = Decision(compiled, "id", ON, dict(VALUES), (0, 1, 1), {}, ())
+    with pytest.raises(ValueError, match="zip"):
+        builder.build("record-sample", d, GOOD, 1)
+
+
+@pytest.mark.parametrize(
+    ("facts", "codes"),
+    [
+        ({"a": {"b": 5}}, ("INVALID:a.b", "MISSING:n")),
+        ({"a": {"b": {"c": 1}}, "": 1}, ("INVALID:", "MISSING:n")),
+        ({"a": {"b": {"c": 1}}}, ("MISSING:n",)),
+    ],
+    ids=["invalid-inner-group", "empty-key", "optional-absent"],
+)
+def test_an_invalid_group_at_any_depth_accounts_for_the_facts_under_it(
+    flat: Engine, facts: dict[str, Any], codes: tuple[str, ...]
+) -> None:
+    """`a.b` invalid accounts for `a.b.c` (no MISSING for it); an undeclared empty key accounts
+    for nothing but itself."""
+    assert flat.decide("deep", facts, on=ON).codes == codes
+
+
+def test_records_cut_from_the_end_of_a_log_are_found_by_the_head_beside_it(
+    tmp_path: Path,
+) -> None:
+    """A log whose last record was cut is reported as truncated against its stored head."""
+    path = tmp_path / "audit.jsonl"
+    write_log(path)
+    path.write_bytes(b"".join(path.read_bytes().splitlines(keepends=True)[:2]))
+    report = verify_log(path)
+    assert [str(p) for p in report.problems] == [
+        "end of log: truncated: the log ends at record 2 but the head kept beside the log names "
+        "record 3: records were cut from the end"
+    ]
+    assert report.records == 2
