@@ -8,7 +8,7 @@ arithmetic through these functions only:
 - `divide` is exact: a quotient that terminates within `MAX_DIGITS` digits is a Decimal, one that
   does not (`1 / 3`) is an exact `fractions.Fraction`, so `1 / 3 * 3 == 1`. Every operation here
   accepts Fractions and normalizes its result (`_norm`): a Fraction whose value terminates becomes
-  a Decimal again (an int where every operand was an int), and its numerator and denominator are
+  a Decimal again, and its numerator and denominator are
   bounded to `MAX_DIGITS` digits. A Fraction lives inside one evaluation only: a derived fact
   whose value is a non-terminating Fraction is an ERROR (`settled`), durable_rules never sees one
   (comparisons over a division are hoisted whole), and the indicator formulas turn one into a
@@ -85,7 +85,12 @@ def _int(n: int) -> int:
 
 
 def _dec(x: int | Decimal) -> Decimal:
-    return x if isinstance(x, Decimal) else EXACT.create_decimal(x)
+    if isinstance(x, Decimal):
+        return x
+    try:
+        return EXACT.copy().create_decimal(x)
+    except (decimal.Inexact, decimal.Rounded) as exc:  # an int of more than MAX_DIGITS digits
+        raise NumberTooLargeError(f"a result of more than {MAX_DIGITS} digits") from exc
 
 
 def _checked(ctx: decimal.Context, op: Any, *args: Decimal) -> Decimal:
@@ -93,7 +98,13 @@ def _checked(ctx: decimal.Context, op: Any, *args: Decimal) -> Decimal:
     local = ctx.copy()
     try:
         return op(local, *args)  # type: ignore[no-any-return]
-    except (decimal.Inexact, decimal.Rounded, decimal.Overflow, decimal.Underflow) as exc:
+    except (
+        decimal.Inexact,
+        decimal.Rounded,
+        decimal.Overflow,
+        decimal.Underflow,
+        decimal.Subnormal,
+    ) as exc:
         raise NumberTooLargeError(
             f"a result beyond {MAX_DIGITS} digits or 1e±{MAX_EXPONENT}"
         ) from exc
@@ -118,11 +129,9 @@ def _terminates(q: int) -> bool:
     return q == 1
 
 
-def _norm(f: Fraction, whole: bool = False) -> Number:
-    """A Fraction result in its canonical form: int (if `whole`), Decimal if it terminates."""
+def _norm(f: Fraction) -> Number:
+    """A Fraction result in its canonical form: a Decimal if it terminates, else the Fraction."""
     p, q = f.numerator, f.denominator
-    if q == 1 and whole:
-        return _int(p)
     if _terminates(q):
         return _checked(EXACT, decimal.Context.divide, _dec(_int(p)), _dec(q))
     _int(p)
@@ -171,10 +180,10 @@ def divide(a: Number, b: Number) -> Number:
     x, y = _dec(a), _dec(b)
     try:
         return EXACT.copy().divide(x, y)
+    except (decimal.Overflow, decimal.Underflow, decimal.Subnormal) as exc:  # before Inexact:
+        raise NumberTooLargeError("a quotient beyond the bounds of a number") from exc  # its kind
     except (decimal.Inexact, decimal.Rounded):
         return _norm(Fraction(x) / Fraction(y))
-    except (decimal.Overflow, decimal.Underflow) as exc:
-        raise NumberTooLargeError("a quotient beyond the bounds of a number") from exc
 
 
 def approximate(x: Number) -> int | Decimal:
@@ -210,8 +219,7 @@ def power(base: Any, exponent: Any) -> Any:
         return Decimal(0) if exponent else Decimal(1)
     # the size of the result, estimated before computing it
     magnitude = Decimal(abs(base)).adjusted() + 1
-    too_large = abs(exponent) * max(abs(magnitude), 1) > 2 * (MAX_EXPONENT + MAX_DIGITS)
-    if too_large and not (abs(base) == 1 and whole):
+    if abs(exponent) * max(abs(magnitude), 1) > 2 * (MAX_EXPONENT + MAX_DIGITS):
         raise NumberTooLargeError("power beyond the bounds of a number")
     if _both_int(base, exponent) and exponent >= 0:
         e = int(exponent)
