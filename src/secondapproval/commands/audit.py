@@ -1,9 +1,9 @@
 """`secondapproval audit verify|show|head` — check an audit log, show one record, print its head.
 
-`verify LOG` checks every hash and link and the end against the head (exit 1 on any problem);
-with `--rules DIR` (or `--replay`, which uses the snapshots kept beside the log) it also re-decides
-every record and reports any whose outcome or reasons differ. The helpers here also give `decide`
-and `test` their `--audit PATH` option.
+`verify LOG` checks every hash, link and MAC and the end against the head (exit 1 on any
+problem); with `--rules DIR` (or `--replay`, which uses the rule texts kept beside the log) it also
+re-decides every record and reports any whose outcome or reasons differ. The helpers here also
+give `decide` and `test` their `--audit PATH` option.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from ..audit.files import open_log
 from ..audit.head import Head
 from ..audit.replay import replay_log
 from ..audit.sinks import POLICIES
-from ..audit.snapshots import RuleIndex, snapshot
+from ..audit.snapshots import RuleIndex
 from ..audit.sqlite import is_sqlite, sqlite_record
 from ..audit.verify import log_lines, stored_head, verify_log
 from ..engine import Engine
@@ -46,7 +46,14 @@ def add_audit_options(p: argparse.ArgumentParser, fsync: str) -> None:
         "--audit-fsync",
         choices=POLICIES,
         default=fsync,
-        help=f"when records are forced to disk (default {fsync})",
+        help=f"when records are forced to disk (default {fsync}; `group` and `always` answer "
+        "only once the record is on disk)",
+    )
+    p.add_argument(
+        "--audit-rebuild-head",
+        action="store_true",
+        help="continue a log whose head file is missing (after checking it against a head "
+        "kept elsewhere)",
     )
     add_key_option(p, create=True)
 
@@ -56,13 +63,14 @@ def add_key_option(p: argparse.ArgumentParser, create: bool = False) -> None:
         "--audit-key",
         type=Path,
         metavar="FILE",
-        help=f"file holding the HMAC key of the facts digests (default ${KEY_ENV}, "
-        f"else LOG.key{', created if absent' if create else ''}) — keep it away from the log",
+        help=f"file holding the audit key that MACs the records and keys the facts digests "
+        f"(default ${KEY_ENV}, else LOG.key{', created if absent' if create else ''}) — keep it "
+        "away from the log: whoever can read it can rewrite the log unseen",
     )
 
 
 def snapshots_of(log: Path) -> Path:
-    """Where the rule-set texts named by a log's records are kept."""
+    """Where the rule-set texts named by a log's records are kept (by the library, `Auditor`)."""
     return Path(os.fspath(log) + ".rules")
 
 
@@ -91,15 +99,18 @@ def audited_engine_options(args: argparse.Namespace) -> dict[str, Any]:
     """Engine keyword arguments for `--audit` (none when not given)."""
     if args.audit is None:
         return {}
-    sink = open_log(args.audit, fsync=args.audit_fsync)
+    key = audit_key(args.audit, args.audit_key, create=True)
+    sink = open_log(
+        args.audit, key=key, fsync=args.audit_fsync, rebuild_head=args.audit_rebuild_head
+    )
     recovered = getattr(sink, "recovered", None)
     if recovered is not None:
         print(f"warning: {args.audit}: {recovered}", file=sys.stderr)
-    return {"audit": sink, "audit_key": audit_key(args.audit, args.audit_key, create=True)}
+    return {"audit": sink, "audit_key": key}
 
 
 def audited_engines(
-    rules: Path, backend: str, options: dict[str, Any], log: Path
+    rules: Path, backend: str, options: dict[str, Any]
 ) -> Callable[[Path | None], Engine]:
     """An engine factory (one engine per rules folder) whose engines share one audit sink."""
     engines: dict[Path, Engine] = {}
@@ -108,7 +119,6 @@ def audited_engines(
         where = (folder or rules).resolve()
         if where not in engines:
             engines[where] = Engine(where, backend=backend, **options)
-            keep_rules(engines[where], log)
         return engines[where]
 
     return engine_for
@@ -118,11 +128,6 @@ def close_audit(options: dict[str, Any]) -> None:
     """Commit and close the sink of `audited_engine_options`."""
     if options:
         options["audit"].close()
-
-
-def keep_rules(engine: Engine, log: Path) -> None:
-    """Snapshot every matter version the engine holds beside the log (`LOG.rules/`)."""
-    snapshot((m for mid in engine.matters for m in engine.versions(mid)), snapshots_of(log))
 
 
 # ---- the audit command ----
@@ -144,7 +149,7 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
     v.add_argument(
         "--replay",
         action="store_true",
-        help="re-decide using the rule-set snapshots kept beside the log (LOG.rules)",
+        help="re-decide using the rule texts kept beside the log (LOG.rules)",
     )
     v.add_argument(
         "--facts",
@@ -158,6 +163,17 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
         "--expect-head",
         metavar="COUNT:HASH",
         help="a head stored elsewhere (`audit head`), or a file holding one",
+    )
+    v.add_argument(
+        "--chain-only",
+        action="store_true",
+        help="check hashes and links only, not MACs (a log written without a key, format v1): "
+        "whoever can write the log could have rewritten it consistently",
+    )
+    v.add_argument(
+        "--no-head",
+        action="store_true",
+        help="the log never had a head (else a missing head is a problem)",
     )
     v.add_argument("--max-problems", type=int, default=20, help="problems to print (default 20)")
     v.set_defaults(func=run_verify)
@@ -186,8 +202,15 @@ def run_verify(args: argparse.Namespace) -> int:
     folders = list(args.rules)
     if args.replay:
         folders.append(snapshots_of(args.log))
+    key = None if args.chain_only else audit_key(args.log, args.audit_key, create=False)
+    checks: dict[str, Any] = {
+        "key": key,
+        "expect_head": expect,
+        "chain_only": args.chain_only,
+        "no_head": args.no_head,
+    }
     if not folders:
-        report = verify_log(args.log, expect_head=expect)
+        report = verify_log(args.log, **checks)
         replayed = None
     else:
         index = RuleIndex(folders)
@@ -196,10 +219,7 @@ def run_verify(args: argparse.Namespace) -> int:
         applications = read_json(args.facts) if args.facts else None
         if applications is not None and not isinstance(applications, dict):
             raise AuditError(f"{args.facts}: expected a JSON object {{decision_id: facts}}")
-        key = audit_key(args.log, args.audit_key, create=False) if applications else None
-        report, replayed = replay_log(
-            args.log, index, applications=applications, key=key, expect_head=expect
-        )
+        report, replayed = replay_log(args.log, index, applications=applications, **checks)
     for problem in report.problems[: args.max_problems]:
         print(f"{args.log}: {problem}", file=sys.stderr)
     if len(report.problems) > args.max_problems:
@@ -249,8 +269,10 @@ def run_show(args: argparse.Namespace) -> int:
     assert parts is not None
     try:
         doc = orjson.loads(parts[0])
-        intact = sha256_hex(parts[0]) == parts[1]
-        doc["hash"] = parts[1]
+        intact = sha256_hex(parts.body) == parts.hash
+        doc["hash"] = parts.hash
+        if parts.mac is not None:
+            doc["mac"] = parts.mac
         text = (
             orjson.dumps(doc, option=orjson.OPT_SORT_KEYS | orjson.OPT_INDENT_2).decode()
             if args.json
@@ -292,6 +314,10 @@ def render_record(doc: dict[str, Any], where: str, intact: bool) -> str:
     lines.append(f"  facts HMAC-SHA256 {doc['facts_hmac']} (key {doc['key_id']})")
     lines.append(f"  prev {doc['prev']}")
     lines.append(f"  hash {doc['hash']} {'(matches the record)' if intact else '(DOES NOT MATCH)'}")
+    if "mac" in doc:
+        lines.append(f"  mac  {doc['mac']} (checked by `audit verify` with the key)")
+    else:
+        lines.append("  no mac: the log was written without an audit key")
     return "\n".join(lines)
 
 
