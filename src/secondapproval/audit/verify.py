@@ -43,6 +43,7 @@ Kind = Literal[
     "head",
     "forged",
     "unauthenticated",
+    "checkpoint",
 ]
 OnRecord = Callable[[int, dict[str, Any]], None]
 
