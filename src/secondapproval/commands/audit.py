@@ -1,14 +1,18 @@
-"""`secondapproval audit verify|show|head` — check an audit log, show one record, print its head.
+"""`secondapproval audit verify|show|head|keygen` — check a log, show a record, print its head,
+make a checkpoint signing key.
 
 `verify LOG` checks every hash, link and MAC and the end against the head (exit 1 on any
-problem); with `--rules DIR` (or `--replay`, which uses the rule texts kept beside the log) it also
-re-decides every record and reports any whose outcome or reasons differ. The helpers here also
-give `decide` and `test` their `--audit PATH` option.
+problem); with `--checkpoints PATH --public-key FILE` also against signed checkpoints, which vouch
+for every record up to the last one the log matches; with `--rules DIR` (or `--replay`, which
+uses the rule texts kept beside the log) it also re-decides every record and reports any whose
+outcome or reasons differ. The helpers here also give `decide` and `test` their `--audit PATH`
+option (and `--audit-checkpoints PATH --audit-signing-key FILE`).
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import secrets
 import sys
@@ -19,13 +23,20 @@ from typing import Any
 import orjson
 
 from ..audit.canonical import sha256_hex, split_sealed
+from ..audit.checkpoints import (
+    CheckpointFile,
+    Checkpoints,
+    PublicKey,
+    SigningKey,
+    read_checkpoints,
+)
 from ..audit.files import open_log
 from ..audit.head import Head
 from ..audit.replay import replay_log
 from ..audit.sinks import POLICIES
 from ..audit.snapshots import RuleIndex
 from ..audit.sqlite import is_sqlite, sqlite_record
-from ..audit.verify import log_lines, stored_head, verify_log
+from ..audit.verify import VerifyReport, log_lines, stored_head, verify_log
 from ..engine import Engine
 from ..errors import AuditError
 from ._common import read_json
@@ -56,6 +67,19 @@ def add_audit_options(p: argparse.ArgumentParser, fsync: str) -> None:
         "kept elsewhere)",
     )
     add_key_option(p, create=True)
+    p.add_argument(
+        "--audit-checkpoints",
+        type=Path,
+        metavar="PATH",
+        help="append a signed checkpoint of the log's head to this file (every second and on "
+        "exit); keep it where the log's writers cannot rewrite it. Needs --audit-signing-key",
+    )
+    p.add_argument(
+        "--audit-signing-key",
+        type=Path,
+        metavar="FILE",
+        help="the Ed25519 private key that signs checkpoints (`audit keygen FILE`)",
+    )
 
 
 def add_key_option(p: argparse.ArgumentParser, create: bool = False) -> None:
@@ -97,16 +121,39 @@ def audit_key(log: Path, key_file: Path | None, create: bool) -> bytes | None:
 
 def audited_engine_options(args: argparse.Namespace) -> dict[str, Any]:
     """Engine keyword arguments for `--audit` (none when not given)."""
+    anchor = checkpoint_file(args)
     if args.audit is None:
+        if anchor is not None:
+            raise AuditError("--audit-checkpoints needs --audit (the log they are checkpoints of)")
         return {}
     key = audit_key(args.audit, args.audit_key, create=True)
     sink = open_log(
-        args.audit, key=key, fsync=args.audit_fsync, rebuild_head=args.audit_rebuild_head
+        args.audit,
+        key=key,
+        fsync=args.audit_fsync,
+        rebuild_head=args.audit_rebuild_head,
+        anchor=anchor,
     )
     recovered = getattr(sink, "recovered", None)
     if recovered is not None:
         print(f"warning: {args.audit}: {recovered}", file=sys.stderr)
     return {"audit": sink, "audit_key": key}
+
+
+def checkpoint_file(args: argparse.Namespace) -> CheckpointFile | None:
+    """The anchor of `--audit-checkpoints PATH --audit-signing-key FILE` (None: not asked for)."""
+    path, key_file = args.audit_checkpoints, args.audit_signing_key
+    if path is None and key_file is None:
+        return None
+    if path is None or key_file is None:
+        raise AuditError("--audit-checkpoints and --audit-signing-key go together")
+    anchor = CheckpointFile(path, SigningKey.read(key_file))
+    if anchor.repaired:
+        print(
+            f"warning: {path}: {anchor.repaired} bytes of a checkpoint torn by a crash dropped",
+            file=sys.stderr,
+        )
+    return anchor
 
 
 def audited_engines(
@@ -160,6 +207,19 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
     )
     add_key_option(v)
     v.add_argument(
+        "--checkpoints",
+        type=Path,
+        metavar="PATH",
+        help="signed checkpoints of the log (`--audit-checkpoints`): they vouch for every record "
+        "up to the last one the log matches; needs --public-key",
+    )
+    v.add_argument(
+        "--public-key",
+        type=Path,
+        metavar="FILE",
+        help="the public key the checkpoints are signed with (FILE.pub of `audit keygen FILE`)",
+    )
+    v.add_argument(
         "--expect-head",
         metavar="COUNT:HASH",
         help="a head stored elsewhere (`audit head`), or a file holding one",
@@ -188,6 +248,14 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
     h.add_argument("log", type=Path)
     h.set_defaults(func=run_head)
 
+    k = sub.add_parser(
+        "keygen", help="make an Ed25519 key that signs checkpoints (FILE) and its FILE.pub"
+    )
+    k.add_argument(
+        "file", type=Path, help="the private key file to write (mode 0600; never overwritten)"
+    )
+    k.set_defaults(func=run_keygen)
+
 
 def _expected(text: str | None) -> Head | None:
     if text is None:
@@ -197,20 +265,42 @@ def _expected(text: str | None) -> Head | None:
     return Head.parse(text)
 
 
+def _checkpoints(args: argparse.Namespace) -> Checkpoints | None:
+    if args.checkpoints is None and args.public_key is None:
+        return None
+    if args.checkpoints is None or args.public_key is None:
+        raise AuditError("--checkpoints and --public-key go together")
+    return read_checkpoints(args.checkpoints, PublicKey.read(args.public_key))
+
+
+def with_checkpoints(report: VerifyReport, points: Checkpoints | None) -> VerifyReport:
+    """A log's report with the problems of its checkpoint file first, and a note of them."""
+    if points is None:
+        return report
+    return dataclasses.replace(
+        report,
+        problems=points.problems + report.problems,
+        notes=(*report.notes, points.summary()),
+        authenticated=report.authenticated and points.ok,
+    )
+
+
 def run_verify(args: argparse.Namespace) -> int:
     expect = _expected(args.expect_head)
     folders = list(args.rules)
     if args.replay:
         folders.append(snapshots_of(args.log))
     key = None if args.chain_only else audit_key(args.log, args.audit_key, create=False)
+    points = _checkpoints(args)
     checks: dict[str, Any] = {
         "key": key,
+        "checkpoints": () if points is None else points.heads,
         "expect_head": expect,
         "chain_only": args.chain_only,
         "no_head": args.no_head,
     }
     if not folders:
-        report = verify_log(args.log, **checks)
+        report = with_checkpoints(verify_log(args.log, **checks), points)
         replayed = None
     else:
         index = RuleIndex(folders)
@@ -220,6 +310,7 @@ def run_verify(args: argparse.Namespace) -> int:
         if applications is not None and not isinstance(applications, dict):
             raise AuditError(f"{args.facts}: expected a JSON object {{decision_id: facts}}")
         report, replayed = replay_log(args.log, index, applications=applications, **checks)
+    report = with_checkpoints(report, points)
     for problem in report.problems[: args.max_problems]:
         print(f"{args.log}: {problem}", file=sys.stderr)
     if len(report.problems) > args.max_problems:
@@ -332,4 +423,11 @@ def run_head(args: argparse.Namespace) -> int:
         print(f"{args.log}: no head kept beside this log", file=sys.stderr)
         return 1
     print(head)
+    return 0
+
+
+def run_keygen(args: argparse.Namespace) -> int:
+    key = SigningKey.generate()
+    pub = key.write(args.file)
+    print(f"signing key {key.id} written to {args.file} (keep it secret); public key: {pub}")
     return 0
