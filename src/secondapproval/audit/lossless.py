@@ -197,3 +197,19 @@ def _finish(kind: str, parts: list[Any], keys: list[str] | None) -> Any:
     if kind == "tuple":
         return _tag("tuple", parts)
     return _tag(kind.removeprefix("sub:"), parts[0])
+
+
+def restore(form: Any) -> Any:
+    """A recorded value back from its lossless form, for the tags a valid fact value can take (a
+    big int, a non-finite float, a str with a lone surrogate); other tags are left as they are."""
+    if form.__class__ is dict and form.keys() == {TAG, "v"}:
+        kind, v = form[TAG], form["v"]
+        if kind == "int" and isinstance(v, str):
+            return int(v)
+        if kind == "float" and isinstance(v, str):
+            return float(v)
+        if kind == "str" and isinstance(v, str):
+            return json.loads(v)
+    if form.__class__ is list:
+        return [restore(x) for x in form]
+    return form

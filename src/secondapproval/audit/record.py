@@ -20,7 +20,7 @@ from typing import Any, NamedTuple
 import orjson
 
 from ..backends import STATUS_CODES
-from ..decision import Decision, Outcome
+from ..decision import Decision, Outcome, jsonable
 from ..paths import nest
 from ..ruleset import FactSpec, Matter
 from .canonical import OPTIONS, canonical
@@ -218,7 +218,7 @@ class RecordBuilder:
             if plan.verbatim and len(values) == len(facts):
                 values_json = original  # every key declared, present and valid: the same JSON
             else:
-                values_json = canonical(values)
+                values_json = values_json_of(values)
             results, reasons = plan.results_of(statuses)
         else:
             original = lossless_json(facts)
@@ -262,7 +262,7 @@ class RecordBuilder:
         if not plan.known:
             return lossless_json(mask_all(facts)), b"{}", b"[]", None
         shown = lossless_json(mask_application(facts, plan.tree))
-        values_json = canonical(mask_values(values, plan.pii) if plan.pii else values)
+        values_json = values_json_of(mask_values(values, plan.pii) if plan.pii else values)
         return (shown, values_json, *plan.results_of(statuses))
 
     def _plan_without_matter(self, matter: str, version: str | None) -> _Plan:
@@ -273,6 +273,15 @@ class RecordBuilder:
             if len(self._unplanned) < _CACHED:
                 self._unplanned[(matter, version)] = plan
         return plan
+
+
+def values_json_of(values: Mapping[str, Any]) -> bytes:
+    """Canonical JSON of fact values (decimals as strings, dates ISO); a value JSON cannot hold
+    as it is (an int beyond 64 bits, a lone surrogate) in its lossless form."""
+    try:
+        return canonical(values)
+    except TypeError:
+        return lossless_json(jsonable(values))
 
 
 def _texts(value: Any) -> bytes:

@@ -30,7 +30,7 @@ from ..lang.types import Type
 from ..ruleset import Matter
 from .head import Head
 from .keys import AuditKey
-from .lossless import lossless_json
+from .lossless import lossless_json, restore
 from .snapshots import RuleIndex
 from .verify import VerifyReport, verify_log
 
@@ -59,6 +59,7 @@ class Replayed:
 
 
 def _typed(value: Any, t: Type) -> Any:
+    value = restore(value)
     if value is None:
         return None
     if t.kind == "date" and isinstance(value, str):
