@@ -290,9 +290,10 @@ def test_the_sink_writes_a_final_checkpoint_on_close(tmp_path: Path, signer: Sig
     assert verify_log(log, checkpoints=found.heads).authenticated
 
 
-def test_checkpoints_alone_vouch_for_the_log(tmp_path: Path, signer: SigningKey) -> None:
+@pytest.mark.parametrize("name", ["audit.jsonl", "audit.sqlite"])
+def test_checkpoints_alone_vouch_for_the_log(tmp_path: Path, signer: SigningKey, name: str) -> None:
     """With only the public key, every record up to the last checkpoint is authenticated."""
-    log, points = tmp_path / "audit.jsonl", tmp_path / "audit.checkpoints"
+    log, points = tmp_path / name, tmp_path / "audit.checkpoints"
     decide_into(log, 5, CheckpointFile(points, signer))
     found = read_checkpoints(points, signer.public)
     assert [h.count for h in found.heads] == [1, 2, 3, 4, 5]

@@ -10,6 +10,7 @@ assert verify_log("audit.jsonl", key=key).ok
 
 from .auditor import Auditor
 from .canonical import GENESIS, canonical
+from .checkpoints import CheckpointFile, Checkpoints, PublicKey, SigningKey, read_checkpoints
 from .files import open_log
 from .head import Head
 from .jsonl import JsonLinesSink, Torn
@@ -43,17 +44,21 @@ __all__ = [
     "AuditRecord",
     "Auditor",
     "ChainSink",
+    "CheckpointFile",
+    "Checkpoints",
     "FactsDigest",
     "FsyncPolicy",
     "Head",
     "JsonLinesSink",
     "MemorySink",
+    "PublicKey",
     "RecordBuilder",
     "ReplayReport",
     "Replayed",
     "Replayer",
     "RuleEntry",
     "RuleIndex",
+    "SigningKey",
     "Sink",
     "SqliteSink",
     "StructlogSink",
@@ -68,6 +73,7 @@ __all__ = [
     "lossless_json",
     "mask",
     "open_log",
+    "read_checkpoints",
     "replay_log",
     "snapshot",
     "verify_lines",
