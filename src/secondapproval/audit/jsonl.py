@@ -159,7 +159,8 @@ class JsonLinesSink(ChainSink):
         if end > 0:
             begin = last_line_start(fd, end - 1)
             last = self._head_of(os.pread(fd, end - begin, begin))
-        stored = Head.from_bytes(os.pread(head_fd, HEAD_SIZE, 0), head_path(self.path))
+        size = max(HEAD_SIZE, os.fstat(head_fd).st_size)  # a keyed head is longer than HEAD_SIZE
+        stored = Head.from_bytes(os.pread(head_fd, size, 0), head_path(self.path))
         if stored is not None and stored.count == 0 and last.count:
             stored = None  # a head naming no record, before records: as good as none
         if stored is None:

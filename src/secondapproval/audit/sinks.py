@@ -340,8 +340,12 @@ class ChainSink(abc.ABC):
                 self._pending = []
                 self._room.notify_all()
             if self._failure is None:
-                self._guarded(lambda: self._commit(lines, head, durable))
-                self._guarded(lambda: self._anchored(head, final=self._closed))
+                try:
+                    self._commit(lines, head, durable)
+                    self._anchored(head, final=self._closed)
+                except Exception as exc:
+                    with self._lock:  # `_fail` wakes the waiting writers: it needs the lock
+                        self._fail(exc)
                 self._committed = head
         with self._lock:
             self._check_failure()
