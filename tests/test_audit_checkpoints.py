@@ -399,7 +399,9 @@ def test_cli_keygen_decide_with_checkpoints_and_verify_with_the_public_key(
     out = capsys.readouterr().out
     assert "ok:" in out
     assert "(authenticated)" in out
-    assert "3 checkpoints signed by key" in out
+    assert out.count("3 checkpoints signed by key") == 1
+    assert main([*verify, "--public-key", str(signing) + ".pub", "--replay"]) == 0
+    assert "3 checkpoints signed by key" in capsys.readouterr().out
     both = [*verify, "--public-key", str(signing) + ".pub", "--audit-key", str(keys / "audit.key")]
     assert main(both) == 0
     assert main(verify) == 2  # --checkpoints without --public-key

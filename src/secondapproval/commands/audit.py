@@ -300,7 +300,7 @@ def run_verify(args: argparse.Namespace) -> int:
         "no_head": args.no_head,
     }
     if not folders:
-        report = with_checkpoints(verify_log(args.log, **checks), points)
+        report = verify_log(args.log, **checks)
         replayed = None
     else:
         index = RuleIndex(folders)
