@@ -19,7 +19,7 @@ import orjson
 from ..errors import AuditError
 from .canonical import GENESIS
 
-HEAD_SIZE = 128
+HEAD_SIZE = 256
 _TEXT = re.compile(r"^(\d+):([0-9a-f]{64})$")
 
 

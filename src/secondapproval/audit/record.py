@@ -21,6 +21,7 @@ import orjson
 
 from ..backends import STATUS_CODES
 from ..decision import Decision, Outcome, jsonable
+from ..jsonfile import Oversized
 from ..paths import nest
 from ..ruleset import FactSpec, Matter
 from .canonical import OPTIONS, canonical
@@ -261,7 +262,10 @@ class RecordBuilder:
         """Facts, values, results and reasons (if known) for a record that masks something."""
         if not plan.known:
             return lossless_json(mask_all(facts)), b"{}", b"[]", None
-        shown = lossless_json(mask_application(facts, plan.tree))
+        if facts.__class__ is Oversized:  # the application was not read: the note is recorded
+            shown = lossless_json(facts)
+        else:
+            shown = lossless_json(mask_application(facts, plan.tree))
         values_json = values_json_of(mask_values(values, plan.pii) if plan.pii else values)
         return (shown, values_json, *plan.results_of(statuses))
 
