@@ -100,8 +100,8 @@ def seal(record: dict[str, object], key: bytes | None = THEIRS) -> bytes:
 def rechain(docs: list[dict[str, object]], key: bytes | None = THEIRS) -> bytes:
     """Records renumbered and relinked into a chain that holds, sealed under `key`."""
     prev, out = "0" * 64, []
-    for seq, doc in enumerate(docs, 1):
-        doc = {**doc, "seq": seq, "prev": prev}
+    for seq, original in enumerate(docs, 1):
+        doc = {**original, "seq": seq, "prev": prev}
         out.append(seal(doc, key))
         prev = str(doc["hash"])
     return b"".join(out)
@@ -217,7 +217,8 @@ def test_the_untouched_log_verifies_and_reopens(copy_of: Callable[[], Path]) -> 
     """The control: the same log, untouched, verifies authenticated and continues."""
     log = copy_of()
     report = verify_log(log, key=KEY)
-    assert report.ok and report.authenticated, report.summary()
+    assert report.ok, report.summary()
+    assert report.authenticated
     with Engine(REFERENCE, audit=open_log(log, key=KEY)) as engine:
         engine.decide(MATTER, _good(1), on=ON)
     assert verify_log(log, key=KEY).records == RECORDS + 1
@@ -233,7 +234,8 @@ def test_without_the_key_verify_fails_unless_asked_for_the_chain_alone(
     assert [p.kind for p in report.problems] == ["unauthenticated"]
     assert "records 1–40" in report.problems[0].message
     chain = verify_log(log, chain_only=True)
-    assert chain.ok and not chain.authenticated
+    assert chain.ok
+    assert not chain.authenticated
     assert "chain only" in chain.summary()
 
 
@@ -266,7 +268,9 @@ def test_a_missing_head_is_refused_until_rebuilt_on_purpose(
     with open_log(log, key=KEY, rebuild_head=True) as sink:
         assert sink.head.count == 25
     rebuilt = read_head_file(head_path(log))
-    assert rebuilt is not None and rebuilt.count == 25 and rebuilt.mac is not None
+    assert rebuilt is not None
+    assert rebuilt.count == 25
+    assert rebuilt.mac is not None
     assert verify_log(log, key=KEY).ok
 
 
@@ -355,7 +359,8 @@ def test_any_application_is_decided_alike_with_and_without_audit_and_recorded(
     audited = Engine(REFERENCE, audit=sink).decide(MATTER, facts, on=ON)
     assert (audited.outcome, audited.codes) == (plain.outcome, plain.codes)
     if audited.outcome is Outcome.APPROVE:  # only a declared key with a value of its type
-        assert key in GOOD_REF and type(value) is type(GOOD_REF[key])
+        assert key in GOOD_REF
+        assert type(value) is type(GOOD_REF[key])
     (line,) = sink.lines
     assert orjson.loads(line)["facts_hmac"] == facts_hmac(KEY, facts)
     assert verify_lines(enumerate(sink.lines, 1), key=KEY).ok

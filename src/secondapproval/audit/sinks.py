@@ -326,6 +326,8 @@ class ChainSink(abc.ABC):
                 if self._orphaned():
                     return
                 self._check_failure()
+                if self._unbound():
+                    raise AuditError(f"{self.where}: the log was written with a key: give it")
                 while self._leading:
                     self._done.wait()
                 lines, self._pending = self._pending, []
@@ -363,7 +365,7 @@ class ChainSink(abc.ABC):
             self._flusher.join()
             atexit.unregister(self._close_at_exit)
         try:
-            if self._failure is None:
+            if self._failure is None and not self._unbound() and (self._wrote or self._stale()):
                 self.flush()
         finally:
             self._release()
@@ -387,6 +389,19 @@ class ChainSink(abc.ABC):
     def __reduce__(self) -> NoReturn:
         raise AuditError(
             f"{self.where}: an audit sink cannot be copied to another process; open the log there"
+        )
+
+    def _unbound(self) -> bool:
+        """Written with a key that this sink was not given: it must not touch the store."""
+        return self._key is None and self._found.last.mac is not None
+
+    def _stale(self) -> bool:
+        """The stored head is not the head of the records found (missing, behind, unMACed)."""
+        stored, last = self._found.stored, self._found.last
+        return (
+            stored is None
+            or (stored.count, stored.hash) != (last.count, last.hash)
+            or (self._key is not None and stored.mac is None and last.count > 0)
         )
 
     def _anchored(self, head: Head, final: bool = False) -> None:
