@@ -32,7 +32,7 @@ from .head import Head
 from .keys import AuditKey
 from .lossless import lossless_json, restore
 from .snapshots import RuleIndex
-from .verify import VerifyReport, verify_log
+from .verify import CheckedCheckpoints, VerifyReport, verify_log
 
 Verdict = Literal[
     "same", "changed", "reasons-changed", "not-replayable", "unresolved", "mismatch", "no-version"
@@ -267,7 +267,7 @@ def replay_log(
     *,
     applications: Mapping[str, Any] | None = None,
     key: AuditKey | bytes | None = None,
-    checkpoints: Iterable[Head] = (),
+    checkpoints: CheckedCheckpoints | Iterable[Head] = (),
     expect_head: Head | None = None,
     chain_only: bool = False,
     no_head: bool = False,

@@ -19,7 +19,7 @@ import os
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, Protocol, runtime_checkable
 
 import orjson
 from pydantic import ValidationError
@@ -343,11 +343,27 @@ def stored_head(path: str | os.PathLike[str]) -> Head | None:
     return sqlite_head(path) if is_sqlite(path) else read_head_file(head_path(path))
 
 
+@runtime_checkable
+class CheckedCheckpoints(Protocol):
+    """Checkpoints read and checked against a public key (`checkpoints.read_checkpoints`)."""
+
+    @property
+    def heads(self) -> tuple[Head, ...]: ...
+
+    @property
+    def problems(self) -> tuple[AuditProblem, ...]: ...
+
+    @property
+    def ok(self) -> bool: ...
+
+    def summary(self) -> str: ...
+
+
 def verify_log(
     path: str | os.PathLike[str],
     *,
     key: AuditKey | bytes | None = None,
-    checkpoints: Iterable[Head] = (),
+    checkpoints: CheckedCheckpoints | Iterable[Head] = (),
     expect_head: Head | None = None,
     chain_only: bool = False,
     no_head: bool = False,
@@ -357,11 +373,17 @@ def verify_log(
     that vouch for it), its end against its own head and `expect_head`.
 
     A log without a head is a problem unless `no_head` says it never had one (records cut from
-    its end could then go unseen, unless `expect_head` or a checkpoint names its end).
+    its end could then go unseen, unless `expect_head` or a checkpoint names its end). Given the
+    result of `read_checkpoints`, the checkpoint file's own problems come first in the report.
     """
     if not Path(path).exists():
         raise AuditError(f"{path}: no such log")
     audit_key = None if key is None else AuditKey.of(key)
+    checked: CheckedCheckpoints | None = None
+    if isinstance(checkpoints, CheckedCheckpoints):
+        checked, heads_signed = checkpoints, checkpoints.heads
+    else:
+        heads_signed = tuple(checkpoints)
     stored = stored_head(path)
     heads = [(stored, "the head kept beside the log")] if stored is not None else []
     if expect_head is not None:
@@ -371,13 +393,13 @@ def verify_log(
         log_lines(path),
         heads=heads,
         key=audit_key,
-        checkpoints=checkpoints,
+        checkpoints=heads_signed,
         chain_only=chain_only,
         on_record=on_record,
         source=str(path),
         unit=unit,
     )
-    problems = list(report.problems)
+    problems = [*(checked.problems if checked is not None else ()), *report.problems]
     if stored is None and not no_head:
         problems.append(
             AuditProblem(
@@ -410,6 +432,8 @@ def verify_log(
             f"{torn.stat().st_size} bytes of torn records were moved aside to {torn} "
             "when the log was reopened after a crash"
         )
+    if checked is not None:
+        notes.append(checked.summary())
     if chain_only:
         notes.append(
             "chain only: hashes and links were checked, not MACs; whoever can write the log "

@@ -12,7 +12,6 @@ option (and `--audit-checkpoints PATH --audit-signing-key FILE`).
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import os
 import secrets
 import sys
@@ -36,7 +35,7 @@ from ..audit.replay import replay_log
 from ..audit.sinks import POLICIES
 from ..audit.snapshots import RuleIndex
 from ..audit.sqlite import is_sqlite, sqlite_record
-from ..audit.verify import VerifyReport, log_lines, stored_head, verify_log
+from ..audit.verify import log_lines, stored_head, verify_log
 from ..engine import Engine
 from ..errors import AuditError
 from ._common import read_json
@@ -273,18 +272,6 @@ def _checkpoints(args: argparse.Namespace) -> Checkpoints | None:
     return read_checkpoints(args.checkpoints, PublicKey.read(args.public_key))
 
 
-def with_checkpoints(report: VerifyReport, points: Checkpoints | None) -> VerifyReport:
-    """A log's report with the problems of its checkpoint file first, and a note of them."""
-    if points is None:
-        return report
-    return dataclasses.replace(
-        report,
-        problems=points.problems + report.problems,
-        notes=(*report.notes, points.summary()),
-        authenticated=report.authenticated and points.ok,
-    )
-
-
 def run_verify(args: argparse.Namespace) -> int:
     expect = _expected(args.expect_head)
     folders = list(args.rules)
@@ -294,7 +281,7 @@ def run_verify(args: argparse.Namespace) -> int:
     points = _checkpoints(args)
     checks: dict[str, Any] = {
         "key": key,
-        "checkpoints": () if points is None else points.heads,
+        "checkpoints": () if points is None else points,
         "expect_head": expect,
         "chain_only": args.chain_only,
         "no_head": args.no_head,
@@ -310,7 +297,6 @@ def run_verify(args: argparse.Namespace) -> int:
         if applications is not None and not isinstance(applications, dict):
             raise AuditError(f"{args.facts}: expected a JSON object {{decision_id: facts}}")
         report, replayed = replay_log(args.log, index, applications=applications, **checks)
-    report = with_checkpoints(report, points)
     for problem in report.problems[: args.max_problems]:
         print(f"{args.log}: {problem}", file=sys.stderr)
     if len(report.problems) > args.max_problems:
