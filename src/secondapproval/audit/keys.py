@@ -18,6 +18,7 @@ import binascii
 import hashlib
 import hmac
 import os
+import secrets
 from pathlib import Path
 
 from ..errors import AuditError
@@ -121,3 +122,38 @@ class AuditKey:
 
     def __repr__(self) -> str:
         return f"AuditKey(id={self.id})"
+
+
+NEW_KEY_NOTE = "note: new audit key written to {}; keep it away from the log"
+"""What the command line says when it creates `LOG.key`."""
+
+
+def log_key(
+    log: str | os.PathLike[str],
+    key_file: str | os.PathLike[str] | None,
+    *,
+    create: bool,
+    env: str = "SECONDAPPROVAL_AUDIT_KEY",
+) -> tuple[bytes | None, Path | None]:
+    """The audit secret of a log, and the file it was just written to (None: not created).
+
+    From `key_file`, else the environment variable `env`, else `LOG.key` beside the log — created
+    (64 random hex digits, mode 0600) if `create`. A key beside the log protects against no one
+    who can read the log's folder: it is the command line's convenience, to be moved away.
+    """
+    if key_file is not None:
+        try:
+            return Path(key_file).read_bytes(), None
+        except OSError as exc:
+            raise AuditError(f"{key_file}: cannot read the audit key: {exc.strerror}") from None
+    if os.environ.get(env):
+        return os.environ[env].encode("utf-8"), None
+    beside = Path(os.fspath(log) + ".key")
+    if beside.exists():
+        return beside.read_bytes(), None
+    if not create:
+        return None, None
+    fd = os.open(beside, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as f:
+        f.write(secrets.token_hex(32).encode("ascii"))
+    return beside.read_bytes(), beside

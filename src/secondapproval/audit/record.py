@@ -160,10 +160,16 @@ class RecordBuilder:
     """Builds the unsealed records of the decisions of one engine's matters."""
 
     def __init__(
-        self, matters: Iterable[Matter], *, key: AuditKey, clock: Clock = utc_now, backend: str
+        self,
+        matters: Iterable[Matter],
+        *,
+        key: AuditKey | bytes,
+        clock: Clock = utc_now,
+        backend: str,
     ) -> None:
         from .. import __version__
 
+        key = AuditKey.of(key)
         self._digest = key.facts
         self._clock = clock
         self._constants = (

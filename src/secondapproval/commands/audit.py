@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import secrets
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -31,6 +30,7 @@ from ..audit.checkpoints import (
 )
 from ..audit.files import open_log
 from ..audit.head import Head
+from ..audit.keys import log_key
 from ..audit.replay import replay_log
 from ..audit.sinks import POLICIES
 from ..audit.snapshots import RuleIndex
@@ -98,24 +98,13 @@ def snapshots_of(log: Path) -> Path:
 
 
 def audit_key(log: Path, key_file: Path | None, create: bool) -> bytes | None:
-    """The HMAC key: from a file, the environment, or `LOG.key` (created if `create`)."""
-    if key_file is not None:
-        try:
-            return key_file.read_bytes()
-        except OSError as exc:
-            raise AuditError(f"{key_file}: cannot read the audit key: {exc}") from None
-    if os.environ.get(KEY_ENV):
-        return os.environ[KEY_ENV].encode("utf-8")
-    beside = Path(os.fspath(log) + ".key")
-    if beside.exists():
-        return beside.read_bytes()
-    if not create:
-        return None
-    fd = os.open(beside, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "wb") as f:
-        f.write(secrets.token_hex(32).encode("ascii"))
-    print(f"note: new audit key written to {beside}; keep it away from the log", file=sys.stderr)
-    return beside.read_bytes()
+    """The audit key: from a file, the environment, or `LOG.key` (created if `create`)."""
+    key, created = log_key(log, key_file, create=create, env=KEY_ENV)
+    if created is not None:
+        print(
+            f"note: new audit key written to {created}; keep it away from the log", file=sys.stderr
+        )
+    return key
 
 
 def audited_engine_options(args: argparse.Namespace) -> dict[str, Any]:
