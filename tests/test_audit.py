@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 import hmac
@@ -733,3 +734,31 @@ def test_split_sealed_rejects_lines_without_a_final_hash() -> None:
     """A line whose last member is not a 64-digit hash is not a sealed record."""
     assert split_sealed(b'{"a":1}\n') is None
     assert split_sealed(b'{"a":1,"hash":"' + b"0" * 63 + b'"}\n') is None
+
+
+def test_a_log_written_from_python_replays_from_the_command_line(tmp_path: Path) -> None:
+    """The library keeps the rule texts beside the log, so `audit verify --replay` resolves every
+    record of a log written from Python (it used to find none: only the CLI kept them)."""
+    rules = rules_folder(tmp_path / "rules")
+    log = tmp_path / "audit.jsonl"
+    with Engine(rules, audit=open_log(log, key=KEY)) as engine:
+        decide_years(engine, range(1985, 1995))
+    digest = Engine(rules).versions("audit-sample")[0].digest
+    assert (tmp_path / "audit.jsonl.rules" / digest / "matter.yaml").exists()
+    key_file = tmp_path / "elsewhere.key"
+    key_file.write_bytes(KEY)
+    verify = ["audit", "verify", str(log), "--replay", "--audit-key", str(key_file)]
+    rules_folder(tmp_path / "rules", age_limit=20)  # the rules folder changes: the kept text holds
+    assert main(verify) == 0
+
+
+def test_matters_built_in_python_have_no_text_to_keep(tmp_path: Path) -> None:
+    """A matter version built in Python has no file text: its records are written, and replay
+    says it cannot resolve them rather than re-deciding under something else."""
+    rules = rules_folder(tmp_path / "rules")
+    built = [dataclasses.replace(m, text="") for m in Engine(rules).versions("audit-sample")]
+    log = tmp_path / "audit.jsonl"
+    with Engine(built, audit=open_log(log, key=KEY)) as engine:
+        decide_years(engine, range(1990, 1993))
+    _, replayed = replay_log(log, RuleIndex([tmp_path / "audit.jsonl.rules"]), key=KEY)
+    assert replayed.counts == {"unresolved": 3}
