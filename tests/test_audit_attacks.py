@@ -444,3 +444,20 @@ def test_the_lossless_form_leaves_plain_json_alone_and_tags_the_rest() -> None:
     assert lossless({"$": 1}) == {"$": "dict", "v": [["$", 1]]}
     assert lossless(float("-inf")) == {"$": "float", "v": "-inf"}
     assert lossless("\udc80") == {"$": "str", "v": '"\\udc80"'}
+
+
+def test_the_deepest_application_the_limits_allow_is_recorded() -> None:
+    """At `Limits.max_depth = MAX_DEPTH`, an application nested that deep in tuples under
+    non-string keys (three levels of lossless form per level) is still recorded and verifies."""
+    from secondapproval.limits import MAX_DEPTH, Limits
+
+    deep: object = 1
+    for level in range(MAX_DEPTH - 1):  # with the application itself: MAX_DEPTH levels
+        deep = {1: deep} if level % 2 else (deep,)
+    sink = MemorySink(key=KEY)
+    engine = Engine(REFERENCE, audit=sink, limits=Limits(max_depth=MAX_DEPTH))
+    decision = engine.decide(MATTER, {**GOOD_REF, "x": deep}, on=ON)
+    assert decision.codes == ("INVALID:x",)
+    assert verify_lines(enumerate(sink.lines, 1), key=KEY).ok
+    with pytest.raises(ValueError, match="at most 64"):
+        Limits(max_depth=MAX_DEPTH + 1)
