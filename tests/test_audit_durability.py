@@ -326,7 +326,7 @@ def crash_every_policy(tmp_path: Path, runs: int, seed: int) -> dict[str, tuple[
     return summary
 
 
-def test_sigkill_loses_no_returned_decision_under_a_durable_policy(tmp_path: Path) -> None:
+def test_sigkill_under_every_policy(tmp_path: Path) -> None:
     """Killed at random moments while 8 threads decide, a child leaves every decision it returned
     in a log that verifies with the key (`always`, `group`, `none`, SQLite `group`); under
     `fire-and-forget` the log still verifies, only its unflushed tail is lost."""
