@@ -461,3 +461,31 @@ def test_the_deepest_application_the_limits_allow_is_recorded() -> None:
     assert verify_lines(enumerate(sink.lines, 1), key=KEY).ok
     with pytest.raises(ValueError, match="at most 64"):
         Limits(max_depth=MAX_DEPTH + 1)
+
+
+def test_a_head_naming_no_record_does_not_launder_a_cut_log(copy_of: Callable[[], Path]) -> None:
+    """Cut records and write a head of count 0: without the key's MAC on it, verify and
+    reopening refuse it (a new log's head is MACed as soon as its key is known)."""
+    log = copy_of()
+    log.write_bytes(b"".join(log.read_bytes().splitlines(keepends=True)[:10]))
+    Path(head_path(log)).write_bytes(Head().to_bytes())
+    assert [p.kind for p in verify_log(log, key=KEY).problems] == ["head"]
+    with pytest.raises(AuditError, match="head kept beside the log is not authenticated"):
+        open_log(log, key=KEY)
+
+
+def test_a_crash_before_the_first_head_update_leaves_a_log_that_reopens(tmp_path: Path) -> None:
+    """A new keyed log's head (count 0) is MACed at once, so records committed before a crash
+    that left that head behind are simply records after the head: the log reopens and continues."""
+    log = tmp_path / "audit.jsonl"
+    open_log(log, key=KEY).close()
+    fresh_head = Path(head_path(log)).read_bytes()
+    with Engine(REFERENCE, audit=open_log(log, key=KEY)) as engine:
+        engine.decide(MATTER, _good(1), on=ON)
+    Path(head_path(log)).write_bytes(fresh_head)  # as if the head update never reached the disk
+    report = verify_log(log, key=KEY)
+    assert report.ok, report.summary()
+    assert "1 records after the head" in report.notes[0]
+    with Engine(REFERENCE, audit=open_log(log, key=KEY)) as engine:
+        engine.decide(MATTER, _good(2), on=ON)
+    assert verify_log(log, key=KEY).records == 2

@@ -161,8 +161,6 @@ class JsonLinesSink(ChainSink):
             last = self._head_of(os.pread(fd, end - begin, begin))
         size = max(HEAD_SIZE, os.fstat(head_fd).st_size)  # a keyed head is longer than HEAD_SIZE
         stored = Head.from_bytes(os.pread(head_fd, size, 0), head_path(self.path))
-        if stored is not None and stored.count == 0 and last.count:
-            stored = None  # a head naming no record, before records: as good as none
         if stored is None:
             if last.count and not rebuild_head:
                 raise AuditError(
@@ -176,8 +174,9 @@ class JsonLinesSink(ChainSink):
                 get_logger(component="audit").warning(
                     "audit.head_rebuilt", log=str(self.path), count=last.count
                 )
-            else:
-                os.pwrite(head_fd, Head().to_bytes(), 0)
+            else:  # a new log: its head (MACed once the key is bound, `ChainSink.bind`)
+                stored = Head()
+                os.pwrite(head_fd, stored.to_bytes(), 0)
                 os.fsync(head_fd)
         elif stored.count > last.count or (stored.count == last.count and stored.hash != last.hash):
             raise AuditError(

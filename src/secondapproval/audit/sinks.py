@@ -203,6 +203,13 @@ class ChainSink(abc.ABC):
         self._key = key
         if self._refusal is not None and not self._closed and self._failure is None:
             self._refusal = None
+        stored = self._found.stored
+        if self._found.last.count == 0 and stored is not None and stored.mac is None:
+            # a new log's head, MACed now: a crash before its first head update then leaves a
+            # head that is merely behind, never one that anyone could have written
+            signed = self._signed(Head())
+            self._commit([], signed, True)
+            self._found = Found(self._found.last, signed)
 
     # ---- the store's part ----
     @abc.abstractmethod
@@ -480,7 +487,7 @@ def authentication_problem(found: Found, key: AuditKey) -> str | None:
                 f"record {last.count}, the last, is not authenticated by key {key.id}: "
                 "written with another key, or by someone without it"
             )
-    if stored is not None and stored.count and not _vouched_head(stored, key):
+    if stored is not None and (stored.count or last.count) and not _vouched_head(stored, key):
         return f"the head kept beside the log is not authenticated by key {key.id}"
     return None
 

@@ -116,8 +116,6 @@ class SqliteSink(ChainSink):
             last = Head(int(row[0]), parts.hash, parts.mac)
         got = self._db.execute("SELECT count, hash, mac FROM head WHERE id = 1").fetchone()
         stored = Head(int(got[0]), str(got[1]), got[2]) if got else None
-        if stored is not None and stored.count == 0 and last.count:
-            stored = None
         if stored is None:
             if last.count and not rebuild_head:
                 raise AuditError(

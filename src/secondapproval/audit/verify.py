@@ -409,7 +409,7 @@ def verify_log(
                 "unseen; if the log never had one, say so (--no-head)",
             )
         )
-    if stored is not None and stored.count and audit_key is not None:
+    if stored is not None and (stored.count or report.head.count) and audit_key is not None:
         mac = audit_key.head_mac(stored.count, stored.hash)
         if stored.mac is None or not hmac.compare_digest(mac, stored.mac):
             problems.append(
