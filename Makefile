@@ -46,6 +46,7 @@ PIN := $(shell command -v taskset >/dev/null 2>&1 && echo taskset -c 0)
 bench: $(STAMP)
 	$(PIN) $(BIN)/pytest -q benchmarks --benchmark-enable --benchmark-only --benchmark-columns=min,median,mean,max,rounds
 	$(PIN) $(BIN)/python -m benchmarks.ratios
+	$(BIN)/python -m benchmarks.throughput
 
 bench-long: $(STAMP)
 	$(PIN) $(BIN)/pytest -q -s benchmarks -m slow --benchmark-enable

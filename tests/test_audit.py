@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
+import hmac
 import itertools
 import json
 from pathlib import Path
@@ -26,11 +28,12 @@ from secondapproval.audit import (
     mask,
     open_log,
     replay_log,
-    snapshot,
     verify_lines,
     verify_log,
 )
 from secondapproval.audit.canonical import split_sealed
+from secondapproval.audit.keys import AuditKey
+from secondapproval.audit.lossless import lossless
 from secondapproval.audit.record import utc_now
 from secondapproval.cli import main
 from secondapproval.decision import jsonable
@@ -139,15 +142,19 @@ def test_record_holds_the_decision_and_links_to_genesis(rules: Path) -> None:
 
 
 def test_line_is_canonical_json_and_hash_covers_the_rest(rules: Path) -> None:
-    """A line is the canonical JSON of the record, its hash the SHA-256 of it without `hash`."""
+    """A line is the canonical JSON of the record without `hash` and `mac`, then its SHA-256 and
+    the HMAC of that under the chain key derived from the audit key."""
     sink = MemorySink()
     Engine(rules, audit=sink, audit_key=KEY).decide("audit-sample", application(id_born(1990)))
     line = sink.lines[0]
     record = orjson.loads(line)
-    claimed = record.pop("hash")
+    claimed, mac = record.pop("hash"), record.pop("mac")
     body = canonical(record)
     assert hashlib.sha256(body).hexdigest() == claimed
-    assert line == body[:-1] + b',"hash":"' + claimed.encode() + b'"}\n'
+    chain_key = hmac.digest(KEY, b"secondapproval audit v2 chain", "sha256")
+    assert mac == hmac.digest(chain_key, b"record:" + claimed.encode(), "sha256").hex()
+    sealed = b',"hash":"' + claimed.encode() + b'","mac":"' + mac.encode() + b'"}\n'
+    assert line == body[:-1] + sealed
     independent = json.dumps(record, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     assert body == independent.encode("utf-8")
 
@@ -161,8 +168,9 @@ def test_records_chain_in_order_and_verify(rules: Path) -> None:
     records = docs(sink.lines)
     assert [r["seq"] for r in records] == list(range(1, 21))
     assert all(b["prev"] == a["hash"] for a, b in itertools.pairwise(records))
-    report = verify_lines(enumerate(sink.lines, 1), heads=[(sink.head, "head")])
+    report = verify_lines(enumerate(sink.lines, 1), heads=[(sink.head, "head")], key=KEY)
     assert report.ok
+    assert report.authenticated
     assert report.head == Head(20, records[-1]["hash"])
 
 
@@ -247,13 +255,17 @@ def test_personal_data_never_appears_unmasked(
     assert mask(id_number).encode() in text
 
 
-def beyond_64_bits(value: object) -> bool:
-    """Whether a JSON value holds an integer orjson cannot write."""
-    if isinstance(value, dict):
-        return any(beyond_64_bits(v) for v in value.values())
-    if isinstance(value, list):
-        return any(beyond_64_bits(v) for v in value)
-    return type(value) is int and not -(2**63) <= value < 2**64
+ANY_TEXT = st.text(st.characters(exclude_categories=()), max_size=5)
+"""Text that may hold lone surrogates, which JSON text cannot carry."""
+ODD_VALUES = (
+    st.integers()  # beyond 64 bits too
+    | st.floats()  # NaN and the infinities too
+    | st.binary(max_size=4)
+    | ANY_TEXT
+    | st.decimals()
+    | st.dates()
+    | st.builds(object)
+)
 
 
 CLOCKS = st.sampled_from(
@@ -309,24 +321,28 @@ def test_every_record_is_canonical_json_hashed_and_valid(
                 ),
                 max_leaves=6,
             ),
+            st.recursive(  # anything a Python caller may pass: recorded losslessly all the same
+                ODD_VALUES,
+                lambda inner: (
+                    st.lists(inner, max_size=3)
+                    | st.tuples(inner, inner)
+                    | st.dictionaries(ANY_TEXT | st.integers(), inner, max_size=3)
+                ),
+                max_leaves=6,
+            ),
         )
     )
     engine._audit._builder._clock = clock  # type: ignore[union-attr]
-    before = len(sink.lines)
-    if beyond_64_bits(facts):  # canonical JSON has no such integers: refused, never unrecorded
-        with pytest.raises(AuditError, match="64-bit"):
-            engine.decide(matter_id, facts, on=on)
-        assert len(sink.lines) == before
-        return
     decision = engine.decide(matter_id, facts, on=on)
     line = sink.lines[-1]
     split = split_sealed(line)
     assert split is not None
-    body, claimed = split
+    body, claimed, mac = split
     record = orjson.loads(line)
     assert record.pop("hash") == claimed == hashlib.sha256(body).hexdigest()
+    assert record.pop("mac") == mac
     assert canonical(record) == body
-    AuditRecord.model_validate({**record, "hash": claimed})
+    AuditRecord.model_validate({**record, "hash": claimed, "mac": mac})
     assert record["outcome"] == decision.outcome
     assert record["reasons"] == list(decision.codes if not decision.approved else [])
     recorded = dt.datetime.fromisoformat(record["time"])
@@ -336,7 +352,7 @@ def test_every_record_is_canonical_json_hashed_and_valid(
     assert [r["status"] for r in record["results"]] == [r.status for r in decision.results]
     assert record["facts_hmac"] == facts_hmac(KEY, facts)
     if not engine.version_on(matter_id, on) or not any(f.pii for f in matter.spec.facts.values()):
-        assert record["values"] == jsonable(dict(decision.values))
+        assert record["values"] == lossless(jsonable(dict(decision.values)))
 
 
 def test_reasons_of_a_referral_with_an_undeclared_key_are_recorded(rules: Path) -> None:
@@ -370,12 +386,14 @@ def chain(rules: Path) -> tuple[list[bytes], Head]:
     return list(sink.lines), sink.head
 
 
-def reseal(record: dict) -> bytes:
-    """A record re-serialized with a freshly computed hash (an attacker's careful edit)."""
-    record = {k: v for k, v in record.items() if k != "hash"}
+def reseal(record: dict, key: bytes = b"an attacker's own key") -> bytes:
+    """A record re-serialized with a freshly computed hash and a MAC under `key` (an attacker's
+    careful edit: without the audit key, the MAC is made with another one)."""
+    record = {k: v for k, v in record.items() if k not in ("hash", "mac")}
     body = canonical(record)
     digest = hashlib.sha256(body).hexdigest()
-    return body[:-1] + b',"hash":"' + digest.encode() + b'"}\n'
+    mac = AuditKey(key).record_mac(digest.encode())
+    return body[:-1] + b',"hash":"' + digest.encode() + b'","mac":"' + mac + b'"}\n'
 
 
 def edited(value: object) -> object:
@@ -393,7 +411,7 @@ def edited(value: object) -> object:
 
 
 def still_verifies(lines: list[bytes], head: Head) -> bool:
-    return verify_lines(enumerate(lines, 1), heads=[(head, "head")]).ok
+    return verify_lines(enumerate(lines, 1), heads=[(head, "head")], key=KEY).ok
 
 
 FIELDS = sorted(AuditRecord.model_fields)
@@ -426,7 +444,7 @@ def test_deleting_a_record_is_detected(
     lines, head = chain
     i = data.draw(st.integers(0, len(lines) - 1))
     mutated = lines[:i] + lines[i + 1 :]
-    report = verify_lines(enumerate(mutated, 1), heads=[(head, "head")])
+    report = verify_lines(enumerate(mutated, 1), heads=[(head, "head")], key=KEY)
     assert not report.ok
     assert report.first is not None
     assert report.first.kind in ("deleted", "truncated")
@@ -462,7 +480,7 @@ def test_swapping_two_records_is_detected(
     )
     mutated = list(lines)
     mutated[i], mutated[j] = mutated[j], mutated[i]
-    report = verify_lines(enumerate(mutated, 1), heads=[(head, "head")])
+    report = verify_lines(enumerate(mutated, 1), heads=[(head, "head")], key=KEY)
     assert not report.ok
     assert any(p.kind == "reordered" for p in report.problems)
 
@@ -475,8 +493,8 @@ def test_truncation_is_detected_against_the_head(
     """Cutting whole records from the end leaves a valid chain that the head exposes."""
     lines, head = chain
     k = data.draw(st.integers(0, len(lines) - 1))
-    assert verify_lines(enumerate(lines[:k], 1)).ok
-    report = verify_lines(enumerate(lines[:k], 1), heads=[(head, "head")])
+    assert verify_lines(enumerate(lines[:k], 1), key=KEY).ok
+    report = verify_lines(enumerate(lines[:k], 1), heads=[(head, "head")], key=KEY)
     assert report.first is not None
     assert report.first.kind == "truncated"
 
@@ -484,7 +502,7 @@ def test_truncation_is_detected_against_the_head(
 def test_torn_last_line_is_reported(chain: tuple[list[bytes], Head]) -> None:
     """A last line without its newline is reported as torn."""
     lines, _ = chain
-    report = verify_lines(enumerate([*lines[:5], lines[5][:40]], 1))
+    report = verify_lines(enumerate([*lines[:5], lines[5][:40]], 1), key=KEY)
     assert report.first is not None
     assert report.first.kind == "torn"
     assert report.first.line == 6
@@ -496,7 +514,7 @@ def test_first_problem_names_line_and_kind(chain: tuple[list[bytes], Head]) -> N
     line = lines[41].replace(b'"outcome":"approve"', b'"outcome":"refer"')
     assert line != lines[41]
     mutated = [*lines[:41], line, *lines[42:]]
-    report = verify_lines(enumerate(mutated, 1), heads=[(head, "head")])
+    report = verify_lines(enumerate(mutated, 1), heads=[(head, "head")], key=KEY)
     assert report.first is not None
     assert (report.first.line, report.first.kind, report.first.seq) == (42, "edited", 42)
 
@@ -519,9 +537,9 @@ def test_replay_under_the_recorded_rule_set_confirms_every_outcome(tmp_path: Pat
     log = tmp_path / "audit.jsonl"
     with Engine(rules, audit=open_log(log), audit_key=KEY) as engine:
         decide_years(engine, range(1980, 2010))
-        snapshot(list(engine.versions("audit-sample")), tmp_path / "store")
     rules_folder(tmp_path / "rules", age_limit=20)  # the rules change afterwards
-    report, replayed = replay_log(log, RuleIndex([tmp_path / "store"]))
+    kept = tmp_path / "audit.jsonl.rules"  # the library kept the rule texts beside the log
+    report, replayed = replay_log(log, RuleIndex([kept]), key=KEY)
     assert report.ok
     assert replayed.ok
     assert replayed.counts == {"same": 30}
@@ -533,7 +551,7 @@ def test_replay_after_a_rule_change_reports_exactly_the_changed_records(tmp_path
     with Engine(rules_folder(tmp_path / "v1"), audit=open_log(log), audit_key=KEY) as engine:
         years = decide_years(engine, range(1980, 2010))
     changed_rules = rules_folder(tmp_path / "v2", age_limit=28)
-    report, replayed = replay_log(log, RuleIndex([changed_rules]))
+    report, replayed = replay_log(log, RuleIndex([changed_rules]), key=KEY)
     now = Engine(changed_rules)
     before = Engine(rules_folder(tmp_path / "v1"))
     expected = {
@@ -559,7 +577,7 @@ def test_a_rule_reading_personal_data_needs_the_applications(tmp_path: Path) -> 
         for n, year in enumerate(range(1990, 1995)):
             facts = application(id_born(year, n))
             apps[engine.decide("audit-sample", facts, on=ON).decision_id] = facts
-    _, replayed = replay_log(log, RuleIndex([rules]))
+    _, replayed = replay_log(log, RuleIndex([rules]), key=KEY)
     assert replayed.counts == {"not-replayable": 5}
     assert not replayed.ok
     _, replayed = replay_log(log, RuleIndex([rules]), applications=apps, key=KEY)
@@ -571,9 +589,9 @@ def test_a_rule_reading_personal_data_needs_the_applications(tmp_path: Path) -> 
     key_file, facts_file = tmp_path / "key", tmp_path / "apps.json"
     key_file.write_bytes(KEY)
     facts_file.write_text(json.dumps(apps), encoding="utf-8")
-    verify = ["audit", "verify", str(log), "--rules", str(rules)]
+    verify = ["audit", "verify", str(log), "--rules", str(rules), "--audit-key", str(key_file)]
     assert main(verify) == 1
-    assert main([*verify, "--facts", str(facts_file), "--audit-key", str(key_file)]) == 0
+    assert main([*verify, "--facts", str(facts_file)]) == 0
 
 
 # ---- CLI ------------------------------------------------------------------------------------
@@ -644,14 +662,16 @@ def test_cli_sqlite_log_and_rules_snapshot(
         )
         == 0
     )
-    assert verify_log(db).ok
+    assert verify_log(db, key=facts.read_bytes()).ok
     store = tmp_path / "store"
     assert main(["rules", "snapshot", "--rules", str(rules), "--store", str(store)]) == 0
     digest = Engine(rules).versions("audit-sample")[0].digest
     assert (store / digest / "matter.yaml").read_text(encoding="utf-8") == (
         rules / "sample.yaml"
     ).read_text(encoding="utf-8")
-    assert main(["audit", "verify", str(db), "--rules", str(store)]) == 0
+    verify = ["audit", "verify", str(db), "--audit-key", str(facts)]
+    assert main([*verify, "--rules", str(store)]) == 0
+    assert main(["audit", "verify", str(db), "--rules", str(store)]) == 1  # no key: not vouched
 
 
 def test_cli_test_audit_records_every_scenario_case(tmp_path: Path) -> None:
@@ -674,13 +694,18 @@ def test_cli_test_audit_records_every_scenario_case(tmp_path: Path) -> None:
     assert main(["audit", "verify", str(log), "--replay"]) == 0
 
 
-def test_an_application_that_is_not_json_cannot_be_decided_unrecorded(rules: Path) -> None:
-    """An application holding a value JSON cannot carry raises AuditError: no silent decision."""
-    engine = Engine(rules, audit=MemorySink(), audit_key=KEY)
+def test_an_application_that_is_not_json_is_referred_and_recorded(rules: Path) -> None:
+    """An application holding a value JSON cannot carry is referred and recorded, losslessly."""
+    sink = MemorySink()
+    engine = Engine(rules, audit=sink, audit_key=KEY)
     facts = application(id_born(1990))
     facts["degree"] = object()
-    with pytest.raises(AuditError, match="cannot be recorded"):
-        engine.decide("audit-sample", facts, on=ON)
+    decision = engine.decide("audit-sample", facts, on=ON)
+    assert not decision.approved
+    assert "INVALID:degree" in decision.codes
+    (record,) = docs(sink.lines)
+    assert record["facts"]["degree"] == {"$": "builtins.object", "v": None}
+    assert record["facts_hmac"] == facts_hmac(KEY, facts)
 
 
 def test_cli_show_finds_a_record_in_sqlite(
@@ -709,3 +734,31 @@ def test_split_sealed_rejects_lines_without_a_final_hash() -> None:
     """A line whose last member is not a 64-digit hash is not a sealed record."""
     assert split_sealed(b'{"a":1}\n') is None
     assert split_sealed(b'{"a":1,"hash":"' + b"0" * 63 + b'"}\n') is None
+
+
+def test_a_log_written_from_python_replays_from_the_command_line(tmp_path: Path) -> None:
+    """The library keeps the rule texts beside the log, so `audit verify --replay` resolves every
+    record of a log written from Python (it used to find none: only the CLI kept them)."""
+    rules = rules_folder(tmp_path / "rules")
+    log = tmp_path / "audit.jsonl"
+    with Engine(rules, audit=open_log(log, key=KEY)) as engine:
+        decide_years(engine, range(1985, 1995))
+    digest = Engine(rules).versions("audit-sample")[0].digest
+    assert (tmp_path / "audit.jsonl.rules" / digest / "matter.yaml").exists()
+    key_file = tmp_path / "elsewhere.key"
+    key_file.write_bytes(KEY)
+    verify = ["audit", "verify", str(log), "--replay", "--audit-key", str(key_file)]
+    rules_folder(tmp_path / "rules", age_limit=20)  # the rules folder changes: the kept text holds
+    assert main(verify) == 0
+
+
+def test_matters_built_in_python_have_no_text_to_keep(tmp_path: Path) -> None:
+    """A matter version built in Python has no file text: its records are written, and replay
+    says it cannot resolve them rather than re-deciding under something else."""
+    rules = rules_folder(tmp_path / "rules")
+    built = [dataclasses.replace(m, text="") for m in Engine(rules).versions("audit-sample")]
+    log = tmp_path / "audit.jsonl"
+    with Engine(built, audit=open_log(log, key=KEY)) as engine:
+        decide_years(engine, range(1990, 1993))
+    _, replayed = replay_log(log, RuleIndex([tmp_path / "audit.jsonl.rules"]), key=KEY)
+    assert replayed.counts == {"unresolved": 3}

@@ -359,7 +359,7 @@ def test_status_changes_can_go_to_the_audit_trail(demo) -> None:  # type: ignore
     s01 = [r for r in records if r["facts"]["measure"]["id"] == "S01"]
     assert [r["on"] for r in s01] == ["2021-01-05", "2021-01-10"]
     assert {r["matter"] for r in records} == {"measure-status"}
-    assert verify_lines(enumerate(sink.lines, 1)).ok
+    assert verify_lines(enumerate(sink.lines, 1), key=b"k" * 32).ok
 
 
 def test_boundary_scenarios_see_every_row_pass_and_fail() -> None:

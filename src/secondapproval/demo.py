@@ -61,7 +61,7 @@ def audit_batch(rules: Path, rows: list[dict[str, Any]], out: Path) -> tuple[boo
     import secrets
     import shutil
 
-    from .audit import RuleIndex, open_log, replay_log, snapshot
+    from .audit import RuleIndex, open_log, replay_log
 
     log, kept = out / "audit.jsonl", out / "audit.jsonl.rules"
     for old in out.glob("audit.jsonl*"):
@@ -69,17 +69,16 @@ def audit_batch(rules: Path, rows: list[dict[str, Any]], out: Path) -> tuple[boo
     key = secrets.token_bytes(32)
     (out / "audit.key").write_bytes(key)
     t0 = time.perf_counter()
-    with Engine(rules, audit=open_log(log, fsync="group"), audit_key=key) as engine:
-        snapshot((m for mid in engine.matters for m in engine.versions(mid)), kept)
+    with Engine(rules, audit=open_log(log, key=key, fsync="group")) as engine:
         for row in rows:
             engine.decide(row["matter"], row["facts"], on=parse_iso_date(row["on"]))
     rate = len(rows) / (time.perf_counter() - t0)
-    verified, replayed = replay_log(log, RuleIndex([kept]))
+    verified, replayed = replay_log(log, RuleIndex([kept]), key=key)
     lines = [
         f"audit log {log}: {verified.records} records ({rate:,.0f} audited decisions/s), "
         f"head {verified.head}",
         f"  verify: {verified.summary()}",
-        f"  {replayed.summary()} (re-decided under the rule-set snapshots in {kept})",
+        f"  {replayed.summary()} (re-decided under the rule texts the library kept in {kept})",
     ]
     return verified.ok and replayed.ok, "\n".join(lines)
 

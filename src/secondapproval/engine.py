@@ -168,9 +168,11 @@ class Engine:
 
     `Engine("rules")` loads every matter file under `rules/` (and `rules/sources.yaml`);
     `decide(matter, facts, on=date)` returns a `Decision` and never raises for a bad application.
-    With `audit=` (one sink or several) every decision is also written as an audit record —
-    `audit_key` keys the HMAC of the facts, `clock` gives the UTC time — and `decide()` raises
-    AuditError when a sink cannot take it; `close()` (or `with Engine(...)`) commits the rest.
+    With `audit=` (one sink or several) every decision is also written as an audit record before
+    `decide()` returns (under the sink's fsync policy) — `audit_key` (else the key a sink was
+    opened with) MACs every record and keys the digest of the facts, `clock` gives the UTC time —
+    and `decide()` raises AuditError only when a sink cannot write; any application is recorded.
+    `close()` (or `with Engine(...)`) commits the rest.
     `limits=` (`limits.Limits`) bounds one application: beyond them it refers with `INVALID:$`
     before validation, and its audit record holds a short note instead of the application.
     """

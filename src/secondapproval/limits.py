@@ -16,6 +16,9 @@ from dataclasses import dataclass
 
 from .jsonfile import Duplicated, Oversized
 
+MAX_DEPTH = 64
+"""The deepest `Limits.max_depth`: the lossless form of an application in an audit record nests
+up to three levels per level of the application, and orjson writes at most 254."""
 LIMIT = "beyond the engine's limits: "
 """How every limit message begins (`INVALID:$`)."""
 
@@ -30,7 +33,8 @@ class Limits:
     max_bytes: int = 1_048_576
     """JSON text the library reads itself (facts files, standard input), in bytes."""
     max_depth: int = 32
-    """Nesting of objects and lists; the application object itself is depth 1."""
+    """Nesting of objects and lists; the application object itself is depth 1. At most
+    `MAX_DEPTH`: an audit record must hold any application within the limits."""
     max_keys: int = 1_000
     """Object members in the whole application."""
     max_items: int = 1_000
@@ -43,6 +47,8 @@ class Limits:
             value = getattr(self, name)
             if value.__class__ is not int or value < 1:
                 raise ValueError(f"Limits.{name} must be a positive int, not {value!r}")
+        if self.max_depth > MAX_DEPTH:
+            raise ValueError(f"Limits.max_depth must be at most {MAX_DEPTH}, not {self.max_depth}")
 
 
 DEFAULT = Limits()

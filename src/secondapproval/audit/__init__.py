@@ -1,44 +1,64 @@
-"""The tamper-evident audit trail: records, hash chains, sinks, heads, verify, replay, snapshots.
+"""The tamper-evident audit trail: records, hash chains and MACs, sinks, heads, verify, replay.
 
 from secondapproval import Engine
 from secondapproval.audit import open_log, verify_log
 
-with Engine("rules", audit=open_log("audit.jsonl", fsync="always"), audit_key=key) as engine:
+with Engine("rules", audit=open_log("audit.jsonl", key=key)) as engine:  # key: kept elsewhere
     engine.decide("graduate-talent-introduction", facts)
-assert verify_log("audit.jsonl").ok
+assert verify_log("audit.jsonl", key=key).ok
 """
 
 from .auditor import Auditor
 from .canonical import GENESIS, canonical
+from .checkpoints import CheckpointFile, Checkpoints, PublicKey, SigningKey, read_checkpoints
 from .files import open_log
 from .head import Head
 from .jsonl import JsonLinesSink, Torn
+from .keys import AuditKey
+from .lossless import lossless, lossless_json
 from .mask import mask
 from .record import FactsDigest, RecordBuilder, Unsealed, facts_hmac
 from .replay import Replayed, Replayer, ReplayReport, replay_log
 from .schema import AuditRecord, RuleEntry, json_schema
-from .sinks import ChainSink, FsyncPolicy, MemorySink, Sink, StructlogSink
+from .sinks import (
+    DURABLE,
+    POLICIES,
+    Anchor,
+    ChainSink,
+    FsyncPolicy,
+    MemorySink,
+    Sink,
+    StructlogSink,
+)
 from .snapshots import RuleIndex, snapshot
 from .sqlite import SqliteSink
 from .verify import AuditProblem, VerifyReport, log_lines, verify_lines, verify_log
 
 __all__ = [
+    "DURABLE",
     "GENESIS",
+    "POLICIES",
+    "Anchor",
+    "AuditKey",
     "AuditProblem",
     "AuditRecord",
     "Auditor",
     "ChainSink",
+    "CheckpointFile",
+    "Checkpoints",
     "FactsDigest",
     "FsyncPolicy",
     "Head",
     "JsonLinesSink",
     "MemorySink",
+    "PublicKey",
     "RecordBuilder",
     "ReplayReport",
     "Replayed",
     "Replayer",
     "RuleEntry",
     "RuleIndex",
+    "SigningKey",
     "Sink",
     "SqliteSink",
     "StructlogSink",
@@ -49,8 +69,11 @@ __all__ = [
     "facts_hmac",
     "json_schema",
     "log_lines",
+    "lossless",
+    "lossless_json",
     "mask",
     "open_log",
+    "read_checkpoints",
     "replay_log",
     "snapshot",
     "verify_lines",

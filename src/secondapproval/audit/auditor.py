@@ -1,4 +1,9 @@
-"""The Engine's side of auditing: build each decision's record once, hand it to every sink."""
+"""The Engine's side of auditing: build each decision's record once, hand it to every sink.
+
+On creation it binds the audit key to every sink (a log written with a key accepts only that key)
+and keeps the exact text of every matter version beside each log that has a place for it
+(`LOG.rules/`, `snapshots`), so that `audit verify --replay` can re-decide any record later.
+"""
 
 from __future__ import annotations
 
@@ -10,8 +15,10 @@ from ..decision import Decision
 from ..errors import AuditError
 from ..log import get_logger
 from ..ruleset import Matter
+from .keys import AuditKey
 from .record import Clock, RecordBuilder, utc_now
-from .sinks import Sink
+from .sinks import ChainSink, Sink
+from .snapshots import snapshot
 
 
 class Auditor:
@@ -22,32 +29,41 @@ class Auditor:
         sinks: Sink | Sequence[Sink],
         matters: Iterable[Matter],
         *,
-        key: bytes | None = None,
+        key: AuditKey | bytes | None = None,
         clock: Clock = utc_now,
         backend: str,
     ) -> None:
         self.sinks: tuple[Sink, ...] = (sinks,) if isinstance(sinks, Sink) else tuple(sinks)
         if not self.sinks:
             raise AuditError("auditing needs at least one sink")
-        if key is None:
-            key = secrets.token_bytes(32)
+        matters = list(matters)
+        chains = [s for s in self.sinks if isinstance(s, ChainSink)]
+        audit_key = AuditKey.of(key) if key is not None else _key_of(chains)
+        for sink in chains:
+            sink.bind(audit_key)
+        if audit_key is None:
             get_logger(component="audit").warning(
-                "audit.random_key",
-                note="no audit key given: the facts digests can never be checked against the "
-                "applications; pass audit_key= (kept outside the log)",
+                "audit.no_key",
+                note="no audit key given: the records are not authenticated (anyone who can "
+                "write the log can rewrite it unseen) and their facts digests can never be "
+                "checked; pass audit_key= (kept outside the log)",
             )
-        self._builder = RecordBuilder(matters, key=key, clock=clock, backend=backend)
+        facts_key = audit_key or AuditKey(secrets.token_bytes(32))
+        self._builder = RecordBuilder(matters, key=facts_key, clock=clock, backend=backend)
         self._build = self._builder.build
         self._writes = tuple(sink.write for sink in self.sinks)
+        for sink in chains:
+            if sink.rules_store is not None:
+                _keep_rules(matters, sink)
 
     def record(self, matter: str, decision: Decision, facts: Any, latency_ns: int) -> None:
         """Write the record of a decision to every sink; AuditError if one cannot take it."""
         try:
             record = self._build(matter, decision, facts, latency_ns)
-        except TypeError as exc:
+        except Exception as exc:  # a bug here: the decision must not stand unrecorded
             raise AuditError(
-                f"decision {decision.decision_id}: the application cannot be recorded: {exc}"
-            ) from None
+                f"decision {decision.decision_id}: the record could not be built: {exc!r}"
+            ) from exc
         for write in self._writes:
             write(record)
 
@@ -61,3 +77,25 @@ class Auditor:
                 failure = failure or exc
         if failure is not None:
             raise failure
+
+
+def _key_of(chains: Iterable[ChainSink]) -> AuditKey | None:
+    """The key the sinks were opened with (the first keyed one's), if any."""
+    return next((s.key for s in chains if s.key is not None), None)
+
+
+def _keep_rules(matters: list[Matter], sink: ChainSink) -> None:
+    """Snapshot the texts of the matter versions beside a log (those built in Python have none)."""
+    assert sink.rules_store is not None
+    kept = [m for m in matters if m.text]
+    try:
+        snapshot(kept, sink.rules_store)
+    except OSError as exc:
+        raise AuditError(f"{sink.rules_store}: cannot keep the rule texts: {exc}") from None
+    if len(kept) < len(matters):
+        get_logger(component="audit").warning(
+            "audit.rules_not_kept",
+            log=sink.where,
+            matters=sorted({m.id for m in matters if not m.text}),
+            note="matter versions built in Python have no text: their records cannot be replayed",
+        )

@@ -2,21 +2,24 @@
 
 A chain alone cannot show that whole records were cut from its end; the head, kept beside the log
 and updated with each commit (and, by a careful user, copied elsewhere), can. Its text form
-`COUNT:HASH` is what `--expect-head` takes.
+`COUNT:HASH` is what `--expect-head` takes. In a keyed log the head file also holds the MAC of
+the head under the chain key, so that whoever holds no key cannot write a head for a shortened
+log; a head *copied* earlier still passes, which is what a head kept elsewhere (or a signed
+checkpoint, `checkpoints`) is for.
 """
 
 from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import orjson
 
 from ..errors import AuditError
 from .canonical import GENESIS
 
-HEAD_SIZE = 128
+HEAD_SIZE = 256
 _TEXT = re.compile(r"^(\d+):([0-9a-f]{64})$")
 
 
@@ -26,6 +29,8 @@ class Head:
 
     count: int = 0
     hash: str = GENESIS
+    mac: str | None = field(default=None, compare=False, repr=False)
+    """HMAC-SHA256 of the head under the chain key (`keys.AuditKey.head_mac`); None: unkeyed."""
 
     def __str__(self) -> str:
         return f"{self.count}:{self.hash}"
@@ -40,7 +45,10 @@ class Head:
 
     def to_bytes(self) -> bytes:
         """The fixed-size form of a head file (JSON padded with spaces), rewritten in place."""
-        data = orjson.dumps({"count": self.count, "hash": self.hash})
+        doc: dict[str, object] = {"count": self.count, "hash": self.hash}
+        if self.mac is not None:
+            doc["mac"] = self.mac
+        data = orjson.dumps(doc)
         return data + b" " * (HEAD_SIZE - 1 - len(data)) + b"\n"
 
     @classmethod
@@ -50,7 +58,8 @@ class Head:
             return None
         try:
             doc = orjson.loads(data)
-            return cls(int(doc["count"]), str(doc["hash"]))
+            mac = doc.get("mac")
+            return cls(int(doc["count"]), str(doc["hash"]), None if mac is None else str(mac))
         except (orjson.JSONDecodeError, KeyError, TypeError, ValueError):
             raise AuditError(f"{where}: damaged head file") from None
 

@@ -4,7 +4,9 @@ Opening a log takes an exclusive `flock` on it (a second writer gets AuditError)
 and its head (fsyncing the folder on creation), and recovers from a crash: bytes after the last
 newline are a torn record — they are appended to `LOG.torn`, reported in `recovered` and in the
 log, and cut from the log; the chain then continues from the last whole record. A log whose end
-does not match its head (records cut from the end) is refused: run `audit verify`.
+does not match its head (records cut from the end) is refused: run `audit verify`. So is a log
+with records but no head (a deleted or emptied head file would otherwise hide a truncation):
+verify it against a head kept elsewhere, then reopen it with `rebuild_head=True`.
 """
 
 from __future__ import annotations
@@ -22,7 +24,8 @@ from ..errors import AuditError
 from ..log import get_logger
 from .canonical import split_sealed
 from .head import HEAD_SIZE, Head, head_path
-from .sinks import ChainSink, FsyncPolicy
+from .keys import AuditKey
+from .sinks import Anchor, ChainSink, Found, FsyncPolicy
 
 _CHUNK = 1 << 16
 
@@ -75,9 +78,13 @@ class JsonLinesSink(ChainSink):
         self,
         path: str | os.PathLike[str],
         *,
+        key: AuditKey | bytes | None = None,
         fsync: FsyncPolicy = "group",
         batch: int = 512,
         delay: float = 0.01,
+        rebuild_head: bool = False,
+        anchor: Anchor | None = None,
+        anchor_every: float = 1.0,
     ) -> None:
         self.path = Path(path)
         self.recovered: Torn | None = None
@@ -99,7 +106,7 @@ class JsonLinesSink(ChainSink):
                 os.fsync(fd)
                 os.fsync(head_fd)
                 fsync_dir(self.path.parent.resolve())
-            head = self._recover(fd, head_fd)
+            found = self._recover(fd, head_fd, rebuild_head)
         except OSError as exc:
             os.close(fd)
             if head_fd >= 0:
@@ -112,11 +119,25 @@ class JsonLinesSink(ChainSink):
             raise
         self._fd = fd
         self._head_fd = head_fd
-        super().__init__(head, fsync=fsync, batch=batch, delay=delay)
+        try:
+            super().__init__(
+                found,
+                key=key,
+                fsync=fsync,
+                batch=batch,
+                delay=delay,
+                where=str(self.path),
+                anchor=anchor,
+                anchor_every=anchor_every,
+            )
+        except BaseException:
+            self._release()
+            raise
+        self.rules_store = Path(os.fspath(self.path) + ".rules")
         self._start()
 
-    def _recover(self, fd: int, head_fd: int) -> Head:
-        """Move a torn tail aside, then the head of the whole records (checked against the file)."""
+    def _recover(self, fd: int, head_fd: int, rebuild_head: bool) -> Found:
+        """Move a torn tail aside, then the last record and the stored head (checked together)."""
         end = os.fstat(fd).st_size
         start = last_line_start(fd, end)
         if start < end:
@@ -134,28 +155,36 @@ class JsonLinesSink(ChainSink):
                 "audit.torn", log=str(self.path), offset=start, size=end - start, moved_to=moved
             )
             end = start
-        head = Head()
+        last = Head()
         if end > 0:
             begin = last_line_start(fd, end - 1)
-            line = os.pread(fd, end - begin, begin)
-            head = self._head_of(line)
-        stored = Head.from_bytes(os.pread(head_fd, HEAD_SIZE, 0), head_path(self.path))
+            last = self._head_of(os.pread(fd, end - begin, begin))
+        size = max(HEAD_SIZE, os.fstat(head_fd).st_size)  # a keyed head is longer than HEAD_SIZE
+        stored = Head.from_bytes(os.pread(head_fd, size, 0), head_path(self.path))
         if stored is None:
-            if head.count:
-                get_logger(component="audit").warning(
-                    "audit.head_missing", log=str(self.path), note="head recreated from the log"
+            if last.count and not rebuild_head:
+                raise AuditError(
+                    f"{self.path}: the log holds {last.count} records but no head "
+                    f"({head_path(self.path)} is missing or empty), so records cut from its end "
+                    f"could not be detected; check it with `secondapproval audit verify "
+                    f"{self.path} --expect-head COUNT:HASH` against a head kept elsewhere, then "
+                    "reopen it with rebuild_head=True (`--audit-rebuild-head`)"
                 )
-            os.pwrite(head_fd, head.to_bytes(), 0)
-            os.fsync(head_fd)
-        if stored is not None and (
-            stored.count > head.count or (stored.count == head.count and stored.hash != head.hash)
-        ):
+            if last.count:
+                get_logger(component="audit").warning(
+                    "audit.head_rebuilt", log=str(self.path), count=last.count
+                )
+            else:  # a new log: its head (MACed once the key is bound, `ChainSink.bind`)
+                stored = Head()
+                os.pwrite(head_fd, stored.to_bytes(), 0)
+                os.fsync(head_fd)
+        elif stored.count > last.count or (stored.count == last.count and stored.hash != last.hash):
             raise AuditError(
-                f"{self.path}: the log ends at record {head.count} but its head names record "
+                f"{self.path}: the log ends at record {last.count} but its head names record "
                 f"{stored.count} ({stored.hash[:12]}…): records are missing; run "
                 f"`secondapproval audit verify {self.path}`"
             )
-        return head
+        return Found(last, stored)
 
     def _head_of(self, line: bytes) -> Head:
         parts = split_sealed(line)
@@ -170,18 +199,18 @@ class JsonLinesSink(ChainSink):
                 f"{self.path}: the last record is damaged; run "
                 f"`secondapproval audit verify {self.path}`"
             ) from None
-        return Head(seq, parts[1])
+        return Head(seq, parts.hash, parts.mac)
 
     @override
-    def _commit(self, lines: list[bytes], count: int, last: str, durable: bool) -> None:
+    def _commit(self, lines: list[bytes], head: Head, durable: bool) -> None:
         if lines:
             data = memoryview(b"".join(lines))
             while data:
                 data = data[os.write(self._fd, data) :]
             if durable:
                 os.fsync(self._fd)
-        os.pwrite(self._head_fd, Head(count, last).to_bytes(), 0)
-        if durable and (self.fsync == "group" or not lines):
+        os.pwrite(self._head_fd, head.to_bytes(), 0)  # after the lines: never ahead of the log
+        if durable and not lines:
             os.fsync(self._head_fd)
 
     @override

@@ -9,7 +9,6 @@ property test holds it to that; `verify` refuses any line that is not canonical)
 
 from __future__ import annotations
 
-import binascii
 import datetime as dt
 import functools
 import hashlib
@@ -21,12 +20,17 @@ from typing import Any, NamedTuple
 import orjson
 
 from ..backends import STATUS_CODES
-from ..decision import Decision, Outcome
+from ..decision import Decision, Outcome, jsonable
+from ..jsonfile import Oversized
 from ..paths import nest
 from ..ruleset import FactSpec, Matter
 from .canonical import OPTIONS, canonical
+from .keys import AuditKey, FactsDigest, derive, key_id
+from .lossless import lossless_json, vouched_json
 from .mask import Tree, mask_all, mask_application, mask_values
 from .schema import RECORD_VERSION
+
+__all__ = ["AuditKey", "FactsDigest", "RecordBuilder", "Unsealed", "facts_hmac", "key_id"]
 
 Clock = Callable[[], dt.datetime]
 """Returns the current time; recorded in UTC (naive times are taken as UTC, others converted)."""
@@ -42,45 +46,9 @@ def _as_utc(now: dt.datetime) -> dt.datetime:
     return now if now.tzinfo is None else now.astimezone(dt.UTC)
 
 
-def key_id(key: bytes) -> str:
-    """A short public name of an HMAC key (SHA-256 of a label and the key, 16 hex digits)."""
-    return hashlib.sha256(b"secondapproval audit key\x00" + key).hexdigest()[:16]
-
-
-class FactsDigest:
-    """HMAC-SHA256 (RFC 2104) of canonical applications under one key, its pad states kept ready.
-
-    Equal to `hmac.digest(key, canonical(facts), "sha256")`, at half the cost per call.
-    """
-
-    __slots__ = ("_inner", "_outer")
-
-    def __init__(self, key: bytes) -> None:
-        if len(key) > 64:
-            key = hashlib.sha256(key).digest()
-        block = key.ljust(64, b"\0")
-        self._inner = hashlib.sha256(bytes(b ^ 0x36 for b in block))
-        self._outer = hashlib.sha256(bytes(b ^ 0x5C for b in block))
-
-    def __call__(self, facts: Any) -> str:
-        return self.of_canonical(canonical(facts))
-
-    def of_canonical(self, data: bytes) -> str:
-        """The digest of an application already in canonical JSON."""
-        return self.hex_of_canonical(data).decode("ascii")
-
-    def hex_of_canonical(self, data: bytes) -> bytes:
-        """The digest of an application already in canonical JSON, as ASCII hex bytes."""
-        inner = self._inner.copy()
-        inner.update(data)
-        outer = self._outer.copy()
-        outer.update(inner.digest())
-        return binascii.hexlify(outer.digest())
-
-
 def facts_hmac(key: bytes, facts: Any) -> str:
-    """HMAC-SHA256 of the canonical JSON of an application (the standard construction)."""
-    return hmac.digest(key, canonical(facts), "sha256").hex()
+    """The v2 `facts_hmac` of an application under an audit secret (the standard HMAC-SHA256)."""
+    return hmac.digest(derive(key, b"facts"), lossless_json(facts), "sha256").hex()
 
 
 _CACHED = 4096
@@ -104,11 +72,12 @@ class Unsealed(NamedTuple):
     results: bytes
     tail: bytes
 
-    def seal(self, seq: int, prev: str) -> tuple[bytes, str]:
+    def seal(self, seq: int, prev: str, key: AuditKey | None = None) -> tuple[bytes, str]:
         """The record as the `seq`-th link after `prev`: its log line and its hash.
 
-        The hash is the SHA-256 of the canonical JSON of the record without `hash`; the line is
-        that JSON with `"hash":"<hex>"` appended as its last member, then a newline.
+        The hash is the SHA-256 of the canonical JSON of the record without `hash` and `mac`; the
+        line is that JSON with `"hash":"<hex>"` appended, then (with a key) `"mac":"<hex>"`, the
+        MAC of the hash under the chain key, then a newline.
         """
         data = b"".join(
             (
@@ -125,7 +94,11 @@ class Unsealed(NamedTuple):
         sha = hashlib.sha256(data)
         sha.update(b"}")
         digest = sha.hexdigest()
-        return b"".join((data, b',"hash":"', digest.encode(), b'"}\n')), digest
+        hashed = digest.encode()
+        if key is None:
+            return b"".join((data, b',"hash":"', hashed, b'"}\n')), digest
+        mac = key.record_mac(hashed)
+        return b"".join((data, b',"hash":"', hashed, b'","mac":"', mac, b'"}\n')), digest
 
 
 @dataclass(frozen=True, slots=True)
@@ -187,16 +160,22 @@ class RecordBuilder:
     """Builds the unsealed records of the decisions of one engine's matters."""
 
     def __init__(
-        self, matters: Iterable[Matter], *, key: bytes, clock: Clock = utc_now, backend: str
+        self,
+        matters: Iterable[Matter],
+        *,
+        key: AuditKey | bytes,
+        clock: Clock = utc_now,
+        backend: str,
     ) -> None:
         from .. import __version__
 
-        self._digest = FactsDigest(key)
+        key = AuditKey.of(key)
+        self._digest = key.facts
         self._clock = clock
         self._constants = (
             canonical(backend),
             canonical(f"secondapproval {__version__}"),
-            canonical(key_id(key)),
+            canonical(key.id),
         )
         self._plans: dict[str | None, _Plan] = {m.digest: self._plan(m.id, m) for m in matters}
         self._unplanned: dict[tuple[str, str | None], _Plan] = {}
@@ -235,26 +214,26 @@ class RecordBuilder:
     def build(self, matter: str, decision: Decision, facts: Any, latency_ns: int) -> Unsealed:
         """The record of a decision made on `facts` in `latency_ns` nanoseconds.
 
-        TypeError if the application holds something that is not JSON.
+        Any application can be recorded: it is written in its lossless form (`lossless`).
         """
         decision_id, on, outcome, values, statuses, flagged, missing, digest = decision.parts()
         plan = self._plans.get(digest)
         if plan is None:
             plan = self._plan_without_matter(matter, decision.version)
-        original = canonical(facts)
         if plan.plain and not flagged and facts.__class__ is dict:
-            shown = original
+            shown = original = vouched_json(facts)
             if plan.verbatim and len(values) == len(facts):
                 values_json = original  # every key declared, present and valid: the same JSON
             else:
-                values_json = canonical(values)
+                values_json = values_json_of(values)
             results, reasons = plan.results_of(statuses)
         else:
+            original = lossless_json(facts)
             shown, values_json, results, reasons = self._masked(plan, facts, values, statuses)
         if outcome is _APPROVE:
             reasons = b"[]"
         elif reasons is None or flagged or missing:
-            reasons = canonical(decision.codes)
+            reasons = _texts(decision.codes)
         now = self._clock()
         if now.tzinfo is not _UTC:
             now = _as_utc(now)
@@ -267,7 +246,7 @@ class RecordBuilder:
                 b',"facts_hmac":"',
                 self._digest.hex_of_canonical(original),
                 b'","invalid":',
-                canonical(flagged) if flagged else b"{}",
+                _texts(flagged) if flagged else b"{}",
                 plan.to_latency,
                 b"%d" % latency_ns,
                 plan.to_missing,
@@ -288,9 +267,12 @@ class RecordBuilder:
     ) -> tuple[bytes, bytes, bytes, bytes | None]:
         """Facts, values, results and reasons (if known) for a record that masks something."""
         if not plan.known:
-            return canonical(mask_all(facts)), b"{}", b"[]", None
-        shown = canonical(mask_application(facts, plan.tree))
-        values_json = canonical(mask_values(values, plan.pii) if plan.pii else values)
+            return lossless_json(mask_all(facts)), b"{}", b"[]", None
+        if facts.__class__ is Oversized:  # the application was not read: the note is recorded
+            shown = lossless_json(facts)
+        else:
+            shown = lossless_json(mask_application(facts, plan.tree))
+        values_json = values_json_of(mask_values(values, plan.pii) if plan.pii else values)
         return (shown, values_json, *plan.results_of(statuses))
 
     def _plan_without_matter(self, matter: str, version: str | None) -> _Plan:
@@ -301,3 +283,33 @@ class RecordBuilder:
             if len(self._unplanned) < _CACHED:
                 self._unplanned[(matter, version)] = plan
         return plan
+
+
+def values_json_of(values: Mapping[str, Any]) -> bytes:
+    """Canonical JSON of fact values (decimals as strings, dates ISO); a value JSON cannot hold
+    as it is (an int beyond 64 bits, a lone surrogate) in its lossless form."""
+    try:
+        return canonical(values)
+    except TypeError:
+        return lossless_json(jsonable(values))
+
+
+def _texts(value: Any) -> bytes:
+    """Canonical JSON of reason codes or messages, a lone surrogate in them written `\\udxxx`.
+
+    They name paths of the application, and an undeclared key may hold any text.
+    """
+    try:
+        return canonical(value)
+    except TypeError:
+        return canonical(_escaped(value))
+
+
+def _escaped(value: Any) -> Any:
+    if isinstance(value, str):
+        return value.encode("utf-8", "backslashreplace").decode("utf-8")
+    if isinstance(value, Mapping):
+        return {_escaped(str(k)): _escaped(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_escaped(v) for v in value]
+    return value

@@ -14,7 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
@@ -29,9 +29,10 @@ from ..lang.parser import parse_iso_date
 from ..lang.types import Type
 from ..ruleset import Matter
 from .head import Head
-from .record import FactsDigest
+from .keys import AuditKey
+from .lossless import lossless_json, restore
 from .snapshots import RuleIndex
-from .verify import VerifyReport, verify_log
+from .verify import CheckedCheckpoints, VerifyReport, verify_log
 
 Verdict = Literal[
     "same", "changed", "reasons-changed", "not-replayable", "unresolved", "mismatch", "no-version"
@@ -58,6 +59,7 @@ class Replayed:
 
 
 def _typed(value: Any, t: Type) -> Any:
+    value = restore(value)
     if value is None:
         return None
     if t.kind == "date" and isinstance(value, str):
@@ -98,12 +100,20 @@ class Replayer:
         index: RuleIndex,
         *,
         applications: Mapping[str, Any] | None = None,
-        key: bytes | None = None,
+        key: AuditKey | bytes | None = None,
     ) -> None:
         self.index = index
         self.applications = applications or {}
-        self._digest = FactsDigest(key) if key is not None else None
+        self._key = None if key is None else AuditKey.of(key)
         self._prepared: dict[str, _Prepared] = {}
+
+    def _digest_of(self, application: Any, v: object) -> str | None:
+        """The `facts_hmac` a record of format `v` would hold for an application."""
+        if self._key is None:
+            return None
+        if v == 1:
+            return self._key.v1_facts(application)
+        return self._key.facts.of_canonical(lossless_json(application))
 
     def _matter_for(self, doc: Mapping[str, Any], on: dt.date) -> tuple[Matter | None, bool]:
         found = self.index.get(str(doc["digest"]))
@@ -155,9 +165,10 @@ class Replayer:
     def _from_application(
         self, prep: _Prepared, did: str, on: dt.date, application: Any, doc: Mapping[str, Any]
     ) -> Decision | str:
-        if self._digest is None:
+        digest = self._digest_of(application, doc.get("v"))
+        if digest is None:
             return "an application was given but no audit key to check it against the record"
-        if self._digest(application) != doc["facts_hmac"]:
+        if digest != doc["facts_hmac"]:
             return "the application given does not match the record's facts digest"
         compiled = prep.compiled
         validated = compiled.validator.validate(application, on)
@@ -255,8 +266,11 @@ def replay_log(
     index: RuleIndex,
     *,
     applications: Mapping[str, Any] | None = None,
-    key: bytes | None = None,
+    key: AuditKey | bytes | None = None,
+    checkpoints: CheckedCheckpoints | Iterable[Head] = (),
     expect_head: Head | None = None,
+    chain_only: bool = False,
+    no_head: bool = False,
 ) -> tuple[VerifyReport, ReplayReport]:
     """Verify a log and replay each of its intact records."""
     replayer = Replayer(index, applications=applications, key=key)
@@ -269,5 +283,13 @@ def replay_log(
         if result.verdict in FAILING or result.substituted:
             notable.append(result)
 
-    report = verify_log(path, expect_head=expect_head, on_record=on_record)
+    report = verify_log(
+        path,
+        key=key,
+        checkpoints=checkpoints,
+        expect_head=expect_head,
+        chain_only=chain_only,
+        no_head=no_head,
+        on_record=on_record,
+    )
     return report, ReplayReport(dict(counts), tuple(notable))

@@ -1,7 +1,14 @@
 """The audit record's schema: a frozen pydantic model, published as JSON Schema.
 
-`secondapproval schema audit` prints it. A log line is the canonical JSON of one `AuditRecord`
-(see `canonical`); `hash` is the SHA-256 of that JSON without the `hash` member.
+`secondapproval schema audit` prints it. A log line is the canonical JSON of one record without
+`hash` and `mac`, then `"hash":"<hex>"` (the SHA-256 of that JSON), then, when the log is keyed,
+`"mac":"<hex>"` (HMAC-SHA256 of the hash under the chain key, `keys.AuditKey`), then `}` and a
+newline.
+
+Format v2 (this version) adds `mac` and takes `facts_hmac` over the application's lossless form
+(`lossless`) under the derived facts key; `facts` holds the lossless form too. Format v1 records
+(`AuditRecordV1`: no `mac`, the digest over the canonical JSON under the secret itself) are still
+read by `verify`, `show` and replay.
 """
 
 from __future__ import annotations
@@ -10,7 +17,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-RECORD_VERSION = 1
+RECORD_VERSION = 2
 
 Hex64 = Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
 _Model = ConfigDict(extra="forbid", frozen=True)
@@ -25,14 +32,13 @@ class RuleEntry(BaseModel):
     reads: list[str]
 
 
-class AuditRecord(BaseModel):
-    """One decision, as written to an audit log."""
+class _Record(BaseModel):
+    """The members every format has."""
 
     model_config = _Model
-    v: Literal[1] = Field(description="record format version")
     seq: Annotated[int, Field(ge=1, description="position in the chain, from 1")]
     prev: Hex64 = Field(description="hash of the previous record; 64 zeros for the first")
-    hash: Hex64 = Field(description="SHA-256 of the canonical JSON of the record without hash")
+    hash: Hex64 = Field(description="SHA-256 of the canonical JSON of the record without hash, mac")
     decision_id: str
     time: str = Field(description="when the decision was made, UTC, ISO 8601")
     on: str = Field(description="the decision date")
@@ -41,8 +47,12 @@ class AuditRecord(BaseModel):
     digest: Hex64 | None = Field(description="SHA-256 of the canonical rule-set content")
     engine: str
     backend: str
-    facts: Any = Field(description="the application, personal and undeclared values masked")
-    facts_hmac: Hex64 = Field(description="HMAC-SHA256 of the canonical original application")
+    facts: Any = Field(
+        description="the application in its lossless form, personal and undeclared values masked"
+    )
+    facts_hmac: Hex64 = Field(
+        description="HMAC-SHA256 of the lossless form of the original application (facts key)"
+    )
     key_id: str = Field(description="identifies the HMAC key (not the key)")
     values: dict[str, Any] = Field(description="valid facts incl. derived, personal ones masked")
     invalid: dict[str, str]
@@ -51,6 +61,27 @@ class AuditRecord(BaseModel):
     reasons: list[str] = Field(description="reason codes, empty for an approval")
     outcome: Literal["approve", "refer"]
     latency_ns: Annotated[int, Field(ge=0)]
+
+
+class AuditRecord(_Record):
+    """One decision, as written to an audit log (format v2)."""
+
+    v: Literal[2] = Field(description="record format version")
+    mac: Hex64 | None = Field(
+        default=None,
+        description="HMAC-SHA256 of `hash` under the chain key; absent in a log kept without a key",
+    )
+
+
+class AuditRecordV1(_Record):
+    """A record of format v1: no `mac`; `facts_hmac` over canonical JSON, keyed by the secret."""
+
+    v: Literal[1] = Field(description="record format version")
+
+
+def record_model(v: object) -> type[_Record]:
+    """The model of a record of format `v` (v2 for anything but 1: v2 then refuses it)."""
+    return AuditRecordV1 if v == 1 else AuditRecord
 
 
 def json_schema() -> dict[str, Any]:

@@ -2,7 +2,8 @@
 
 Each commit is one transaction holding the new records and the new head, so a crash leaves
 either all of a batch or none of it. Records are indexed by decision id and by matter. A second
-writer is refused through an exclusive lock on `DB.lock`; readers (verify) are never blocked.
+writer is refused through an exclusive lock on `DB.lock`; readers (verify) are never blocked. As
+with a JSON Lines log, records without a head row are refused unless `rebuild_head=True`.
 """
 
 from __future__ import annotations
@@ -17,8 +18,10 @@ import orjson
 from typing_extensions import override
 
 from ..errors import AuditError
+from .canonical import split_sealed
 from .head import Head
-from .sinks import ChainSink, FsyncPolicy
+from .keys import AuditKey
+from .sinks import Anchor, ChainSink, Found, FsyncPolicy
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS audit (
@@ -34,10 +37,11 @@ CREATE INDEX IF NOT EXISTS audit_matter ON audit (matter);
 CREATE TABLE IF NOT EXISTS head (
     id INTEGER PRIMARY KEY CHECK (id = 1),
     count INTEGER NOT NULL,
-    hash TEXT NOT NULL
+    hash TEXT NOT NULL,
+    mac TEXT
 );
 """
-_SYNC = {"always": "FULL", "group": "FULL", "none": "OFF"}
+_SYNC = {"always": "FULL", "group": "FULL", "fire-and-forget": "FULL", "none": "OFF"}
 
 
 def is_sqlite(path: str | os.PathLike[str]) -> bool:
@@ -52,9 +56,13 @@ class SqliteSink(ChainSink):
         self,
         path: str | os.PathLike[str],
         *,
+        key: AuditKey | bytes | None = None,
         fsync: FsyncPolicy = "group",
         batch: int = 512,
         delay: float = 0.01,
+        rebuild_head: bool = False,
+        anchor: Anchor | None = None,
+        anchor_every: float = 1.0,
     ) -> None:
         self.path = Path(path)
         try:
@@ -71,28 +79,60 @@ class SqliteSink(ChainSink):
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute(f"PRAGMA synchronous={_SYNC[fsync]}")
             self._db.executescript(_SCHEMA)
-            head = self._recover()
+            columns = {row[1] for row in self._db.execute("PRAGMA table_info(head)")}
+            if "mac" not in columns:  # a database written before format v2
+                self._db.execute("ALTER TABLE head ADD COLUMN mac TEXT")
+            found = self._recover(rebuild_head)
+            super().__init__(
+                found,
+                key=key,
+                fsync=fsync,
+                batch=batch,
+                delay=delay,
+                where=str(self.path),
+                anchor=anchor,
+                anchor_every=anchor_every,
+            )
         except (sqlite3.Error, AuditError) as exc:
+            if hasattr(self, "_db"):
+                self._db.close()
             os.close(self._lock_fd)
             if isinstance(exc, AuditError):
                 raise
             raise AuditError(f"{self.path}: cannot open the audit database: {exc}") from None
-        super().__init__(head, fsync=fsync, batch=batch, delay=delay)
+        self.rules_store = Path(os.fspath(self.path) + ".rules")
         self._start()
 
-    def _recover(self) -> Head:
-        row = self._db.execute("SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1").fetchone()
-        head = Head(int(row[0]), str(row[1])) if row else Head()
-        stored = self._db.execute("SELECT count, hash FROM head WHERE id = 1").fetchone()
-        if stored is not None and (int(stored[0]), str(stored[1])) != (head.count, head.hash):
+    def _recover(self, rebuild_head: bool) -> Found:
+        row = self._db.execute("SELECT seq, record FROM audit ORDER BY seq DESC LIMIT 1").fetchone()
+        last = Head()
+        if row:
+            parts = split_sealed(str(row[1]).encode("utf-8"))
+            if parts is None:
+                raise AuditError(
+                    f"{self.path}: the last record is damaged; run "
+                    f"`secondapproval audit verify {self.path}`"
+                )
+            last = Head(int(row[0]), parts.hash, parts.mac)
+        got = self._db.execute("SELECT count, hash, mac FROM head WHERE id = 1").fetchone()
+        stored = Head(int(got[0]), str(got[1]), got[2]) if got else None
+        if stored is None:
+            if last.count and not rebuild_head:
+                raise AuditError(
+                    f"{self.path}: the database holds {last.count} records but no head row, so "
+                    "records cut from its end could not be detected; check it with "
+                    f"`secondapproval audit verify {self.path} --expect-head COUNT:HASH` against "
+                    "a head kept elsewhere, then reopen it with rebuild_head=True"
+                )
+        elif (stored.count, stored.hash) != (last.count, last.hash):
             raise AuditError(
-                f"{self.path}: the records end at {head.count} but the head names record "
-                f"{stored[0]}; run `secondapproval audit verify {self.path}`"
+                f"{self.path}: the records end at {last.count} but the head names record "
+                f"{stored.count}; run `secondapproval audit verify {self.path}`"
             )
-        return head
+        return Found(last, stored)
 
     @override
-    def _commit(self, lines: list[bytes], count: int, last: str, durable: bool) -> None:
+    def _commit(self, lines: list[bytes], head: Head, durable: bool) -> None:
         rows = []
         for line in lines:
             text = line.decode("utf-8").rstrip("\n")
@@ -104,7 +144,9 @@ class SqliteSink(ChainSink):
         db.execute("BEGIN IMMEDIATE")
         try:
             db.executemany("INSERT INTO audit VALUES (?, ?, ?, ?, ?, ?)", rows)
-            db.execute("INSERT OR REPLACE INTO head VALUES (1, ?, ?)", (count, last))
+            db.execute(
+                "INSERT OR REPLACE INTO head VALUES (1, ?, ?, ?)", (head.count, head.hash, head.mac)
+            )
             db.execute("COMMIT")
         except BaseException:
             db.execute("ROLLBACK")
@@ -155,9 +197,15 @@ def sqlite_head(path: str | os.PathLike[str]) -> Head | None:
     try:
         db = sqlite3.connect(uri, uri=True)
         try:
-            row = db.execute("SELECT count, hash FROM head WHERE id = 1").fetchone()
+            columns = {c[1] for c in db.execute("PRAGMA table_info(head)")}
+            query = (
+                "SELECT count, hash, mac FROM head WHERE id = 1"
+                if "mac" in columns
+                else "SELECT count, hash, NULL FROM head WHERE id = 1"  # before format v2
+            )
+            row = db.execute(query).fetchone()
         finally:
             db.close()
     except sqlite3.Error as exc:
         raise AuditError(f"{path}: cannot read the audit database: {exc}") from None
-    return Head(int(row[0]), str(row[1])) if row else None
+    return Head(int(row[0]), str(row[1]), row[2]) if row else None

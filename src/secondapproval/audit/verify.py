@@ -1,18 +1,25 @@
-"""Verifying a log: every hash, every link, the order, and the end against the head.
+"""Verifying a log: every hash, link and MAC, the order, and the end against heads and checkpoints.
 
 `verify_lines` checks a sequence of sealed lines; `verify_log` reads a JSON Lines or SQLite log
-and also checks it against the head kept beside it and an optional head the user stored elsewhere.
-Each problem names the line (or SQLite row), the record and what is wrong: `edited`, `deleted`,
-`inserted`, `reordered`, `truncated`, `torn`, `damaged` or `head`.
+and also checks it against the head kept beside it, a head the user stored elsewhere and signed
+checkpoints. Each problem names the line (or SQLite row), the record and what is wrong: `edited`,
+`deleted`, `inserted`, `reordered`, `truncated`, `torn`, `damaged`, `head`, `forged` (a MAC that
+the key does not vouch for) or `unauthenticated` (records no key or checkpoint vouches for).
+
+What vouches for a record: its MAC under the audit key (`key=`), or a signed checkpoint at or
+after it (`checkpoints=`, already checked against the public key: `checkpoints.read_checkpoints`).
+A record nothing vouches for could have been written by anyone who can write the file, so it is
+a problem unless the caller asks for the chain alone (`chain_only=True`, the format v1 promise).
 """
 
 from __future__ import annotations
 
+import hmac
 import os
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, Protocol, runtime_checkable
 
 import orjson
 from pydantic import ValidationError
@@ -21,10 +28,23 @@ from ..errors import AuditError
 from .canonical import GENESIS, canonical, sha256_hex, split_sealed
 from .head import Head, head_path, read_head_file
 from .jsonl import torn_path
-from .schema import AuditRecord
+from .keys import AuditKey
+from .schema import record_model
 from .sqlite import is_sqlite, sqlite_head, sqlite_lines
 
-Kind = Literal["edited", "deleted", "inserted", "reordered", "truncated", "torn", "damaged", "head"]
+Kind = Literal[
+    "edited",
+    "deleted",
+    "inserted",
+    "reordered",
+    "truncated",
+    "torn",
+    "damaged",
+    "head",
+    "forged",
+    "unauthenticated",
+    "checkpoint",
+]
 OnRecord = Callable[[int, dict[str, Any]], None]
 
 
@@ -55,6 +75,8 @@ class VerifyReport:
     problems: tuple[AuditProblem, ...]
     stored_head: Head | None = None
     notes: tuple[str, ...] = field(default_factory=tuple)
+    authenticated: bool = False
+    """Every record was vouched for by the key or a checkpoint (False with `chain_only`)."""
 
     @property
     def ok(self) -> bool:
@@ -67,16 +89,27 @@ class VerifyReport:
 
     def summary(self) -> str:
         if self.ok:
-            return f"ok: {self.source}: {self.records} records, one valid chain, head {self.head}"
+            how = "authenticated" if self.authenticated else "chain only, not authenticated"
+            return (
+                f"ok: {self.source}: {self.records} records, one valid chain ({how}), "
+                f"head {self.head}"
+            )
         n = len(self.problems)
         return f"FAILED: {self.source}: {n} problem{'s' if n != 1 else ''}; first: {self.first}"
 
 
 class _Checker:
     def __init__(
-        self, targets: Iterable[int], on_record: OnRecord | None, unit: str = "line"
+        self,
+        targets: Iterable[int],
+        on_record: OnRecord | None,
+        unit: str = "line",
+        key: AuditKey | None = None,
     ) -> None:
         self.unit = unit
+        self.key = key
+        self.unkeyed: list[int] = []
+        """Records no MAC vouches for (no key given, or no MAC on them)."""
         self.expected = 1
         self.prev = GENESIS
         self.head = Head()
@@ -104,7 +137,7 @@ class _Checker:
         if parts is None:
             self.unsealed(number, raw)
             return
-        body, claimed = parts
+        body, claimed, mac = parts
         try:
             doc = orjson.loads(body)
         except orjson.JSONDecodeError as exc:
@@ -121,15 +154,30 @@ class _Checker:
         if canonical(doc) != body:
             self.problem(number, "edited", "not in canonical form: the line was rewritten", seq)
             return
+        sealed = {**doc, "hash": claimed} if mac is None else {**doc, "hash": claimed, "mac": mac}
         try:
-            AuditRecord.model_validate({**doc, "hash": claimed})
+            record_model(doc.get("v")).model_validate(sealed)
         except ValidationError as exc:
             first = exc.errors(include_url=False)[0]
             where = ".".join(str(p) for p in first["loc"])
             self.problem(number, "damaged", f"not an audit record: {where}: {first['msg']}", seq)
             return
         assert seq is not None  # the schema requires it
+        self.authenticate(number, seq, claimed, mac)
         self.accept(number, seq, doc, claimed)
+
+    def authenticate(self, number: int, seq: int, claimed: str, mac: str | None) -> None:
+        key = self.key
+        if key is None or mac is None:
+            self.unkeyed.append(seq)
+        elif not hmac.compare_digest(key.record_mac(claimed.encode()).decode(), mac):
+            self.problem(
+                number,
+                "forged",
+                f"the MAC is not the one key {key.id} gives: the record was written or "
+                "rewritten without the key",
+                seq,
+            )
 
     def unsealed(self, number: int, raw: bytes) -> None:
         try:
@@ -182,7 +230,8 @@ class _Checker:
         if self.on_record is not None:
             self.on_record(number, doc)
 
-    def against(self, head: Head, name: str) -> None:
+    def against(self, head: Head, name: str) -> bool:
+        """Check the chain against a head; whether it holds that head's record."""
         if head.count > self.head.count:
             self.problems.append(
                 AuditProblem(
@@ -193,7 +242,8 @@ class _Checker:
                     "records were cut from the end",
                 )
             )
-        elif self.hash_at.get(head.count) != head.hash:
+            return False
+        if self.hash_at.get(head.count) != head.hash:
             self.problems.append(
                 AuditProblem(
                     None,
@@ -202,24 +252,76 @@ class _Checker:
                     head.count,
                 )
             )
+            return False
+        return True
+
+    def unvouched(self, vouched_to: int) -> None:
+        """A problem for each run of records after `vouched_to` that no MAC vouches for."""
+        runs: list[list[int]] = []
+        for seq in self.unkeyed:
+            if seq <= vouched_to:
+                continue
+            if runs and seq == runs[-1][1] + 1:
+                runs[-1][1] = seq
+            else:
+                runs.append([seq, seq])
+        why = (
+            "no audit key was given to check their MACs"
+            if self.key is None
+            else "they carry no MAC (written without a key)"
+        )
+        for lo, hi in runs:
+            which = f"record {lo}" if lo == hi else f"records {lo}–{hi}"
+            self.problems.append(
+                AuditProblem(
+                    None,
+                    "unauthenticated",
+                    f"{which}: no key or checkpoint vouches for them ({why}); anyone who can "
+                    "write the log could have written them",
+                    None,
+                    self.unit,
+                )
+            )
 
 
 def verify_lines(
     lines: Iterable[tuple[int, bytes]],
     *,
     heads: Iterable[tuple[Head, str]] = (),
+    key: AuditKey | bytes | None = None,
+    checkpoints: Iterable[Head] = (),
+    chain_only: bool = False,
     on_record: OnRecord | None = None,
     source: str = "<lines>",
     unit: str = "line",
 ) -> VerifyReport:
-    """Verify (line number, line) pairs as one chain, and its end against each (head, name)."""
+    """Verify (line number, line) pairs as one chain, its end against each (head, name), and
+    every record against the key or the checkpoints (unless `chain_only`)."""
     heads = list(heads)
-    checker = _Checker((h.count for h, _ in heads), on_record, unit)
+    points = list(checkpoints)
+    audit_key = None if key is None else AuditKey.of(key)
+    targets = [h.count for h, _ in heads] + [p.count for p in points]
+    checker = _Checker(targets, on_record, unit, audit_key)
     for number, raw in lines:
         checker.line(number, raw)
     for head, name in heads:
         checker.against(head, name)
-    return VerifyReport(source, checker.records, checker.head, tuple(checker.problems))
+    vouched_to = 0
+    for point in points:
+        if checker.against(point, f"the checkpoint of record {point.count}"):
+            vouched_to = max(vouched_to, point.count)
+    if not chain_only:
+        checker.unvouched(vouched_to)
+    authenticated = not chain_only and not any(
+        p.kind in ("unauthenticated", "forged") for p in checker.problems
+    )
+    return VerifyReport(
+        source,
+        checker.records,
+        checker.head,
+        tuple(checker.problems),
+        authenticated=authenticated,
+    )
 
 
 def file_lines(path: str | os.PathLike[str]) -> Iterator[tuple[int, bytes]]:
@@ -241,33 +343,83 @@ def stored_head(path: str | os.PathLike[str]) -> Head | None:
     return sqlite_head(path) if is_sqlite(path) else read_head_file(head_path(path))
 
 
+@runtime_checkable
+class CheckedCheckpoints(Protocol):
+    """Checkpoints read and checked against a public key (`checkpoints.read_checkpoints`)."""
+
+    @property
+    def heads(self) -> tuple[Head, ...]: ...
+
+    @property
+    def problems(self) -> tuple[AuditProblem, ...]: ...
+
+    @property
+    def ok(self) -> bool: ...
+
+    def summary(self) -> str: ...
+
+
 def verify_log(
     path: str | os.PathLike[str],
     *,
+    key: AuditKey | bytes | None = None,
+    checkpoints: CheckedCheckpoints | Iterable[Head] = (),
     expect_head: Head | None = None,
+    chain_only: bool = False,
+    no_head: bool = False,
     on_record: OnRecord | None = None,
 ) -> VerifyReport:
-    """Verify a JSON Lines or SQLite log, against its own head and `expect_head` if given."""
+    """Verify a JSON Lines or SQLite log: its chain, its MACs under `key` (or the `checkpoints`
+    that vouch for it), its end against its own head and `expect_head`.
+
+    A log without a head is a problem unless `no_head` says it never had one (records cut from
+    its end could then go unseen, unless `expect_head` or a checkpoint names its end). Given the
+    result of `read_checkpoints`, the checkpoint file's own problems come first in the report.
+    """
     if not Path(path).exists():
         raise AuditError(f"{path}: no such log")
+    audit_key = None if key is None else AuditKey.of(key)
+    checked: CheckedCheckpoints | None = None
+    if isinstance(checkpoints, CheckedCheckpoints):
+        checked, heads_signed = checkpoints, checkpoints.heads
+    else:
+        heads_signed = tuple(checkpoints)
     stored = stored_head(path)
     heads = [(stored, "the head kept beside the log")] if stored is not None else []
     if expect_head is not None:
         heads.append((expect_head, "the expected head"))
     unit = "row" if is_sqlite(path) else "line"
     report = verify_lines(
-        log_lines(path), heads=heads, on_record=on_record, source=str(path), unit=unit
+        log_lines(path),
+        heads=heads,
+        key=audit_key,
+        checkpoints=heads_signed,
+        chain_only=chain_only,
+        on_record=on_record,
+        source=str(path),
+        unit=unit,
     )
-    problems = list(report.problems)
-    if stored is None and expect_head is None:
+    problems = [*(checked.problems if checked is not None else ()), *report.problems]
+    if stored is None and not no_head:
         problems.append(
             AuditProblem(
                 None,
                 "head",
-                "no head beside the log: records cut from "
-                "its end could not be detected (give --expect-head)",
+                "no head beside the log (missing or emptied): records cut from its end would go "
+                "unseen; if the log never had one, say so (--no-head)",
             )
         )
+    if stored is not None and (stored.count or report.head.count) and audit_key is not None:
+        mac = audit_key.head_mac(stored.count, stored.hash)
+        if stored.mac is None or not hmac.compare_digest(mac, stored.mac):
+            problems.append(
+                AuditProblem(
+                    None,
+                    "head",
+                    f"the head kept beside the log is not authenticated by key {audit_key.id}: "
+                    "it was rewritten by someone without the key",
+                )
+            )
     notes = []
     if stored is not None and report.head.count > stored.count:
         notes.append(
@@ -280,6 +432,19 @@ def verify_log(
             f"{torn.stat().st_size} bytes of torn records were moved aside to {torn} "
             "when the log was reopened after a crash"
         )
+    if checked is not None:
+        notes.append(checked.summary())
+    if chain_only:
+        notes.append(
+            "chain only: hashes and links were checked, not MACs; whoever can write the log "
+            "could have rewritten it consistently"
+        )
     return VerifyReport(
-        str(path), report.records, report.head, tuple(problems), stored, tuple(notes)
+        str(path),
+        report.records,
+        report.head,
+        tuple(problems),
+        stored,
+        tuple(notes),
+        authenticated=report.authenticated and not problems,
     )

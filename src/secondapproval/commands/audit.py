@@ -1,16 +1,18 @@
-"""`secondapproval audit verify|show|head` — check an audit log, show one record, print its head.
+"""`secondapproval audit verify|show|head|keygen` — check a log, show a record, print its head,
+make a checkpoint signing key.
 
-`verify LOG` checks every hash and link and the end against the head (exit 1 on any problem);
-with `--rules DIR` (or `--replay`, which uses the snapshots kept beside the log) it also re-decides
-every record and reports any whose outcome or reasons differ. The helpers here also give `decide`
-and `test` their `--audit PATH` option.
+`verify LOG` checks every hash, link and MAC and the end against the head (exit 1 on any
+problem); with `--checkpoints PATH --public-key FILE` also against signed checkpoints, which vouch
+for every record up to the last one the log matches; with `--rules DIR` (or `--replay`, which
+uses the rule texts kept beside the log) it also re-decides every record and reports any whose
+outcome or reasons differ. The helpers here also give `decide` and `test` their `--audit PATH`
+option (and `--audit-checkpoints PATH --audit-signing-key FILE`).
 """
 
 from __future__ import annotations
 
 import argparse
 import os
-import secrets
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -19,11 +21,19 @@ from typing import Any
 import orjson
 
 from ..audit.canonical import sha256_hex, split_sealed
+from ..audit.checkpoints import (
+    CheckpointFile,
+    Checkpoints,
+    PublicKey,
+    SigningKey,
+    read_checkpoints,
+)
 from ..audit.files import open_log
 from ..audit.head import Head
+from ..audit.keys import log_key
 from ..audit.replay import replay_log
 from ..audit.sinks import POLICIES
-from ..audit.snapshots import RuleIndex, snapshot
+from ..audit.snapshots import RuleIndex
 from ..audit.sqlite import is_sqlite, sqlite_record
 from ..audit.verify import log_lines, stored_head, verify_log
 from ..engine import Engine
@@ -46,9 +56,29 @@ def add_audit_options(p: argparse.ArgumentParser, fsync: str) -> None:
         "--audit-fsync",
         choices=POLICIES,
         default=fsync,
-        help=f"when records are forced to disk (default {fsync})",
+        help=f"when records are forced to disk (default {fsync}; `group` and `always` answer "
+        "only once the record is on disk)",
+    )
+    p.add_argument(
+        "--audit-rebuild-head",
+        action="store_true",
+        help="continue a log whose head file is missing (after checking it against a head "
+        "kept elsewhere)",
     )
     add_key_option(p, create=True)
+    p.add_argument(
+        "--audit-checkpoints",
+        type=Path,
+        metavar="PATH",
+        help="append a signed checkpoint of the log's head to this file (every second and on "
+        "exit); keep it where the log's writers cannot rewrite it. Needs --audit-signing-key",
+    )
+    p.add_argument(
+        "--audit-signing-key",
+        type=Path,
+        metavar="FILE",
+        help="the Ed25519 private key that signs checkpoints (`audit keygen FILE`)",
+    )
 
 
 def add_key_option(p: argparse.ArgumentParser, create: bool = False) -> None:
@@ -56,50 +86,66 @@ def add_key_option(p: argparse.ArgumentParser, create: bool = False) -> None:
         "--audit-key",
         type=Path,
         metavar="FILE",
-        help=f"file holding the HMAC key of the facts digests (default ${KEY_ENV}, "
-        f"else LOG.key{', created if absent' if create else ''}) — keep it away from the log",
+        help=f"file holding the audit key that MACs the records and keys the facts digests "
+        f"(default ${KEY_ENV}, else LOG.key{', created if absent' if create else ''}) — keep it "
+        "away from the log: whoever can read it can rewrite the log unseen",
     )
 
 
 def snapshots_of(log: Path) -> Path:
-    """Where the rule-set texts named by a log's records are kept."""
+    """Where the rule-set texts named by a log's records are kept (by the library, `Auditor`)."""
     return Path(os.fspath(log) + ".rules")
 
 
 def audit_key(log: Path, key_file: Path | None, create: bool) -> bytes | None:
-    """The HMAC key: from a file, the environment, or `LOG.key` (created if `create`)."""
-    if key_file is not None:
-        try:
-            return key_file.read_bytes()
-        except OSError as exc:
-            raise AuditError(f"{key_file}: cannot read the audit key: {exc}") from None
-    if os.environ.get(KEY_ENV):
-        return os.environ[KEY_ENV].encode("utf-8")
-    beside = Path(os.fspath(log) + ".key")
-    if beside.exists():
-        return beside.read_bytes()
-    if not create:
-        return None
-    fd = os.open(beside, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "wb") as f:
-        f.write(secrets.token_hex(32).encode("ascii"))
-    print(f"note: new audit key written to {beside}; keep it away from the log", file=sys.stderr)
-    return beside.read_bytes()
+    """The audit key: from a file, the environment, or `LOG.key` (created if `create`)."""
+    key, created = log_key(log, key_file, create=create, env=KEY_ENV)
+    if created is not None:
+        print(
+            f"note: new audit key written to {created}; keep it away from the log", file=sys.stderr
+        )
+    return key
 
 
 def audited_engine_options(args: argparse.Namespace) -> dict[str, Any]:
     """Engine keyword arguments for `--audit` (none when not given)."""
+    anchor = checkpoint_file(args)
     if args.audit is None:
+        if anchor is not None:
+            raise AuditError("--audit-checkpoints needs --audit (the log they are checkpoints of)")
         return {}
-    sink = open_log(args.audit, fsync=args.audit_fsync)
+    key = audit_key(args.audit, args.audit_key, create=True)
+    sink = open_log(
+        args.audit,
+        key=key,
+        fsync=args.audit_fsync,
+        rebuild_head=args.audit_rebuild_head,
+        anchor=anchor,
+    )
     recovered = getattr(sink, "recovered", None)
     if recovered is not None:
         print(f"warning: {args.audit}: {recovered}", file=sys.stderr)
-    return {"audit": sink, "audit_key": audit_key(args.audit, args.audit_key, create=True)}
+    return {"audit": sink, "audit_key": key}
+
+
+def checkpoint_file(args: argparse.Namespace) -> CheckpointFile | None:
+    """The anchor of `--audit-checkpoints PATH --audit-signing-key FILE` (None: not asked for)."""
+    path, key_file = args.audit_checkpoints, args.audit_signing_key
+    if path is None and key_file is None:
+        return None
+    if path is None or key_file is None:
+        raise AuditError("--audit-checkpoints and --audit-signing-key go together")
+    anchor = CheckpointFile(path, SigningKey.read(key_file))
+    if anchor.repaired:
+        print(
+            f"warning: {path}: {anchor.repaired} bytes of a checkpoint torn by a crash dropped",
+            file=sys.stderr,
+        )
+    return anchor
 
 
 def audited_engines(
-    rules: Path, backend: str, options: dict[str, Any], log: Path
+    rules: Path, backend: str, options: dict[str, Any]
 ) -> Callable[[Path | None], Engine]:
     """An engine factory (one engine per rules folder) whose engines share one audit sink."""
     engines: dict[Path, Engine] = {}
@@ -108,7 +154,6 @@ def audited_engines(
         where = (folder or rules).resolve()
         if where not in engines:
             engines[where] = Engine(where, backend=backend, **options)
-            keep_rules(engines[where], log)
         return engines[where]
 
     return engine_for
@@ -118,11 +163,6 @@ def close_audit(options: dict[str, Any]) -> None:
     """Commit and close the sink of `audited_engine_options`."""
     if options:
         options["audit"].close()
-
-
-def keep_rules(engine: Engine, log: Path) -> None:
-    """Snapshot every matter version the engine holds beside the log (`LOG.rules/`)."""
-    snapshot((m for mid in engine.matters for m in engine.versions(mid)), snapshots_of(log))
 
 
 # ---- the audit command ----
@@ -144,7 +184,7 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
     v.add_argument(
         "--replay",
         action="store_true",
-        help="re-decide using the rule-set snapshots kept beside the log (LOG.rules)",
+        help="re-decide using the rule texts kept beside the log (LOG.rules)",
     )
     v.add_argument(
         "--facts",
@@ -155,9 +195,33 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
     )
     add_key_option(v)
     v.add_argument(
+        "--checkpoints",
+        type=Path,
+        metavar="PATH",
+        help="signed checkpoints of the log (`--audit-checkpoints`): they vouch for every record "
+        "up to the last one the log matches; needs --public-key",
+    )
+    v.add_argument(
+        "--public-key",
+        type=Path,
+        metavar="FILE",
+        help="the public key the checkpoints are signed with (FILE.pub of `audit keygen FILE`)",
+    )
+    v.add_argument(
         "--expect-head",
         metavar="COUNT:HASH",
         help="a head stored elsewhere (`audit head`), or a file holding one",
+    )
+    v.add_argument(
+        "--chain-only",
+        action="store_true",
+        help="check hashes and links only, not MACs (a log written without a key, format v1): "
+        "whoever can write the log could have rewritten it consistently",
+    )
+    v.add_argument(
+        "--no-head",
+        action="store_true",
+        help="the log never had a head (else a missing head is a problem)",
     )
     v.add_argument("--max-problems", type=int, default=20, help="problems to print (default 20)")
     v.set_defaults(func=run_verify)
@@ -172,6 +236,14 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
     h.add_argument("log", type=Path)
     h.set_defaults(func=run_head)
 
+    k = sub.add_parser(
+        "keygen", help="make an Ed25519 key that signs checkpoints (FILE) and its FILE.pub"
+    )
+    k.add_argument(
+        "file", type=Path, help="the private key file to write (mode 0600; never overwritten)"
+    )
+    k.set_defaults(func=run_keygen)
+
 
 def _expected(text: str | None) -> Head | None:
     if text is None:
@@ -181,13 +253,30 @@ def _expected(text: str | None) -> Head | None:
     return Head.parse(text)
 
 
+def _checkpoints(args: argparse.Namespace) -> Checkpoints | None:
+    if args.checkpoints is None and args.public_key is None:
+        return None
+    if args.checkpoints is None or args.public_key is None:
+        raise AuditError("--checkpoints and --public-key go together")
+    return read_checkpoints(args.checkpoints, PublicKey.read(args.public_key))
+
+
 def run_verify(args: argparse.Namespace) -> int:
     expect = _expected(args.expect_head)
     folders = list(args.rules)
     if args.replay:
         folders.append(snapshots_of(args.log))
+    key = None if args.chain_only else audit_key(args.log, args.audit_key, create=False)
+    points = _checkpoints(args)
+    checks: dict[str, Any] = {
+        "key": key,
+        "checkpoints": () if points is None else points,
+        "expect_head": expect,
+        "chain_only": args.chain_only,
+        "no_head": args.no_head,
+    }
     if not folders:
-        report = verify_log(args.log, expect_head=expect)
+        report = verify_log(args.log, **checks)
         replayed = None
     else:
         index = RuleIndex(folders)
@@ -196,10 +285,7 @@ def run_verify(args: argparse.Namespace) -> int:
         applications = read_json(args.facts) if args.facts else None
         if applications is not None and not isinstance(applications, dict):
             raise AuditError(f"{args.facts}: expected a JSON object {{decision_id: facts}}")
-        key = audit_key(args.log, args.audit_key, create=False) if applications else None
-        report, replayed = replay_log(
-            args.log, index, applications=applications, key=key, expect_head=expect
-        )
+        report, replayed = replay_log(args.log, index, applications=applications, **checks)
     for problem in report.problems[: args.max_problems]:
         print(f"{args.log}: {problem}", file=sys.stderr)
     if len(report.problems) > args.max_problems:
@@ -249,8 +335,10 @@ def run_show(args: argparse.Namespace) -> int:
     assert parts is not None
     try:
         doc = orjson.loads(parts[0])
-        intact = sha256_hex(parts[0]) == parts[1]
-        doc["hash"] = parts[1]
+        intact = sha256_hex(parts.body) == parts.hash
+        doc["hash"] = parts.hash
+        if parts.mac is not None:
+            doc["mac"] = parts.mac
         text = (
             orjson.dumps(doc, option=orjson.OPT_SORT_KEYS | orjson.OPT_INDENT_2).decode()
             if args.json
@@ -292,6 +380,10 @@ def render_record(doc: dict[str, Any], where: str, intact: bool) -> str:
     lines.append(f"  facts HMAC-SHA256 {doc['facts_hmac']} (key {doc['key_id']})")
     lines.append(f"  prev {doc['prev']}")
     lines.append(f"  hash {doc['hash']} {'(matches the record)' if intact else '(DOES NOT MATCH)'}")
+    if "mac" in doc:
+        lines.append(f"  mac  {doc['mac']} (checked by `audit verify` with the key)")
+    else:
+        lines.append("  no mac: the log was written without an audit key")
     return "\n".join(lines)
 
 
@@ -306,4 +398,11 @@ def run_head(args: argparse.Namespace) -> int:
         print(f"{args.log}: no head kept beside this log", file=sys.stderr)
         return 1
     print(head)
+    return 0
+
+
+def run_keygen(args: argparse.Namespace) -> int:
+    key = SigningKey.generate()
+    pub = key.write(args.file)
+    print(f"signing key {key.id} written to {args.file} (keep it secret); public key: {pub}")
     return 0

@@ -10,7 +10,7 @@ from ..decision import Decision, jsonable
 from ..engine import Engine
 from ..messages import as_json
 from ._common import add_backend_option, add_rules_option, iso_date, read_json
-from .audit import add_audit_options, audited_engine_options, keep_rules
+from .audit import add_audit_options, audited_engine_options
 
 
 def register(subparsers: argparse._SubParsersAction[Any]) -> None:
@@ -28,8 +28,6 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
 def run(args: argparse.Namespace) -> int:
     facts = read_json(args.facts)
     with Engine(args.rules, backend=args.backend, **audited_engine_options(args)) as engine:
-        if args.audit:
-            keep_rules(engine, args.audit)
         decision = engine.decide(args.matter, facts, on=args.on)
     if args.json:
         print(json.dumps(decision.to_dict(), ensure_ascii=False, sort_keys=True))

@@ -37,7 +37,7 @@ def pack_runners() -> dict[str, Any]:
 def run(args: argparse.Namespace) -> int:
     audit = audited_engine_options(args)
     engines = (
-        audited_engines(args.rules, args.backend, audit, args.audit)
+        audited_engines(args.rules, args.backend, audit)
         if audit
         else EngineCache(args.rules, backend=args.backend)
     )

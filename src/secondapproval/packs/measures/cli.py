@@ -96,8 +96,14 @@ def run_status(args: argparse.Namespace) -> int:
 
 def _record(path: Path, plan: Plan, result: Iterable[MeasureStatus]) -> None:
     from ...audit import open_log
+    from ...audit.keys import log_key
 
-    trail = AuditTrail(open_log(path), plan.table)
+    key, created = log_key(path, None, create=True)
+    if created is not None:
+        print(
+            f"note: new audit key written to {created}; keep it away from the log", file=sys.stderr
+        )
+    trail = AuditTrail(open_log(path, key=key), plan.table)
     try:
         for st in result:
             trail(StatusChange(None, st))
