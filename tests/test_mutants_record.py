@@ -1,14 +1,19 @@
 """Tests that kill the mutants the suite let live (issue 13, class 9; docs/mutation.md).
 
-Modules: decision.py, audit/record.py and audit/verify.py.
+Modules: decision.py, audit/record.py and audit/verify.py, with the record format v2 parts:
+audit/keys.py, audit/lossless.py and canonical.split_sealed.
 """
 
 from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import enum
 import hashlib
 import hmac
+import json
+import math
+import os
 import re
 import sqlite3
 import time
@@ -24,7 +29,9 @@ from reference import GOOD_REF, REFERENCE
 from secondapproval import AuditError, Engine, Outcome, __version__
 from secondapproval.audit import (
     GENESIS,
+    AuditKey,
     AuditProblem,
+    AuditRecord,
     Head,
     MemorySink,
     VerifyReport,
@@ -34,11 +41,31 @@ from secondapproval.audit import (
     verify_lines,
     verify_log,
 )
+from secondapproval.audit.canonical import Sealed, split_sealed
+from secondapproval.audit.keys import MIN_SECRET, log_key
+from secondapproval.audit.lossless import lossless, lossless_json, restore, vouched_json
 from secondapproval.audit.record import FactsDigest, RecordBuilder, Unsealed, facts_hmac, key_id
 from secondapproval.decision import Decision, Reason, RuleResult, Status, jsonable
+from secondapproval.jsonfile import Oversized
 from test_audit import application, id_born, rules_folder
 
 ON = dt.date(2024, 6, 1)
+KEY = b"mutants-record-key"
+"""The audit secret of every keyed record and log here (18 bytes: at least `MIN_SECRET`)."""
+FACTS_KEY = hmac.digest(KEY, b"secondapproval audit v2 facts", "sha256")
+CHAIN_KEY = hmac.digest(KEY, b"secondapproval audit v2 chain", "sha256")
+"""The two keys derived from `KEY`, computed by hand (the standard HMAC-SHA256)."""
+
+
+def by_hand(key: bytes, data: bytes) -> str:
+    return hmac.new(key, data, "sha256").hexdigest()
+
+
+def mac_of(record_hash: str) -> str:
+    """The `mac` of a record whose hash is `record_hash`, under `KEY`'s chain key."""
+    return by_hand(CHAIN_KEY, b"record:" + record_hash.encode())
+
+
 SAMPLE = """\
 matter: record-sample
 title: {zh: 记录样例, en: Record sample}
@@ -615,65 +642,124 @@ def test_a_problem_names_where_which_record_and_what(problem: AuditProblem, text
 
 
 @pytest.mark.parametrize(
-    ("problems", "text"),
+    ("problems", "authenticated", "text"),
     [
-        ((), f"ok: audit.jsonl: 3 records, one valid chain, head 3:{HASH}"),
+        ((), True, f"ok: audit.jsonl: 3 records, one valid chain (authenticated), head 3:{HASH}"),
+        (
+            (),
+            False,
+            "ok: audit.jsonl: 3 records, one valid chain (chain only, not authenticated), "
+            f"head 3:{HASH}",
+        ),
         (
             (AuditProblem(2, "edited", "x", 2),),
+            False,
             "FAILED: audit.jsonl: 1 problem; first: line 2 (record 2): edited: x",
         ),
         (
             (AuditProblem(2, "edited", "x", 2), AuditProblem(None, "head", "y")),
+            True,
             "FAILED: audit.jsonl: 2 problems; first: line 2 (record 2): edited: x",
         ),
     ],
 )
 def test_a_report_summary_says_ok_with_the_head_or_counts_the_problems(
-    problems: tuple[AuditProblem, ...], text: str
+    problems: tuple[AuditProblem, ...], authenticated: bool, text: str
 ) -> None:
-    """The summary of a good log gives its records and head; of a bad one, how many problems
-    and the first."""
-    report = VerifyReport("audit.jsonl", 3, Head(3, HASH), problems)
+    """The summary of a good log gives its records, whether they were authenticated, and its
+    head; of a bad one, how many problems and the first."""
+    report = VerifyReport("audit.jsonl", 3, Head(3, HASH), problems, authenticated=authenticated)
     assert report.summary() == text
     assert report.ok == (problems == ())
     assert report.first == (problems[0] if problems else None)
 
 
-@pytest.fixture(scope="module")
-def chain() -> tuple[list[bytes], Head]:
-    """Five sealed records of the reference matter (approvals and referrals) and their head."""
-    sink = MemorySink()
-    engine = Engine(REFERENCE, audit=sink, audit_key=b"k")
-    for age in (30, 50, 31, 51, 32):
+def chain_of(
+    ages: tuple[int, ...] = (30, 50, 31, 51, 32), key: bytes | None = KEY
+) -> tuple[list[bytes], Head]:
+    """Sealed records of the reference matter, one per age, and their head (MACed with a key)."""
+    sink = MemorySink(key=key)
+    engine = Engine(REFERENCE, audit=sink)
+    for age in ages:
         engine.decide("talent-reference", {**GOOD_REF, "age": age}, on=ON)
     return list(sink.lines), sink.head
 
 
-def sealed(record: dict[str, Any]) -> bytes:
-    """A record written as a sealed line with a freshly computed hash (a careful forgery)."""
-    body = canonical({k: v for k, v in record.items() if k != "hash"})
-    return body[:-1] + b',"hash":"' + hashlib.sha256(body).hexdigest().encode() + b'"}\n'
+@pytest.fixture(scope="module")
+def chain() -> tuple[list[bytes], Head]:
+    """Five sealed records of the reference matter (approvals and referrals) and their head."""
+    return chain_of()
 
 
-def problems_of(lines: list[bytes], *heads: tuple[Head, str]) -> list[tuple[Any, ...]]:
-    report = verify_lines(enumerate(lines, 1), heads=heads)
+def seal_body(body: bytes, key: bytes | None = KEY) -> bytes:
+    """Canonical record JSON (without hash and mac) sealed: its hash, then its MAC if keyed."""
+    digest = hashlib.sha256(body).hexdigest()
+    mac = b""
+    if key is not None:
+        chain_key = hmac.digest(key, b"secondapproval audit v2 chain", "sha256")
+        mac = b',"mac":"' + by_hand(chain_key, b"record:" + digest.encode()).encode() + b'"'
+    return body[:-1] + b',"hash":"' + digest.encode() + b'"' + mac + b"}\n"
+
+
+def sealed(record: dict[str, Any], key: bytes | None = KEY) -> bytes:
+    """A record written as a sealed line with a freshly computed hash and, given the key, MAC
+    (a careful forgery by someone holding the key; without it, by someone who does not)."""
+    return seal_body(canonical({k: v for k, v in record.items() if k not in ("hash", "mac")}), key)
+
+
+def problems_of(
+    lines: list[bytes], *heads: tuple[Head, str], key: bytes | None = KEY, **options: Any
+) -> list[tuple[Any, ...]]:
+    report = verify_lines(enumerate(lines, 1), heads=heads, key=key, **options)
     return [(p.line, p.kind, p.seq, p.message) for p in report.problems]
 
 
 def test_a_good_chain_verifies_to_its_head(chain: tuple[list[bytes], Head]) -> None:
-    """Every record checks out: no problems, five records, the head of the chain."""
+    """Every record checks out under the key: no problems, five records, the head of the chain,
+    every record authenticated."""
     lines, head = chain
-    report = verify_lines(enumerate(lines, 1), heads=[(head, "the head")], source="s", unit="row")
+    report = verify_lines(
+        enumerate(lines, 1), heads=[(head, "the head")], key=KEY, source="s", unit="row"
+    )
     assert (report.ok, report.records, report.head, report.problems) == (True, 5, head, ())
+    assert report.authenticated is True
     assert report.source == "s"
     assert head.count == 5
+    assert [record(line)["mac"] for line in lines] == [
+        mac_of(record(line)["hash"]) for line in lines
+    ]
+
+
+def test_a_good_chain_verified_without_its_key_is_unauthenticated(
+    chain: tuple[list[bytes], Head],
+) -> None:
+    """Without a key every record is unauthenticated (one problem for the run), unless the
+    caller asks for the chain alone; an AuditKey does as the bytes do."""
+    lines, head = chain
+    assert problems_of(lines, (head, "the head"), key=None) == [
+        (
+            None,
+            "unauthenticated",
+            None,
+            "records 1–5: no key or checkpoint vouches for them (no audit key was given to check "
+            "their MACs); anyone who can write the log could have written them",
+        )
+    ]
+    report = verify_lines(enumerate(lines, 1), heads=[(head, "the head")], chain_only=True)
+    assert (report.ok, report.authenticated, report.head) == (True, False, head)
+    with_key_object = verify_lines(enumerate(lines, 1), key=AuditKey(KEY))
+    assert (with_key_object.ok, with_key_object.authenticated) == (True, True)
+    keyed_but_chain_only = verify_lines(enumerate(lines, 1), key=KEY, chain_only=True)
+    assert (keyed_but_chain_only.ok, keyed_but_chain_only.authenticated) == (True, False)
 
 
 def test_every_record_reaches_the_callback_with_its_line(chain: tuple[list[bytes], Head]) -> None:
     """`on_record` is called with the line number and the record of each good line."""
     lines, _ = chain
     seen: list[tuple[int, int]] = []
-    verify_lines(enumerate(lines, 1), on_record=lambda n, doc: seen.append((n, doc["seq"])))
+    verify_lines(
+        enumerate(lines, 1), key=KEY, on_record=lambda n, doc: seen.append((n, doc["seq"]))
+    )
     assert seen == [(1, 1), (2, 2), (3, 3), (4, 4), (5, 5)]
 
 
@@ -688,9 +774,9 @@ def forged(line: bytes, **changes: Any) -> bytes:
 
 
 def not_canonical(line: bytes) -> bytes:
-    """A record rewritten with a space after its opening brace, its hash taken over that."""
-    body = canonical({k: v for k, v in record(line).items() if k != "hash"}).replace(b"{", b"{ ", 1)
-    return body[:-1] + b',"hash":"' + hashlib.sha256(body).hexdigest().encode() + b'"}\n'
+    """A record rewritten with a space after its opening brace, its hash and MAC taken over that."""
+    doc = {k: v for k, v in record(line).items() if k not in ("hash", "mac")}
+    return seal_body(canonical(doc).replace(b"{", b"{ ", 1))
 
 
 def hash_first(line: bytes) -> bytes:
@@ -856,13 +942,162 @@ def test_a_head_beyond_the_end_shows_records_cut_from_it(chain: tuple[list[bytes
     ]
 
 
+FORGED = "the MAC is not the one key {} gives: the record was written or rewritten without the key"
+
+
+def unauthenticated(which: str, why: str = "they carry no MAC (written without a key)") -> tuple:
+    return (
+        None,
+        "unauthenticated",
+        None,
+        f"{which}: no key or checkpoint vouches for them ({why}); anyone who can write the log "
+        "could have written them",
+    )
+
+
+def without_mac(line: bytes) -> bytes:
+    """A record resealed with its hash but no MAC (as a log kept without a key holds it)."""
+    return sealed(record(line), key=None)
+
+
+def wrong_mac(line: bytes) -> bytes:
+    """A record whose MAC was replaced by another 64 hex digits (a forger without the key)."""
+    return line[: -len(b'"}\n') - 64] + b"0" * 64 + b'"}\n'
+
+
+UNVOUCHED: list[tuple[str, Any, list[tuple[Any, ...]]]] = [
+    (
+        "a-run-without-macs",
+        lambda ls: [*ls[:2], *map(without_mac, ls[2:])],
+        [unauthenticated("records 3–5")],
+    ),
+    (
+        "one-without-a-mac",
+        lambda ls: [*ls[:3], without_mac(ls[3]), ls[4]],
+        [unauthenticated("record 4")],
+    ),
+    (
+        "two-runs",
+        lambda ls: [ls[0], without_mac(ls[1]), ls[2], *map(without_mac, ls[3:])],
+        [unauthenticated("record 2"), unauthenticated("records 4–5")],
+    ),
+    (
+        "a-wrong-mac",
+        lambda ls: [ls[0], wrong_mac(ls[1]), *ls[2:]],
+        [(2, "forged", 2, FORGED.format(key_id(KEY)))],
+    ),
+    (
+        "resealed-without-the-key",
+        lambda ls: [ls[0], sealed(record(ls[1]), key=b"another key of 16+ bytes"), *ls[2:]],
+        [(2, "forged", 2, FORGED.format(key_id(KEY)))],
+    ),
+    (
+        "an-edit-resealed-without-a-mac",
+        lambda ls: [*ls[:4], sealed({**record(ls[4]), "outcome": "approve"}, key=None)],
+        [unauthenticated("record 5")],
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"), [c[1:] for c in UNVOUCHED], ids=[c[0] for c in UNVOUCHED]
+)
+def test_records_the_key_does_not_vouch_for_are_forged_or_unauthenticated(
+    chain: tuple[list[bytes], Head], change: Any, expected: list[tuple[Any, ...]]
+) -> None:
+    """A wrong MAC is `forged` at its line; records without one are `unauthenticated`, one problem
+    per run of them, at the end; nothing else is wrong with the chain; not authenticated."""
+    lines, _ = chain
+    changed = change(lines)
+    assert problems_of(changed) == expected
+    report = verify_lines(enumerate(changed, 1), key=KEY)
+    assert report.authenticated is False
+    assert [p.unit for p in report.problems] == ["line"] * len(expected)
+    assert problems_of(changed, key=None, chain_only=True) == []
+
+
+def test_under_another_key_every_record_is_forged(chain: tuple[list[bytes], Head]) -> None:
+    """Verified with a key that did not write the log, each record's MAC is forged, naming the
+    key given."""
+    lines, _ = chain
+    other = b"another key of 16+ bytes"
+    assert problems_of(lines[:2], key=other) == [
+        (1, "forged", 1, FORGED.format(key_id(other))),
+        (2, "forged", 2, FORGED.format(key_id(other))),
+    ]
+
+
+def test_a_log_kept_without_a_key_names_why_its_records_are_unauthenticated() -> None:
+    """Records sealed without a key carry no MAC: with a key they are unauthenticated for that,
+    without one for want of a key; the run's problem is reported in the unit given."""
+    lines, head = chain_of((30, 50, 31), key=None)
+    assert all(b'"mac"' not in line for line in lines)
+    assert problems_of(lines, (head, "the head")) == [unauthenticated("records 1–3")]
+    assert problems_of(lines, key=None) == [
+        unauthenticated("records 1–3", "no audit key was given to check their MACs")
+    ]
+    report = verify_lines(enumerate(lines, 1), unit="row")
+    assert [p.unit for p in report.problems] == ["row"]
+    assert problems_of(lines, key=None, chain_only=True) == []
+
+
+def test_a_checkpoint_vouches_for_the_records_up_to_it(chain: tuple[list[bytes], Head]) -> None:
+    """Without a key, a checkpoint at record 3 vouches for records 1–3; a checkpoint naming a
+    hash that is not the record's vouches for nothing and is itself a head problem."""
+    lines, head = chain
+    third = record(lines[2])["hash"]
+    assert problems_of(lines, key=None, checkpoints=[Head(3, third)]) == [
+        unauthenticated("records 4–5", "no audit key was given to check their MACs")
+    ]
+    report = verify_lines(enumerate(lines, 1), checkpoints=[head])
+    assert (report.ok, report.authenticated) == (True, True)
+    assert problems_of(lines, key=None, checkpoints=[Head(3, "f" * 64)]) == [
+        (
+            None,
+            "head",
+            3,
+            "record 3 does not have the hash the checkpoint of record 3 names (ffffffffffff…)",
+        ),
+        unauthenticated("records 1–5", "no audit key was given to check their MACs"),
+    ]
+
+
+def as_v1(line: bytes, *, mac: bool = False) -> bytes:
+    """A record rewritten as format v1 (`"v":1`), resealed with or without a MAC."""
+    return sealed({**record(line), "v": 1}, key=KEY if mac else None)
+
+
+def test_a_v1_record_is_read_without_a_mac_and_refused_with_one(
+    chain: tuple[list[bytes], Head],
+) -> None:
+    """A record of format v1 is a valid link (unauthenticated: v1 has no MAC); one that carries
+    a MAC, or of an unknown format, is not an audit record."""
+    lines, _ = chain
+    assert problems_of([as_v1(lines[0])], key=None, chain_only=True) == []
+    assert problems_of([as_v1(lines[0])]) == [unauthenticated("record 1")]
+    assert problems_of([as_v1(lines[0], mac=True)]) == [
+        (1, "damaged", 1, "not an audit record: mac: Extra inputs are not permitted")
+    ]
+    assert problems_of([sealed({**record(lines[0]), "v": 3})]) == [
+        (1, "damaged", 1, "not an audit record: v: Input should be 2")
+    ]
+
+
+def test_a_keyed_record_is_a_valid_v2_audit_record(chain: tuple[list[bytes], Head]) -> None:
+    """A sealed line, hash and MAC included, is an `AuditRecord` of format 2."""
+    doc = record(chain[0][0])
+    model = AuditRecord.model_validate(doc)
+    assert (model.v, model.mac, model.hash) == (2, doc["mac"], doc["hash"])
+    assert list(doc)[-2:] == ["hash", "mac"]
+
+
 # ---- audit/verify: logs on disk ------------------------------------------------------------
 
 
 def write_log(path: Path, ages: tuple[int, ...] = (30, 50, 31)) -> Head:
     """A log of one decision per age, its head kept beside it; returns that head."""
     sink = open_log(path, fsync="always")
-    with Engine(REFERENCE, audit=sink, audit_key=b"k") as engine:
+    with Engine(REFERENCE, audit=sink, audit_key=KEY) as engine:
         for age in ages:
             engine.decide("talent-reference", {**GOOD_REF, "age": age}, on=ON)
     return sink.head
@@ -870,10 +1105,11 @@ def write_log(path: Path, ages: tuple[int, ...] = (30, 50, 31)) -> Head:
 
 @pytest.mark.parametrize("name", ["audit.jsonl", "audit.sqlite"])
 def test_a_log_verifies_against_the_head_kept_beside_it(tmp_path: Path, name: str) -> None:
-    """A JSON Lines or SQLite log verifies, and its report names the stored head."""
+    """A JSON Lines or SQLite log verifies under its key, and its report names the stored head,
+    MACed by the key."""
     path = tmp_path / name
     head = write_log(path)
-    report = verify_log(path)
+    report = verify_log(path, key=KEY)
     assert (report.ok, report.records, report.head, report.stored_head, report.notes) == (
         True,
         3,
@@ -881,9 +1117,62 @@ def test_a_log_verifies_against_the_head_kept_beside_it(tmp_path: Path, name: st
         head,
         (),
     )
+    assert report.authenticated is True
+    assert report.stored_head is not None
+    assert report.stored_head.mac == by_hand(CHAIN_KEY, b"head:3:" + head.hash.encode())
     assert report.source == str(path)
-    assert report.summary() == f"ok: {path}: 3 records, one valid chain, head {head}"
-    assert verify_log(path, expect_head=head).ok
+    assert (
+        report.summary() == f"ok: {path}: 3 records, one valid chain (authenticated), head {head}"
+    )
+    assert verify_log(path, key=KEY, expect_head=head).ok
+
+
+@pytest.mark.parametrize("name", ["audit.jsonl", "audit.sqlite"])
+def test_a_log_verified_without_its_key_is_unauthenticated_unless_chain_only(
+    tmp_path: Path, name: str
+) -> None:
+    """Without the key a log's records are unauthenticated (in its unit); `chain_only` checks
+    the chain alone, says so in a note, and does not call the log authenticated."""
+    path = tmp_path / name
+    head = write_log(path)
+    unit = "row" if name.endswith(".sqlite") else "line"
+    assert [(p.kind, p.unit, p.message) for p in verify_log(path).problems] == [
+        (
+            "unauthenticated",
+            unit,
+            "records 1–3: no key or checkpoint vouches for them (no audit key was given to "
+            "check their MACs); anyone who can write the log could have written them",
+        )
+    ]
+    report = verify_log(path, chain_only=True)
+    assert (report.ok, report.authenticated, report.head) == (True, False, head)
+    assert report.notes == (
+        "chain only: hashes and links were checked, not MACs; whoever can write the log "
+        "could have rewritten it consistently",
+    )
+    assert report.summary() == (
+        f"ok: {path}: 3 records, one valid chain (chain only, not authenticated), head {head}"
+    )
+    keyed = verify_log(path, key=KEY, chain_only=True)
+    assert (keyed.ok, keyed.authenticated) == (True, False)
+
+
+def test_a_head_rewritten_without_the_key_is_a_problem(tmp_path: Path) -> None:
+    """A head beside the log without its MAC, or with another, is not authenticated by the key;
+    without a key its MAC is not checked."""
+    path = tmp_path / "audit.jsonl"
+    head = write_log(path)
+    head_file = Path(f"{path}.head")
+    message = (
+        f"end of log: head: the head kept beside the log is not authenticated by key "
+        f"{key_id(KEY)}: it was rewritten by someone without the key"
+    )
+    for rewritten in (head, Head(head.count, head.hash, "0" * 64)):
+        head_file.write_bytes(rewritten.to_bytes())
+        report = verify_log(path, key=KEY)
+        assert [str(p) for p in report.problems] == [message]
+        assert report.authenticated is False
+        assert verify_log(path, chain_only=True).ok
 
 
 def edit_second_record(path: Path) -> None:
@@ -905,7 +1194,7 @@ def test_a_problem_in_a_log_names_its_line_or_row(tmp_path: Path, name: str, uni
     path = tmp_path / name
     head = write_log(path)
     edit_second_record(path)
-    report = verify_log(path, expect_head=Head(3, "f" * 64))
+    report = verify_log(path, key=KEY, expect_head=Head(3, "f" * 64))
     assert [str(p) for p in report.problems] == [
         f"{unit} 2 (record 2): edited: {EDITED}",
         f"{unit} 3 (record 3): deleted: record 2 missing before this line (deleted or moved)",
@@ -916,28 +1205,34 @@ def test_a_problem_in_a_log_names_its_line_or_row(tmp_path: Path, name: str, uni
     assert (report.records, report.stored_head) == (3, head)
 
 
+NO_HEAD = (
+    None,
+    "head",
+    None,
+    "no head beside the log (missing or emptied): records cut from its end would go unseen; "
+    "if the log never had one, say so (--no-head)",
+)
+
+
 def test_a_log_without_a_head_cannot_show_a_cut_end(tmp_path: Path) -> None:
-    """Without a head beside it (and none expected) a log is reported for that alone."""
+    """Without a head beside it a log is reported for that alone, even with a head expected,
+    unless the caller says it never had one (`no_head`)."""
     path = tmp_path / "audit.jsonl"
     write_log(path)
     Path(f"{path}.head").unlink()
-    report = verify_log(path)
+    report = verify_log(path, key=KEY)
     assert report.stored_head is None
-    assert [(p.line, p.kind, p.seq, p.message) for p in report.problems] == [
-        (
-            None,
-            "head",
-            None,
-            "no head beside the log: records cut from its end could not be detected "
-            "(give --expect-head)",
-        )
-    ]
-    assert report.records == 3
-    expected = verify_log(
-        path, expect_head=Head(1, record(path.read_bytes().splitlines()[0])["hash"])
-    )
-    assert expected.ok
-    assert expected.stored_head is None
+    assert [(p.line, p.kind, p.seq, p.message) for p in report.problems] == [NO_HEAD]
+    assert (report.records, report.authenticated) == (3, False)
+    first = Head(1, record(path.read_bytes().splitlines()[0])["hash"])
+    expected = verify_log(path, key=KEY, expect_head=first)
+    assert [(p.line, p.kind, p.seq, p.message) for p in expected.problems] == [NO_HEAD]
+    never_had_one = verify_log(path, key=KEY, expect_head=first, no_head=True)
+    assert (never_had_one.ok, never_had_one.authenticated) == (True, True)
+    assert never_had_one.stored_head is None
+    assert verify_log(path, key=KEY, no_head=True).ok
+    Path(f"{path}.head").write_bytes(b"")
+    assert [(p.kind, p.message) for p in verify_log(path, key=KEY).problems] == [NO_HEAD[1::2]]
 
 
 def test_records_after_the_stored_head_are_noted(tmp_path: Path) -> None:
@@ -948,7 +1243,7 @@ def test_records_after_the_stored_head_are_noted(tmp_path: Path) -> None:
     first_head = head_file.read_bytes()
     write_log(path, ages=(50, 31))
     head_file.write_bytes(first_head)
-    report = verify_log(path)
+    report = verify_log(path, key=KEY)
     assert report.ok
     assert report.notes == (
         "2 records after the head kept beside the log (written since its last update: "
@@ -963,9 +1258,9 @@ def test_torn_bytes_moved_aside_are_noted(tmp_path: Path) -> None:
     write_log(path)
     torn = Path(f"{path}.torn")
     torn.write_bytes(b"")
-    assert verify_log(path).notes == ()
+    assert verify_log(path, key=KEY).notes == ()
     torn.write_bytes(b'{"backend"')
-    report = verify_log(path)
+    report = verify_log(path, key=KEY)
     assert report.ok
     assert report.notes == (
         f"10 bytes of torn records were moved aside to {torn} when the log was reopened after "
@@ -991,7 +1286,10 @@ def test_a_log_that_cannot_be_read_is_an_error(tmp_path: Path) -> None:
 # ---- audit/record: keys, digests, sealing ----------------------------------------------------
 
 
-@pytest.mark.parametrize(("key", "name"), [(b"k", "bb86a0c093b20fe7"), (b"", "5110c9e33d4b4dd3")])
+@pytest.mark.parametrize(
+    ("key", "name"),
+    [(b"k", "bb86a0c093b20fe7"), (b"", "5110c9e33d4b4dd3"), (KEY, key_id(KEY))],
+)
 def test_a_key_is_named_by_16_hex_digits_of_its_labelled_hash(key: bytes, name: str) -> None:
     """`key_id` is the first 16 hex digits of SHA-256 over a fixed label and the key."""
     assert key_id(key) == name
@@ -1009,23 +1307,326 @@ def test_the_facts_digest_is_the_standard_hmac_for_every_key_length(size: int) -
     assert digest(facts) == expected
     assert digest.of_canonical(canonical(facts)) == expected
     assert digest.hex_of_canonical(canonical(facts)) == expected.encode("ascii")
-    assert facts_hmac(key, facts) == expected
     assert digest(facts) == expected  # the pad states are reused, not consumed
+
+
+@pytest.mark.parametrize(
+    "facts",
+    [
+        {"b": [1, "二"], "a": {"c": True}},
+        {"n": Decimal("1.50"), "t": (1, 2), "big": 2**70},
+        [float("nan"), {1: "x"}],
+    ],
+    ids=["plain", "tagged", "not-an-object"],
+)
+def test_the_v2_facts_hmac_is_over_the_lossless_form_under_the_derived_facts_key(
+    facts: Any,
+) -> None:
+    """`facts_hmac(secret, facts)` is HMAC-SHA256 of the lossless JSON under the facts key
+    (HMAC of the secret and `secondapproval audit v2 facts`), never under the secret itself."""
+    expected = by_hand(FACTS_KEY, lossless_json(facts))
+    assert facts_hmac(KEY, facts) == expected
+    assert AuditKey(KEY).facts.of_canonical(lossless_json(facts)) == expected
+    assert facts_hmac(KEY, facts) != by_hand(KEY, lossless_json(facts))
+
+
+def test_an_audit_key_derives_its_facts_and_chain_keys_by_hmac() -> None:
+    """The facts digest, a record's MAC (over `record:` and its hash) and a head's MAC (over
+    `head:COUNT:HASH`) use the keys derived from the secret; v1's digest uses the secret."""
+    key = AuditKey(KEY)
+    data = b'{"a":1}'
+    assert key.facts.of_canonical(data) == by_hand(FACTS_KEY, data)
+    assert key.v1_facts.of_canonical(data) == by_hand(KEY, data)
+    assert key.record_mac(HASH.encode()) == by_hand(CHAIN_KEY, b"record:" + HASH.encode()).encode()
+    assert key.head_mac(3, HASH) == by_hand(CHAIN_KEY, b"head:3:" + HASH.encode())
+    assert key.head_mac(0, GENESIS) == by_hand(CHAIN_KEY, b"head:0:" + GENESIS.encode())
+    assert (key.id, repr(key)) == (key_id(KEY), f"AuditKey(id={key_id(KEY)})")
+    assert AuditKey.of(key) is key
+    assert AuditKey.of(KEY).same(key)
+    assert not AuditKey(KEY + b"!").same(key)
+
+
+@pytest.mark.parametrize(
+    "secret", [b"", b"k", b"x" * (MIN_SECRET - 1), "x" * MIN_SECRET, bytearray(b"x" * MIN_SECRET)]
+)
+def test_an_audit_key_shorter_than_16_bytes_or_not_bytes_is_refused(secret: Any) -> None:
+    """A secret of fewer than 16 bytes (or not bytes at all) is refused; 16 bytes will do."""
+    assert MIN_SECRET == 16
+    with pytest.raises(AuditError, match=r"^an audit key is at least 16 bytes$"):
+        AuditKey(secret)
+    assert AuditKey(b"x" * MIN_SECRET).id == key_id(b"x" * MIN_SECRET)
+
+
+@pytest.mark.parametrize(
+    "content", [KEY, KEY + b"\n", KEY + b"\r\n", KEY + b"\n\n"], ids=["bare", "lf", "crlf", "2lf"]
+)
+def test_a_key_file_is_read_without_its_trailing_newline(tmp_path: Path, content: bytes) -> None:
+    """`AuditKey.read` takes a file's bytes, trailing line ends dropped."""
+    path = tmp_path / "audit.key"
+    path.write_bytes(content)
+    assert AuditKey.read(path).same(AuditKey(KEY))
+
+
+def test_a_key_file_too_short_or_missing_is_an_error_naming_it(tmp_path: Path) -> None:
+    """A key file whose key is too short, or that cannot be read, raises AuditError naming it."""
+    path = tmp_path / "audit.key"
+    path.write_bytes(b"x" * (MIN_SECRET - 1) + b"\n")
+    with pytest.raises(
+        AuditError, match="^" + re.escape(f"{path}: an audit key is at least 16 bytes") + "$"
+    ):
+        AuditKey.read(path)
+    missing = tmp_path / "nope.key"
+    text = f"{missing}: cannot read the audit key: No such file or directory"
+    with pytest.raises(AuditError, match="^" + re.escape(text) + "$"):
+        AuditKey.read(missing)
+
+
+ENV = "SECONDAPPROVAL_TEST_MUTANTS_KEY"
+
+
+def test_a_logs_key_comes_from_its_file_else_the_environment_else_beside_the_log(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`log_key`: a key file given wins, then the environment variable, then `LOG.key`; nothing
+    is created unless asked."""
+    log = tmp_path / "audit.jsonl"
+    given = tmp_path / "given.key"
+    given.write_bytes(b"g" * 20)
+    beside = tmp_path / "audit.jsonl.key"
+    monkeypatch.delenv(ENV, raising=False)
+    assert log_key(log, None, create=False, env=ENV) == (None, None)
+    assert not beside.exists()
+    beside.write_bytes(b"b" * 20)
+    assert log_key(log, None, create=True, env=ENV) == (b"b" * 20, None)
+    monkeypatch.setenv(ENV, "环境" * 8)
+    assert log_key(log, None, create=True, env=ENV) == (("环境" * 8).encode("utf-8"), None)
+    assert log_key(log, given, create=True, env=ENV) == (b"g" * 20, None)
+    monkeypatch.setenv(ENV, "")
+    assert log_key(log, None, create=False, env=ENV) == (b"b" * 20, None)
+    missing = tmp_path / "nope.key"
+    text = f"{missing}: cannot read the audit key: No such file or directory"
+    with pytest.raises(AuditError, match="^" + re.escape(text) + "$"):
+        log_key(log, missing, create=True, env=ENV)
+
+
+def test_a_logs_key_is_created_beside_it_as_64_hex_digits_for_its_owner_alone(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Asked to create one, `log_key` writes 64 random hex digits to `LOG.key`, mode 0600, and
+    names the file; the next call reads it and creates nothing."""
+    monkeypatch.delenv(ENV, raising=False)
+    log = tmp_path / "audit.jsonl"
+    key, created = log_key(log, None, create=True, env=ENV)
+    assert created == tmp_path / "audit.jsonl.key"
+    assert key is not None
+    assert re.fullmatch(rb"[0-9a-f]{64}", key)
+    assert os.stat(created).st_mode & 0o777 == 0o600
+    assert log_key(log, None, create=True, env=ENV) == (key, None)
+    assert log_key(tmp_path / "other.jsonl", None, create=True, env=ENV)[0] != key
 
 
 def test_sealing_appends_prev_reasons_results_seq_and_the_hash_last() -> None:
     """A sealed line is head, prev, reasons, results, seq and tail, then the SHA-256 of that
-    JSON as its last member, then a newline."""
+    JSON as its last member, then a newline; with a key, the MAC of the hash after it."""
     record = Unsealed(b'{"a":1,"prev":"', b'["R"]', b"[]", b',"time":"t"')
     line, digest = record.seal(7, "p" * 4)
     body = b'{"a":1,"prev":"pppp","reasons":["R"],"results":[],"seq":7,"time":"t"}'
     assert digest == hashlib.sha256(body).hexdigest()
     assert line == body[:-1] + b',"hash":"' + digest.encode() + b'"}\n'
+    keyed, keyed_digest = record.seal(7, "p" * 4, AuditKey(KEY))
+    assert keyed_digest == digest
+    assert keyed == (
+        body[:-1]
+        + b',"hash":"'
+        + digest.encode()
+        + b'","mac":"'
+        + mac_of(digest).encode()
+        + b'"}\n'
+    )
+
+
+MAC = "cd" * 32
+
+
+@pytest.mark.parametrize(
+    ("line", "parts"),
+    [
+        (f'{{"a":1,"hash":"{HASH}"}}\n', Sealed(b'{"a":1}', HASH, None)),
+        (f'{{"a":1,"hash":"{HASH}","mac":"{MAC}"}}\n', Sealed(b'{"a":1}', HASH, MAC)),
+        (f'{{"a":1,"hash":"{HASH}","mac":"{MAC}"}}', Sealed(b'{"a":1}', HASH, MAC)),
+        (
+            f'{{"a":1,"mac":"{MAC}","hash":"{HASH}"}}\n',
+            Sealed(f'{{"a":1,"mac":"{MAC}"}}'.encode(), HASH, None),
+        ),
+        (f'{{"a":1,"hash":"{HASH}","mac":"{MAC[:-1]}"}}\n', None),
+        (f'{{"a":1,"hash":"{HASH}","mac":"{MAC}0"}}\n', None),
+        (f'{{"a":1,"hash":"{HASH[:-1]}"}}\n', None),
+        (f'{{"a":1,"hash":"{HASH}0"}}\n', None),
+        (f'{{"a":1,"mac":"{MAC}"}}\n', None),
+        (f'{{"hash":"{HASH}"}}\n', None),
+        (f'{{"a":1,"hash":"{HASH}"}} \n', None),
+        (f'{{"a":1,"hash":"{HASH}","mac":"{MAC}"}} \n', None),
+        (f'{{"a":1,"hash":"{HASH}"]\n', None),
+    ],
+    ids=[
+        "hash",
+        "hash-and-mac",
+        "no-newline",
+        "mac-before-hash",
+        "short-mac",
+        "long-mac",
+        "short-hash",
+        "long-hash",
+        "mac-alone",
+        "hash-alone",
+        "a-space-after",
+        "a-space-after-the-mac",
+        "not-a-brace",
+    ],
+)
+def test_a_sealed_line_splits_into_its_body_hash_and_mac(line: str, parts: Sealed | None) -> None:
+    """`split_sealed` gives the record without hash and mac, the hash, and the MAC (None without
+    one); a line whose hash (and MAC) are not its last members, of 64 digits each, is not sealed."""
+    assert split_sealed(line.encode()) == parts
+
+
+class Level(enum.IntEnum):
+    HIGH = 3
+
+
+class Label(str):
+    """A str subclass."""
+
+
+LOSSLESS: list[tuple[str, Any, Any]] = [
+    ("none", None, None),
+    ("bool", True, True),
+    ("text", "中文", "中文"),
+    ("int", -(2**63), -(2**63)),
+    ("int-64-bit", 2**64 - 1, 2**64 - 1),
+    ("int-big", 2**64, {"$": "int", "v": "18446744073709551616"}),
+    ("int-small", -(2**63) - 1, {"$": "int", "v": "-9223372036854775809"}),
+    ("float", 1.5, 1.5),
+    ("nan", float("nan"), {"$": "float", "v": "nan"}),
+    ("inf", float("inf"), {"$": "float", "v": "inf"}),
+    ("minus-inf", float("-inf"), {"$": "float", "v": "-inf"}),
+    ("surrogate", "a\ud800", {"$": "str", "v": '"a\\ud800"'}),
+    ("bytes", b"ab", {"$": "bytes", "v": "YWI="}),
+    ("bytearray", bytearray(b"ab"), {"$": "bytearray", "v": "YWI="}),
+    ("object", {"b": 1, "a": [2]}, {"b": 1, "a": [2]}),
+    ("int-keys", {2: "b", 1: "a"}, {"$": "dict", "v": [[1, "a"], [2, "b"]]}),
+    ("tag-key", {"$": 1, "v": 2}, {"$": "dict", "v": [["$", 1], ["v", 2]]}),
+    ("surrogate-key", {"\ud800": 1}, {"$": "dict", "v": [[{"$": "str", "v": '"\\ud800"'}, 1]]}),
+    ("tuple", (1, (2,)), {"$": "tuple", "v": [1, {"$": "tuple", "v": [2]}]}),
+    ("set", {"b", "a"}, {"$": "set", "v": ["a", "b"]}),
+    ("frozenset", frozenset({2, 1}), {"$": "frozenset", "v": [1, 2]}),
+    ("decimal", Decimal("1.50"), {"$": "decimal.Decimal", "v": "1.50"}),
+    ("date", dt.date(2020, 1, 2), {"$": "datetime.date", "v": "2020-01-02"}),
+    (
+        "datetime",
+        dt.datetime(2020, 1, 2, 3, 4, 5),
+        {"$": "datetime.datetime", "v": "2020-01-02T03:04:05"},
+    ),
+    ("time", dt.time(3, 4), {"$": "datetime.time", "v": "03:04:00"}),
+    ("int-enum", Level.HIGH, {"$": f"{__name__}.Level", "v": 3}),
+    ("str-subclass", Label("x"), {"$": f"{__name__}.Label", "v": "x"}),
+    ("bool-in-a-list", [True, 1], [True, 1]),
+    ("other-object", object(), {"$": "builtins.object", "v": None}),
+    ("omitted", Oversized("too big"), {"$": "omitted", "v": "too big"}),
+    (
+        "nested",
+        [{"a": Decimal(1)}, [(1,)]],
+        [{"a": {"$": "decimal.Decimal", "v": "1"}}, [{"$": "tuple", "v": [1]}]],
+    ),
+    ("mapping-proxy", MappingProxyType({"a": 1}), {"$": "builtins.mappingproxy", "v": None}),
+]
+
+
+@pytest.mark.parametrize(("value", "form"), [c[1:] for c in LOSSLESS], ids=[c[0] for c in LOSSLESS])
+def test_each_value_has_its_exact_lossless_form(value: Any, form: Any) -> None:
+    """Plain JSON stays as it is; anything else becomes a `{"$": type, "v": value}` tag, and
+    `lossless_json` is the canonical JSON of that form."""
+    got = lossless(value)
+    assert got == form
+    assert orjson.dumps(got) == orjson.dumps(form)  # types too: True is not 1
+    assert lossless_json(value) == canonical(form)
+
+
+@pytest.mark.parametrize(
+    ("facts", "data"),
+    [
+        ({"b": 1, "a": "中"}, b'{"a":"\xe4\xb8\xad","b":1}'),
+        ({"n": 2**64}, b'{"n":{"$":"int","v":"18446744073709551616"}}'),
+        ({"s": "\ud800"}, b'{"s":{"$":"str","v":"\\"\\\\ud800\\""}}'),
+        ({"d": Decimal("1.0")}, b'{"d":{"$":"decimal.Decimal","v":"1.0"}}'),
+        ({"d": dt.date(2020, 1, 2)}, b'{"d":{"$":"datetime.date","v":"2020-01-02"}}'),
+        ({"l": Label("x")}, b'{"l":{"$":"test_mutants_record.Label","v":"x"}}'),
+        ({"g": {"$": 1}}, b'{"g":{"$":"dict","v":[["$",1]]}}'),
+        ({"b": b"ab"}, b'{"b":{"$":"bytes","v":"YWI="}}'),
+    ],
+    ids=["plain", "big-int", "surrogate", "decimal", "date", "subclass", "tag-key", "bytes"],
+)
+def test_a_vouched_application_is_written_in_its_lossless_form(
+    facts: dict[str, Any], data: bytes
+) -> None:
+    """`vouched_json` gives the lossless JSON of an application: orjson's for plain values, the
+    walk's for anything orjson refuses or that holds a member `$`."""
+    assert vouched_json(facts) == data
+    assert lossless_json(facts) == data
+
+
+@pytest.mark.parametrize(
+    ("form", "value"),
+    [
+        ({"$": "int", "v": "18446744073709551616"}, 2**64),
+        ({"$": "float", "v": "inf"}, float("inf")),
+        ({"$": "float", "v": "-inf"}, float("-inf")),
+        ({"$": "str", "v": '"a\\ud800"'}, "a\ud800"),
+        ([{"$": "int", "v": "-1"}, [{"$": "float", "v": "inf"}]], [-1, [float("inf")]]),
+        ({"$": "int", "v": 5}, {"$": "int", "v": 5}),
+        ({"$": "float", "v": None}, {"$": "float", "v": None}),
+        ({"$": "str", "v": 1}, {"$": "str", "v": 1}),
+        ({"$": "tuple", "v": [1]}, {"$": "tuple", "v": [1]}),
+        ({"$": "int", "v": "1", "w": 0}, {"$": "int", "v": "1", "w": 0}),
+        ({"a": {"$": "int", "v": "1"}}, {"a": {"$": "int", "v": "1"}}),
+        ("1", "1"),
+        (None, None),
+    ],
+    ids=[
+        "big-int",
+        "inf",
+        "minus-inf",
+        "surrogate",
+        "in-lists",
+        "int-not-text",
+        "float-not-text",
+        "str-not-text",
+        "other-tag",
+        "more-members",
+        "an-object",
+        "text",
+        "null",
+    ],
+)
+def test_a_recorded_value_is_restored_from_the_tags_a_fact_value_can_take(
+    form: Any, value: Any
+) -> None:
+    """`restore` undoes the int, float and str tags (in lists too); other tags, tags of the
+    wrong shape and objects are left as they are."""
+    got = restore(form)
+    assert got == value
+    assert type(got) is type(value)
+
+
+def test_a_restored_nan_is_a_nan() -> None:
+    """The float tag `nan` is restored as a NaN (which equals nothing)."""
+    got = restore({"$": "float", "v": "nan"})
+    assert isinstance(got, float)
+    assert math.isnan(got)
+    assert restore(lossless(float("nan"))) != restore(lossless(float("nan")))
 
 
 # ---- audit/record: building records ----------------------------------------------------------
-
-KEY = b"k"
 
 
 def at_half_past_eight() -> dt.datetime:
@@ -1053,12 +1654,25 @@ def builder(engine: Engine, pii_engine: Engine, reference: Engine) -> RecordBuil
 def sealed_record(
     builder: RecordBuilder, matter: str, decision: Decision, facts: Any, latency_ns: int = 1234
 ) -> dict[str, Any]:
-    """The record built for a decision, sealed as the first of a chain, hash checked."""
-    line, digest = builder.build(matter, decision, facts, latency_ns).seal(1, GENESIS)
+    """The record built for a decision, sealed as the first of a keyed chain, hash and MAC
+    checked (and taken off), the line exactly its canonical JSON, hash and MAC."""
+    line, digest = builder.build(matter, decision, facts, latency_ns).seal(
+        1, GENESIS, AuditKey(KEY)
+    )
     doc = record(line)
+    assert list(doc)[-2:] == ["hash", "mac"]
+    assert doc.pop("mac") == mac_of(digest)
     assert doc.pop("hash") == digest
-    assert line == canonical(doc)[:-1] + b',"hash":"' + digest.encode() + b'"}\n'
+    assert line == seal_body(canonical(doc))
+    assert digest == hashlib.sha256(canonical(doc)).hexdigest()
     return doc
+
+
+def v2_facts_hmac(facts: Any) -> str:
+    """The v2 digest of a plain JSON application, by hand: its sorted compact UTF-8 JSON (which
+    is its lossless form) under the facts key derived from `KEY`."""
+    text = json.dumps(facts, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return by_hand(FACTS_KEY, text.encode("utf-8"))
 
 
 def common(decision: Decision, facts: Any, latency_ns: int = 1234) -> dict[str, Any]:
@@ -1068,14 +1682,14 @@ def common(decision: Decision, facts: Any, latency_ns: int = 1234) -> dict[str, 
         "decision_id": decision.decision_id,
         "digest": decision.digest,
         "engine": f"secondapproval {__version__}",
-        "facts_hmac": facts_hmac(KEY, facts),
-        "key_id": key_id(KEY),
+        "facts_hmac": v2_facts_hmac(facts),
+        "key_id": hashlib.sha256(b"secondapproval audit key\x00" + KEY).hexdigest()[:16],
         "latency_ns": latency_ns,
         "on": "2024-06-01",
         "prev": GENESIS,
         "seq": 1,
         "time": "2024-06-01T08:30:00Z",
-        "v": 1,
+        "v": 2,
     }
 
 
@@ -1120,6 +1734,54 @@ def test_a_record_of_an_approval_holds_the_application_as_it_came(
         "values": GOOD_REF,
         "version": "bench.1",
     }
+
+
+def test_a_record_of_an_application_json_cannot_hold_holds_its_lossless_form(
+    builder: RecordBuilder, reference: Engine
+) -> None:
+    """A valid application holding a big int is recorded in its lossless form (the int tagged,
+    in facts and values), its digest over that form: the v2 `facts_hmac`."""
+    facts = {**GOOD_REF, "age": 2**70}
+    d = reference.decide("talent-reference", facts, on=ON)
+    big = {"$": "int", "v": str(2**70)}
+    doc = sealed_record(builder, "talent-reference", d, facts)
+    assert doc == {
+        **common(d, {**GOOD_REF, "age": big}),
+        "facts": {**GOOD_REF, "age": big},
+        "invalid": {},
+        "matter": "talent-reference",
+        "missing": [],
+        "outcome": "refer",
+        "reasons": ["AGE_LIMIT"],
+        "results": results(REFERENCE_READS, "passed", "failed", *["passed"] * 4),
+        "values": {**GOOD_REF, "age": big},
+        "version": "bench.1",
+    }
+    assert doc["facts_hmac"] == facts_hmac(KEY, facts)
+
+
+@pytest.mark.parametrize(
+    ("facts", "shown"),
+    [
+        ({**GOOD_REF, "age": 30.5}, {**GOOD_REF, "age": 30.5}),
+        ({**GOOD_REF, "age": float("nan")}, {**GOOD_REF, "age": {"$": "float", "v": "nan"}}),
+        ({**GOOD_REF, "age": (30,)}, {**GOOD_REF, "age": {"$": "tuple", "v": [30]}}),
+    ],
+    ids=["float", "nan", "tuple"],
+)
+def test_a_record_of_an_invalid_value_json_cannot_hold_holds_its_lossless_form(
+    builder: RecordBuilder, reference: Engine, facts: dict[str, Any], shown: dict[str, Any]
+) -> None:
+    """An invalid NaN or tuple is recorded by its tag (never as null or a list), and the digest
+    is over that form, so it differs from any JSON application's."""
+    d = reference.decide("talent-reference", facts, on=ON)
+    doc = sealed_record(builder, "talent-reference", d, facts)
+    assert (doc["facts"], doc["reasons"], doc["values"].get("age")) == (
+        shown,
+        ["INVALID:age"],
+        None,
+    )
+    assert doc["facts_hmac"] == v2_facts_hmac(shown) == facts_hmac(KEY, facts)
 
 
 def test_a_record_of_a_missing_fact_keeps_the_null_it_came_as(
@@ -1481,7 +2143,7 @@ def test_records_cut_from_the_end_of_a_log_are_found_by_the_head_beside_it(
     path = tmp_path / "audit.jsonl"
     write_log(path)
     path.write_bytes(b"".join(path.read_bytes().splitlines(keepends=True)[:2]))
-    report = verify_log(path)
+    report = verify_log(path, key=KEY)
     assert [str(p) for p in report.problems] == [
         "end of log: truncated: the log ends at record 2 but the head kept beside the log names "
         "record 3: records were cut from the end"
