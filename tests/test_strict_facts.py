@@ -9,6 +9,7 @@ message of an invalid fact is ours, in English and Chinese, values written as JS
 from __future__ import annotations
 
 import datetime as dt
+import enum
 import json
 import re
 import unicodedata
@@ -463,3 +464,60 @@ def test_the_terminal_rendering_shows_values_as_json() -> None:
     assert f'a.ids=["{ID}"]' in text
     assert "datetime" not in text
     assert "True" not in text
+
+
+# ---- values of other classes: subclasses, Enum members, keys that are not str ----------------
+
+
+class _Text(str):
+    """A str subclass that claims to equal everything (what a rule would then see)."""
+
+    def __eq__(self, other: object) -> bool:
+        return True
+
+    def __hash__(self) -> int:
+        return 0
+
+
+class _Level(enum.IntEnum):
+    THIRTY = 30
+
+
+class _Group(dict):  # type: ignore[type-arg]
+    pass
+
+
+FOREIGN = [
+    ({**GOOD_REF, "age": _Level.THIRTY}, "INVALID:age", "_Level"),
+    ({**GOOD_REF, "degree": _Text("master")}, "INVALID:degree", "_Text"),
+    ({**GOOD_REF, "degree": _Text("anything")}, "INVALID:degree", "_Text"),
+    ({**GOOD_REF, "x": [_Text("a")]}, "INVALID:x", "_Text"),
+    ({**GOOD_REF, 1: 2}, "INVALID:1", "builtins.int"),
+    (_Group(GOOD_REF), "INVALID:$", "_Group"),
+]
+
+
+@pytest.mark.parametrize(("facts", "code", "named"), FOREIGN)
+def test_a_value_of_another_class_is_invalid_never_approved(
+    facts: dict[Any, Any], code: str, named: str
+) -> None:
+    """An Enum member, a str or dict subclass (whose equality could say anything), a key that is
+    not a str: each is INVALID with a message naming its class — equal-looking values included."""
+    decision = Engine(REFERENCE).decide("talent-reference", facts, on=ON)
+    assert decision.outcome is Outcome.REFER
+    assert decision.codes == (code,)
+    (message,) = decision.parts()[5].values()
+    assert message.startswith("not a JSON value: a ")
+    assert named in message
+
+
+@given(
+    key=st.sampled_from(sorted(GOOD_REF)),
+    wrap=st.sampled_from([_Text, _Group, lambda v: [_Text(str(v))], lambda v: {"k": _Text("v")}]),
+)
+def test_no_subclass_anywhere_is_approved(key: str, wrap: Any) -> None:
+    """Whatever fact holds a value of another class (or a container holding one), no approval."""
+    facts = {**GOOD_REF, key: wrap(GOOD_REF[key]) if wrap is not _Group else _Group()}
+    decision = Engine(REFERENCE).decide("talent-reference", facts, on=ON)
+    assert decision.outcome is Outcome.REFER
+    assert decision.codes == (f"INVALID:{key}",)

@@ -233,8 +233,13 @@ class FactValidator:
                     return {}, {ROOT: too_large}, ()
                 if not isinstance(facts, dict):
                     return {}, {ROOT: "the application is not a JSON object"}, ()
+                if facts.__class__ is not dict:
+                    return {}, {ROOT: _foreign_message(facts)}, ()
                 if duplicated:
                     facts = self._without_duplicates(facts, duplicated, invalid)
+                foreign = _foreign(facts)
+                if foreign:
+                    facts = self._without_foreign(facts, foreign, invalid)
                 try:
                     nested = self._adapter.validate_python(facts)
                 except PydanticValidationError as exc:
@@ -263,6 +268,19 @@ class FactValidator:
         """Whether the fact is already accounted for as invalid (itself or its group)."""
         parts = path.split(".")
         return any(".".join(parts[:i]) in invalid for i in range(1, len(parts) + 1))
+
+    def _without_foreign(
+        self, facts: dict[str, Any], foreign: list[Foreign], invalid: dict[str, str]
+    ) -> dict[str, Any]:
+        """A copy of the application without its values of other classes, each one invalid."""
+        data = copy.deepcopy(facts)
+        for loc, value, is_key in foreign:
+            path, depth = self._declared_prefix(loc)
+            invalid.setdefault(path, _foreign_message(value))
+            if is_key and depth == len(loc):  # removed by the key itself, not its text
+                _remove(data, [*loc[:-1], value])  # type: ignore[list-item]
+            _remove(data, loc[:depth])
+        return data
 
     def _without_duplicates(
         self, facts: dict[str, Any], duplicated: list[str], invalid: dict[str, str]
@@ -405,3 +423,40 @@ def _remove(data: Any, keys: list[str]) -> None:
         data = data[k]
     if isinstance(data, dict):
         data.pop(keys[-1], None)
+
+
+_EXACT_CLASSES = frozenset({dict, list, tuple, str, int, float, bool, type(None), Decimal, dt.date})
+"""The classes a value may have exactly: JSON's, and Decimal and date from Python callers.
+
+A subclass is refused, an Enum member or a `str` subclass included: its methods (equality,
+hashing) could make a rule see something other than the value recorded."""
+
+
+Foreign = tuple[list[str], object, bool]
+"""Where an application holds a value of another class (its key path), the value, and whether
+it is a key (one that is not a str)."""
+
+
+def _foreign(facts: dict[str, Any]) -> list[Foreign]:
+    """Every value of another class in an application (a key that is not a str included)."""
+    found: list[Foreign] = []
+    stack: list[tuple[Any, list[str]]] = [(facts, [])]
+    while stack:
+        value, loc = stack.pop()
+        cls = value.__class__
+        if cls not in _EXACT_CLASSES:
+            found.append((loc, value, False))
+        elif cls is dict:
+            for key, sub in value.items():
+                if key.__class__ is not str:
+                    found.append(([*loc, str(key)], key, True))
+                else:
+                    stack.append((sub, [*loc, key]))
+        elif cls is list or cls is tuple:
+            stack.extend((sub, [*loc, str(i)]) for i, sub in enumerate(value))
+    return found
+
+
+def _foreign_message(value: object) -> str:
+    cls = value.__class__
+    return f"not a JSON value: a {cls.__module__}.{cls.__qualname__}"

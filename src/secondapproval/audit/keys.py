@@ -137,20 +137,21 @@ def log_key(
 ) -> tuple[bytes | None, Path | None]:
     """The audit secret of a log, and the file it was just written to (None: not created).
 
-    From `key_file`, else the environment variable `env`, else `LOG.key` beside the log — created
+    From `key_file` (its bytes, a trailing newline dropped, as `AuditKey.read` reads it), else the
+    environment variable `env`, else `LOG.key` beside the log — created
     (64 random hex digits, mode 0600) if `create`. A key beside the log protects against no one
     who can read the log's folder: it is the command line's convenience, to be moved away.
     """
     if key_file is not None:
         try:
-            return Path(key_file).read_bytes(), None
+            return Path(key_file).read_bytes().rstrip(b"\r\n"), None
         except OSError as exc:
             raise AuditError(f"{key_file}: cannot read the audit key: {exc.strerror}") from None
     if os.environ.get(env):
         return os.environ[env].encode("utf-8"), None
     beside = Path(os.fspath(log) + ".key")
     if beside.exists():
-        return beside.read_bytes(), None
+        return beside.read_bytes().rstrip(b"\r\n"), None
     if not create:
         return None, None
     fd = os.open(beside, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)

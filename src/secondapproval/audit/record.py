@@ -48,6 +48,7 @@ def _as_utc(now: dt.datetime) -> dt.datetime:
 
 def facts_hmac(key: bytes, facts: Any) -> str:
     """The v2 `facts_hmac` of an application under an audit secret (the standard HMAC-SHA256)."""
+    AuditKey(key)  # the same refusal of a short key as everywhere else
     return hmac.digest(derive(key, b"facts"), lossless_json(facts), "sha256").hex()
 
 
