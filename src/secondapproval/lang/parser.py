@@ -48,15 +48,15 @@ def _is_dunder(name: str) -> bool:
 
 
 class _Parser:
-    def __init__(self, source: str = "") -> None:
+    def __init__(self, source: str) -> None:
         self.problems: list[SyntaxProblem] = []
         self.source = source
 
-    def refuse(self, node: ast.AST, message: str) -> ir.Node:
-        self.problems.append(SyntaxProblem(getattr(node, "col_offset", 0) + 1, message))
-        return ir.Const(None, pos=getattr(node, "col_offset", 0))
+    def refuse(self, node: ast.expr, message: str) -> ir.Node:
+        self.problems.append(SyntaxProblem(node.col_offset + 1, message))
+        return ir.Const(None, pos=node.col_offset)
 
-    def convert(self, node: ast.AST) -> ir.Node:
+    def convert(self, node: ast.expr) -> ir.Node:
         for kind, message in _REFUSED.items():
             if isinstance(node, kind):
                 return self.refuse(node, message)
