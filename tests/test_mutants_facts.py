@@ -528,6 +528,25 @@ def test_a_validator_has_a_fast_path_by_default(monkeypatch: pytest.MonkeyPatch)
     assert calls == []
 
 
+@pytest.mark.parametrize("absent", ["a.b.note", "top", "a.b"])
+def test_an_application_with_absent_facts_is_read_without_the_adapter(
+    monkeypatch: pytest.MonkeyPatch, absent: str
+) -> None:
+    """Absent facts (optional or not) but nothing wrong: the generated `partial` reads it."""
+    calls = _adapter_calls(monkeypatch)
+    app = copy.deepcopy(NESTED_GOOD)
+    *groups, leaf = absent.split(".")
+    node = app
+    for g in groups:
+        node = node[g]
+    del node[leaf]
+    result = _validator(NESTED).validate(app, ON)
+    gone = [p for p in NESTED_VALUES if p == absent or p.startswith(absent + ".")]
+    assert result.values == {p: v for p, v in NESTED_VALUES.items() if p not in gone}
+    assert result.missing == tuple(p for p in gone if p != "a.b.note")
+    assert calls == []
+
+
 def test_fast_false_validates_with_the_adapter(monkeypatch: pytest.MonkeyPatch) -> None:
     """`fast=False` is the adapter alone, the reference the fast path is tested against."""
     calls = _adapter_calls(monkeypatch)
@@ -645,7 +664,14 @@ KINDS_VALUES = {
 }
 
 
-_DROP = object()
+class _Drop:
+    """Stands for a key removed from the application (a stable name in test ids)."""
+
+    def __repr__(self) -> str:
+        return "<removed>"
+
+
+_DROP = _Drop()
 
 
 def _with(app: dict[str, Any], path: str, value: Any) -> dict[str, Any]:
