@@ -366,6 +366,17 @@ def test_an_application_whose_keys_cannot_be_read_could_not_be_validated(fast: b
     """A key that is not a string cannot be dropped by its name: the application is refused."""
     result = _validate({"n": _spec("int")}, {1: 2}, fast=fast)
     assert result == Validated({}, {"$": "the application could not be validated"}, ("n",))
+    result = _validate({"n": _spec("int")}, {1: 2, "1": 3}, fast=fast)
+    assert result == Validated(
+        {}, {"1": "an invalid value", "$": "the application could not be validated"}, ("n",)
+    )
+
+
+@BOTH
+def test_an_undeclared_empty_key_accounts_for_no_fact(fast: bool) -> None:
+    """`{"": 1}`: the empty key is invalid, and every required fact is still missing."""
+    result = _validate({"n": _spec("int"), "a.m": _spec("int")}, {"": 1}, fast=fast)
+    assert result == Validated({}, {"": "not a declared fact of this matter"}, ("n", "a.m"))
 
 
 @BOTH
@@ -376,28 +387,32 @@ def test_the_application_is_not_changed(fast: bool) -> None:
     _validate(NESTED, app, fast=fast)
     assert repr(app) == before
     assert app["a"]["b"]["day"].__class__ is Duplicated
+    app = {"a": {"n": "x", "zz": 1, "b": {"day": "x", "yy": None}}, "top": 1}
+    before = repr(app)
+    _validate(NESTED, app, fast=fast)
+    assert repr(app) == before
 
 
 @BOTH
 @pytest.mark.parametrize(
     ("app", "invalid"),
     [
-        ({"a": {"b": {"day": Duplicated(["2020-01-01"] * 2)}}}, {"a.b.day"}),
-        ({"a": {"b": Duplicated([{}, {}])}}, {"a.b"}),
-        ({"a": Duplicated([{}, {}])}, {"a"}),
-        ({"a": {"ns": [{"k": Duplicated([1, 1])}]}}, {"a.ns"}),  # inside a list: the list
-        ({"top": Duplicated([1, 1]), "a": {"n": Duplicated([1, 2])}}, {"top", "a.n"}),
+        ({"a": {"b": {"day": Duplicated(["2020-01-01"] * 2)}}}, ("a.b.day",)),
+        ({"a": {"b": Duplicated([{}, {}])}}, ("a.b",)),
+        ({"a": Duplicated([{}, {}])}, ("a",)),
+        ({"a": {"ns": [{"k": Duplicated([1, 1])}]}}, ("a.ns",)),  # inside a list: the list
+        ({"top": Duplicated([1, 1]), "a": {"n": Duplicated([1, 2])}}, ("top", "a.n")),
     ],
     ids=repr,
 )
 def test_a_key_given_twice_is_invalid_at_its_fact_or_group(
-    fast: bool, app: Any, invalid: set[str]
+    fast: bool, app: Any, invalid: tuple[str, ...]
 ) -> None:
     """The message says the key is given more than once, whatever the values."""
     result = _validate(NESTED, app, fast=fast)
     assert result.invalid == dict.fromkeys(invalid, "the key is given more than once")
-    assert not set(result.values) & invalid
-    assert not set(result.missing) & invalid
+    assert not set(result.values) & set(invalid)
+    assert not set(result.missing) & set(invalid)
 
 
 @BOTH
