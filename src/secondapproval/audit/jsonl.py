@@ -209,7 +209,8 @@ class JsonLinesSink(ChainSink):
                 data = data[os.write(self._fd, data) :]
             if durable:
                 os.fsync(self._fd)
-        os.pwrite(self._head_fd, head.to_bytes(), 0)  # after the lines: never ahead of the log
+        signed = self._signed(head)  # after the lines: the head is never ahead of the log
+        os.pwrite(self._head_fd, signed.to_bytes(), 0)
         if durable and not lines:
             os.fsync(self._head_fd)
 

@@ -46,12 +46,9 @@ from ..jsonfile import Oversized
 from .canonical import OPTIONS
 
 TAG = "$"
-_FAST = (
-    OPTIONS
-    | orjson.OPT_PASSTHROUGH_DATETIME
-    | orjson.OPT_PASSTHROUGH_SUBCLASS
-    | orjson.OPT_PASSTHROUGH_DATACLASS
-)
+_FAST = OPTIONS | orjson.OPT_PASSTHROUGH_DATETIME
+"""Dates go to the walk (orjson would write them as strings); the validator refuses subclasses,
+Enum members and dataclasses, so a vouched application holds none."""
 _TAG_KEY = b'"$":'
 _INT_MIN, _INT_END = -(1 << 63), 1 << 64
 """orjson writes ints in [-2**63, 2**64) natively; others are tagged."""
@@ -73,9 +70,9 @@ def lossless_json(value: Any) -> bytes:
 def vouched_json(facts: dict[str, Any]) -> bytes:
     """`lossless_json` of an application the validator found valid, in one orjson call.
 
-    Valid means declared keys (never `$`) and strictly typed values — no tuple, NaN or Enum, whose
-    orjson form would not be lossless; anything orjson refuses (a big int, a surrogate, a subclass,
-    a date object) takes the walk.
+    Valid means declared keys (never `$`) and values of exactly their classes (`facts._foreign`)
+    — no tuple, NaN, subclass or Enum member, whose orjson form would not be lossless; anything
+    orjson refuses (a big int, a surrogate, a Decimal or date object) takes the walk.
     """
     try:
         data = orjson.dumps(facts, default=_refuse, option=_FAST)

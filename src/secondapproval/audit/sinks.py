@@ -18,7 +18,7 @@ by the sink's fsync policy —
 After any failed commit the sink refuses further records (fail closed: an unrecorded decision
 must not be acted on). A sink belongs to the process that opened it: after `os.fork()` the child's
 copy refuses records (it would write a second chain into the same log), and a sink cannot be
-pickled. Subclasses implement `_commit(lines, head, durable)`.
+pickled. Subclasses implement `_commit(lines, head, durable)` (storing `self._signed(head)`).
 """
 
 from __future__ import annotations
@@ -207,14 +207,14 @@ class ChainSink(abc.ABC):
         if self._found.last.count == 0 and stored is not None and stored.mac is None:
             # a new log's head, MACed now: a crash before its first head update then leaves a
             # head that is merely behind, never one that anyone could have written
-            signed = self._signed(Head())
-            self._commit([], signed, True)
-            self._found = Found(self._found.last, signed)
+            self._commit([], Head(), True)
+            self._found = Found(self._found.last, self._signed(Head()))
 
     # ---- the store's part ----
     @abc.abstractmethod
     def _commit(self, lines: list[bytes], head: Head, durable: bool) -> None:
-        """Store sealed lines (in order) and the head they lead to (with its MAC, if keyed).
+        """Store sealed lines (in order) and the head they lead to (a store that keeps the head
+        writes `self._signed(head)`: with its MAC, if keyed).
 
         `durable`: force the lines to disk before returning (the head is forced on `flush`).
 
@@ -269,10 +269,11 @@ class ChainSink(abc.ABC):
                 if len(self._pending) >= self._batch:
                     self._more.notify()
                 return
-            head = self._signed(Head(seq, digest))
+            head = Head(seq, digest)
             try:
                 self._commit([line], head, mode == "always")
-                self._anchored(head)
+                if self._anchor is not None:
+                    self._anchored(head)
             except Exception as exc:
                 self._fail(exc)
             self._count, self._last = seq, digest
@@ -292,7 +293,7 @@ class ChainSink(abc.ABC):
                 continue
             self._leading = True
             self._linger()
-            lines, head = self._pending, self._signed(self.head)
+            lines, head = self._pending, self.head
             self._siblings = len(lines)
             self._pending = []
             failure: Exception | None = None
@@ -338,14 +339,14 @@ class ChainSink(abc.ABC):
                 while self._leading:
                     self._done.wait()
                 lines, self._pending = self._pending, []
-                head = self._signed(self.head)
+                head = self.head
                 self._guarded(lambda: self._commit(lines, head, durable))
                 self._guarded(lambda: self._anchored(head, final=self._closed))
                 self._durable, self._committed = head.count, head
             return
         with self._io:
             with self._lock:
-                lines, head = self._pending, self._signed(self.head)
+                lines, head = self._pending, self.head
                 self._pending = []
                 self._room.notify_all()
             if self._failure is None:

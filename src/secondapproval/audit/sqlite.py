@@ -141,11 +141,13 @@ class SqliteSink(ChainSink):
                 (doc["seq"], doc["decision_id"], doc["matter"], doc["time"], doc["hash"], text)
             )
         db = self._db
+        signed = self._signed(head)
         db.execute("BEGIN IMMEDIATE")
         try:
             db.executemany("INSERT INTO audit VALUES (?, ?, ?, ?, ?, ?)", rows)
             db.execute(
-                "INSERT OR REPLACE INTO head VALUES (1, ?, ?, ?)", (head.count, head.hash, head.mac)
+                "INSERT OR REPLACE INTO head VALUES (1, ?, ?, ?)",
+                (signed.count, signed.hash, signed.mac),
             )
             db.execute("COMMIT")
         except BaseException:
