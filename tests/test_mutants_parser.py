@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import sys
 from decimal import Decimal
 from typing import Any
 
@@ -587,6 +588,13 @@ def test_refused_constructs_name_themselves(text: str, column: int, message: str
     """Each construct outside the whitelist is refused with its own message, at its column."""
     _, problems = parse("1 == " + text)
     assert problems == [SyntaxProblem(column, message)]
+
+
+@pytest.mark.skipif(sys.version_info < (3, 14), reason="t-strings are Python 3.14 syntax")
+def test_an_expression_kind_the_language_does_not_know_is_refused() -> None:
+    """A kind of expression newer than the rule language (3.14's t-strings) is refused by name."""
+    _, problems = parse('1 == t"{a}"')
+    assert problems == [SyntaxProblem(6, "TemplateStr is not part of the rule language")]
 
 
 def test_every_problem_of_an_expression_is_reported() -> None:
