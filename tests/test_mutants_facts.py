@@ -840,6 +840,15 @@ def test_list_items_count_toward_max_items_in_total(
     assert partial({"a": {"xs": xs}, "ys": ys}) == ({"a.xs": xs, "ys": ys} if within else None)
 
 
+def test_partial_counts_items_when_every_fact_is_a_list() -> None:
+    """Lists only: `partial` still refuses more than `max_items` items in all of them."""
+    facts = {"xs": _spec("list", of="int"), "ys": _spec("list", of="int", optional=True)}
+    _, slow = _fast(facts, SMALL)
+    assert _partial(slow)({"xs": [1] * 4}) == {"xs": [1] * 4}
+    assert _partial(slow)({"xs": [1] * 2, "ys": [2] * 2}) == {"xs": [1] * 2, "ys": [2] * 2}
+    assert _partial(slow)({"xs": [1] * 3, "ys": [2] * 2}) is None
+
+
 def test_a_matter_without_lists_has_no_item_count() -> None:
     """Facts without lists: the application is answered whatever `max_items` is."""
     check, slow = _fast({"n": _spec("int")}, Limits(max_items=1))
