@@ -23,9 +23,13 @@ HEAD_SIZE = 256
 _TEXT = re.compile(r"^(\d+):([0-9a-f]{64})$")
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, unsafe_hash=True)
 class Head:
-    """Record count and last hash of a chain (`Head()` is the empty chain)."""
+    """Record count and last hash of a chain (`Head()` is the empty chain).
+
+    A value: never changed once made (not `frozen` only because a frozen dataclass costs three
+    times as much to create, and a sink makes one per record).
+    """
 
     count: int = 0
     hash: str = GENESIS
