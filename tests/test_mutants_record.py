@@ -2149,3 +2149,63 @@ def test_records_cut_from_the_end_of_a_log_are_found_by_the_head_beside_it(
         "record 3: records were cut from the end"
     ]
     assert report.records == 2
+
+
+# ---- found by the mutation run of keys.py and lossless.py ----------------------------------
+
+
+def test_log_key_reads_the_projects_environment_variable_by_default(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Without `env=`, the key comes from `SECONDAPPROVAL_AUDIT_KEY` (the name is exact)."""
+    monkeypatch.delenv("secondapproval_audit_key", raising=False)
+    monkeypatch.setenv("SECONDAPPROVAL_AUDIT_KEY", "from-the-environment-0123")
+    assert log_key(tmp_path / "a.jsonl", None, create=False) == (b"from-the-environment-0123", None)
+
+
+@pytest.mark.parametrize(
+    ("written", "secret"),
+    [
+        (b"secret-key-of-16-bytes \n", b"secret-key-of-16-bytes "),  # a trailing space is kept
+        (b"\nsecret-key-of-16-bytes\n", b"\nsecret-key-of-16-bytes"),  # a leading newline too
+        (b"secret-key-ending-in-X\r\n", b"secret-key-ending-in-X"),
+    ],
+)
+def test_key_files_lose_only_their_trailing_newline(
+    tmp_path: Path, written: bytes, secret: bytes
+) -> None:
+    """A key file's trailing CR/LF are dropped, and nothing else, by the library and the CLI
+    alike (`AuditKey.read`, `log_key` with a file or with `LOG.key`)."""
+    key_file = tmp_path / "audit.key"
+    key_file.write_bytes(written)
+    log = tmp_path / "audit.jsonl"
+    (tmp_path / "audit.jsonl.key").write_bytes(written)
+    assert AuditKey.read(key_file).same(AuditKey(secret))
+    assert log_key(log, key_file, create=False) == (secret, None)
+    assert log_key(log, None, create=False, env="NO_SUCH_VARIABLE_HERE") == (secret, None)
+
+
+class _Shown(str):
+    def __str__(self) -> str:
+        return "something else"
+
+
+def test_a_str_subclass_is_recorded_by_its_characters_not_its_str() -> None:
+    """The lossless form of a str subclass holds its characters, whatever `__str__` says."""
+    assert lossless(_Shown("abc")) == {"$": f"{__name__}._Shown", "v": "abc"}
+
+
+@pytest.mark.parametrize(
+    ("value", "form"),
+    [
+        ({1: "b", 2: "a"}, {"$": "dict", "v": [[1, "b"], [2, "a"]]}),  # by key, not by value
+        ({9, 10}, {"$": "set", "v": [10, 9]}),  # by canonical JSON: "10" < "9"
+        (frozenset({"b", 1}), {"$": "frozenset", "v": ["b", 1]}),  # mixed kinds sort too
+    ],
+    ids=["dict-pairs", "set", "frozenset"],
+)
+def test_unordered_containers_are_sorted_by_the_canonical_json_of_their_keys(
+    value: object, form: object
+) -> None:
+    """Pairs sort by their key's canonical JSON, set items by theirs: one form per value."""
+    assert lossless(value) == form
