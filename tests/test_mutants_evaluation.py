@@ -471,3 +471,33 @@ def test_results_beyond_the_bounds_raise_the_one_error_of_the_value_model(
     such as `decimal.Subnormal`), so the rule that computed it is an ERROR."""
     with pytest.raises(numbers.NumberTooLargeError, match=message):
         op(a, b)
+
+
+# ---- `it` reaches every construct inside a quantifier's predicate ---------------------------
+
+IT_EVERYWHERE = [
+    ("all_of(a.l, not (it > 5))", True),
+    ("all_of(a.l, it > 0 and it < 5)", True),
+    ("any_of(a.l, it > 5 or it == 2)", True),
+    ("any_of(a.l, 2 == it)", True),
+    ("any_of(a.l, it in [2, 7])", True),
+    ("any_of(a.l, 2 in [it, 7])", True),
+    ("any_of(a.l, it + 1 == 3)", True),
+    ("any_of(a.l, 1 + it == 3)", True),
+    ("any_of(a.l, -it == -2)", True),
+    ("any_of(a.l, abs(it) == 2)", True),
+    ("any_of(a.l, {1: 10, 2: 20}[it] == 20)", True),
+    ("all_of(a.l, {1: 10, 2: 20}[it] == 20)", False),
+]
+
+
+@pytest.mark.parametrize(("source", "expected"), IT_EVERYWHERE)
+def test_the_current_item_is_seen_in_every_construct_of_a_predicate(
+    source: str, expected: bool
+) -> None:
+    """In `any_of`/`all_of`, `it` is the item wherever it stands: under `not`, `and`, `or`, on
+    either side of a comparison, `in` and arithmetic, negated, in a list literal, as a function
+    argument and as a table key (the interpreter passes the item down every branch)."""
+    node, problems = parse(source)
+    assert not problems, problems
+    assert evaluate(node, {"a.l": [1, 2]}, ON) is expected
