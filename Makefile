@@ -18,8 +18,10 @@ demo: $(STAMP)
 test: $(STAMP) lint typecheck unit scenarios bench-smoke
 
 # The inner loop (under a minute): the unit and table tests with few Hypothesis examples, without
-# the differential suites of the two engines and the oracle, the crash tests and lint (make test).
-QUICK_SKIP := test_differential test_durable test_durable_conditions test_oracle test_properties test_audit_durability
+# the differential suites of the two engines and the oracle, the peers, the loader fuzz, the audit
+# trail's crash, attack and checkpoint suites (which fsync a lot) and lint (all in make test).
+QUICK_SKIP := test_differential test_durable test_durable_conditions test_oracle test_properties \
+	test_audit_durability test_audit_attacks test_audit_checkpoints test_peers test_loading_bounds
 quick: $(STAMP)
 	HYPOTHESIS_PROFILE=quick $(BIN)/pytest -q -x tests $(foreach t,$(QUICK_SKIP),--ignore=tests/$(t).py)
 
