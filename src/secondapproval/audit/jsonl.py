@@ -26,6 +26,7 @@ from .canonical import split_sealed
 from .head import HEAD_SIZE, Head, head_path
 from .keys import AuditKey
 from .sinks import Anchor, ChainSink, Found, FsyncPolicy
+from .snapshots import rules_store_of
 
 _CHUNK = 1 << 16
 
@@ -133,7 +134,7 @@ class JsonLinesSink(ChainSink):
         except BaseException:
             self._release()
             raise
-        self.rules_store = Path(os.fspath(self.path) + ".rules")
+        self.rules_store = rules_store_of(self.path)
         self._start()
 
     def _recover(self, fd: int, head_fd: int, rebuild_head: bool) -> Found:

@@ -117,6 +117,16 @@ class AuditKey:
         """The MAC of a head (its count and last hash)."""
         return self._chain.of_canonical(b"head:%d:%s" % (count, last.encode("ascii")))
 
+    def vouches_for_record(self, record_hash: str, mac: str | None) -> bool:
+        """Whether `mac` is this key's MAC of a record with that hash."""
+        return mac is not None and hmac.compare_digest(
+            self.record_mac(record_hash.encode("ascii")).decode("ascii"), mac
+        )
+
+    def vouches_for_head(self, count: int, last: str, mac: str | None) -> bool:
+        """Whether `mac` is this key's MAC of the head (`count`, `last`)."""
+        return mac is not None and hmac.compare_digest(self.head_mac(count, last), mac)
+
     def same(self, other: AuditKey) -> bool:
         return hmac.compare_digest(self._secret, other._secret)
 

@@ -9,7 +9,7 @@ the value in JSON:
 | --- | --- |
 | an int beyond 64 bits | `{"$": "int", "v": "<decimal digits>"}` |
 | NaN, ±infinity | `{"$": "float", "v": "nan" \\| "inf" \\| "-inf"}` |
-| a str holding a lone surrogate | `{"$": "str", "v": "<its JSON text, \\\\uXXXX escapes>"}` |
+| a str holding a lone surrogate | `{"$": "str", "v": "<its JSON text: \\\\u escapes>"}` |
 | bytes, bytearray | `{"$": "bytes" \\| "bytearray", "v": "<base64>"}` |
 | a dict with a key that is not a str, or a key `$` | `{"$": "dict", "v": [[key, value], …]}` |
 | a tuple | `{"$": "tuple", "v": [items]}` |

@@ -12,7 +12,6 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import hashlib
-import hmac
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
@@ -25,7 +24,7 @@ from ..jsonfile import Oversized
 from ..paths import nest
 from ..ruleset import FactSpec, Matter
 from .canonical import OPTIONS, canonical
-from .keys import AuditKey, FactsDigest, derive, key_id
+from .keys import AuditKey, FactsDigest, key_id
 from .lossless import lossless_json, vouched_json
 from .mask import Tree, mask_all, mask_application, mask_values
 from .schema import RECORD_VERSION
@@ -48,8 +47,7 @@ def _as_utc(now: dt.datetime) -> dt.datetime:
 
 def facts_hmac(key: bytes, facts: Any) -> str:
     """The v2 `facts_hmac` of an application under an audit secret (the standard HMAC-SHA256)."""
-    AuditKey(key)  # the same refusal of a short key as everywhere else
-    return hmac.digest(derive(key, b"facts"), lossless_json(facts), "sha256").hex()
+    return AuditKey(key).facts.of_canonical(lossless_json(facts))
 
 
 _CACHED = 4096

@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import abc
 import atexit
-import hmac
 import os
 import threading
 import time
@@ -483,12 +482,16 @@ def authentication_problem(found: Found, key: AuditKey) -> str | None:
                 "the log was written without an audit key (format v1, or unkeyed): "
                 "continue it without a key, or start a new log"
             )
-        if not hmac.compare_digest(key.record_mac(last.hash.encode()).decode(), last.mac):
+        if not key.vouches_for_record(last.hash, last.mac):
             return (
                 f"record {last.count}, the last, is not authenticated by key {key.id}: "
                 "written with another key, or by someone without it"
             )
-    if stored is not None and (stored.count or last.count) and not _vouched_head(stored, key):
+    if (
+        stored is not None
+        and (stored.count or last.count)
+        and not key.vouches_for_head(stored.count, stored.hash, stored.mac)
+    ):
         return f"the head kept beside the log is not authenticated by key {key.id}"
     return None
 
@@ -535,9 +538,3 @@ class StructlogSink(ChainSink):
     @override
     def _release(self) -> None:
         """Nothing to release: the logger belongs to the caller."""
-
-
-def _vouched_head(head: Head, key: AuditKey) -> bool:
-    return head.mac is not None and hmac.compare_digest(
-        key.head_mac(head.count, head.hash), head.mac
-    )

@@ -20,6 +20,11 @@ from ..yamlfile import load_yaml
 MATTER_FILE = "matter.yaml"
 
 
+def rules_store_of(log: str | os.PathLike[str]) -> Path:
+    """Where the texts of the rule sets a log's records name are kept: `LOG.rules/`."""
+    return Path(os.fspath(log) + ".rules")
+
+
 def registry_file(matter_file: str | os.PathLike[str]) -> Path | None:
     """The `sources.yaml` a matter file was checked against: in its folder or a parent."""
     for folder in list(Path(matter_file).resolve().parents)[:5]:

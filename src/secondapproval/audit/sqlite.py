@@ -22,6 +22,7 @@ from .canonical import split_sealed
 from .head import Head
 from .keys import AuditKey
 from .sinks import Anchor, ChainSink, Found, FsyncPolicy
+from .snapshots import rules_store_of
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS audit (
@@ -100,7 +101,7 @@ class SqliteSink(ChainSink):
             if isinstance(exc, AuditError):
                 raise
             raise AuditError(f"{self.path}: cannot open the audit database: {exc}") from None
-        self.rules_store = Path(os.fspath(self.path) + ".rules")
+        self.rules_store = rules_store_of(self.path)
         self._start()
 
     def _recover(self, rebuild_head: bool) -> Found:

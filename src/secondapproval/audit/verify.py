@@ -14,7 +14,6 @@ a problem unless the caller asks for the chain alone (`chain_only=True`, the for
 
 from __future__ import annotations
 
-import hmac
 import os
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -170,7 +169,7 @@ class _Checker:
         key = self.key
         if key is None or mac is None:
             self.unkeyed.append(seq)
-        elif not hmac.compare_digest(key.record_mac(claimed.encode()).decode(), mac):
+        elif not key.vouches_for_record(claimed, mac):
             self.problem(
                 number,
                 "forged",
@@ -409,17 +408,20 @@ def verify_log(
                 "unseen; if the log never had one, say so (--no-head)",
             )
         )
-    if stored is not None and (stored.count or report.head.count) and audit_key is not None:
-        mac = audit_key.head_mac(stored.count, stored.hash)
-        if stored.mac is None or not hmac.compare_digest(mac, stored.mac):
-            problems.append(
-                AuditProblem(
-                    None,
-                    "head",
-                    f"the head kept beside the log is not authenticated by key {audit_key.id}: "
-                    "it was rewritten by someone without the key",
-                )
+    if (
+        stored is not None
+        and (stored.count or report.head.count)
+        and audit_key is not None
+        and not audit_key.vouches_for_head(stored.count, stored.hash, stored.mac)
+    ):
+        problems.append(
+            AuditProblem(
+                None,
+                "head",
+                f"the head kept beside the log is not authenticated by key {audit_key.id}: "
+                "it was rewritten by someone without the key",
             )
+        )
     notes = []
     if stored is not None and report.head.count > stored.count:
         notes.append(

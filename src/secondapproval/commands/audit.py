@@ -12,7 +12,6 @@ option (and `--audit-checkpoints PATH --audit-signing-key FILE`).
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -33,7 +32,7 @@ from ..audit.head import Head
 from ..audit.keys import log_key
 from ..audit.replay import replay_log
 from ..audit.sinks import POLICIES
-from ..audit.snapshots import RuleIndex
+from ..audit.snapshots import RuleIndex, rules_store_of
 from ..audit.sqlite import is_sqlite, sqlite_record
 from ..audit.verify import log_lines, stored_head, verify_log
 from ..engine import Engine
@@ -94,7 +93,7 @@ def add_key_option(p: argparse.ArgumentParser, create: bool = False) -> None:
 
 def snapshots_of(log: Path) -> Path:
     """Where the rule-set texts named by a log's records are kept (by the library, `Auditor`)."""
-    return Path(os.fspath(log) + ".rules")
+    return rules_store_of(log)
 
 
 def audit_key(log: Path, key_file: Path | None, create: bool) -> bytes | None:
