@@ -381,27 +381,27 @@ def test_a_deep_application_is_referred_and_recorded_with_a_bounded_note() -> No
 
 # ---- the keyed facts digest tells every application apart (class 3) -------------------------
 
-PAIRS = [
-    ({}, {"x": None}),  # an undeclared null
-    ({"a": 1}, {"a": 1.0}),
-    ({"a": 1}, {"a": True}),
-    ({"a": 1}, {"a": "1"}),
-    ({"a": "1.0"}, {"a": Decimal("1.0")}),
-    ({"a": Decimal("1.0")}, {"a": Decimal("1.00")}),
-    ({"a": "2020-01-01"}, {"a": dt.date(2020, 1, 1)}),
-    ({"a": [1, 2]}, {"a": (1, 2)}),
-    ({"a": [1, 2]}, {"a": [2, 1]}),
-    ({"a": b"x"}, {"a": "x"}),
-    ({"1": 1}, {1: 1}),
-    ({"$": "int", "v": "5"}, {"a": 5}),
-    ({"x": {"$": "int", "v": "5"}}, {"x": 5}),
-    ({"x": float("nan")}, {"x": None}),
-    ({"x": "\ud800"}, {"x": "\\ud800"}),
-    ({"x": 2**64}, {"x": str(2**64)}),
-]
+PAIRS = {
+    "undeclared-null": ({}, {"x": None}),  # an undeclared null
+    "int-float": ({"a": 1}, {"a": 1.0}),
+    "int-bool": ({"a": 1}, {"a": True}),
+    "int-text": ({"a": 1}, {"a": "1"}),
+    "text-decimal": ({"a": "1.0"}, {"a": Decimal("1.0")}),
+    "decimal-scale": ({"a": Decimal("1.0")}, {"a": Decimal("1.00")}),
+    "text-date": ({"a": "2020-01-01"}, {"a": dt.date(2020, 1, 1)}),
+    "list-tuple": ({"a": [1, 2]}, {"a": (1, 2)}),
+    "list-order": ({"a": [1, 2]}, {"a": [2, 1]}),
+    "bytes-text": ({"a": b"x"}, {"a": "x"}),
+    "text-key-int-key": ({"1": 1}, {1: 1}),
+    "tag-like-object": ({"$": "int", "v": "5"}, {"a": 5}),
+    "tag-like-group": ({"x": {"$": "int", "v": "5"}}, {"x": 5}),
+    "nan-null": ({"x": float("nan")}, {"x": None}),
+    "surrogate-escape": ({"x": "\ud800"}, {"x": "\\ud800"}),
+    "big-int-text": ({"x": 2**64}, {"x": str(2**64)}),
+}
 
 
-@pytest.mark.parametrize(("one", "other"), PAIRS, ids=[repr(p) for p in PAIRS])
+@pytest.mark.parametrize(("one", "other"), PAIRS.values(), ids=PAIRS.keys())
 def test_applications_the_validator_can_tell_apart_have_different_digests(
     one: object, other: object
 ) -> None:
