@@ -550,6 +550,56 @@ def test_group_commit_shares_fsyncs_and_returns_only_after_its_own(
         assert ends[decision_id] <= max(synced[:before]), decision_id
 
 
+def test_a_failed_group_commit_fails_every_writer_it_held_and_refuses_the_rest(
+    tmp_path: Path, matters: list, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """8 threads under `group`; the log's 6th fsync fails. No writer hangs: each decide()
+    returns (its record was in an fsync that completed) or raises AuditError, and every decide()
+    after the failure is refused; the log then holds exactly the records of returned decisions
+    and of the failed batch (written, never confirmed)."""
+    log = tmp_path / "audit.jsonl"
+    real_fsync = os.fsync
+    fsyncs = [0]
+
+    def failing_fsync(fd: int) -> None:
+        time.sleep(0.002)
+        if os.readlink(f"/proc/self/fd/{fd}") == str(log):
+            fsyncs[0] += 1
+            if fsyncs[0] == 6:
+                raise OSError(5, "Input/output error")
+        real_fsync(fd)
+
+    sink = JsonLinesSink(log, fsync="group")
+    monkeypatch.setattr(os, "fsync", failing_fsync)
+    engine = Engine(matters, audit=sink, audit_key=KEY)
+    returned: list[str] = []
+    refused: list[str] = []
+
+    def work() -> None:
+        for _ in range(40):
+            try:
+                returned.append(engine.decide("talent-reference", FACTS, on=ON).decision_id)
+            except AuditError as exc:
+                refused.append(str(exc))
+
+    threads = [threading.Thread(target=work, daemon=True) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert not any(t.is_alive() for t in threads), "a writer waits forever"
+    monkeypatch.undo()
+    assert len(returned) + len(refused) == 320
+    assert returned
+    assert any("audit record not written" in r for r in refused)
+    assert any("refuses records" in r for r in refused)
+    with pytest.raises(AuditError):
+        engine.close()
+    stored = [orjson.loads(line)["decision_id"] for _, line in log_lines(log)]
+    assert set(returned) <= set(stored)
+    assert len(stored) - len(returned) <= 8  # at most one batch written and never confirmed
+
+
 def test_a_log_without_its_head_is_refused_until_rebuilt(tmp_path: Path, matters: list) -> None:
     """A deleted head file or an emptied head row is refused on reopen and reported by verify;
     `rebuild_head=True` continues the log once it has been checked."""
