@@ -1,11 +1,13 @@
 """Audited decisions per second: every fsync policy with 1 and 8 threads, into a keyed log.
 
 `python -m benchmarks.throughput [--seconds S] [--threads 1 8] [--policies ...] [--sink jsonl
-sqlite] [--dir DIR]` (a line of `make bench`) decides the 1,000 generated valid applications of
-the reference matter (DESIGN §8) in a loop for S seconds per cell, each thread through one
-audited Engine into a fresh log (in a temporary folder under DIR) opened with an audit key, and
-prints decisions/s — counted when decide() returned, so acknowledged ones — with the ratio to
-`none` (same sink, same threads) and, for JSON Lines, the records per fsync of the log.
+sqlite] [--batch 1 64] [--dir DIR]` (a line of `make bench`) decides the 1,000 generated valid
+applications of the reference matter (DESIGN §8) in a loop for S seconds per cell, each thread
+through one audited Engine into a fresh log (in a temporary folder under DIR) opened with an
+audit key, and prints decisions/s — counted when decide() returned, so acknowledged ones — with
+the ratio to `none` (same sink, threads and batch) and, for JSON Lines, the records per fsync of
+the log. With `--batch N` (N > 1) each thread calls decide_many() on N applications at a time:
+the batch's records are committed together, and it returns once they are all stored.
 
 In the same run it times one `os.write` + `os.fsync` of 600 bytes (a record's size) in DIR: with
 8 threads each waiting for its own record, a durable policy cannot pass 8 records per fsync, so
@@ -46,6 +48,8 @@ class Cell:
     sink: str
     policy: str
     threads: int
+    batch: int
+    """Applications per call: 1 is decide(), more is decide_many()."""
     decisions: int
     seconds: float
     fsyncs: int | None
@@ -87,9 +91,10 @@ def run_cell(
     seconds: float,
     matters: list[Any],
     apps: list[Any],
+    batch: int = 1,
 ) -> Cell:
     """Decide with `threads` threads for `seconds` into a fresh keyed log; count the returns."""
-    log = folder / f"{sink}-{policy}-{threads}" / SINKS[sink]
+    log = folder / f"{sink}-{policy}-{threads}-{batch}" / SINKS[sink]
     log.parent.mkdir()
     engine = Engine(matters, audit=open_log(log, key=KEY, fsync=policy), audit_key=KEY)
     counter = _CountingFsync(log)
@@ -107,7 +112,17 @@ def run_cell(
             i += 1
         counts[k] = i - k * 97
 
-    pool = [threading.Thread(target=work, args=(k,)) for k in range(threads)]
+    def work_in_batches(k: int) -> None:
+        decide_many, stopped = engine.decide_many, stop.is_set
+        batches = [apps[j : j + batch] for j in range(0, len(apps) - batch + 1, batch)]
+        done = 0
+        start.wait()
+        while not stopped():
+            done += len(decide_many(REFERENCE, batches[(k + done) % len(batches)], on=ON))
+        counts[k] = done
+
+    target = work if batch == 1 else work_in_batches
+    pool = [threading.Thread(target=target, args=(k,)) for k in range(threads)]
     try:
         for t in pool:
             t.start()
@@ -122,7 +137,7 @@ def run_cell(
         os.fsync = counter._real
     engine.close()
     fsyncs = counter.count if sink == "jsonl" else None
-    return Cell(sink, policy, threads, sum(counts), elapsed, fsyncs, counter.seconds)
+    return Cell(sink, policy, threads, batch, sum(counts), elapsed, fsyncs, counter.seconds)
 
 
 def fsync_latency(folder: Path, seconds: float) -> list[float]:
@@ -145,19 +160,20 @@ def fsync_latency(folder: Path, seconds: float) -> list[float]:
 
 
 def table(cells: Sequence[Cell]) -> str:
-    base = {(c.sink, c.threads): c.rate for c in cells if c.policy == "none"}
+    base = {(c.sink, c.threads, c.batch): c.rate for c in cells if c.policy == "none"}
     lines = [
-        "| sink | policy | threads | decisions/s | ratio to none | records per fsync | "
+        "| sink | policy | threads | batch | decisions/s | ratio to none | records per fsync | "
         "mean fsync ms |",
-        "| --- | --- | ---: | ---: | ---: | ---: | ---: |",
+        "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for c in cells:
-        none = base.get((c.sink, c.threads))
+        none = base.get((c.sink, c.threads, c.batch))
         ratio = f"{c.rate / none:.2f}×" if none else "–"
         per = f"{c.decisions / c.fsyncs:.1f}" if c.fsyncs else "–"
         took = f"{c.fsync_seconds / c.fsyncs * 1e3:.2f}" if c.fsyncs else "–"
         lines.append(
-            f"| {c.sink} | {c.policy} | {c.threads} | {c.rate:,.0f} | {ratio} | {per} | {took} |"
+            f"| {c.sink} | {c.policy} | {c.threads} | {c.batch} | {c.rate:,.0f} | {ratio} | {per} "
+            f"| {took} |"
         )
     return "\n".join(lines)
 
@@ -166,7 +182,8 @@ def targets(cells: Sequence[Cell], latency: float) -> list[str]:
     out = []
     for policy, target in TARGETS.items():
         cell = next(
-            (c for c in cells if (c.sink, c.policy, c.threads) == ("jsonl", policy, 8)), None
+            (c for c in cells if (c.sink, c.policy, c.threads, c.batch) == ("jsonl", policy, 8, 1)),
+            None,
         )
         if cell is None:
             continue
@@ -191,6 +208,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--threads", type=int, nargs="+", default=[1, 8])
     parser.add_argument("--policies", nargs="+", choices=POLICIES, default=list(POLICIES))
     parser.add_argument("--sink", nargs="+", choices=sorted(SINKS), default=["jsonl", "sqlite"])
+    parser.add_argument(
+        "--batch", type=int, nargs="+", default=[1], help="applications per call (1: decide())"
+    )
     parser.add_argument("--dir", type=Path, default=None, help="where the logs go (a temp dir)")
     args = parser.parse_args(argv)
     plain = Engine(MATTERS)
@@ -213,8 +233,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             f"{statistics.quantiles(probe, n=10)[-1] * 1e3:.3f} ms ({len(probe)} times)"
         )
         cells = [
-            run_cell(folder, sink, policy, threads, args.seconds, matters, apps)
+            run_cell(folder, sink, policy, threads, args.seconds, matters, apps, batch)
             for sink in args.sink
+            for batch in args.batch
             for policy in args.policies
             for threads in args.threads
         ]

@@ -222,12 +222,15 @@ sink = open_log(log, key={key!r}, fsync=policy)
 engine = Engine({matters!r}, audit=sink, audit_key={key!r})
 facts = {facts!r}
 
-def work():
+def work(k):
     while True:
-        d = engine.decide("talent-reference", facts)
-        os.write(1, b"D " + d.decision_id.encode() + b"\\n")  # only once decide() returned
+        if k % 2:  # half the threads decide in batches (one commit each)
+            ids = [d.decision_id for d in engine.decide_many("talent-reference", [facts] * 16)]
+        else:
+            ids = [engine.decide("talent-reference", facts).decision_id]
+        os.write(1, b"".join(b"D " + i.encode() + b"\\n" for i in ids))  # once returned
 
-threads = [threading.Thread(target=work, daemon=True) for _ in range({threads})]
+threads = [threading.Thread(target=work, args=(k,), daemon=True) for k in range({threads})]
 os.write(1, b"ready\\n")
 for t in threads:
     t.start()
@@ -598,6 +601,97 @@ def test_a_failed_group_commit_fails_every_writer_it_held_and_refuses_the_rest(
     stored = [orjson.loads(line)["decision_id"] for _, line in log_lines(log)]
     assert set(returned) <= set(stored)
     assert len(stored) - len(returned) <= 8  # at most one batch written and never confirmed
+
+
+# ---- batches (decide_many) ----------------------------------------------------------------
+
+BATCH_APPS = [
+    FACTS,
+    {**FACTS, "age": 50},
+    {**FACTS, "degree": "phd"},
+    {**FACTS, "age": "30"},
+    {**FACTS, "extra": None},
+    [],
+]
+"""An approval, a failed rule, an invalid enum, a string for an int, an undeclared key, not an
+object: each batch mixes decisions of every kind."""
+
+
+@pytest.mark.parametrize("policy", POLICIES)
+def test_a_batch_is_one_commit_in_order_and_decided_as_one_by_one(
+    tmp_path: Path, matters: list, policy: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """decide_many() into a log: the records follow each other in the batch's order in one chain,
+    hold the same decisions as decide() one by one, and a durable policy makes one fsync of the
+    log per batch (not one per record), done before decide_many() returns."""
+    log = tmp_path / "audit.jsonl"
+    real_fsync = os.fsync
+    synced: list[int] = []
+
+    def counting_fsync(fd: int) -> None:
+        real_fsync(fd)
+        if os.readlink(f"/proc/self/fd/{fd}") == str(log):
+            synced.append(os.fstat(fd).st_size)
+
+    monkeypatch.setattr(os, "fsync", counting_fsync)
+    engine = Engine(matters, audit=JsonLinesSink(log, fsync=policy), audit_key=KEY)
+    alone = Engine(matters)
+    for _ in range(3):
+        before = len(synced)
+        batch = engine.decide_many("talent-reference", BATCH_APPS * 4, on=ON)
+        assert [d.reasons for d in batch] == [
+            alone.decide("talent-reference", a, on=ON).reasons for a in BATCH_APPS * 4
+        ]
+        if policy in DURABLE:
+            assert len(synced) == before + 1
+            assert synced[-1] == log.stat().st_size  # every line of the batch was on disk
+    assert engine.decide_many("talent-reference", [], on=ON) == []
+    engine.close()
+    monkeypatch.undo()
+    report = verify_log(log, key=KEY)
+    assert report.ok, report.summary()
+    assert report.records == 3 * 24
+    records = [orjson.loads(line) for _, line in log_lines(log)]
+    assert [r["seq"] for r in records] == list(range(1, 73))
+    outcomes = [r["outcome"] for r in records[:6]]
+    assert outcomes == ["approve"] + ["refer"] * 5
+    assert records[5]["invalid"] == {"$": "the application is not a JSON object"}
+    assert records[4]["invalid"] == {"extra": "not a declared fact of this matter"}
+
+
+def test_a_failed_batch_commit_returns_no_decision_of_it(
+    tmp_path: Path, matters: list, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """When the fsync of a batch fails, decide_many() raises AuditError (none of its decisions is
+    returned unrecorded) and the sink refuses every record after it."""
+    log = tmp_path / "audit.jsonl"
+    engine = Engine(matters, audit=JsonLinesSink(log, fsync="group"), audit_key=KEY)
+    assert len(engine.decide_many("talent-reference", BATCH_APPS, on=ON)) == 6
+
+    def broken_fsync(fd: int) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(os, "fsync", broken_fsync)
+    with pytest.raises(AuditError, match=r"audit record not written: .*No space left"):
+        engine.decide_many("talent-reference", BATCH_APPS, on=ON)
+    monkeypatch.undo()
+    with pytest.raises(AuditError, match="refuses records"):
+        engine.decide_many("talent-reference", BATCH_APPS, on=ON)
+    with pytest.raises(AuditError, match="refuses records"):
+        engine.decide("talent-reference", FACTS, on=ON)
+
+
+def test_a_batch_reaches_a_sink_without_write_many_record_by_record(matters: list) -> None:
+    """A sink that has only `write` (the `Sink` protocol) gets a batch's records one by one."""
+    events: list[dict] = []
+
+    class Logger:
+        def info(self, event: str, **kw: object) -> None:
+            events.append(kw)
+
+    with Engine(matters, audit=StructlogSink(Logger()), audit_key=KEY) as engine:
+        ids = [d.decision_id for d in engine.decide_many("talent-reference", BATCH_APPS, on=ON)]
+    assert [orjson.loads(str(e["record"]))["decision_id"] for e in events] == ids
 
 
 def test_a_log_without_its_head_is_refused_until_rebuilt(tmp_path: Path, matters: list) -> None:

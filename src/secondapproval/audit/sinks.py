@@ -29,7 +29,7 @@ import os
 import threading
 import time
 import weakref
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, NoReturn, Protocol, runtime_checkable
@@ -244,15 +244,7 @@ class ChainSink(abc.ABC):
     def write(self, record: Unsealed) -> None:
         """Seal a record as the next link of this sink's chain and commit it by policy."""
         with self._lock:
-            if self._refusal is not None:
-                raise self._refusal
-            mode = self._mode
-            if mode == "fire-and-forget":
-                while len(self._pending) >= 8 * self._batch and self._failure is None:
-                    self._room.wait()  # back-pressure: the disk is behind
-                if self._refusal is not None:
-                    raise self._refusal
-            self._wrote = True
+            mode = self._admit()
             seq = self._count + 1
             line, digest = record.seal(seq, self._last, self._key)
             if mode == "group":
@@ -276,6 +268,53 @@ class ChainSink(abc.ABC):
             except Exception as exc:
                 self._fail(exc)
             self._count, self._last = seq, digest
+
+    def write_many(self, records: Sequence[Unsealed]) -> None:
+        """Seal records as the next links of the chain, in order, and commit them together by
+        policy: under `always` and `group` this returns once all of them are on disk (one fsync
+        for the batch), under `none` once the store holds them."""
+        if not records:
+            return
+        with self._lock:
+            mode = self._admit()
+            seq, last, key = self._count, self._last, self._key
+            lines = []
+            for record in records:
+                seq += 1
+                line, last = record.seal(seq, last, key)
+                lines.append(line)
+            if mode in ("group", "fire-and-forget"):
+                self._pending.extend(lines)
+                self._count, self._last = seq, last
+                if mode == "group":
+                    if self._lingering:
+                        self._arrived.notify()
+                    self._await(seq)
+                elif len(self._pending) >= self._batch:
+                    self._more.notify()
+                return
+            head = Head(seq, last)
+            try:
+                self._commit(lines, head, mode == "always")
+                if self._anchor is not None:
+                    self._anchored(head)
+            except Exception as exc:
+                self._fail(exc)
+            self._count, self._last = seq, last
+
+    def _admit(self) -> FsyncPolicy:
+        """Check (the lock held) that the sink takes records, waiting while a fire-and-forget
+        backlog is full; the policy to commit them by."""
+        if self._refusal is not None:
+            raise self._refusal
+        mode = self._mode
+        if mode == "fire-and-forget":
+            while len(self._pending) >= 8 * self._batch and self._failure is None:
+                self._room.wait()  # back-pressure: the disk is behind
+            if self._refusal is not None:
+                raise self._refusal
+        self._wrote = True
+        return mode
 
     def _await(self, seq: int) -> None:
         """Group commit (the lock held): return once record `seq` is on disk.
