@@ -58,6 +58,7 @@ from secondapproval.backends.hoist import (
 )
 from secondapproval.backends.native import NativeBackend, compile_expression, generate
 from secondapproval.backends.network import chain, condition, fanout_problem, fnv1a
+from secondapproval.decision import Decision, Outcome
 from secondapproval.engine import load_matters
 from secondapproval.errors import BackendError, Problem, RuleSetError
 from secondapproval.lang import ir
@@ -1503,3 +1504,22 @@ def test_every_rule_too_complex_for_durable_is_reported(tmp_path: Path) -> None:
         ("rules.0.when", "its conditions need more than 256 alternatives"),
         ("rules.1.when", "its conditions need more than 256 alternatives"),
     ]
+
+
+# ---- decision: the one-line form -------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("outcome", "text"),
+    [
+        (Outcome.REFER, "<Decision None@None refer NO_VERSION>"),
+        (Outcome.APPROVE, "<Decision None@None approve>"),
+    ],
+    ids=["refer", "approve"],
+)
+def test_a_decision_shows_its_codes_only_when_it_refers(outcome: Outcome, text: str) -> None:
+    """`repr` lists the reason codes of a referral; an approval given as the outcome (a replayed
+    record's) shows none, even where the decision has codes."""
+    d = Decision(None, "id", ON, {}, (), {}, (), outcome=outcome)
+    assert d.codes == ("NO_VERSION",)
+    assert repr(d) == text
