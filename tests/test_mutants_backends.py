@@ -56,7 +56,12 @@ from secondapproval.backends.hoist import (
     Truth,
     simplify,
 )
-from secondapproval.backends.native import NativeBackend, compile_expression, generate
+from secondapproval.backends.native import (
+    NativeBackend,
+    _Emitter,
+    compile_expression,
+    generate,
+)
 from secondapproval.backends.network import chain, condition, fanout_problem, fnv1a
 from secondapproval.decision import Decision, Outcome
 from secondapproval.engine import load_matters
@@ -1170,6 +1175,33 @@ def test_the_native_evaluator_is_named_after_its_matter_version(kinds: Matter) -
     assert evaluate.__name__ == "evaluate_native_kinds"
     assert evaluate.__module__ == "secondapproval.generated.evaluate_native_kinds"
     assert evaluate.__code__.co_filename == "<secondapproval:native-kinds@2>"
+
+
+@pytest.mark.parametrize(
+    ("when", "fast"),
+    [
+        ("any_of([], it > a.n)", "any((it > v['a.n']) for it in _c0)"),
+        ("any_of([], it <= 1)", "any((it <= 1) for it in _c0)"),
+        ("any_of([], it == a.n)", "any(eq(it, v['a.n']) for it in _c0)"),
+        ("any_of([], it != 1)", "any(ne(it, 1) for it in _c0)"),
+    ],
+    ids=["greater", "atmost", "equal", "unequal"],
+)
+def test_the_fast_form_compares_an_untyped_value(tmp_path: Path, when: str, fast: str) -> None:
+    """`it` of an empty list has no type: an order is still written inline (only numbers,
+    strings and dates are ordered), an equality with a scalar goes through `eq`/`ne`, which
+    compare a list and a tuple by value."""
+    source, _ = generate(_matter(tmp_path, [when]))
+    assert f"        r0 = 1 if {fast} else 0\n" in source
+
+
+@pytest.mark.parametrize("form", ["fast", "slow"])
+def test_an_unknown_ir_node_is_a_type_error_naming_it(form: str) -> None:
+    """Both forms refuse a node they do not know, and the message shows the node."""
+    node = ir.Node()
+    with pytest.raises(TypeError) as info:
+        getattr(_Emitter(), form)(node)
+    assert str(info.value) == f"unknown IR node {node!r}"
 
 
 # ---- durable: one durable_rules ruleset per matter version ----------------------------------
