@@ -561,6 +561,9 @@ OR_ERROR = {
             "TF",
             OR_ERROR | {"ex e2"},
         ),
+        (LNot(LAnd((lt(S0, "5"), lt(S1, "7")))), "T", {"ex e1"}),
+        (LAnd((LNot(lt(S1, "7")), lt(S2, "9"))), "TF", {"ex e1", "ex e2"}),
+        (LAnd((LAnd((lt(S0, "5"), lt(S1, "7"))), lt(S2, "9"))), "TF", {"ex e1", "ex e2"}),
     ],
 )
 def test_the_error_condition_given_what_is_known(logic: Logic, known: str, error: set[str]) -> None:
