@@ -56,8 +56,14 @@ from secondapproval.backends.hoist import (
     Truth,
     simplify,
 )
-from secondapproval.backends.native import NativeBackend, compile_expression, generate
+from secondapproval.backends.native import (
+    NativeBackend,
+    _Emitter,
+    compile_expression,
+    generate,
+)
 from secondapproval.backends.network import chain, condition, fanout_problem, fnv1a
+from secondapproval.decision import Decision, Outcome
 from secondapproval.engine import load_matters
 from secondapproval.errors import BackendError, Problem, RuleSetError
 from secondapproval.lang import ir
@@ -555,6 +561,9 @@ OR_ERROR = {
             "TF",
             OR_ERROR | {"ex e2"},
         ),
+        (LNot(LAnd((lt(S0, "5"), lt(S1, "7")))), "T", {"ex e1"}),
+        (LAnd((LNot(lt(S1, "7")), lt(S2, "9"))), "TF", {"ex e1", "ex e2"}),
+        (LAnd((LAnd((lt(S0, "5"), lt(S1, "7"))), lt(S2, "9"))), "TF", {"ex e1", "ex e2"}),
     ],
 )
 def test_the_error_condition_given_what_is_known(logic: Logic, known: str, error: set[str]) -> None:
@@ -1171,6 +1180,33 @@ def test_the_native_evaluator_is_named_after_its_matter_version(kinds: Matter) -
     assert evaluate.__code__.co_filename == "<secondapproval:native-kinds@2>"
 
 
+@pytest.mark.parametrize(
+    ("when", "fast"),
+    [
+        ("any_of([], it > a.n)", "any((it > v['a.n']) for it in _c0)"),
+        ("any_of([], it <= 1)", "any((it <= 1) for it in _c0)"),
+        ("any_of([], it == a.n)", "any(eq(it, v['a.n']) for it in _c0)"),
+        ("any_of([], it != 1)", "any(ne(it, 1) for it in _c0)"),
+    ],
+    ids=["greater", "atmost", "equal", "unequal"],
+)
+def test_the_fast_form_compares_an_untyped_value(tmp_path: Path, when: str, fast: str) -> None:
+    """`it` of an empty list has no type: an order is still written inline (only numbers,
+    strings and dates are ordered), an equality with a scalar goes through `eq`/`ne`, which
+    compare a list and a tuple by value."""
+    source, _ = generate(_matter(tmp_path, [when]))
+    assert f"        r0 = 1 if {fast} else 0\n" in source
+
+
+@pytest.mark.parametrize("form", ["fast", "slow"])
+def test_an_unknown_ir_node_is_a_type_error_naming_it(form: str) -> None:
+    """Both forms refuse a node they do not know, and the message shows the node."""
+    node = ir.Node()
+    with pytest.raises(TypeError) as info:
+        getattr(_Emitter(), form)(node)
+    assert str(info.value) == f"unknown IR node {node!r}"
+
+
 # ---- durable: one durable_rules ruleset per matter version ----------------------------------
 
 TWO_INTS = "  a.n: {type: int, source: applicant}\n  a.m: {type: int, source: applicant}\n"
@@ -1503,3 +1539,22 @@ def test_every_rule_too_complex_for_durable_is_reported(tmp_path: Path) -> None:
         ("rules.0.when", "its conditions need more than 256 alternatives"),
         ("rules.1.when", "its conditions need more than 256 alternatives"),
     ]
+
+
+# ---- decision: the one-line form -------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("outcome", "text"),
+    [
+        (Outcome.REFER, "<Decision None@None refer NO_VERSION>"),
+        (Outcome.APPROVE, "<Decision None@None approve>"),
+    ],
+    ids=["refer", "approve"],
+)
+def test_a_decision_shows_its_codes_only_when_it_refers(outcome: Outcome, text: str) -> None:
+    """`repr` lists the reason codes of a referral; an approval given as the outcome (a replayed
+    record's) shows none, even where the decision has codes."""
+    d = Decision(None, "id", ON, {}, (), {}, (), outcome=outcome)
+    assert d.codes == ("NO_VERSION",)
+    assert repr(d) == text
