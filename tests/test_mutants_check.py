@@ -479,3 +479,31 @@ def test_assignable(value: Type, target: Type, expected: bool) -> None:
 def test_status_code_of_each_value(value: object, code: int) -> None:
     """Failed 0, passed 1, unknown 2, error 3."""
     assert status_code(value) == code
+
+
+# ---- a function's parameter kinds (functions._accepts) ------------------------------------
+
+ACCEPTS = {
+    "date-date": ("date", Type("date"), True),
+    "date-int": ("date", Type("int"), False),
+    "int-int": ("int", Type("int"), True),
+    "int-decimal": ("int", Type("decimal"), False),
+    "id-id": ("cn_id", Type("str", domain="cn_id"), True),
+    "id-str": ("cn_id", Type("str"), False),
+    "id-other-domain": ("cn_id", Type("str", domain="uscc"), False),
+    "either-id": ("date|cn_id", Type("str", domain="cn_id"), True),
+    "either-date": ("date|cn_id", Type("date"), True),
+    "either-int": ("date|cn_id", Type("int"), False),
+    "str-kind-is-not-cn_id": ("str", Type("str", domain="cn_id"), True),
+}
+
+
+@pytest.mark.parametrize(("want", "got", "fits"), ACCEPTS.values(), ids=ACCEPTS.keys())
+def test_an_argument_fits_a_parameter_by_its_kind_or_its_id_domain(
+    want: str, got: Type, fits: bool
+) -> None:
+    """`cn_id` takes only a value of the cn_id domain; any other kind takes a value of that
+    kind; `a|b` takes either."""
+    from secondapproval.lang.functions import _accepts
+
+    assert _accepts(want, got) is fits

@@ -119,7 +119,7 @@ def _minmax(pick: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def _fixed(params: Sequence[str], result: Type) -> Signature:
-    """Exact arity; each parameter a kind (`num` = int or decimal, `id` = a cn_id value)."""
+    """Exact arity; each parameter a kind (`date`, `int`, or `cn_id`: a cn_id value)."""
 
     def sig(args: Sequence[Type]) -> Type | str:
         if len(args) != len(params):
@@ -133,16 +133,10 @@ def _fixed(params: Sequence[str], result: Type) -> Signature:
 
 
 def _accepts(want: str, got: Type) -> bool:
-    for alt in want.split("|"):
-        if alt == "num" and got.numeric:
-            return True
-        if alt == "cn_id" and got.domain == "cn_id":
-            return True
-        if alt == "list" and got.kind == "list":
-            return True
-        if alt == got.kind and alt not in ("num", "cn_id", "list"):
-            return True
-    return False
+    """Whether an argument of type `got` fits a parameter of kind `want` (`a|b`: either)."""
+    return any(
+        got.domain == "cn_id" if alt == "cn_id" else alt == got.kind for alt in want.split("|")
+    )
 
 
 def _numeric_result(args: Sequence[Type]) -> Type | str:
