@@ -2318,3 +2318,39 @@ def test_items_are_sorted_by_the_sorted_key_json_of_their_form(value: object, fo
     the order in which an object's members were inserted: `{"0":1,"a":9}` before `{"0":5}`."""
     name = f"{__name__}._HashableDict".encode()
     assert lossless_json(value) == form.replace(b"NAME", name)
+
+
+@pytest.mark.parametrize(
+    "statuses", [(2, 1, 1), (2, 1, 1, 1, 1)], ids=["fewer-statuses", "more-statuses"]
+)
+def test_statuses_that_do_not_match_the_rules_are_an_error_even_in_an_approval(
+    builder: RecordBuilder, compiled: Any, statuses: tuple[int, ...]
+) -> None:
+    """The `results` of a decision are made from as many statuses as its matter has rules: one
+    fewer or more is an error, even when no reason has to be worked out (an outcome given as
+    approve, a status neither passed nor failed)."""
+    d = Decision(compiled, "id", ON, dict(VALUES), statuses, {}, (), outcome=Outcome.APPROVE)
+    with pytest.raises(ValueError, match="zip"):
+        builder.build("record-sample", d, GOOD, 1)
+
+
+def test_a_record_of_a_mapping_that_is_not_a_dict_shows_its_items_and_digests_its_type(
+    builder: RecordBuilder, compiled: Any
+) -> None:
+    """An application that is a Mapping but not a dict (never vouched for as JSON) is shown by
+    its items, masked along the declared facts, while its digest covers its lossless form: the
+    type alone."""
+    facts = MappingProxyType(dict(GOOD))
+    d = Decision(compiled, "id", ON, dict(VALUES), (1, 1, 1, 1), {}, ())
+    doc = sealed_record(builder, "record-sample", d, facts)
+    assert (doc["outcome"], doc["facts"], doc["values"], doc["facts_hmac"]) == (
+        "approve",
+        GOOD,
+        {
+            "applicant.age": 40,
+            "applicant.name": "Li",
+            "income": "1",
+            "joined": "2024-06-01",
+        },
+        by_hand(FACTS_KEY, b'{"$":"builtins.mappingproxy","v":null}'),
+    )
