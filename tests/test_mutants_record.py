@@ -867,6 +867,14 @@ BROKEN: list[tuple[str, Any, list[tuple[Any, ...]]]] = [
         [(4, "inserted", 2, "a second record 2 after record 3: a record was inserted or copied")],
     ),
     (
+        "copied-after-a-gap",
+        lambda ls: [ls[0], ls[2], ls[2], *ls[3:]],
+        [
+            (2, "deleted", 3, "record 2 missing before this line (deleted or moved)"),
+            (3, "inserted", 3, "a second record 3 after record 3: a record was inserted or copied"),
+        ],
+    ),
+    (
         "copied-first",
         lambda ls: [ls[0], ls[0], *ls[1:]],
         [(2, "inserted", 1, "a second record 1 after record 1: a record was inserted or copied")],
@@ -2353,4 +2361,16 @@ def test_a_record_of_a_mapping_that_is_not_a_dict_shows_its_items_and_digests_it
             "joined": "2024-06-01",
         },
         by_hand(FACTS_KEY, b'{"$":"builtins.mappingproxy","v":null}'),
+    )
+
+
+def test_lines_verified_without_a_source_are_named_lines(
+    chain: tuple[list[bytes], Head],
+) -> None:
+    """`verify_lines` names what it verified `<lines>` unless told otherwise."""
+    lines, head = chain
+    report = verify_lines(enumerate(lines, 1), key=KEY)
+    assert report.source == "<lines>"
+    assert (
+        report.summary() == f"ok: <lines>: 5 records, one valid chain (authenticated), head {head}"
     )
