@@ -867,6 +867,14 @@ BROKEN: list[tuple[str, Any, list[tuple[Any, ...]]]] = [
         [(4, "inserted", 2, "a second record 2 after record 3: a record was inserted or copied")],
     ),
     (
+        "copied-after-a-gap",
+        lambda ls: [ls[0], ls[2], ls[2], *ls[3:]],
+        [
+            (2, "deleted", 3, "record 2 missing before this line (deleted or moved)"),
+            (3, "inserted", 3, "a second record 3 after record 3: a record was inserted or copied"),
+        ],
+    ),
+    (
         "copied-first",
         lambda ls: [ls[0], ls[0], *ls[1:]],
         [(2, "inserted", 1, "a second record 1 after record 1: a record was inserted or copied")],
@@ -945,7 +953,9 @@ def test_a_head_beyond_the_end_shows_records_cut_from_it(chain: tuple[list[bytes
 FORGED = "the MAC is not the one key {} gives: the record was written or rewritten without the key"
 
 
-def unauthenticated(which: str, why: str = "they carry no MAC (written without a key)") -> tuple:
+def unauthenticated(
+    which: str, why: str = "they carry no MAC (written without a key)"
+) -> tuple[Any, ...]:
     return (
         None,
         "unauthenticated",
@@ -2209,3 +2219,158 @@ def test_unordered_containers_are_sorted_by_the_canonical_json_of_their_keys(
 ) -> None:
     """Pairs sort by their key's canonical JSON, set items by theirs: one form per value."""
     assert lossless(value) == form
+
+
+# ---- found by the second mutation run of record.py, verify.py and lossless.py ---------------
+
+
+@pytest.mark.parametrize(
+    ("matter", "facts", "values"),
+    [
+        (
+            "with-a-decimal",
+            {"n": 2**70, "d": 2},
+            {"d": "2", "n": {"$": "int", "v": "1180591620717411303424"}},
+        ),
+        (
+            "with-a-derived-fact",
+            {"x": 1, "o": "\ud800"},
+            {"o": {"$": "str", "v": '"\\ud800"'}, "x": 1, "y": 2},
+        ),
+    ],
+    ids=["big-int", "lone-surrogate"],
+)
+def test_values_json_cannot_hold_are_recorded_in_their_lossless_form(
+    flat: Engine, matter: str, facts: dict[str, Any], values: dict[str, Any]
+) -> None:
+    """Validated values that are not the application itself (a decimal, a derived fact) and that
+    JSON cannot hold as they are (an int beyond 64 bits, a lone surrogate) are recorded in their
+    lossless form, each fact tagged and the others as JSON, never as null."""
+    builder = RecordBuilder(flat.versions(matter), key=KEY, clock=at_half_past_eight, backend="x")
+    d = flat.decide(matter, facts, on=ON)
+    doc = sealed_record(builder, matter, d, facts)
+    assert (doc["outcome"], doc["values"], doc["facts_hmac"]) == (
+        "approve",
+        values,
+        facts_hmac(KEY, facts),
+    )
+
+
+SURROGATE_INVALID = {
+    "x\ud800": "not a declared fact of this matter",
+    "applicant.\udfff": "an invalid value",
+}
+
+
+def test_invalid_paths_holding_a_lone_surrogate_are_recorded_backslash_escaped(
+    builder: RecordBuilder, compiled: Any
+) -> None:
+    """An invalid path holding a lone surrogate (which JSON cannot hold) is written with the
+    surrogate as the six characters `\\udxxx`, in `invalid` (keys and messages kept) and in the
+    reason codes (each code, in order)."""
+    d = Decision(compiled, "id", ON, dict(VALUES), (1, 1, 1, 1), SURROGATE_INVALID, ())
+    doc = sealed_record(builder, "record-sample", d, GOOD)
+    assert (doc["outcome"], doc["invalid"], doc["reasons"]) == (
+        "refer",
+        {
+            "applicant.\\udfff": "an invalid value",
+            "x\\ud800": "not a declared fact of this matter",
+        },
+        ["INVALID:x\\ud800", "INVALID:applicant.\\udfff"],
+    )
+
+
+def test_a_checkpoint_beyond_the_end_of_the_chain_vouches_for_nothing(
+    chain: tuple[list[bytes], Head],
+) -> None:
+    """A checkpoint naming a record the log does not hold shows records cut from the end, and
+    vouches for none of the records that are there: without a key they are unauthenticated."""
+    lines, head = chain
+    assert problems_of(lines, key=None, checkpoints=[Head(6, head.hash)]) == [
+        (
+            None,
+            "truncated",
+            None,
+            "the log ends at record 5 but the checkpoint of record 6 names record 6: records were "
+            "cut from the end",
+        ),
+        unauthenticated("records 1–5", "no audit key was given to check their MACs"),
+    ]
+    report = verify_lines(enumerate(lines, 1), checkpoints=[Head(6, head.hash)])
+    assert report.authenticated is False
+
+
+class _HashableDict(dict[str, int]):
+    """A dict subclass that can be a set item or a dict key (its form keeps insertion order)."""
+
+    def __hash__(self) -> int:  # type: ignore[override]
+        return hash(tuple(sorted(self.items())))
+
+
+@pytest.mark.parametrize(
+    ("value", "form"),
+    [
+        (
+            frozenset({_HashableDict({"a": 9, "0": 1}), _HashableDict({"0": 5})}),
+            b'{"$":"frozenset","v":[{"$":"NAME","v":{"0":1,"a":9}},{"$":"NAME","v":{"0":5}}]}',
+        ),
+        (
+            {_HashableDict({"a": 9, "0": 1}): 1, _HashableDict({"0": 5}): 2},
+            b'{"$":"dict","v":[[{"$":"NAME","v":{"0":1,"a":9}},1],[{"$":"NAME","v":{"0":5}},2]]}',
+        ),
+    ],
+    ids=["set-items", "dict-keys"],
+)
+def test_items_are_sorted_by_the_sorted_key_json_of_their_form(value: object, form: bytes) -> None:
+    """Set items and dict pairs sort by the canonical (key-sorted) JSON of their form, not by
+    the order in which an object's members were inserted: `{"0":1,"a":9}` before `{"0":5}`."""
+    name = f"{__name__}._HashableDict".encode()
+    assert lossless_json(value) == form.replace(b"NAME", name)
+
+
+@pytest.mark.parametrize(
+    "statuses", [(2, 1, 1), (2, 1, 1, 1, 1)], ids=["fewer-statuses", "more-statuses"]
+)
+def test_statuses_that_do_not_match_the_rules_are_an_error_even_in_an_approval(
+    builder: RecordBuilder, compiled: Any, statuses: tuple[int, ...]
+) -> None:
+    """The `results` of a decision are made from as many statuses as its matter has rules: one
+    fewer or more is an error, even when no reason has to be worked out (an outcome given as
+    approve, a status neither passed nor failed)."""
+    d = Decision(compiled, "id", ON, dict(VALUES), statuses, {}, (), outcome=Outcome.APPROVE)
+    with pytest.raises(ValueError, match="zip"):
+        builder.build("record-sample", d, GOOD, 1)
+
+
+def test_a_record_of_a_mapping_that_is_not_a_dict_shows_its_items_and_digests_its_type(
+    builder: RecordBuilder, compiled: Any
+) -> None:
+    """An application that is a Mapping but not a dict (never vouched for as JSON) is shown by
+    its items, masked along the declared facts, while its digest covers its lossless form: the
+    type alone."""
+    facts = MappingProxyType(dict(GOOD))
+    d = Decision(compiled, "id", ON, dict(VALUES), (1, 1, 1, 1), {}, ())
+    doc = sealed_record(builder, "record-sample", d, facts)
+    assert (doc["outcome"], doc["facts"], doc["values"], doc["facts_hmac"]) == (
+        "approve",
+        GOOD,
+        {
+            "applicant.age": 40,
+            "applicant.name": "Li",
+            "income": "1",
+            "joined": "2024-06-01",
+        },
+        by_hand(FACTS_KEY, b'{"$":"builtins.mappingproxy","v":null}'),
+    )
+
+
+def test_lines_verified_without_a_source_are_named_lines(
+    chain: tuple[list[bytes], Head],
+) -> None:
+    """`verify_lines` names what it verified `<lines>` unless told otherwise."""
+    lines, head = chain
+    report = verify_lines(enumerate(lines, 1), key=KEY)
+    assert report.source == "<lines>"
+    assert (
+        report.summary() == f"ok: <lines>: 5 records, one valid chain (authenticated), head {head}"
+    )
