@@ -252,6 +252,26 @@ def test_an_undeclared_key_with_null_is_invalid(app: dict[str, Any], path: str) 
     assert missing == ("a.n",)
 
 
+KEYS_NOT_TEXT = {
+    "top-level": ({**GOOD, "\ud800": 1}, "\ud800"),
+    "top-level-null": ({**GOOD, "x\udfff": None}, "x\udfff"),
+    "in-a-group": ({"a": {**GOOD["a"], "n\ud800": 1}}, "a.n\ud800"),
+    "group-name": ({**GOOD, "\ud800": {"n": 1}}, "\ud800"),
+}
+
+
+@pytest.mark.parametrize(("app", "path"), KEYS_NOT_TEXT.values(), ids=KEYS_NOT_TEXT.keys())
+def test_a_key_holding_a_lone_surrogate_is_invalid_by_its_path(
+    app: dict[str, Any], path: str
+) -> None:
+    """A key that is no text (a lone surrogate: pydantic cannot say where it is) is INVALID at
+    its own path, the rest of the application validated; never the whole application."""
+    values, invalid, missing = _both(app)
+    assert invalid == {path: "not a declared fact of this matter"}
+    assert missing == ()
+    assert values == _both(GOOD)[0]
+
+
 def test_an_id_number_in_a_list_born_after_the_decision_date_is_invalid() -> None:
     """An ID number in a list fact is checked against the decision date, like a single one."""
     for ids in ([LATER_ID], [ID, LATER_ID]):

@@ -303,6 +303,13 @@ class FactValidator:
         for _ in range(4):
             for err in exc.errors(include_url=False):
                 loc = [str(part) for part in err["loc"]]
+                holder = _lookup(data, loc) if err["type"] == "string_unicode" else None
+                if isinstance(holder, dict):  # a key in it is no text: pydantic cannot name it
+                    for keys in _keys_not_text(holder):
+                        path = ".".join([*loc, *keys])
+                        invalid.setdefault(path, "not a declared fact of this matter")
+                        _remove(data, [*loc, *keys])
+                    continue
                 path, depth = self._declared_prefix(loc)
                 undeclared = err["type"] == "extra_forbidden"
                 if undeclared or _lookup(facts, loc[:depth]) is not None:
@@ -414,6 +421,29 @@ def _lookup(data: Any, keys: list[str]) -> Any:
             return None
         data = data[k]
     return data
+
+
+def _keys_not_text(data: dict[str, Any]) -> list[list[str]]:
+    """The key paths, in objects at any depth, of keys holding a lone surrogate (no text: pydantic
+    cannot say where they are, so they are found here). No such key is a declared fact."""
+    found: list[list[str]] = []
+    stack: list[tuple[dict[str, Any], list[str]]] = [(data, [])]
+    while stack:
+        obj, above = stack.pop()
+        for key, value in obj.items():
+            if isinstance(key, str) and not _is_text(key):
+                found.append([*above, key])
+            elif isinstance(value, dict):
+                stack.append((value, [*above, key]))
+    return found
+
+
+def _is_text(key: str) -> bool:
+    try:
+        key.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _remove(data: Any, keys: list[str]) -> None:
