@@ -32,6 +32,7 @@ from typing_extensions import TypedDict
 from .decision import ROOT
 from .fastfacts import Check, Checked, FastValidator, fast_checker
 from .idcodes import check_cn_id, check_uscc, cn_id_birth_date
+from .jsonfile import is_text
 from .limits import DEFAULT, Limits, exceeded
 from .messages import detail
 from .paths import nest
@@ -431,19 +432,11 @@ def _keys_not_text(data: dict[str, Any]) -> list[list[str]]:
     while stack:
         obj, above = stack.pop()
         for key, value in obj.items():
-            if isinstance(key, str) and not _is_text(key):
+            if isinstance(key, str) and not is_text(key):
                 found.append([*above, key])
             elif isinstance(value, dict):
                 stack.append((value, [*above, key]))
     return found
-
-
-def _is_text(key: str) -> bool:
-    try:
-        key.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
 
 
 def _remove(data: Any, keys: list[str]) -> None:

@@ -32,6 +32,15 @@ MAX_INT_DIGITS = 4300
 """The longest integer the parser reads (Python's own `int` text limit)."""
 
 
+def is_text(value: str) -> bool:
+    """A str that is valid Unicode text (no lone surrogate), so JSON can hold it as it is."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 class Duplicated(list[Any]):
     """Every value of a key given more than once in one JSON object, in the order given.
 

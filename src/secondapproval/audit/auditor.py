@@ -8,7 +8,7 @@ and keeps the exact text of every matter version beside each log that has a plac
 from __future__ import annotations
 
 import secrets
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from ..decision import Decision
@@ -16,7 +16,7 @@ from ..errors import AuditError
 from ..log import get_logger
 from ..ruleset import Matter
 from .keys import AuditKey
-from .record import Clock, RecordBuilder, utc_now
+from .record import Clock, RecordBuilder, Unsealed, utc_now
 from .sinks import ChainSink, Sink
 from .snapshots import snapshot
 
@@ -52,6 +52,7 @@ class Auditor:
         self._builder = RecordBuilder(matters, key=facts_key, clock=clock, backend=backend)
         self._build = self._builder.build
         self._writes = tuple(sink.write for sink in self.sinks)
+        self._writes_many = tuple(_batch_writer(sink) for sink in self.sinks)
         for sink in chains:
             if sink.rules_store is not None:
                 _keep_rules(matters, sink)
@@ -76,13 +77,8 @@ class Auditor:
             raise AuditError(
                 f"{len(decided)} decisions of {matter}: their records could not be built: {exc!r}"
             ) from exc
-        for sink in self.sinks:
-            write_many = getattr(sink, "write_many", None)
-            if write_many is not None:
-                write_many(records)
-            else:
-                for record in records:
-                    sink.write(record)
+        for write_many in self._writes_many:
+            write_many(records)
 
     def close(self) -> None:
         """Close every sink (committing what is pending); the first failure is raised."""
@@ -94,6 +90,19 @@ class Auditor:
                 failure = failure or exc
         if failure is not None:
             raise failure
+
+
+def _batch_writer(sink: Sink) -> Callable[[Sequence[Unsealed]], None]:
+    """The sink's `write_many`, or, for a sink with `write` alone, its records one by one."""
+    write_many: Callable[[Sequence[Unsealed]], None] | None = getattr(sink, "write_many", None)
+    if write_many is not None:
+        return write_many
+
+    def one_by_one(records: Sequence[Unsealed]) -> None:
+        for record in records:
+            sink.write(record)
+
+    return one_by_one
 
 
 def _key_of(chains: Iterable[ChainSink]) -> AuditKey | None:

@@ -42,7 +42,7 @@ from typing import Any
 
 import orjson
 
-from ..jsonfile import Oversized
+from ..jsonfile import Oversized, is_text
 from .canonical import OPTIONS
 
 TAG = "$"
@@ -98,20 +98,11 @@ def _name(cls: type) -> str:
     return f"{cls.__module__}.{cls.__qualname__}"
 
 
-def _is_text(value: str) -> bool:
-    """A str that is valid Unicode text (no lone surrogate), so JSON can hold it as it is."""
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
-
-
 def _leaf(value: Any) -> tuple[bool, Any]:
     """(True, the lossless form) of a value without items; (False, None) for a container."""
     cls = value.__class__
     if cls is str:
-        return True, value if _is_text(value) else _tag("str", json.dumps(value))
+        return True, value if is_text(value) else _tag("str", json.dumps(value))
     if value is None or cls is bool:
         return True, value
     if cls is int:
@@ -145,7 +136,7 @@ def _children(value: Any) -> tuple[tuple[str, list[str] | None], list[Any]]:
     cls = value.__class__
     if cls is dict:
         keys = list(value)
-        if all(k.__class__ is str and k != TAG and _is_text(k) for k in keys):
+        if all(k.__class__ is str and k != TAG and is_text(k) for k in keys):
             return ("object", keys), [value[k] for k in keys]
         return ("dict", None), [x for k in keys for x in (k, value[k])]
     if cls is list:

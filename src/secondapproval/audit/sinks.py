@@ -247,27 +247,7 @@ class ChainSink(abc.ABC):
             mode = self._admit()
             seq = self._count + 1
             line, digest = record.seal(seq, self._last, self._key)
-            if mode == "group":
-                self._pending.append(line)
-                self._count, self._last = seq, digest
-                if self._lingering:
-                    self._arrived.notify()
-                self._await(seq)
-                return
-            if mode == "fire-and-forget":
-                self._pending.append(line)
-                self._count, self._last = seq, digest
-                if len(self._pending) >= self._batch:
-                    self._more.notify()
-                return
-            head = Head(seq, digest)
-            try:
-                self._commit([line], head, mode == "always")
-                if self._anchor is not None:
-                    self._anchored(head)
-            except Exception as exc:
-                self._fail(exc)
-            self._count, self._last = seq, digest
+            self._store([line], seq, digest, mode)
 
     def write_many(self, records: Sequence[Unsealed]) -> None:
         """Seal records as the next links of the chain, in order, and commit them together by
@@ -283,24 +263,29 @@ class ChainSink(abc.ABC):
                 seq += 1
                 line, last = record.seal(seq, last, key)
                 lines.append(line)
-            if mode in ("group", "fire-and-forget"):
-                self._pending.extend(lines)
-                self._count, self._last = seq, last
-                if mode == "group":
-                    if self._lingering:
-                        self._arrived.notify()
-                    self._await(seq)
-                elif len(self._pending) >= self._batch:
-                    self._more.notify()
-                return
-            head = Head(seq, last)
-            try:
-                self._commit(lines, head, mode == "always")
-                if self._anchor is not None:
-                    self._anchored(head)
-            except Exception as exc:
-                self._fail(exc)
+            self._store(lines, seq, last, mode)
+
+    def _store(self, lines: list[bytes], seq: int, last: str, mode: FsyncPolicy) -> None:
+        """Commit sealed lines, the last of them record `seq` with hash `last`, by policy (the
+        lock held): pending for a group commit or the background thread, or at once."""
+        if mode in ("group", "fire-and-forget"):
+            self._pending.extend(lines)
             self._count, self._last = seq, last
+            if mode == "group":
+                if self._lingering:
+                    self._arrived.notify()
+                self._await(seq)
+            elif len(self._pending) >= self._batch:
+                self._more.notify()
+            return
+        head = Head(seq, last)
+        try:
+            self._commit(lines, head, mode == "always")
+            if self._anchor is not None:
+                self._anchored(head)
+        except Exception as exc:
+            self._fail(exc)
+        self._count, self._last = seq, last
 
     def _admit(self) -> FsyncPolicy:
         """Check (the lock held) that the sink takes records, waiting while a fire-and-forget
