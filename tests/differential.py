@@ -12,12 +12,13 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
-from secondapproval.backends import ERROR, FAILED, PASSED, UNKNOWN, Evaluator
+from secondapproval.backends import Evaluator
 from secondapproval.decision import Decision
 from secondapproval.engine import Engine, load_matters
 from secondapproval.lang import kleene
 from secondapproval.lang.interpret import evaluate
 from secondapproval.ruleset import Matter
+from secondapproval.status import ERROR, FAILED, PASSED, UNKNOWN
 
 ROOT = Path(__file__).resolve().parent.parent
 BACKENDS = ("native", "durable", "interpreter")
@@ -35,10 +36,10 @@ class InterpreterBackend:
             for d in matter.derived:
                 x = evaluate(d.expr, v, on, errors)
                 if isinstance(x, Fraction):  # no exact decimal value: numbers.settled
-                    x = kleene.ERROR
-                if x is kleene.ERROR:
+                    x = kleene.ERROR_VALUE
+                if x is kleene.ERROR_VALUE:
                     errors |= {d.path}
-                elif x is not kleene.UNKNOWN:
+                elif x is not kleene.UNKNOWN_VALUE:
                     v[d.path] = x
             return tuple(_status(evaluate(r.expr, v, on, errors)) for r in matter.rules), errors
 
@@ -50,7 +51,7 @@ def _status(x: Any) -> int:
         return PASSED
     if x is False:
         return FAILED
-    return ERROR if x is kleene.ERROR else UNKNOWN
+    return ERROR if x is kleene.ERROR_VALUE else UNKNOWN
 
 
 def bundled_matters() -> list[Matter]:

@@ -69,16 +69,19 @@ def test_conditions_match_the_interpreter(expr: ir.Node, data: st.DataObject) ->
         message: dict[str, Any] = {"o": 1}
         for slot in hoister.slots:
             x = interp.eval(slot.node)
-            if x is kleene.ERROR:
+            if x is kleene.ERROR_VALUE:
                 message[slot.error_key] = 1
-            elif x is not kleene.UNKNOWN:
+            elif x is not kleene.UNKNOWN_VALUE:
                 message[slot.key] = encode(x)
         want = evaluate(expr, values, ON)
         got_t, got_f = _matches(passed, message), _matches(failed, message)
         assert got_t == (want is True), (ir.render(expr), message)
         assert got_f == (want is False), (ir.render(expr), message)
         if not (got_t or got_f):
-            assert _matches(error, message) == (want is kleene.ERROR), (ir.render(expr), message)
+            assert _matches(error, message) == (want is kleene.ERROR_VALUE), (
+                ir.render(expr),
+                message,
+            )
 
 
 def test_simplify_folds_constants_kleene_exactly() -> None:

@@ -10,12 +10,12 @@ import pytest
 
 from secondapproval.backends.native import _and, _not, _or
 from secondapproval.lang.interpret import _kleene
-from secondapproval.lang.kleene import ERROR, UNKNOWN
+from secondapproval.lang.kleene import ERROR_VALUE, UNKNOWN_VALUE
 
-T, F, U, E = True, False, UNKNOWN, ERROR
+T, F, U, E = True, False, UNKNOWN_VALUE, ERROR_VALUE
 VALUES = (T, F, U, E)
 
-# Kleene's strong logic with ERROR ranking above UNKNOWN (see lang/kleene.py).
+# Kleene's strong logic with ERROR_VALUE ranking above UNKNOWN_VALUE (see lang/kleene.py).
 OR = {
     (T, T): T, (T, F): T, (T, U): T, (T, E): T,
     (F, F): F, (F, U): U, (F, E): E,

@@ -1,6 +1,6 @@
 """Tests that kill hand mutations the suite used to let live (issue 13, class 9; docs/mutation.md).
 
-Each test names the mutation it kills: a derived fact's ERROR recorded as unknown, NaN (or an
+Each test names the mutation it kills: a derived fact's ERROR_VALUE recorded as unknown, NaN (or an
 infinity) accepted for a decimal, a retired region code accepted in an ID number.
 """
 
@@ -80,10 +80,10 @@ def _statuses(engine: Engine, facts: dict[str, Any]) -> tuple[Outcome, set[str],
 
 
 def test_a_derived_facts_error_is_an_error_not_unknown(engine: Engine) -> None:
-    """Mutation killed: a derived fact's ERROR recorded as unknown (MISSING codes, 'unknown')."""
+    """Mutation killed: a derived fact's error recorded as unknown (MISSING codes, 'unknown')."""
     outcome, codes, statuses = _statuses(engine, {"level": "high", "x": 1})
     assert outcome is Outcome.REFER
-    # `limit` errs ({"low", "mid"} has no "high"): each rule reading it is ERROR, never unknown;
+    # `limit` errs ({"low", "mid"} has no "high"): each rule reading it is an error, never unknown;
     # `ratio` reads `limit`, so it errs too (error propagates through derived facts).
     assert statuses == ["error", "error", "failed", "error"]
     assert codes == {"ERROR:within-limit", "ERROR:limit-or-unknown", "BOTH", "ERROR:ratio-small"}
@@ -91,7 +91,7 @@ def test_a_derived_facts_error_is_an_error_not_unknown(engine: Engine) -> None:
 
 
 def test_error_ranks_above_unknown_through_a_derived_fact(engine: Engine) -> None:
-    """`error or unknown` is ERROR, `error and false` is false, the error from a derived fact."""
+    """`error or unknown` is an error, `error and false` is false, the error from a derived fact."""
     outcome, codes, statuses = _statuses(engine, {"level": "high", "x": 1})
     assert statuses[1] == "error"  # note is absent (optional): unknown; error ranks above it
     assert statuses[2] == "failed"  # x < 0 is false: false wins over error in `and`
@@ -100,7 +100,7 @@ def test_error_ranks_above_unknown_through_a_derived_fact(engine: Engine) -> Non
 
 
 def test_a_division_by_zero_in_a_derived_fact_is_an_error(engine: Engine) -> None:
-    """`x / (limit - 1)` with limit 1 divides by zero: ERROR of the rule reading it."""
+    """`x / (limit - 1)` with limit 1 divides by zero: ERROR_VALUE of the rule reading it."""
     outcome, codes, statuses = _statuses(engine, {"level": "low", "x": -1})
     assert statuses == ["passed", "passed", "passed", "error"]
     assert codes == {"ERROR:ratio-small"}
@@ -306,14 +306,14 @@ def test_region_spans_are_read_from_the_table_notation(spec: str | None, spans: 
 
 # ---- kleene: the two non-values -----------------------------------------------------------------
 def test_sentinels_name_themselves_and_refuse_a_truth_value() -> None:
-    """UNKNOWN and ERROR print as their names, survive pickling as themselves, and have no bool."""
+    """The sentinels print as their names, survive pickling as themselves, and have no bool."""
     import pickle
 
-    from secondapproval.lang.kleene import ERROR, UNKNOWN, _Sentinel
+    from secondapproval.lang.kleene import ERROR_VALUE, UNKNOWN_VALUE, _Sentinel
 
-    assert (repr(UNKNOWN), repr(ERROR)) == ("UNKNOWN", "ERROR")
+    assert (repr(UNKNOWN_VALUE), repr(ERROR_VALUE)) == ("UNKNOWN", "ERROR")
     assert repr(_Sentinel("MAYBE")) == "MAYBE"
-    for sentinel in (UNKNOWN, ERROR):
+    for sentinel in (UNKNOWN_VALUE, ERROR_VALUE):
         assert pickle.loads(pickle.dumps(sentinel)) is sentinel
         with pytest.raises(TypeError) as caught:
             bool(sentinel)

@@ -17,8 +17,7 @@ from typing import Any
 import durable_rules_engine  # type: ignore[import-not-found]
 import pytest
 
-from secondapproval.backends import ERROR as ERRED
-from secondapproval.backends import FAILED, PASSED, get_backend
+from secondapproval.backends import get_backend
 from secondapproval.backends.conditions import (
     ALWAYS,
     DNF,
@@ -68,13 +67,15 @@ from secondapproval.engine import load_matters
 from secondapproval.errors import BackendError, Problem, RuleSetError
 from secondapproval.lang import ir
 from secondapproval.lang.check import check
-from secondapproval.lang.kleene import ERROR, UNKNOWN
+from secondapproval.lang.kleene import ERROR_VALUE, UNKNOWN_VALUE
 from secondapproval.lang.parser import parse
 from secondapproval.ruleset import Matter
+from secondapproval.status import ERROR as ERRED
+from secondapproval.status import FAILED, PASSED
 from secondapproval.strategies import SCHEMA
 
 INPUTS = frozenset({"a.n", "a.m", "a.x", "a.flag", "a.day", "a.name", "a.level", "a.tags"})
-"""Input facts of `SCHEMA` as the hoister sees them (never ERROR); `a.id` plays a derived one."""
+"""Input facts of `SCHEMA` as the hoister sees them (never erring); `a.id` plays a derived one."""
 
 
 def typed(text: str) -> ir.Node:
@@ -592,7 +593,7 @@ def test_the_error_condition_given_what_is_known(logic: Logic, known: str, error
     ],
 )
 def test_has_error_state_when_a_slot_can_fail(logic: Logic, expected: bool) -> None:
-    """Only a slot that can be ERROR (derived or computed) gives a tree an error state."""
+    """Only a slot that can be ERROR_VALUE (derived or computed) gives a tree an error state."""
     assert has_error_state(logic) is expected
 
 
@@ -925,48 +926,48 @@ def test_an_expression_on_complete_facts_runs_the_fast_form(
 @pytest.mark.parametrize(
     ("expression", "changes", "value"),
     [
-        ("a.n > 1", {"a.n": None}, UNKNOWN),
-        ("a.n / 0", NO, ERROR),
-        ("a.n / (a.m - 2)", NO, ERROR),
-        ("a.n + a.m", {"a.m": None}, UNKNOWN),
-        ("-a.n", {"a.n": None}, UNKNOWN),
-        ("-(a.n / 0)", NO, ERROR),
-        ("[a.n, a.m]", {"a.m": None}, UNKNOWN),
-        ("[a.n / 0, a.m]", {"a.m": None}, ERROR),
-        ('{"low": 1}[a.level]', NO, ERROR),
-        ('{"low": 1}[a.level]', {"a.level": None}, UNKNOWN),
-        ("len(a.tags)", {"a.tags": None}, UNKNOWN),
-        ("a.name != 'xyz'", {"a.name": None}, UNKNOWN),
-        ("a.n in [7, a.m]", {"a.m": None}, UNKNOWN),
-        ("a.n not in [1, a.m]", {"a.m": None}, UNKNOWN),
-        ("a.n / 0 > a.m", {"a.m": None}, ERROR),
-        ("a.m > a.n / 0", {"a.m": None}, ERROR),
+        ("a.n > 1", {"a.n": None}, UNKNOWN_VALUE),
+        ("a.n / 0", NO, ERROR_VALUE),
+        ("a.n / (a.m - 2)", NO, ERROR_VALUE),
+        ("a.n + a.m", {"a.m": None}, UNKNOWN_VALUE),
+        ("-a.n", {"a.n": None}, UNKNOWN_VALUE),
+        ("-(a.n / 0)", NO, ERROR_VALUE),
+        ("[a.n, a.m]", {"a.m": None}, UNKNOWN_VALUE),
+        ("[a.n / 0, a.m]", {"a.m": None}, ERROR_VALUE),
+        ('{"low": 1}[a.level]', NO, ERROR_VALUE),
+        ('{"low": 1}[a.level]', {"a.level": None}, UNKNOWN_VALUE),
+        ("len(a.tags)", {"a.tags": None}, UNKNOWN_VALUE),
+        ("a.name != 'xyz'", {"a.name": None}, UNKNOWN_VALUE),
+        ("a.n in [7, a.m]", {"a.m": None}, UNKNOWN_VALUE),
+        ("a.n not in [1, a.m]", {"a.m": None}, UNKNOWN_VALUE),
+        ("a.n / 0 > a.m", {"a.m": None}, ERROR_VALUE),
+        ("a.m > a.n / 0", {"a.m": None}, ERROR_VALUE),
         ("a.flag or a.n > 1", {"a.flag": None}, True),
         ("a.n > 1 or a.flag", {"a.flag": None}, True),
-        ("a.flag or a.n > 9", {"a.flag": None}, UNKNOWN),
+        ("a.flag or a.n > 9", {"a.flag": None}, UNKNOWN_VALUE),
         ("a.n > 9 or a.m > 9", NO, False),
-        ("a.n / 0 > 1 or a.flag", {"a.flag": None}, ERROR),
-        ("a.flag or a.n / 0 > 1", {"a.flag": None}, ERROR),
-        ("a.n / 0 > 1 or a.flag", {"a.flag": False}, ERROR),
+        ("a.n / 0 > 1 or a.flag", {"a.flag": None}, ERROR_VALUE),
+        ("a.flag or a.n / 0 > 1", {"a.flag": None}, ERROR_VALUE),
+        ("a.n / 0 > 1 or a.flag", {"a.flag": False}, ERROR_VALUE),
         ("a.n / 0 > 1 or a.flag", NO, True),
-        ("a.flag and a.n / 0 > 1", {"a.flag": None}, ERROR),
+        ("a.flag and a.n / 0 > 1", {"a.flag": None}, ERROR_VALUE),
         ("a.n / 0 > 1 and a.flag", {"a.flag": False}, False),
         ("a.flag and a.m > 9", {"a.flag": None}, False),
-        ("a.flag and a.m > 1", {"a.flag": None}, UNKNOWN),
+        ("a.flag and a.m > 1", {"a.flag": None}, UNKNOWN_VALUE),
         ("a.flag and a.m > 1", NO, True),
-        ("a.n / 0 > 1 or a.flag or a.m > 9", {"a.flag": None}, ERROR),
-        ("not a.flag", {"a.flag": None}, UNKNOWN),
-        ("not (a.n / 0 > 1)", NO, ERROR),
+        ("a.n / 0 > 1 or a.flag or a.m > 9", {"a.flag": None}, ERROR_VALUE),
+        ("not a.flag", {"a.flag": None}, UNKNOWN_VALUE),
+        ("not (a.n / 0 > 1)", NO, ERROR_VALUE),
         ("not (a.n / 0 > 1) or True", NO, True),
-        ("any_of(a.scores, it > 4)", {"a.scores": None}, UNKNOWN),
-        ("all_of(a.scores, it > 4)", {"a.scores": None}, UNKNOWN),
-        ("any_of([a.n / 0], it > 1)", NO, ERROR),
+        ("any_of(a.scores, it > 4)", {"a.scores": None}, UNKNOWN_VALUE),
+        ("all_of(a.scores, it > 4)", {"a.scores": None}, UNKNOWN_VALUE),
+        ("any_of([a.n / 0], it > 1)", NO, ERROR_VALUE),
         ("any_of(a.scores, 10 / (it - 1) > 1)", NO, True),
-        ("all_of(a.scores, 10 / (it - 1) > 1)", NO, ERROR),
+        ("all_of(a.scores, 10 / (it - 1) > 1)", NO, ERROR_VALUE),
         ("all_of(a.scores, 10 / (it - 5) > 1)", NO, False),
-        ("any_of(a.scores, 10 / (it - 5) > 9)", NO, ERROR),
-        ("any_of(a.scores, it > a.m)", {"a.m": None}, UNKNOWN),
-        ("all_of(a.scores, it > a.m)", {"a.m": None}, UNKNOWN),
+        ("any_of(a.scores, 10 / (it - 5) > 9)", NO, ERROR_VALUE),
+        ("any_of(a.scores, it > a.m)", {"a.m": None}, UNKNOWN_VALUE),
+        ("all_of(a.scores, it > a.m)", {"a.m": None}, UNKNOWN_VALUE),
     ],
 )
 def test_an_expression_that_cannot_run_fast_is_decided_three_valued(
@@ -1161,7 +1162,7 @@ def test_an_evaluator_records_derived_facts_and_their_errors(
     errors: set[str],
     derived: dict[str, Any],
 ) -> None:
-    """A derived value is added to the facts, an unknown one is not, an ERROR one is reported."""
+    """A derived value is added to the facts, an unknown one is not, an erring one is reported."""
     evaluate = evaluators[backend]
     values = {**GOOD_KINDS, **changes}
     values = {k: v for k, v in values.items() if v is not None}

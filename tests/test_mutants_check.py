@@ -17,7 +17,7 @@ import pytest
 
 from secondapproval.lang import ir
 from secondapproval.lang.check import assignable, check, type_of_value
-from secondapproval.lang.kleene import ERROR, UNKNOWN, status_code
+from secondapproval.lang.kleene import ERROR_VALUE, UNKNOWN_VALUE, status_code
 from secondapproval.lang.parser import parse
 from secondapproval.lang.types import (
     ANY,
@@ -475,7 +475,9 @@ def test_assignable(value: Type, target: Type, expected: bool) -> None:
 
 
 # ---- kleene: a rule's status code from its value -------------------------------------------------
-@pytest.mark.parametrize(("value", "code"), [(False, 0), (True, 1), (UNKNOWN, 2), (ERROR, 3)])
+@pytest.mark.parametrize(
+    ("value", "code"), [(False, 0), (True, 1), (UNKNOWN_VALUE, 2), (ERROR_VALUE, 3)]
+)
 def test_status_code_of_each_value(value: object, code: int) -> None:
     """Failed 0, passed 1, unknown 2, error 3."""
     assert status_code(value) == code

@@ -17,7 +17,7 @@ import pytest
 from secondapproval.lang import ir, numbers
 from secondapproval.lang.functions import LIBRARY
 from secondapproval.lang.interpret import evaluate
-from secondapproval.lang.kleene import ERROR, UNKNOWN
+from secondapproval.lang.kleene import ERROR_VALUE, UNKNOWN_VALUE
 from secondapproval.lang.numbers import NumberTooLargeError
 from secondapproval.lang.parser import parse
 from secondapproval.lang.types import CN_ID, DATE, DECIMAL, INT, STR, USCC, Type, list_of
@@ -375,43 +375,43 @@ ON = dt.date(2020, 7, 1)
 
 # (expression, values, facts in error, the three-valued result)
 EVALUATIONS: list[tuple[str, dict[str, Any], tuple[str, ...], Any]] = [
-    ("a.x", {}, (), UNKNOWN),
+    ("a.x", {}, (), UNKNOWN_VALUE),
     ("a.x", {"a.x": 1}, (), 1),
-    ("a.x", {"a.x": 1}, ("a.x",), ERROR),
+    ("a.x", {"a.x": 1}, ("a.x",), ERROR_VALUE),
     ("not a.x", {"a.x": True}, (), False),
-    ("not a.x", {}, (), UNKNOWN),
-    ("not a.x", {"a.x": True}, ("a.x",), ERROR),
+    ("not a.x", {}, (), UNKNOWN_VALUE),
+    ("not a.x", {"a.x": True}, ("a.x",), ERROR_VALUE),
     ("a.x and a.y", {"a.x": False}, ("a.y",), False),
     ("a.x and a.y", {"a.x": True, "a.y": True}, (), True),
-    ("a.x and a.y", {"a.y": True}, (), UNKNOWN),
-    ("a.x and a.y", {}, ("a.y",), ERROR),
+    ("a.x and a.y", {"a.y": True}, (), UNKNOWN_VALUE),
+    ("a.x and a.y", {}, ("a.y",), ERROR_VALUE),
     ("a.x or a.y", {"a.x": True}, ("a.y",), True),
     ("a.x or a.y", {"a.x": False, "a.y": False}, (), False),
-    ("a.x or a.y", {"a.y": False}, (), UNKNOWN),
-    ("a.x or a.y", {}, ("a.y",), ERROR),
+    ("a.x or a.y", {"a.y": False}, (), UNKNOWN_VALUE),
+    ("a.x or a.y", {}, ("a.y",), ERROR_VALUE),
     ("a.x < a.y", {"a.x": 1, "a.y": 2}, (), True),
     ("a.x >= a.y", {"a.x": 1, "a.y": 2}, (), False),
     ("a.x == [1, 2]", {"a.x": [1, 2]}, (), True),
-    ("a.x != a.y", {"a.x": 1}, ("a.y",), ERROR),
+    ("a.x != a.y", {"a.x": 1}, ("a.y",), ERROR_VALUE),
     ("a.x in [1, 2]", {"a.x": 2}, (), True),
     ("a.x not in [1, 2]", {"a.x": 2}, (), False),
-    ("a.x in [1, 2]", {}, (), UNKNOWN),
+    ("a.x in [1, 2]", {}, (), UNKNOWN_VALUE),
     ("a.x + a.y", {"a.x": 1, "a.y": 2}, (), 3),
     ("a.x - a.y", {"a.x": 1, "a.y": 2}, (), -1),
     ("a.x * a.y", {"a.x": 3, "a.y": 2}, (), 6),
     ("a.x / a.y", {"a.x": 1, "a.y": 3}, (), Fraction(1, 3)),
     ("a.x ** a.y", {"a.x": 3, "a.y": 2}, (), 9),
-    ("a.x / 0", {"a.x": 1}, (), ERROR),
-    ("a.x + a.y", {"a.x": 1}, (), UNKNOWN),
+    ("a.x / 0", {"a.x": 1}, (), ERROR_VALUE),
+    ("a.x + a.y", {"a.x": 1}, (), UNKNOWN_VALUE),
     ("-a.x", {"a.x": 2}, (), -2),
-    ("-a.x", {}, ("a.x",), ERROR),
+    ("-a.x", {}, ("a.x",), ERROR_VALUE),
     ("[a.x, 1]", {"a.x": 2}, (), (2, 1)),
-    ("[a.x, 1]", {}, (), UNKNOWN),
+    ("[a.x, 1]", {}, (), UNKNOWN_VALUE),
     ('{"x": 1}[a.k]', {"a.k": "x"}, (), 1),
-    ('{"x": 1}[a.k]', {"a.k": "y"}, (), ERROR),
-    ('{"x": 1}[a.k]', {}, (), UNKNOWN),
+    ('{"x": 1}[a.k]', {"a.k": "y"}, (), ERROR_VALUE),
+    ('{"x": 1}[a.k]', {}, (), UNKNOWN_VALUE),
     ("max(a.x, 2)", {"a.x": 3}, (), 3),
-    ("max(a.x, 2)", {}, ("a.x",), ERROR),
+    ("max(a.x, 2)", {}, ("a.x",), ERROR_VALUE),
     ("decision_date", {}, (), ON),
     ("any_of(a.l, it > 1)", {"a.l": [1, 2]}, (), True),
     ("any_of(a.l, it > 1)", {"a.l": [0, 1]}, (), False),
@@ -419,10 +419,10 @@ EVALUATIONS: list[tuple[str, dict[str, Any], tuple[str, ...], Any]] = [
     ("all_of(a.l, it > 1)", {"a.l": [2, 3]}, (), True),
     ("all_of(a.l, it > 1)", {"a.l": []}, (), True),
     ("any_of(a.l, it > 1)", {"a.l": []}, (), False),
-    ("any_of(a.l, it > 1)", {}, (), UNKNOWN),
-    ("all_of(a.l, it > 1)", {}, ("a.l",), ERROR),
-    ("any_of(a.l, it > a.y)", {"a.l": [1, 2]}, (), UNKNOWN),
-    ("all_of(a.l, it > a.y)", {"a.l": [1, 2]}, ("a.y",), ERROR),
+    ("any_of(a.l, it > 1)", {}, (), UNKNOWN_VALUE),
+    ("all_of(a.l, it > 1)", {}, ("a.l",), ERROR_VALUE),
+    ("any_of(a.l, it > a.y)", {"a.l": [1, 2]}, (), UNKNOWN_VALUE),
+    ("all_of(a.l, it > a.y)", {"a.l": [1, 2]}, ("a.y",), ERROR_VALUE),
 ]
 
 
@@ -442,7 +442,7 @@ def test_evaluate_reads_no_fact_in_error_by_default() -> None:
 
 
 def test_it_outside_a_quantifier_is_unknown() -> None:
-    assert evaluate(ir.It(), {}, ON) is UNKNOWN
+    assert evaluate(ir.It(), {}, ON) is UNKNOWN_VALUE
 
 
 def test_an_unknown_node_is_a_type_error_that_names_it() -> None:
@@ -478,7 +478,7 @@ def test_results_beyond_the_bounds_raise_the_one_error_of_the_value_model(
 ) -> None:
     """A quotient below the smallest exponent, above the largest, a subnormal product, an int
     operand of more than 1,000 digits: each is a NumberTooLargeError (never a raw decimal signal
-    such as `decimal.Subnormal`), so the rule that computed it is an ERROR."""
+    such as `decimal.Subnormal`), so the rule that computed it is an ERROR_VALUE."""
     with pytest.raises(numbers.NumberTooLargeError) as raised:
         op(a, b)
     assert str(raised.value) == message

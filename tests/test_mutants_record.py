@@ -45,8 +45,9 @@ from secondapproval.audit.canonical import Sealed, split_sealed
 from secondapproval.audit.keys import MIN_SECRET, log_key
 from secondapproval.audit.lossless import lossless, lossless_json, restore, vouched_json
 from secondapproval.audit.record import FactsDigest, RecordBuilder, Unsealed, facts_hmac, key_id
-from secondapproval.decision import Decision, Reason, RuleResult, Status, jsonable
+from secondapproval.decision import Decision, Reason, RuleResult, jsonable
 from secondapproval.jsonfile import Oversized
+from secondapproval.status import Status
 from test_audit import application, id_born, rules_folder
 
 ON = dt.date(2024, 6, 1)

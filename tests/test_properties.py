@@ -20,7 +20,7 @@ from secondapproval import Engine, Outcome, Status
 from secondapproval.backends.native import NativeBackend
 from secondapproval.facts import FactValidator
 from secondapproval.lang.interpret import evaluate
-from secondapproval.lang.kleene import ERROR, UNKNOWN
+from secondapproval.lang.kleene import ERROR_VALUE, UNKNOWN_VALUE
 from secondapproval.ruleset import Matter
 from secondapproval.strategies import (
     SCHEMA,
@@ -107,7 +107,7 @@ def _status(value: Any) -> int:
         return 1
     if value is False:
         return 0
-    return 3 if value is ERROR else 2
+    return 3 if value is ERROR_VALUE else 2
 
 
 @given(st.lists(expressions(SCHEMA), min_size=1, max_size=4), st.data())
@@ -128,8 +128,8 @@ def test_generated_code_equals_the_interpreter(exprs: list[Any], data: st.DataOb
 
 
 def test_unknown_and_error_sentinels_have_no_truth_value() -> None:
-    """UNKNOWN and ERROR cannot be mistaken for booleans by accident."""
+    """UNKNOWN and ERROR_VALUE cannot be mistaken for booleans by accident."""
     with pytest.raises(TypeError):
-        bool(UNKNOWN)
+        bool(UNKNOWN_VALUE)
     with pytest.raises(TypeError):
-        bool(ERROR)
+        bool(ERROR_VALUE)

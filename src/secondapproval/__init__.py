@@ -1,6 +1,6 @@
 """secondapproval: declarative 秒批 rule sets decided approve/refer in microseconds, explained."""
 
-from .decision import Decision, Outcome, Reason, RuleResult, Status
+from .decision import Decision, Outcome, Reason, RuleResult
 from .engine import Engine
 from .errors import (
     AuditError,
@@ -14,6 +14,7 @@ from .errors import (
 )
 from .limits import Limits
 from .ruleset import Matter
+from .status import Status
 
 __version__ = "0.1.0"
 

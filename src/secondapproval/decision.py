@@ -15,8 +15,8 @@ from enum import StrEnum
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
-from .backends import STATUS_CODES
 from .messages import zh as zh_of
+from .status import ERROR, FAILED, PASSED, STATUS_OF, UNKNOWN, Status
 
 ROOT = "$"
 """The path of the application itself (`INVALID:$` when it is not a JSON object)."""
@@ -32,16 +32,6 @@ class Outcome(StrEnum):
     REFER = "refer"
 
 
-class Status(StrEnum):
-    """What one rule came to."""
-
-    PASSED = "passed"
-    FAILED = "failed"
-    UNKNOWN = "unknown"
-    ERROR = "error"
-
-
-_STATUS = tuple(Status(s) for s in STATUS_CODES)
 _APPROVE, _REFER = Outcome.APPROVE, Outcome.REFER  # a module global reads faster than Enum.X
 _EMPTY: Mapping[str, Any] = MappingProxyType({})
 
@@ -153,7 +143,7 @@ class Decision:
         self._missing = missing
         self._derived_errors = derived_errors
         if outcome is None:
-            clean = not invalid and not missing and statuses.count(1) == len(statuses)
+            clean = not invalid and not missing and statuses.count(PASSED) == len(statuses)
             outcome = _APPROVE if clean and compiled is not None else _REFER
         self._outcome = outcome
         self._results: tuple[RuleResult, ...] | None = None
@@ -200,7 +190,7 @@ class Decision:
 
     @property
     def statuses(self) -> tuple[int, ...]:
-        """The compact per-rule status codes (see `backends.STATUS_CODES`)."""
+        """The compact per-rule status codes (see `status`)."""
         return self._statuses
 
     @property
@@ -255,7 +245,7 @@ class Decision:
             return ()
         rules = self._compiled.matter.rules
         return tuple(
-            RuleResult(rule.id, _STATUS[code], self._read(rule.reads))
+            RuleResult(rule.id, STATUS_OF[code], self._read(rule.reads))
             for rule, code in zip(rules, self._statuses, strict=True)
         )
 
@@ -270,9 +260,9 @@ class Decision:
         for path in self._missing:
             keys.setdefault(f"MISSING:{path}", ("missing", path))
         for rule, code in zip(self._compiled.matter.rules, self._statuses, strict=True):
-            if code == 0:
+            if code == FAILED:
                 keys.setdefault(rule.spec.refer.code, ("rule", rule))
-            elif code == 2:
+            elif code == UNKNOWN:
                 causes = [p for p in sorted(rule.roots) if p not in values]
                 for path in causes:
                     if path in invalid:
@@ -281,7 +271,7 @@ class Decision:
                         keys.setdefault(f"MISSING:{path}", ("missing", path))
                 if not causes:
                     keys.setdefault(f"ERROR:{rule.id}", ("error", rule.id))
-            elif code == 3:
+            elif code == ERROR:
                 keys.setdefault(f"ERROR:{rule.id}", ("error", rule.id))
         return keys
 

@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .backends import ERROR, Backend, Evaluator, get_backend
+from .backends import Backend, Evaluator, get_backend
 from .compiled import CompiledMatter, compile_matter
 from .decision import ROOT, Decision
 from .errors import Problem, RuleSetError, UnknownMatterError
@@ -25,6 +25,7 @@ from .limits import DEFAULT, LIMIT, Limits
 from .log import get_logger
 from .registry import REGISTRY_FILE, Registry, load_registry
 from .ruleset import Matter, check_matter, is_matter_document
+from .status import ERROR
 from .yamlfile import load_yaml
 
 if TYPE_CHECKING:

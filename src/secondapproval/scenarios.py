@@ -15,11 +15,12 @@ from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from .decision import Decision, Status
+from .decision import Decision
 from .engine import Engine
 from .errors import Problem, RuleSetError, ScenarioError, SecondApprovalError
 from .lang.parser import parse_iso_date
 from .registry import problems_from_validation
+from .status import Status
 from .yamlfile import Located, load_yaml
 
 _Model = ConfigDict(extra="forbid", frozen=True)

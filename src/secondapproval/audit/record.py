@@ -18,11 +18,11 @@ from typing import Any, NamedTuple
 
 import orjson
 
-from ..backends import STATUS_CODES
 from ..decision import Decision, Outcome, jsonable
 from ..jsonfile import Oversized
 from ..paths import nest
 from ..ruleset import FactSpec, Matter
+from ..status import FAILED, PASSED, STATUS_OF
 from .canonical import OPTIONS, canonical
 from .keys import AuditKey, FactsDigest, key_id
 from .lossless import lossless_json, vouched_json
@@ -56,7 +56,7 @@ _DUMPS = orjson.dumps
 """orjson without options, for plain values (ids, dates, string lists) whose JSON is canonical."""
 _APPROVE = Outcome.APPROVE
 _OUTCOMES = {o: canonical(o.value) for o in Outcome}
-_PASSED_OR_FAILED = frozenset((0, 1))
+_PASSED_OR_FAILED = frozenset((FAILED, PASSED))
 
 
 class Unsealed(NamedTuple):
@@ -136,13 +136,15 @@ class _Plan:
         if found is None:
             results = canonical(
                 [
-                    {"rule": rule, "status": STATUS_CODES[code], "reads": reads}
+                    {"rule": rule, "status": STATUS_OF[code].value, "reads": reads}
                     for (rule, reads), code in zip(self.rules, statuses, strict=True)
                 ]
             )
             reasons = None
             if _PASSED_OR_FAILED.issuperset(statuses):
-                failed = (c for c, status in zip(self.codes, statuses, strict=True) if status == 0)
+                failed = (
+                    c for c, status in zip(self.codes, statuses, strict=True) if status == FAILED
+                )
                 reasons = canonical(list(dict.fromkeys(failed)))
             found = (results, reasons)
             if len(self.cached) < _CACHED:

@@ -24,7 +24,7 @@ from ..backends import get_backend
 from ..compiled import CompiledMatter, compile_matter
 from ..decision import Decision
 from ..lang.interpret import Interpreter
-from ..lang.kleene import ERROR, UNKNOWN, status_code
+from ..lang.kleene import ERROR_VALUE, UNKNOWN_VALUE, status_code
 from ..lang.parser import parse_iso_date
 from ..lang.types import Type
 from ..ruleset import Matter
@@ -199,11 +199,11 @@ class Replayer:
                 continue
             x = Interpreter(values, on, frozenset(errors)).eval(d.expr)
             if isinstance(x, Fraction):  # no exact decimal value: see `numbers.settled`
-                x = ERROR
+                x = ERROR_VALUE
             values.pop(d.path, None)
-            if x is ERROR:
+            if x is ERROR_VALUE:
                 errors.add(d.path)
-            elif x is not UNKNOWN:
+            elif x is not UNKNOWN_VALUE:
                 values[d.path] = x
         frozen = frozenset(errors)
         statuses = tuple(

@@ -2,7 +2,7 @@
 
 An evaluator takes the valid facts of one application (dotted path → value; missing and invalid
 facts absent) and the decision date; it adds the derived facts to that mapping and returns one
-status code per rule, in rule order (see `STATUS_CODES`), plus the derived facts whose computation
+status code per rule, in rule order (`status`), plus the derived facts whose computation
 failed. Backends share nothing but the IR, the function library and this contract.
 """
 
@@ -13,9 +13,6 @@ from collections.abc import Callable
 from typing import Any, Protocol
 
 from ..ruleset import Matter
-
-FAILED, PASSED, UNKNOWN, ERROR = 0, 1, 2, 3
-STATUS_CODES = ("failed", "passed", "unknown", "error")
 
 Evaluator = Callable[[dict[str, Any], dt.date], tuple[tuple[int, ...], frozenset[str]]]
 

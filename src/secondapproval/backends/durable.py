@@ -33,10 +33,9 @@ from durable.engine import MessageNotHandledException, Ruleset
 from ..errors import BackendError, Problem, RuleSetError
 from ..lang import ir
 from ..lang.interpret import Interpreter
-from ..lang.kleene import ERROR as E
-from ..lang.kleene import UNKNOWN as U
+from ..lang.kleene import ERROR_VALUE, UNKNOWN_VALUE
 from ..ruleset import Matter
-from . import ERROR, FAILED, PASSED, UNKNOWN
+from ..status import ERROR, FAILED, PASSED, UNKNOWN
 from .conditions import DNF, Builder, Check, TooComplexError, has_error_state
 from .encode import encode
 from .hoist import Hoister, Slot
@@ -127,10 +126,10 @@ class DurableEvaluator:
         for d in self.matter.derived:
             x = Interpreter(values, on, errors).eval(d.expr)
             if isinstance(x, Fraction):  # no exact decimal value: see `numbers.settled`
-                x = E
-            if x is E:
+                x = ERROR_VALUE
+            if x is ERROR_VALUE:
                 errors = errors | {d.path}
-            elif x is not U:
+            elif x is not UNKNOWN_VALUE:
                 values[d.path] = x
         message = self._message(values, on, errors)
         with LOCK:
@@ -162,9 +161,9 @@ class DurableEvaluator:
         message: dict[str, Any] = {"id": "f", "o": 1}
         for slot in self._slots:
             x = interpreter.eval(slot.node)
-            if x is E:
+            if x is ERROR_VALUE:
                 message[slot.error_key] = 1
-            elif x is not U:
+            elif x is not UNKNOWN_VALUE:
                 message[slot.key] = encode(x)
         return message
 

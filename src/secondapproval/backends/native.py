@@ -17,10 +17,9 @@ from typing import Any
 
 from ..lang import ir, numbers
 from ..lang.functions import LIBRARY
-from ..lang.kleene import ERROR as E
-from ..lang.kleene import UNKNOWN as U
-from ..lang.kleene import status_code
+from ..lang.kleene import ERROR_VALUE, UNKNOWN_VALUE, status_code
 from ..ruleset import Matter
+from ..status import FAILED, PASSED
 from . import Evaluator
 
 VERSION = "1"
@@ -48,23 +47,23 @@ def _scalar(n: ir.Node) -> bool:
 
 def _fact(v: dict[str, Any], errs: frozenset[str], path: str) -> Any:
     if path in errs:
-        return E
-    return v.get(path, U)
+        return ERROR_VALUE
+    return v.get(path, UNKNOWN_VALUE)
 
 
 def _strict(fn: Callable[..., Any], *args: Any) -> Any:
     unknown = False
     for a in args:
-        if a is E:
-            return E
-        if a is U:
+        if a is ERROR_VALUE:
+            return ERROR_VALUE
+        if a is UNKNOWN_VALUE:
             unknown = True
     if unknown:
-        return U
+        return UNKNOWN_VALUE
     try:
         return fn(*args)
     except Exception:
-        return E
+        return ERROR_VALUE
 
 
 def _join(values: tuple[Any, ...], winner: bool) -> Any:
@@ -72,11 +71,11 @@ def _join(values: tuple[Any, ...], winner: bool) -> Any:
     for x in values:
         if x is winner:
             return winner
-        if x is E:
+        if x is ERROR_VALUE:
             error = True
-        elif x is U:
+        elif x is UNKNOWN_VALUE:
             unknown = True
-    return E if error else U if unknown else not winner
+    return ERROR_VALUE if error else UNKNOWN_VALUE if unknown else not winner
 
 
 def _or(*values: Any) -> Any:
@@ -88,11 +87,11 @@ def _and(*values: Any) -> Any:
 
 
 def _not(x: Any) -> Any:
-    return x if x is U or x is E else not x
+    return x if x is UNKNOWN_VALUE or x is ERROR_VALUE else not x
 
 
 def _quantify(items: Any, predicate: Callable[[Any], Any], winner: bool) -> Any:
-    if items is U or items is E:
+    if items is UNKNOWN_VALUE or items is ERROR_VALUE:
         return items
     return _join(tuple(predicate(it) for it in items), winner)
 
@@ -109,8 +108,8 @@ class _Emitter:
 
     def __init__(self) -> None:
         self.namespace: dict[str, Any] = {
-            "U": U,
-            "E": E,
+            "U": UNKNOWN_VALUE,
+            "E": ERROR_VALUE,
             "_EMPTY": _EMPTY,
             "_fact": _fact,
             "_strict": _strict,
@@ -258,7 +257,7 @@ def generate(matter: Matter) -> tuple[str, dict[str, Any]]:
         out += [
             f"    # rule {rule.id}",
             "    try:",
-            f"        r{i} = 1 if {em.fast(rule.expr)} else 0",
+            f"        r{i} = {PASSED} if {em.fast(rule.expr)} else {FAILED}",
             "    except Exception:",
             f"        r{i} = _status({em.slow(rule.expr)})",
         ]

@@ -14,7 +14,7 @@ from typing import Any
 
 from . import ir, numbers
 from .functions import LIBRARY
-from .kleene import ERROR, UNKNOWN
+from .kleene import ERROR_VALUE, UNKNOWN_VALUE
 
 _COMPARE: dict[str, Callable[[Any, Any], bool]] = {
     "==": numbers.eq,
@@ -34,11 +34,11 @@ _ARITH: dict[str, Callable[[Any, Any], Any]] = {
 
 
 def _absent(values: list[Any]) -> Any:
-    """ERROR if any value is ERROR, else UNKNOWN if any is UNKNOWN, else None."""
-    if any(v is ERROR for v in values):
-        return ERROR
-    if any(v is UNKNOWN for v in values):
-        return UNKNOWN
+    """ERROR_VALUE if any value is one, else UNKNOWN_VALUE if any is one, else None."""
+    if any(v is ERROR_VALUE for v in values):
+        return ERROR_VALUE
+    if any(v is UNKNOWN_VALUE for v in values):
+        return UNKNOWN_VALUE
     return None
 
 
@@ -60,21 +60,21 @@ class Interpreter:
         self.on = on
         self.errors = errors
 
-    def eval(self, node: ir.Node, it: Any = UNKNOWN) -> Any:
+    def eval(self, node: ir.Node, it: Any = UNKNOWN_VALUE) -> Any:
         match node:
             case ir.Const(value=v):
                 return v
             case ir.Fact(path=p):
                 if p in self.errors:
-                    return ERROR
-                return self.values.get(p, UNKNOWN)
+                    return ERROR_VALUE
+                return self.values.get(p, UNKNOWN_VALUE)
             case ir.DecisionDate():
                 return self.on
             case ir.It():
                 return it
             case ir.Not(operand=o):
                 v = self.eval(o, it)
-                return v if v is UNKNOWN or v is ERROR else not v
+                return v if v is UNKNOWN_VALUE or v is ERROR_VALUE else not v
             case ir.And(operands=ops):
                 return _kleene([self.eval(o, it) for o in ops], dominant=False)
             case ir.Or(operands=ops):
@@ -96,7 +96,7 @@ class Interpreter:
                 return self._strict(LIBRARY[f].impl, [self.eval(a, it) for a in args])
             case ir.Quantifier(kind=kind, items=items, predicate=pred):
                 xs = self.eval(items, it)
-                if xs is UNKNOWN or xs is ERROR:
+                if xs is UNKNOWN_VALUE or xs is ERROR_VALUE:
                     return xs
                 return _kleene([self.eval(pred, x) for x in xs], dominant=(kind == "any"))
         raise TypeError(f"unknown IR node {node!r}")
@@ -109,7 +109,7 @@ class Interpreter:
         try:
             return fn(*args)
         except Exception:
-            return ERROR
+            return ERROR_VALUE
 
 
 def evaluate(

@@ -1,7 +1,8 @@
 """The two non-values of three-valued evaluation.
 
-`UNKNOWN`: the value depends on a fact that is missing or invalid. `ERROR`: evaluation failed on
-valid facts (a lookup with no such key, division by zero). Both propagate through every operator;
+`UNKNOWN_VALUE`: the value depends on a fact that is missing or invalid. `ERROR_VALUE`: evaluation
+failed on valid facts (a lookup with no such key, division by zero). Both propagate through every
+operator;
 `and`/`or` and the quantifiers follow Kleene's logic, with ERROR ranking above UNKNOWN:
 
     or : any true → true;  else any ERROR → ERROR;  else any UNKNOWN → UNKNOWN;  else false
@@ -15,12 +16,17 @@ from __future__ import annotations
 
 from typing import Final
 
+from ..status import ERROR, FAILED, PASSED, UNKNOWN
+
 
 class _Sentinel:
-    __slots__ = ("name",)
+    """A non-value: it prints as `name` and pickles as the module global `symbol`."""
 
-    def __init__(self, name: str) -> None:
+    __slots__ = ("name", "symbol")
+
+    def __init__(self, name: str, symbol: str | None = None) -> None:
         self.name = name
+        self.symbol = symbol or name
 
     def __repr__(self) -> str:
         return self.name
@@ -29,17 +35,17 @@ class _Sentinel:
         raise TypeError(f"{self.name} has no truth value")
 
     def __reduce__(self) -> str:
-        return self.name
+        return self.symbol
 
 
-UNKNOWN: Final = _Sentinel("UNKNOWN")
-ERROR: Final = _Sentinel("ERROR")
+UNKNOWN_VALUE: Final = _Sentinel("UNKNOWN", "UNKNOWN_VALUE")
+ERROR_VALUE: Final = _Sentinel("ERROR", "ERROR_VALUE")
 
 
 def status_code(value: object) -> int:
-    """A rule's status code from its value: 0 failed, 1 passed, 2 unknown, 3 error."""
+    """A rule's status code (`secondapproval.status`) from its value."""
     if value is True:
-        return 1
+        return PASSED
     if value is False:
-        return 0
-    return 3 if value is ERROR else 2
+        return FAILED
+    return ERROR if value is ERROR_VALUE else UNKNOWN

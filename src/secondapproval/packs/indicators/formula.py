@@ -20,7 +20,7 @@ from ...backends.native import compile_expression
 from ...errors import SecondApprovalError
 from ...lang import ir, numbers
 from ...lang.check import check
-from ...lang.kleene import ERROR, UNKNOWN
+from ...lang.kleene import ERROR_VALUE, UNKNOWN_VALUE
 from ...lang.parser import parse
 from ...lang.types import DECIMAL
 
@@ -46,7 +46,11 @@ class Formula:
         result = self._compiled({"value": value, "best": best, "worst": worst}, _EPOCH)
         if isinstance(result, Fraction):
             result = numbers.approximate(result)
-        if result is ERROR or result is UNKNOWN or not isinstance(result, int | Decimal):
+        if (
+            result is ERROR_VALUE
+            or result is UNKNOWN_VALUE
+            or not isinstance(result, int | Decimal)
+        ):
             raise FormulaError(f"formula {self.name!r} failed on value {value}")
         return Decimal(result)
 

@@ -20,6 +20,7 @@ from ...engine import Engine
 from ...errors import RuleSetError
 from ...registry import DataSource, Registry, Text, problems_from_validation
 from ...ruleset import Matter, check_matter
+from ...status import PASSED
 from ...yamlfile import Located, Path_, parse_yaml
 
 STATUSES = ("not_started", "on_track", "at_risk", "overdue", "achieved")
@@ -68,7 +69,7 @@ class StatusTable:
         """The first row whose rule passed (None if none did), and the whole decision."""
         decision = self.engine.decide(MATTER_ID, facts, on=on)
         for row, code in zip(self.rows, decision.statuses, strict=True):
-            if code == 1:
+            if code == PASSED:
                 return row, decision
         return None, decision
 
