@@ -24,7 +24,8 @@ from secondapproval.guide import (
 from secondapproval.guide.fit import density
 from secondapproval.guide.flow import layout, text_width, wrap
 from secondapproval.guide.texts import TEXTS, Lang
-from secondapproval.registry import Registry, Text
+from secondapproval.registry import Registry
+from secondapproval.text import Text
 from test_guide_helpers import (
     BARE,
     FIXTURES,

@@ -26,9 +26,9 @@ from secondapproval.idcodes import (
     cn_id_check_character,
     uscc_check_character,
 )
-from secondapproval.jsonfile import Duplicated
 from secondapproval.lang import ir
 from secondapproval.limits import DEFAULT, LIMIT, Limits
+from secondapproval.marks import Duplicated
 from secondapproval.ruleset import FactSpec
 from secondapproval.strategies import synthetic_matter
 

@@ -46,7 +46,7 @@ from secondapproval.audit.keys import MIN_SECRET, log_key
 from secondapproval.audit.lossless import lossless, lossless_json, restore, vouched_json
 from secondapproval.audit.record import FactsDigest, RecordBuilder, Unsealed, facts_hmac, key_id
 from secondapproval.decision import Decision, Reason, RuleResult, jsonable
-from secondapproval.jsonfile import Oversized
+from secondapproval.marks import Oversized
 from secondapproval.status import Status
 from test_audit import application, id_born, rules_folder
 

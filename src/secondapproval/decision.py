@@ -16,10 +16,8 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 from .messages import zh as zh_of
+from .paths import ROOT
 from .status import ERROR, FAILED, PASSED, STATUS_OF, UNKNOWN, Status
-
-ROOT = "$"
-"""The path of the application itself (`INVALID:$` when it is not a JSON object)."""
 
 if TYPE_CHECKING:
     from .compiled import CompiledMatter

@@ -17,12 +17,13 @@ from typing import TYPE_CHECKING, Any
 
 from .backends import Backend, Evaluator, get_backend
 from .compiled import CompiledMatter, compile_matter
-from .decision import ROOT, Decision
+from .decision import Decision
 from .errors import Problem, RuleSetError, UnknownMatterError
 from .facts import FactValidator
-from .jsonfile import Oversized
 from .limits import DEFAULT, LIMIT, Limits
 from .log import get_logger
+from .marks import Oversized
+from .paths import ROOT
 from .registry import REGISTRY_FILE, Registry, load_registry
 from .ruleset import Matter, check_matter, is_matter_document
 from .status import ERROR

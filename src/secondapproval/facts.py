@@ -29,13 +29,12 @@ from pydantic import ConfigDict, PlainValidator, StrictBool, StrictInt, StrictSt
 from pydantic import ValidationError as PydanticValidationError
 from typing_extensions import TypedDict
 
-from .decision import ROOT
 from .fastfacts import Check, Checked, FastValidator, fast_checker
 from .idcodes import check_cn_id, check_uscc, cn_id_birth_date
 from .jsonfile import is_text
 from .limits import DEFAULT, Limits, exceeded
 from .messages import detail
-from .paths import nest
+from .paths import ROOT, nest
 from .ruleset import FactSpec, Matter
 
 # JSON's number syntax without an exponent, ASCII digits only, matched over the whole string

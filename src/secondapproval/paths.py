@@ -5,6 +5,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+ROOT = "$"
+"""The path of the application itself (`INVALID:$` when it is not a JSON object)."""
+
 
 def put(tree: dict[str, Any], path: str, value: Any) -> None:
     """Set the value at a dotted path, making the groups on the way.

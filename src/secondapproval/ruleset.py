@@ -22,8 +22,9 @@ from .lang import ir
 from .lang.check import check
 from .lang.parser import MAX_LENGTH, parse
 from .lang.types import BOOL, CN_ID, DATE, DECIMAL, INT, STR, USCC, Type, list_of
-from .registry import Registry, Text, problems_from_validation
-from .yamlfile import Located, load_yaml
+from .registry import Registry
+from .text import Text
+from .yamlfile import Located, load_yaml, problems_from_validation
 
 FACT_PATH = re.compile(r"[a-z_][a-z0-9_]*(\.[a-z_][a-z0-9_]*)*")
 ID = r"^[a-z0-9][a-z0-9-]*$"

@@ -19,9 +19,8 @@ from .decision import Decision
 from .engine import Engine
 from .errors import Problem, RuleSetError, ScenarioError, SecondApprovalError
 from .lang.parser import parse_iso_date
-from .registry import problems_from_validation
 from .status import Status
-from .yamlfile import Located, load_yaml
+from .yamlfile import Located, load_yaml, problems_from_validation
 
 _Model = ConfigDict(extra="forbid", frozen=True)
 

@@ -9,11 +9,14 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
 from .errors import Problem, RuleSetError
+
+if TYPE_CHECKING:
+    from pydantic import ValidationError
 
 Path_ = tuple[str | int, ...]
 
@@ -253,3 +256,14 @@ def load_yaml(path: str | Path) -> Located:
     except (OSError, UnicodeDecodeError) as exc:
         raise RuleSetError([Problem(f"cannot read file: {exc}", str(p))]) from None
     return parse_yaml(text, str(p))
+
+
+def problems_from_validation(
+    exc: ValidationError, doc: Located, prefix: tuple[str | int, ...] = ()
+) -> list[Problem]:
+    """Pydantic errors as located problems (file, line, column, field)."""
+    out = []
+    for err in exc.errors(include_url=False):
+        path = (*prefix, *err["loc"])
+        out.append(doc.problem(path, err["msg"]))
+    return out

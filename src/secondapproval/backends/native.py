@@ -20,7 +20,7 @@ from ..lang.functions import LIBRARY
 from ..lang.kleene import ERROR_VALUE, UNKNOWN_VALUE, status_code
 from ..ruleset import Matter
 from ..status import FAILED, PASSED
-from . import Evaluator
+from .contract import Evaluator
 
 VERSION = "1"
 
