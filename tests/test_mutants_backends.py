@@ -63,12 +63,12 @@ from secondapproval.backends.native import (
 )
 from secondapproval.backends.network import chain, condition, fanout_problem, fnv1a
 from secondapproval.decision import Decision, Outcome
-from secondapproval.engine import load_matters
 from secondapproval.errors import BackendError, Problem, RuleSetError
 from secondapproval.lang import ir
 from secondapproval.lang.check import check
 from secondapproval.lang.kleene import ERROR_VALUE, UNKNOWN_VALUE
 from secondapproval.lang.parser import parse
+from secondapproval.loader import load_matters
 from secondapproval.ruleset import Matter
 from secondapproval.status import ERROR as ERRED
 from secondapproval.status import FAILED, PASSED

@@ -18,16 +18,16 @@ from typing import TYPE_CHECKING, Any
 from .backends import Backend, Evaluator, get_backend
 from .compiled import CompiledMatter, compile_matter
 from .decision import Decision
-from .errors import Problem, RuleSetError, UnknownMatterError
+from .errors import RuleSetError, UnknownMatterError
 from .facts import FactValidator
 from .limits import DEFAULT, LIMIT, Limits
+from .loader import load_matters, version_problems
 from .log import get_logger
 from .marks import Oversized
 from .paths import ROOT
-from .registry import REGISTRY_FILE, Registry, load_registry
-from .ruleset import Matter, check_matter, is_matter_document
+from .registry import Registry, load_registry
+from .ruleset import Matter
 from .status import ERROR
-from .yamlfile import load_yaml
 
 if TYPE_CHECKING:
     from .audit.auditor import Auditor
@@ -43,126 +43,6 @@ _Span = tuple[
     Evaluator,
 ]
 """A version in force from a date (to a date, or open): its compiled matter, check and evaluate."""
-
-
-def rule_files(paths: Iterable[PathLike]) -> list[Path]:
-    """Every YAML file under the given files and folders, sorted, registry files excluded."""
-    found: list[Path] = []
-    for raw in paths:
-        p = Path(raw)
-        if p.is_dir():
-            found += sorted(
-                f for f in p.rglob("*") if f.suffix in (".yaml", ".yml") and f.name != REGISTRY_FILE
-            )
-        elif p.exists():
-            found.append(p)
-        else:
-            raise RuleSetError([Problem("no such file or folder", str(p))])
-    return found
-
-
-def find_registry(paths: Iterable[PathLike]) -> Registry:
-    """The `sources.yaml` of the first given folder (or of a given file's folder or its parents)."""
-    for raw in paths:
-        p = Path(raw).resolve()
-        for folder in ([p] if p.is_dir() else []) + list(p.parents)[:4]:
-            if (folder / REGISTRY_FILE).exists():
-                return load_registry(folder / REGISTRY_FILE)
-    return Registry()
-
-
-def check_files(
-    paths: Iterable[PathLike], registry: Registry | None = None
-) -> tuple[list[Matter], list[Problem], int]:
-    """Check every matter and pack file under `paths`: the matters, all problems, the pack files.
-
-    One check for `Engine()` and `secondapproval check`: a YAML file that is neither a matter
-    nor claimed by an installed pack is a problem, and so are paths that hold no YAML file.
-    """
-    from .packs import discover
-
-    paths = list(paths)
-    try:
-        registry = registry if registry is not None else find_registry(paths)
-        files = rule_files(paths)
-    except RuleSetError as exc:
-        return [], list(exc.problems), 0
-    if not files:
-        where = ", ".join(str(p) for p in paths) or "<no paths>"
-        return [], [Problem("no rule files (*.yaml) here", where)], 0
-    packs = {lp.pack.file_key: lp.pack for lp in discover().values()}
-    matters: list[Matter] = []
-    problems: list[Problem] = []
-    pack_files = 0
-    for f in files:
-        try:
-            doc = load_yaml(f)
-            data = doc.data
-            if is_matter_document(data):
-                matters.append(check_matter(doc, registry, f.read_text(encoding="utf-8")))
-                continue
-            key = next((k for k in packs if isinstance(data, dict) and k in data), None)
-            if key is None:
-                problems.append(
-                    Problem(
-                        "not a matter file (no `matter:` and `rules:`) and no "
-                        "installed pack claims it",
-                        str(f),
-                        1,
-                    )
-                )
-                continue
-            packs[key].check_file(doc)
-            pack_files += 1
-        except RuleSetError as exc:
-            problems += exc.problems
-    problems += version_problems(matters)
-    return matters, problems, pack_files
-
-
-def load_matters(paths: Iterable[PathLike], registry: Registry | None = None) -> list[Matter]:
-    """Load and check every file under `paths` as `check` does; one RuleSetError lists all
-    problems, and paths that hold no matter at all are one too."""
-    paths = list(paths)
-    matters, problems, _ = check_files(paths, registry)
-    if not matters and not problems:
-        where = ", ".join(str(p) for p in paths)
-        problems = [Problem("no matter file (`matter:` and `rules:`) here", where)]
-    if problems:
-        raise RuleSetError(problems)
-    return matters
-
-
-def version_problems(matters: Sequence[Matter]) -> list[Problem]:
-    """Versions of one matter must not overlap in time, nor repeat a version name."""
-    problems: list[Problem] = []
-    by_id: dict[str, list[Matter]] = {}
-    for m in matters:
-        by_id.setdefault(m.id, []).append(m)
-    for versions in by_id.values():
-        for a, b in itertools.combinations(versions, 2):
-            if a.version == b.version:
-                problems.append(
-                    Problem(
-                        f"matter {a.id!r} version {a.version!r} is also in {b.file}",
-                        a.file,
-                        1,
-                        None,
-                        "version",
-                    )
-                )
-            elif a.spec.effective.overlaps(b.spec.effective):
-                problems.append(
-                    Problem(
-                        f"versions {a.version!r} and {b.version!r} of {a.id!r} overlap in time "
-                        f"(the other is in {b.file})",
-                        a.file,
-                        None,
-                        None,
-                        "effective",
-                    )
-                )
-    return problems
 
 
 class Engine:

@@ -18,8 +18,9 @@ from pathlib import Path
 from typing import Any
 
 from .engine import Engine
+from .loader import Kind, document_kind
 from .ruleset import FactSpec
-from .scenarios import is_scenario_document, load_scenario, scenario_files
+from .scenarios import load_scenario, scenario_files
 from .yamlfile import load_yaml
 
 
@@ -37,7 +38,7 @@ def seeds_from_scenarios(paths: Iterable[Path], engine: Engine) -> list[Seed]:
     seeds: list[Seed] = []
     for path in scenario_files(paths):
         doc = load_yaml(path)
-        if not (is_scenario_document(doc.data) and "matter" in doc.data):
+        if document_kind(doc.data, {}).kind is not Kind.SCENARIO:
             continue
         scenario = load_scenario(doc)
         if scenario.matter not in engine.matters or scenario.rules:

@@ -8,7 +8,7 @@ pack that owns their top-level key.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any, Literal, TypeVar
@@ -19,6 +19,8 @@ from .decision import Decision
 from .engine import Engine
 from .errors import Problem, RuleSetError, ScenarioError, SecondApprovalError
 from .lang.parser import parse_iso_date
+from .loader import Kind, document_kind
+from .packs import Pack
 from .status import Status
 from .yamlfile import Located, load_yaml, problems_from_validation
 
@@ -84,10 +86,6 @@ class CaseResult:
     matter: str | None = None
     statuses: dict[str, str] = field(default_factory=dict)
     seconds: float = 0.0
-
-
-def is_scenario_document(data: Any) -> bool:
-    return isinstance(data, dict) and "cases" in data
 
 
 Cases = TypeVar("Cases", bound=BaseModel)
@@ -203,24 +201,34 @@ def iter_cases(
         yield case.name, line, run
 
 
-PackCases = Callable[[Located, Path], Iterator[tuple[str, int | None, Callable[[], CaseResult]]]]
+ScenarioCases = Iterator[tuple[str, int | None, Callable[[], CaseResult]]]
+
+
+def scenario_cases(
+    doc: Located, engines: EngineFactory, rules_dir: Path, packs: Mapping[str, Pack]
+) -> ScenarioCases | None:
+    """The cases of a scenario document, each run lazily: a decision scenario's, or those of the
+    installed pack whose key marks it (`packs` by file key); None for any other document."""
+    found = document_kind(doc.data, packs)
+    if found.kind in (Kind.SCENARIO, Kind.MATTER):  # a matter file here is reported by the model
+        return iter_cases(doc, engines)
+    if found.pack is not None:
+        return found.pack.iter_cases(doc, rules_dir)
+    return None
 
 
 def run_file(
     path: Path,
     engines: EngineFactory,
     rules_dir: Path,
-    pack_cases: dict[str, PackCases] | None = None,
+    packs: Mapping[str, Pack] | None = None,
 ) -> list[CaseResult]:
     """Run every case of one scenario file; load problems become one failed result."""
     try:
         doc = load_yaml(path)
-        data = doc.data
-        if isinstance(data, dict) and "matter" in data:
-            return [run() for _, _, run in iter_cases(doc, engines)]
-        for key, cases in (pack_cases or {}).items():
-            if isinstance(data, dict) and key in data:
-                return [run() for _, _, run in cases(doc, rules_dir)]
+        cases = scenario_cases(doc, engines, rules_dir, packs or {})
+        if cases is not None:
+            return [run() for _, _, run in cases]
         raise ScenarioError(
             [
                 Problem(

@@ -45,6 +45,8 @@ class Located:
     data: Any
     file: str
     marks: dict[Path_, tuple[int, int]] = field(default_factory=dict)
+    text: str = ""
+    """The text the document was parsed from (its file's exact content)."""
 
     def where(self, path: Path_) -> tuple[int | None, int | None]:
         """Line and column (1-based) of the value at `path`, or of its nearest located parent."""
@@ -241,7 +243,7 @@ def parse_yaml(text: str, file: str = "<string>") -> Located:
         loader.dispose()
     if problems:
         raise RuleSetError([Problem(p.message, file, p.line, p.column, p.field) for p in problems])
-    return Located(data, file, marks)
+    return Located(data, file, marks, text)
 
 
 def load_yaml(path: str | Path) -> Located:

@@ -7,8 +7,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from ..engine import check_files
 from ..errors import Problem
+from ..loader import check_files
 from ..ruleset import Matter
 
 

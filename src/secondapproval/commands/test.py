@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from ..loader import installed_packs
 from ..scenarios import CaseResult, Coverage, EngineCache, junit_xml, run_file, scenario_files
 from ._common import add_backend_option, add_rules_option
 from .audit import add_audit_options, audited_engine_options, audited_engines, close_audit
@@ -28,12 +29,6 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
     p.set_defaults(func=run)
 
 
-def pack_runners() -> dict[str, Any]:
-    from ..packs import discover
-
-    return {lp.pack.file_key: lp.pack.iter_cases for lp in discover().values()}
-
-
 def run(args: argparse.Namespace) -> int:
     audit = audited_engine_options(args)
     engines = (
@@ -41,11 +36,11 @@ def run(args: argparse.Namespace) -> int:
         if audit
         else EngineCache(args.rules, backend=args.backend)
     )
-    runners = pack_runners()
+    packs = installed_packs()
     results: list[CaseResult] = []
     coverage = Coverage()
     for path in scenario_files(args.paths):
-        for r in run_file(path, engines, args.rules, runners):
+        for r in run_file(path, engines, args.rules, packs):
             results.append(r)
             coverage.add(r)
             if not r.passed:
