@@ -1556,6 +1556,15 @@ def test_every_rule_too_complex_for_durable_is_reported(tmp_path: Path) -> None:
 def test_a_decision_shows_its_codes_only_when_it_refers(outcome: Outcome, text: str) -> None:
     """`repr` lists the reason codes of a referral; an approval given as the outcome (a replayed
     record's) shows none, even where the decision has codes."""
-    d = Decision(None, "id", ON, {}, (), {}, (), outcome=outcome)
+    d = Decision(
+        compiled=None,
+        decision_id="id",
+        on=ON,
+        values={},
+        statuses=(),
+        invalid={},
+        missing=(),
+        outcome=outcome,
+    )
     assert d.codes == ("NO_VERSION",)
     assert repr(d) == text

@@ -8,6 +8,7 @@ plugin all ask it, so a file means the same thing to each of them.
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -105,23 +106,37 @@ def find_registry(paths: Iterable[PathLike]) -> Registry:
     return Registry()
 
 
-def check_files(
-    paths: Iterable[PathLike], registry: Registry | None = None
-) -> tuple[list[Matter], list[Problem], int]:
-    """Check every matter and pack file under `paths`: the matters, all problems, the pack files.
+@dataclass(frozen=True, slots=True)
+class LoadedRules:
+    """Everything read from the rule files: the checked matters, every problem, and the files."""
+
+    matters: tuple[Matter, ...]
+    problems: tuple[Problem, ...]
+    files: tuple[tuple[str, str], ...]
+    """(resolved path, SHA-256 of its text) of every matter, pack and registry file read."""
+    pack_files: int
+
+
+def load_rules(paths: Iterable[PathLike], registry: Registry | None = None) -> LoadedRules:
+    """Read and check every matter and pack file under `paths` (each file once).
 
     One check for `Engine()` and `secondapproval check`: a YAML file that is neither a matter
     nor claimed by an installed pack is a problem, and so are paths that hold no YAML file.
     """
     paths = list(paths)
+    read: list[tuple[str, str]] = []
     try:
-        registry = registry if registry is not None else find_registry(paths)
+        if registry is None:
+            found = next((f for f in map(registry_file, paths) if f is not None), None)
+            registry = load_registry(found) if found is not None else Registry()
+            if found is not None:
+                read.append((str(found), _sha256(found.read_bytes())))
         files = rule_files(paths)
     except RuleSetError as exc:
-        return [], list(exc.problems), 0
+        return LoadedRules((), tuple(exc.problems), (), 0)
     if not files:
         where = ", ".join(str(p) for p in paths) or "<no paths>"
-        return [], [Problem("no rule files (*.yaml) here", where)], 0
+        return LoadedRules((), (Problem("no rule files (*.yaml) here", where),), (), 0)
     packs = installed_packs()
     matters: list[Matter] = []
     problems: list[Problem] = []
@@ -129,11 +144,11 @@ def check_files(
     for f in files:
         try:
             doc = load_yaml(f)
-            found = document_kind(doc.data, packs)
-            if found.kind is Kind.MATTER:
+            found_kind = document_kind(doc.data, packs)
+            if found_kind.kind is Kind.MATTER:
                 matters.append(check_matter(doc, registry))
-            elif found.pack is not None:
-                found.pack.check_file(doc)
+            elif found_kind.pack is not None:
+                found_kind.pack.check_file(doc)
                 pack_files += 1
             else:
                 problems.append(
@@ -144,23 +159,43 @@ def check_files(
                         1,
                     )
                 )
+                continue
+            read.append((str(f.resolve()), _sha256(doc.text.encode("utf-8"))))
         except RuleSetError as exc:
             problems += exc.problems
     problems += version_problems(matters)
-    return matters, problems, pack_files
+    return LoadedRules(tuple(matters), tuple(problems), tuple(sorted(read)), pack_files)
+
+
+def check_files(
+    paths: Iterable[PathLike], registry: Registry | None = None
+) -> tuple[list[Matter], list[Problem], int]:
+    """Check every matter and pack file under `paths`: the matters, all problems, the pack files."""
+    loaded = load_rules(paths, registry)
+    return list(loaded.matters), list(loaded.problems), loaded.pack_files
 
 
 def load_matters(paths: Iterable[PathLike], registry: Registry | None = None) -> list[Matter]:
     """Load and check every file under `paths` as `check` does; one RuleSetError lists all
     problems, and paths that hold no matter at all are one too."""
+    return list(checked_rules(paths, registry).matters)
+
+
+def checked_rules(paths: Iterable[PathLike], registry: Registry | None = None) -> LoadedRules:
+    """`load_rules`, raising one RuleSetError with every problem (none found: a problem too)."""
     paths = list(paths)
-    matters, problems, _ = check_files(paths, registry)
-    if not matters and not problems:
+    loaded = load_rules(paths, registry)
+    problems = loaded.problems
+    if not loaded.matters and not problems:
         where = ", ".join(str(p) for p in paths)
-        problems = [Problem("no matter file (`matter:` and `rules:`) here", where)]
+        problems = (Problem("no matter file (`matter:` and `rules:`) here", where),)
     if problems:
-        raise RuleSetError(problems)
-    return matters
+        raise RuleSetError(list(problems))
+    return loaded
+
+
+def _sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
 
 
 def version_problems(matters: Sequence[Matter]) -> list[Problem]:
