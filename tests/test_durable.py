@@ -22,7 +22,7 @@ from secondapproval.backends import durable as durable_module
 from secondapproval.backends.encode import encode
 from secondapproval.engine import Engine
 from secondapproval.errors import BackendError, RuleSetError
-from secondapproval.scenarios import EngineCache, run_file, scenario_files
+from secondapproval.scenarios.run import EngineCache, run_file, scenario_files
 from secondapproval.strategies import SCHEMA, SCHEMA_FACTS, synthetic_matter
 
 ON = dt.date(2020, 7, 1)

@@ -12,7 +12,8 @@ import pytest
 
 from secondapproval.cli import main
 from secondapproval.packs import Pack, PackError, discover
-from secondapproval.scenarios import CaseResult, run_file
+from secondapproval.scenarios.model import CaseResult
+from secondapproval.scenarios.run import run_file
 from secondapproval.yamlfile import Located
 
 

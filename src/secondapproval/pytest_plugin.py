@@ -15,7 +15,8 @@ import pytest
 
 from .errors import SecondApprovalError
 from .loader import installed_packs
-from .scenarios import CaseResult, EngineCache, scenario_cases
+from .scenarios.model import CaseResult
+from .scenarios.run import EngineCache, scenario_cases
 from .yamlfile import load_yaml
 
 

@@ -20,7 +20,8 @@ from typing import Any
 from .engine import Engine
 from .loader import Kind, document_kind
 from .ruleset import FactSpec
-from .scenarios import load_scenario, scenario_files
+from .scenarios.model import load_scenario
+from .scenarios.run import scenario_files
 from .yamlfile import load_yaml
 
 

@@ -8,7 +8,10 @@ from pathlib import Path
 from typing import Any
 
 from ..loader import installed_packs
-from ..scenarios import CaseResult, Coverage, EngineCache, junit_xml, run_file, scenario_files
+from ..scenarios.coverage import Coverage
+from ..scenarios.junit import junit_xml
+from ..scenarios.model import CaseResult
+from ..scenarios.run import EngineCache, run_file, scenario_files
 from ._common import add_backend_option, add_rules_option
 from .audit import add_audit_options, audited_engine_options, audited_engines, close_audit
 
