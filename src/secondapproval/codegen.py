@@ -2,9 +2,11 @@
 
 Every generated unit (a matter's evaluator, its fast validator and flattener, a pack's formula)
 goes through `compile_unit`. Its source is registered with `linecache` under a filename that is
-its own, so a traceback through generated code shows the line, and `inspect.getsource` and pdb
-read it (attrs does the same: `_linecache_and_compile`). A unit compiled again with the same
-source keeps its filename; a different source under a name already taken gets `-1`, `-2`, … .
+its own, so a traceback through generated code shows the line (`traceback`, `logging`, pytest,
+pdb and `inspect.getsource` read linecache; Python 3.11's last-resort hook for an uncaught
+exception reads only files), as attrs does (`_linecache_and_compile`). A unit compiled again with
+the same source keeps its filename; a different source under a name already taken gets `-1`,
+`-2`, … before the `>`. `showcode.sources_of` gives a matter version's sources by filename.
 """
 
 from __future__ import annotations
