@@ -15,7 +15,7 @@ import pytest
 
 from secondapproval.backends.native import NativeBackend, compile_expression
 from secondapproval.codegen import compile_unit, register
-from secondapproval.engine import load_matters
+from secondapproval.loader import load_matters
 from secondapproval.facts import FactValidator
 from secondapproval.fastfacts import fast_path
 from secondapproval.lang.check import check
