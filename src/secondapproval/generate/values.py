@@ -19,7 +19,7 @@ EARLIEST, LATEST = dt.date(1900, 1, 1), dt.date(2060, 12, 31)
 
 WRONG_TYPES: Mapping[str, tuple[Any, ...]] = {
     "bool": (1, 0, "true"),
-    "int": ("35", True, False, 2.5, 35.0),
+    "int": ("35", True, False, 2.5),
     "decimal": (True, [1], {"cny": 1}),
     "money": (True, [1], {"cny": 1}),
     "str": (12345, True, 1.5, ["x"]),
@@ -29,7 +29,9 @@ WRONG_TYPES: Mapping[str, tuple[Any, ...]] = {
     "cn_id": (12345, True, 1.5),
     "uscc": (12345, True, 1.5),
 }
-"""Per fact type, JSON values of a type it never accepts (null is left to the callers)."""
+"""Per fact type, JSON values of a type it never accepts (null is left to the callers). No whole
+float such as 35.0 for an int: engines that know only JSON's "number" (the benchmark peers)
+cannot tell it from 35, and the benchmarks' applications must mean the same to every engine."""
 
 WRONG_FORMS: Mapping[str, tuple[Any, ...]] = {
     "decimal": ("12,5", "1e3"),
