@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test quick lint typecheck unit scenarios bench-smoke bench bench-long fuzz mutants test-browser clean
+.PHONY: demo test quick lint typecheck unit scenarios bench-smoke wheel-check bench bench-long fuzz mutants test-browser clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -15,7 +15,7 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(BIN)/python -m secondapproval.demo --rules rules --samples samples/applications.jsonl --out .demo
 
-test: $(STAMP) lint typecheck unit scenarios bench-smoke
+test: $(STAMP) lint typecheck unit scenarios bench-smoke wheel-check
 
 # The inner loop (under a minute): the unit and table tests with few Hypothesis examples, without
 # the differential suites of the two engines and the oracle, the peers, the loader fuzz, the audit
@@ -41,6 +41,11 @@ scenarios: $(STAMP)
 
 bench-smoke: $(STAMP)
 	$(BIN)/pytest -q benchmarks --benchmark-disable -p no:cacheprovider
+
+# The wheel as a user gets it: built, installed with its dependencies in a fresh venv, and run
+# from a folder outside the checkout (the CLI, the demo, every module imported, no benchmarks/).
+wheel-check: $(STAMP)
+	$(BIN)/python tests/wheel_check.py
 
 # Benchmarks run on one core when taskset is there; the ratio table follows the pytest-benchmark one.
 PIN := $(shell command -v taskset >/dev/null 2>&1 && echo taskset -c 0)

@@ -10,22 +10,20 @@ DESIGN §8 that these figures decide.
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import itertools
 import os
-import platform
 import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from secondapproval import Engine, __version__
+from secondapproval import Engine
 from secondapproval.backends import get_backend
 from secondapproval.benchgen import applications
-from secondapproval.commands.bench import Summary, measure, summary
 from secondapproval.compiled import compile_matter
 from secondapproval.errors import BackendError
+from secondapproval.timing import Summary, machine, measure, summary
 
 from .conftest import MATTERS, ON, REFERENCE, RULES
 from .peers import all_peers
@@ -233,21 +231,6 @@ def targets(rows: Sequence[Row]) -> list[tuple[str, bool, str]]:
             )
         )
     return out
-
-
-def machine() -> str:
-    cpu = platform.processor() or platform.machine()
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8") as f:
-            cpu = next(line.split(":", 1)[1].strip() for line in f if line.startswith("model name"))
-    except (OSError, StopIteration):
-        pass
-    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
-    return (
-        f"{cpu}; {os.cpu_count()} cores; Python {platform.python_version()}; "
-        f"secondapproval {__version__}; load average {load:.2f}; "
-        f"{dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC"
-    )
 
 
 def pin_one_core() -> str:

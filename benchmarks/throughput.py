@@ -33,9 +33,9 @@ from typing import Any
 from secondapproval import Engine
 from secondapproval.audit import POLICIES, open_log
 from secondapproval.benchgen import applications
+from secondapproval.timing import machine
 
 from .conftest import MATTERS, ON, REFERENCE
-from .ratios import machine
 
 KEY = b"throughput-benchmark-key"
 SINKS = {"jsonl": "audit.jsonl", "sqlite": "audit.sqlite"}

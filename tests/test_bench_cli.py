@@ -1,4 +1,4 @@
-"""`secondapproval bench`, its timing helpers and the seeded application generator."""
+"""`secondapproval bench`, its timing helpers (`secondapproval.timing`) and the seeded generator."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from secondapproval import Engine
 from secondapproval.benchgen import applications
 from secondapproval.cli import main
-from secondapproval.commands.bench import BenchError, measure, summary
+from secondapproval.timing import STEP, BenchError, measure, summary
 
 ROOT = Path(__file__).resolve().parent.parent
 MATTERS = ROOT / "benchmarks" / "matters"
@@ -31,6 +31,28 @@ def test_bench_prints_percentiles_and_throughput(capsys: pytest.CaptureFixture[s
     assert code == 0
     assert "3,000 decisions" in out
     assert all(word in out for word in ("p50", "p90", "p99", "decisions/s"))
+
+
+def test_bench_reads_the_matters_under_rules_wherever_it_runs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """--rules is where the matters come from, from any folder; without it ./rules is read."""
+    monkeypatch.chdir(tmp_path)
+    argv = ["bench", "talent-reference", "--n", "10", "--apps", "5", "--on", "2020-01-01"]
+    assert main([*argv, "--rules", str(MATTERS)]) == 0
+    assert f"rules from {MATTERS}" in capsys.readouterr().out
+    assert main([*argv, "--rules", str(RULES)]) == 2
+    assert "unknown matter 'talent-reference'" in capsys.readouterr().err
+    assert main(argv) == 2  # no ./rules in this folder
+    assert "rules: no such file" in capsys.readouterr().err
+
+
+def test_bench_on_a_bundled_matter_under_rules(capsys: pytest.CaptureFixture[str]) -> None:
+    """A bundled matter is timed from the folder given by --rules, its date found by default."""
+    assert main(["bench", "graduate-hukou-shenzhen", "--rules", str(RULES), "--n", "10"]) == 0
+    out = capsys.readouterr().out
+    assert "graduate-hukou-shenzhen version" in out
+    assert f"rules from {RULES}" in out
 
 
 def test_bench_without_a_version_in_force_is_a_typed_error(
@@ -57,6 +79,13 @@ def test_measure_returns_one_latency_per_call() -> None:
     assert seen == [1, 2, 3] * 3 + [1]
     with pytest.raises(BenchError):
         measure(seen.append, [], 10)
+
+
+def test_measure_reports_progress_in_steps() -> None:
+    """on_step hears of every timed call, a step at a time, and of the last partial step."""
+    steps: list[int] = []
+    measure(lambda _: None, [0], STEP * 2 + 3, warmup=0, on_step=steps.append)
+    assert steps == [STEP, STEP, 3]
 
 
 @given(st.lists(st.integers(min_value=-50, max_value=10**9), min_size=1, max_size=200))
@@ -95,7 +124,7 @@ def test_generated_applications_are_valid_and_decided_both_ways(rules: Path) -> 
 
 
 def test_bench_peers_only_for_the_reference_matter(capsys: pytest.CaptureFixture[str]) -> None:
-    """--peers on another matter is refused: the peers implement the reference decision only."""
+    """--peers is refused with a message: the peers implement the reference decision only."""
     assert main(["bench", "graduate-hukou-shenzhen", "--peers"]) == 2
     assert "talent-reference" in capsys.readouterr().err
 
@@ -103,12 +132,21 @@ def test_bench_peers_only_for_the_reference_matter(capsys: pytest.CaptureFixture
 def test_bench_peers_outside_a_checkout_is_a_typed_error(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """--peers where no benchmarks/ratios.py is: exit 2 with a message, and sys.path untouched."""
+    """--peers is a `make bench` feature: exit 2 naming benchmarks/ratios.py, sys.path untouched."""
     monkeypatch.chdir(tmp_path)
     before = list(sys.path)
     assert main(["bench", "talent-reference", "--peers"]) == 2
     assert "benchmarks/ratios.py" in capsys.readouterr().err
     assert sys.path == before
+
+
+def test_bench_peers_in_a_checkout_says_make_bench(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Even where benchmarks/ is, the installed command runs nothing of it: it says `make bench`."""
+    monkeypatch.chdir(ROOT)
+    assert main(["bench", "talent-reference", "--peers", "--rules", str(MATTERS)]) == 2
+    assert "make bench" in capsys.readouterr().err
 
 
 def test_the_installed_package_never_edits_sys_path() -> None:
