@@ -14,9 +14,10 @@ from typing import Any
 
 from secondapproval.backends import Evaluator
 from secondapproval.decision import Decision
-from secondapproval.engine import Engine, load_matters
+from secondapproval.engine import Engine
 from secondapproval.lang import kleene
 from secondapproval.lang.interpret import evaluate
+from secondapproval.loader import load_matters
 from secondapproval.ruleset import Matter
 from secondapproval.status import ERROR, FAILED, PASSED, UNKNOWN
 

@@ -8,6 +8,7 @@ import hashlib
 import hmac
 import itertools
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import orjson
@@ -196,10 +197,18 @@ def test_time_is_recorded_in_utc(rules: Path) -> None:
     assert docs(sink.lines)[0]["time"] == "2024-06-01T08:30:00Z"
 
 
-def test_an_engine_without_sinks_has_no_audit_wrapper(rules: Path) -> None:
-    """Without sinks, decide is the class's own method: the unaudited path pays nothing."""
-    assert "decide" not in vars(Engine(rules))
-    assert "decide" in vars(Engine(rules, audit=MemorySink(), audit_key=KEY))
+def test_decide_is_the_class_method_audited_or_not(rules: Path) -> None:
+    """No instance override of decide (issue 15): audited or not, `decide` is the class's own
+    method; only the audited engine writes a record."""
+    sink = MemorySink()
+    plain, audited = Engine(rules), Engine(rules, audit=sink, audit_key=KEY)
+    for engine in (plain, audited):
+        assert "decide" not in vars(engine)
+        assert "decide_many" not in vars(engine)
+    plain.decide("audit-sample", application(id_born(1990)), on=ON)
+    assert sink.lines == []
+    audited.decide("audit-sample", application(id_born(1990)), on=ON)
+    assert len(sink.lines) == 1
 
 
 def test_schema_is_published() -> None:
@@ -279,6 +288,19 @@ CLOCKS = st.sampled_from(
 BUNDLED = Path(__file__).parents[1] / "rules"
 
 
+class SettableClock:
+    """A clock whose time source a test sets (the engines of a module-scoped fixture share it)."""
+
+    def __init__(self) -> None:
+        self.source: Callable[[], dt.datetime] = utc_now
+
+    def __call__(self) -> dt.datetime:
+        return self.source()
+
+
+CLOCK = SettableClock()
+
+
 @pytest.fixture(scope="module")
 def varied_engines(
     rules: Path, tmp_path_factory: pytest.TempPathFactory
@@ -292,7 +314,7 @@ def varied_engines(
     ]
     sinks = [MemorySink() for _ in folders]
     return [
-        (Engine(folder, audit=sink, audit_key=KEY), sink)
+        (Engine(folder, audit=sink, audit_key=KEY, clock=CLOCK), sink)
         for folder, sink in zip(folders, sinks, strict=True)
     ]
 
@@ -332,7 +354,7 @@ def test_every_record_is_canonical_json_hashed_and_valid(
             ),
         )
     )
-    engine._audit._builder._clock = clock  # type: ignore[union-attr]
+    CLOCK.source = clock
     decision = engine.decide(matter_id, facts, on=on)
     line = sink.lines[-1]
     split = split_sealed(line)

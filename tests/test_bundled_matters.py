@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from secondapproval import Engine, Matter, Outcome
 from secondapproval.idcodes import check_cn_id, cn_id_check_character
-from secondapproval.scenarios import load_scenario
+from secondapproval.scenarios.model import load_scenario
 from secondapproval.yamlfile import load_yaml
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -120,6 +120,36 @@ def test_check_ok(capsys: pytest.CaptureFixture[str]) -> None:
     assert capsys.readouterr().out.startswith("ok: 1 matters (2 versions)")
 
 
+def test_check_show_code_prints_the_generated_python(capsys: pytest.CaptureFixture[str]) -> None:
+    """`check --show-code MATTER` prints the evaluator, validator and flattener and exits 0."""
+    assert main(["check", str(REFERENCE), "--show-code", "talent-reference"]) == 0
+    out = capsys.readouterr().out
+    heads = [line for line in out.splitlines() if line.startswith("# ---- ")]
+    assert heads == [
+        "# ---- <secondapproval:talent-reference@bench.1>",
+        "# ---- <secondapproval:facts talent-reference@bench.1>",
+        "# ---- <secondapproval:flatten talent-reference@bench.1>",
+    ]
+    assert "def evaluate_talent_reference(v, on):\n" in out
+    assert "    # rule age-limit\n" in out
+    assert "\ndef partial(facts, " in out
+    assert "\n    def check(facts, on, " in out
+    assert "\ndef flatten(n):\n" in out
+    assert "ok:" not in out
+
+
+def test_check_show_code_of_an_unknown_matter_is_a_typed_error(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """An unknown matter is exit 2 with the did-you-mean message, no code printed."""
+    assert main(["check", str(REFERENCE), "--show-code", "talent-referense"]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert "error: unknown matter 'talent-referense' (did you mean 'talent-reference'?)" in (
+        captured.err
+    )
+
+
 def test_test_command_fails_on_a_wrong_expectation(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

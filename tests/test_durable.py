@@ -22,7 +22,7 @@ from secondapproval.backends import durable as durable_module
 from secondapproval.backends.encode import encode
 from secondapproval.engine import Engine
 from secondapproval.errors import BackendError, RuleSetError
-from secondapproval.scenarios import EngineCache, run_file, scenario_files
+from secondapproval.scenarios.run import EngineCache, run_file, scenario_files
 from secondapproval.strategies import SCHEMA, SCHEMA_FACTS, synthetic_matter
 
 ON = dt.date(2020, 7, 1)
@@ -101,7 +101,7 @@ def test_ruleset_names_are_engine_scoped_and_versioned() -> None:
     """Each compilation gets its own ruleset name, carrying matter id and version."""
     m = _matter("a.n >= 18")
     names = {
-        Engine([m], backend="durable")._versions["synthetic"][0].evaluate.name  # type: ignore[attr-defined]
+        Engine([m], backend="durable").snapshot.spans["synthetic"][0].evaluate.name  # type: ignore[attr-defined]
         for _ in range(3)
     }
     assert len(names) == 3
@@ -147,7 +147,7 @@ def test_threads_share_one_durable_engine() -> None:
 def test_state_is_deleted_after_each_decision() -> None:
     """No durable_rules session outlives its decision."""
     engine = Engine(REFERENCE, backend="durable")
-    evaluator = engine._versions["talent-reference"][0].evaluate
+    evaluator = engine.snapshot.spans["talent-reference"][0].evaluate
     engine.decide("talent-reference", GOOD, on=ON)
     with pytest.raises(durable_rules_engine.error, match="error code: 309"):  # no such session
         evaluator._ruleset.get_state("1")  # type: ignore[attr-defined]
@@ -156,7 +156,7 @@ def test_state_is_deleted_after_each_decision() -> None:
 def test_durable_failure_refers(monkeypatch: pytest.MonkeyPatch) -> None:
     """A durable_rules exception during a decision becomes a refer, never an approval."""
     engine = Engine(REFERENCE, backend="durable")
-    evaluator = engine._versions["talent-reference"][0].evaluate
+    evaluator = engine.snapshot.spans["talent-reference"][0].evaluate
 
     def broken(_message: Any) -> Any:
         raise RuntimeError("engine exploded")

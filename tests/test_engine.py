@@ -14,7 +14,8 @@ from hypothesis import event, given, settings, target
 from hypothesis import strategies as st
 
 from reference import GOOD_REF, ON, REFERENCE
-from secondapproval import Engine, Outcome, RuleSetError, UnknownMatterError
+from secondapproval import Engine, Limits, Matter, Outcome, RuleSetError, UnknownMatterError
+from secondapproval.facts import FactValidator
 
 FIXTURES = Path(__file__).parent / "fixtures" / "rules"
 
@@ -368,13 +369,16 @@ def test_decision_json_form() -> None:
 
 def test_a_failing_validator_refers_instead_of_raising() -> None:
     """Should a validator itself fail, decide() still returns: a referral naming the application."""
-    engine = Engine(REFERENCE)
 
     def broken(facts: Any, on: dt.date) -> Any:
         raise TypeError("validator bug")
 
-    spans = engine._spans["talent-reference"]
-    engine._spans["talent-reference"] = tuple((*s[:3], broken, s[4]) for s in spans)
+    def validator(matter: Matter, limits: Limits) -> FactValidator:
+        built = FactValidator(matter, limits=limits)
+        built.check = broken
+        return built
+
+    engine = Engine(REFERENCE, validator=validator)
     d = engine.decide("talent-reference", GOOD_REF, on=ON)
     assert d.outcome is Outcome.REFER
     assert d.codes == ("INVALID:$",)

@@ -12,7 +12,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from secondapproval import Engine, Matter
-from secondapproval.engine import find_registry
 from secondapproval.guide import (
     Guide,
     GuideError,
@@ -24,7 +23,9 @@ from secondapproval.guide import (
 from secondapproval.guide.fit import density
 from secondapproval.guide.flow import layout, text_width, wrap
 from secondapproval.guide.texts import TEXTS, Lang
-from secondapproval.registry import Registry, Text
+from secondapproval.loader import find_registry
+from secondapproval.registry import Registry
+from secondapproval.text import Text
 from test_guide_helpers import (
     BARE,
     FIXTURES,

@@ -20,10 +20,11 @@ from reference import GOOD_REF, ON, REFERENCE
 from secondapproval import Engine, Outcome
 from secondapproval.audit.sinks import MemorySink
 from secondapproval.facts import FactValidator
-from secondapproval.jsonfile import Oversized, load, loads
+from secondapproval.jsonfile import load, loads
 from secondapproval.lang.check import check
 from secondapproval.lang.parser import parse
 from secondapproval.limits import LIMIT, Limits, exceeded
+from secondapproval.marks import Oversized
 from secondapproval.messages import zh
 from secondapproval.ruleset import FactSpec, fact_type
 from secondapproval.strategies import synthetic_matter

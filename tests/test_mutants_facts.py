@@ -1,6 +1,6 @@
 """Tests that kill the mutants the suite let live (issue 13, class 9; docs/mutation.md).
 
-Modules: facts.py, fastfacts.py and idcodes.py.
+Modules: facts.py, factchecks.py, fastfacts.py and idcodes.py.
 
 Every validator is built inside the test that uses it: mutmut runs, for a mutant, only the tests
 that called the mutated function, and a validator built when the module is imported is called
@@ -18,17 +18,17 @@ from typing import Any
 import pytest
 from pydantic import TypeAdapter
 
-from secondapproval.facts import DECIMAL_DIGITS, FactValidator, Validated, plain_check
-from secondapproval.fastfacts import Check, Checked, FastValidator, fast_checker
+from secondapproval.facts import DECIMAL_DIGITS, FactValidator, Validated
+from secondapproval.fastfacts import Check, Checked, FastValidator, fast_path
 from secondapproval.idcodes import (
     check_cn_id,
     cn_id_birth_date,
     cn_id_check_character,
     uscc_check_character,
 )
-from secondapproval.jsonfile import Duplicated
 from secondapproval.lang import ir
 from secondapproval.limits import DEFAULT, LIMIT, Limits
+from secondapproval.marks import Duplicated
 from secondapproval.ruleset import FactSpec
 from secondapproval.strategies import synthetic_matter
 
@@ -55,7 +55,7 @@ BOTH = pytest.mark.parametrize("fast", [True, False], ids=["fast", "adapter"])
 """A test run with the fast path in front of the adapter, and with the adapter alone."""
 
 
-# ---- facts._to_decimal and _bounded: the bound of a decimal input ----------------------------
+# ---- factchecks.to_decimal and _bounded: the bound of a decimal input ----------------------------
 X = {"x": _spec("decimal")}
 TOO_MANY_DIGITS = "the number has more significant digits than allowed"
 TOO_LARGE = "the number is too large or too small"
@@ -124,7 +124,7 @@ def test_a_decimal_beyond_the_bound_says_why(fast: bool, value: Any, message: st
     assert _validate(X, {"x": value}, fast=fast) == Validated({}, {"x": message}, ())
 
 
-# ---- facts._to_date ----------------------------------------------------------------------------
+# ---- factchecks.to_date ------------------------------------------------------------------------
 DAY = {"day": _spec("date")}
 
 
@@ -154,7 +154,7 @@ def test_a_date_is_read_as_a_date(fast: bool) -> None:
     assert result == Validated({"day": dt.date(2024, 2, 29)}, {}, ())
 
 
-# ---- facts._matching: a declared pattern -------------------------------------------------------
+# ---- factchecks.matching: a declared pattern ---------------------------------------------------
 CODE = {"code": _spec("str", pattern=r"\d{3}")}
 
 
@@ -184,7 +184,7 @@ def test_a_value_that_matches_the_pattern_is_kept(fast: bool) -> None:
     assert _validate(CODE, {"code": "007"}, fast=fast) == Validated({"code": "007"}, {}, ())
 
 
-# ---- facts._to_money ---------------------------------------------------------------------------
+# ---- factchecks.to_money -----------------------------------------------------------------------
 FEE = {"fee": _spec("money")}
 
 
@@ -576,7 +576,7 @@ SLOW: Checked = ({}, {"$": "the slow path"}, ())
 
 
 class _Recorder:
-    """A slow path for `fast_checker` that records each application handed to it."""
+    """A slow path for the generated `check` that records each application handed to it."""
 
     def __init__(self) -> None:
         self.handed: list[Any] = []
@@ -595,7 +595,8 @@ class _Recorder:
 def _fast(facts: Mapping[str, FactSpec], limits: Limits = DEFAULT) -> tuple[Check, _Recorder]:
     """The generated check of these facts and the recorder of what it hands to the slow path."""
     slow = _Recorder()
-    check = fast_checker(dict(facts), plain_check, slow, cn_id_birth_date, limits)
+    path = fast_path(dict(facts), limits, "<test fast path>")
+    check = path.checker(slow(path.partial))
     return check, slow
 
 
@@ -633,7 +634,7 @@ def test_a_string_one_beyond_max_string_goes_to_the_slow_path(where: str) -> Non
     assert _partial(slow)(app) is None
 
 
-# ---- fastfacts.fast_checker: what the fast path answers itself, and what it hands on ----------
+# ---- fastfacts.fast_path: what the fast path answers itself, and what it hands on -------------
 KINDS = {
     "flag": _spec("bool"),
     "n": _spec("int"),

@@ -46,7 +46,7 @@ from secondapproval.audit.keys import MIN_SECRET, log_key
 from secondapproval.audit.lossless import lossless, lossless_json, restore, vouched_json
 from secondapproval.audit.record import FactsDigest, RecordBuilder, Unsealed, facts_hmac, key_id
 from secondapproval.decision import Decision, Reason, RuleResult, jsonable
-from secondapproval.jsonfile import Oversized
+from secondapproval.marks import Oversized
 from secondapproval.status import Status
 from test_audit import application, id_born, rules_folder
 
@@ -315,7 +315,15 @@ def test_only_every_rule_passed_on_clean_facts_approves(
     outcome: Outcome,
 ) -> None:
     """Approve when every rule passed and no fact is invalid or missing; otherwise refer."""
-    d = Decision(compiled, "id", ON, dict(VALUES), statuses, invalid, missing)
+    d = Decision(
+        compiled=compiled,
+        decision_id="id",
+        on=ON,
+        values=dict(VALUES),
+        statuses=statuses,
+        invalid=invalid,
+        missing=missing,
+    )
     assert d.outcome is outcome
     assert d.approved is (outcome is Outcome.APPROVE)
 
@@ -323,7 +331,9 @@ def test_only_every_rule_passed_on_clean_facts_approves(
 def test_without_a_matter_version_a_decision_refers() -> None:
     """No compiled matter, no rules, nothing wrong: still a referral (the machine may only say
     yes to a version in force)."""
-    d = Decision(None, "id", ON, {}, (), {}, ())
+    d = Decision(
+        compiled=None, decision_id="id", on=ON, values={}, statuses=(), invalid={}, missing=()
+    )
     assert d.outcome is Outcome.REFER
     assert d.codes == ("NO_VERSION",)
 
@@ -331,9 +341,27 @@ def test_without_a_matter_version_a_decision_refers() -> None:
 @pytest.mark.parametrize("outcome", [Outcome.APPROVE, Outcome.REFER])
 def test_an_outcome_given_to_a_decision_is_kept(compiled: Any, outcome: Outcome) -> None:
     """An outcome passed in (a replayed record's) is the decision's outcome as given."""
-    clean = Decision(compiled, "id", ON, dict(VALUES), (1, 1, 1, 1), {}, (), outcome=outcome)
+    clean = Decision(
+        compiled=compiled,
+        decision_id="id",
+        on=ON,
+        values=dict(VALUES),
+        statuses=(1, 1, 1, 1),
+        invalid={},
+        missing=(),
+        outcome=outcome,
+    )
     assert clean.outcome is outcome
-    empty = Decision(None, "id", ON, {}, (), {}, (), outcome=outcome)
+    empty = Decision(
+        compiled=None,
+        decision_id="id",
+        on=ON,
+        values={},
+        statuses=(),
+        invalid={},
+        missing=(),
+        outcome=outcome,
+    )
     assert empty.outcome is outcome
 
 
@@ -482,7 +510,15 @@ def test_each_reason_says_what_is_wrong_in_both_languages(
 
 def test_a_rule_unknown_on_present_facts_is_an_error(compiled: Any) -> None:
     """An unknown rule whose facts are all present and valid is reported as ERROR:<rule>."""
-    d = Decision(compiled, "id", ON, dict(VALUES), (1, 2, 1, 1), {}, ())
+    d = Decision(
+        compiled=compiled,
+        decision_id="id",
+        on=ON,
+        values=dict(VALUES),
+        statuses=(1, 2, 1, 1),
+        invalid={},
+        missing=(),
+    )
     assert [r.to_dict() for r in d.reasons] == [
         reason(
             "ERROR:named", "规则无法计算：named", "rule could not be evaluated: named", rule="named"
@@ -493,7 +529,15 @@ def test_a_rule_unknown_on_present_facts_is_an_error(compiled: Any) -> None:
 def test_an_invalid_fact_without_a_reason_is_reported_without_one(compiled: Any) -> None:
     """An invalid path recorded with an empty reason is reported as invalid, nothing appended."""
     values = {p: v for p, v in VALUES.items() if p != "income"}
-    d = Decision(compiled, "id", ON, values, (1, 1, 2, 1), {"income": ""}, ())
+    d = Decision(
+        compiled=compiled,
+        decision_id="id",
+        on=ON,
+        values=values,
+        statuses=(1, 1, 2, 1),
+        invalid={"income": ""},
+        missing=(),
+    )
     assert [r.to_dict() for r in d.reasons] == [
         reason("INVALID:income", "信息无效：收入", "invalid: Income", fact="income")
     ]
@@ -608,7 +652,15 @@ def test_decisions_of_different_rule_sets_differ_even_under_the_same_name(
 @pytest.mark.parametrize("read", ["results", "codes", "reasons"])
 def test_statuses_that_do_not_match_the_rules_are_an_error(compiled: Any, read: str) -> None:
     """A decision built with one status fewer than its matter has rules cannot be read."""
-    d = Decision(compiled, "id", ON, dict(VALUES), (0, 1, 1), {}, ())
+    d = Decision(
+        compiled=compiled,
+        decision_id="id",
+        on=ON,
+        values=dict(VALUES),
+        statuses=(0, 1, 1),
+        invalid={},
+        missing=(),
+    )
     with pytest.raises(ValueError, match="zip"):
         getattr(d, read)
 
@@ -2125,7 +2177,15 @@ def test_a_record_of_statuses_that_do_not_match_the_rules_is_an_error(
     builder: RecordBuilder, compiled: Any
 ) -> None:
     """A decision with fewer statuses than its matter has rules cannot be recorded."""
-    d = Decision(compiled, "id", ON, dict(VALUES), (0, 1, 1), {}, ())
+    d = Decision(
+        compiled=compiled,
+        decision_id="id",
+        on=ON,
+        values=dict(VALUES),
+        statuses=(0, 1, 1),
+        invalid={},
+        missing=(),
+    )
     with pytest.raises(ValueError, match="zip"):
         builder.build("record-sample", d, GOOD, 1)
 
@@ -2269,7 +2329,15 @@ def test_invalid_paths_holding_a_lone_surrogate_are_recorded_backslash_escaped(
     """An invalid path holding a lone surrogate (which JSON cannot hold) is written with the
     surrogate as the six characters `\\udxxx`, in `invalid` (keys and messages kept) and in the
     reason codes (each code, in order)."""
-    d = Decision(compiled, "id", ON, dict(VALUES), (1, 1, 1, 1), SURROGATE_INVALID, ())
+    d = Decision(
+        compiled=compiled,
+        decision_id="id",
+        on=ON,
+        values=dict(VALUES),
+        statuses=(1, 1, 1, 1),
+        invalid=SURROGATE_INVALID,
+        missing=(),
+    )
     doc = sealed_record(builder, "record-sample", d, GOOD)
     assert (doc["outcome"], doc["invalid"], doc["reasons"]) == (
         "refer",
@@ -2338,7 +2406,16 @@ def test_statuses_that_do_not_match_the_rules_are_an_error_even_in_an_approval(
     """The `results` of a decision are made from as many statuses as its matter has rules: one
     fewer or more is an error, even when no reason has to be worked out (an outcome given as
     approve, a status neither passed nor failed)."""
-    d = Decision(compiled, "id", ON, dict(VALUES), statuses, {}, (), outcome=Outcome.APPROVE)
+    d = Decision(
+        compiled=compiled,
+        decision_id="id",
+        on=ON,
+        values=dict(VALUES),
+        statuses=statuses,
+        invalid={},
+        missing=(),
+        outcome=Outcome.APPROVE,
+    )
     with pytest.raises(ValueError, match="zip"):
         builder.build("record-sample", d, GOOD, 1)
 
@@ -2350,7 +2427,15 @@ def test_a_record_of_a_mapping_that_is_not_a_dict_shows_its_items_and_digests_it
     its items, masked along the declared facts, while its digest covers its lossless form: the
     type alone."""
     facts = MappingProxyType(dict(GOOD))
-    d = Decision(compiled, "id", ON, dict(VALUES), (1, 1, 1, 1), {}, ())
+    d = Decision(
+        compiled=compiled,
+        decision_id="id",
+        on=ON,
+        values=dict(VALUES),
+        statuses=(1, 1, 1, 1),
+        invalid={},
+        missing=(),
+    )
     doc = sealed_record(builder, "record-sample", d, facts)
     assert (doc["outcome"], doc["facts"], doc["values"], doc["facts_hmac"]) == (
         "approve",

@@ -29,8 +29,8 @@ from secondapproval.idcodes import cn_id_check_character
 from secondapproval.lang.check import check
 from secondapproval.lang.parser import parse
 from secondapproval.lang.types import BOOL
-from secondapproval.ruleset import FactSpec
-from secondapproval.strategies import fact_type, synthetic_matter
+from secondapproval.ruleset import FactSpec, fact_type
+from secondapproval.strategies import synthetic_matter
 
 KNOWN = {
     # Class 1 (exact decimal arithmetic, the value-model engineer): `/`, and decimals past 28

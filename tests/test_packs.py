@@ -12,7 +12,8 @@ import pytest
 
 from secondapproval.cli import main
 from secondapproval.packs import Pack, PackError, discover
-from secondapproval.scenarios import CaseResult, run_file
+from secondapproval.scenarios.model import CaseResult
+from secondapproval.scenarios.run import run_file
 from secondapproval.yamlfile import Located
 
 
@@ -92,8 +93,8 @@ def test_third_party_pack_runs_its_scenario_files(tmp_path: Path) -> None:
         encoding="utf-8",
     )
     pack = discover(eps(FakeEntryPoint("greetings", "acme:GreetingPack", GreetingPack)))
-    runners = {lp.pack.file_key: lp.pack.iter_cases for lp in pack.values()}
-    results = run_file(f, lambda _m: None, tmp_path, runners)  # type: ignore[arg-type,return-value]
+    packs = {lp.pack.file_key: lp.pack for lp in pack.values()}
+    results = run_file(f, lambda _m: None, tmp_path, packs)  # type: ignore[arg-type,return-value]
     assert [(r.name, r.passed) for r in results] == [("ok", True), ("bad", False)]
 
 

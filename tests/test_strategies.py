@@ -12,13 +12,13 @@ from hypothesis import strategies as st
 from differential import bundled_matters
 from secondapproval.engine import Engine
 from secondapproval.facts import FactValidator
+from secondapproval.generate.literals import compared_literals
 from secondapproval.idcodes import check_cn_id, check_uscc
 from secondapproval.lang import ir
 from secondapproval.lang.types import BOOL
 from secondapproval.strategies import (
     SCHEMA,
     SCHEMA_FACTS,
-    _literals,
     applications,
     bad_cn_ids,
     bad_usccs,
@@ -74,7 +74,7 @@ def test_valid_applications_have_no_fact_problems(matter: Any, data: st.DataObje
 @pytest.mark.parametrize("matter", MATTERS, ids=lambda m: m.id)
 def test_applications_reach_every_literal_and_enum_value(matter: Any) -> None:
     """Every enum value, and values at, below and above each int literal, can be drawn."""
-    literals = _literals(matter)
+    literals = compared_literals(matter)
     for fact, spec in matter.inputs.items():
         lits = sorted(literals.get(fact, ()), key=repr)
         wanted: list[Any] = list(spec.values or ()) if spec.type == "enum" else []

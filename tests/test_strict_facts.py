@@ -26,9 +26,10 @@ from secondapproval import Engine, Outcome
 from secondapproval.cli import main
 from secondapproval.facts import DECIMAL_DIGITS, FactValidator
 from secondapproval.idcodes import cn_id_check_character, uscc_check_character
-from secondapproval.jsonfile import Duplicated, loads
+from secondapproval.jsonfile import loads
 from secondapproval.lang.check import check
 from secondapproval.lang.parser import parse
+from secondapproval.marks import Duplicated
 from secondapproval.messages import ZH, zh
 from secondapproval.ruleset import FactSpec, Matter, fact_type
 from secondapproval.strategies import synthetic_matter

@@ -15,8 +15,7 @@ from .errors import (
 from .limits import Limits
 from .ruleset import Matter
 from .status import Status
-
-__version__ = "0.1.0"
+from .version import __version__
 
 __all__ = [
     "AuditError",

@@ -3,9 +3,10 @@
 `applications(matter, on=day, seed=0)` yields nested application dicts (DESIGN §10) built from the
 matter's fact schema. Values are drawn near the literals of its rules (a bound, its neighbours, an
 enum member) and a boolean takes the value its rules want nine times in ten, so both outcomes
-occur. With `broken > 0` each fact may instead be missing, null or of a wrong type, and an
-undeclared key may appear: the cases an engine must refer. The same seed always gives the same
-applications, so a comparison or a benchmark can be repeated exactly.
+occur. With `broken > 0` each fact may instead be missing, null or refused (a wrong type or form,
+a spoiled ID number), and an undeclared key may appear: the cases an engine must refer. The same
+seed always gives the same applications, so a comparison or a benchmark can be repeated exactly.
+The values come from `secondapproval.generate`; this module only chooses among them.
 """
 
 from __future__ import annotations
@@ -16,66 +17,17 @@ from collections.abc import Callable, Iterator
 from decimal import Decimal
 from typing import Any
 
-from .idcodes import check_cn_id, check_uscc, cn_id_check_character, uscc_check_character
-from .lang import ir
+from .generate.identifiers import DIGITS, REGION_CODES, cn_id, org_code, regions_in, uscc
+from .generate.literals import constants, preferred_bools
+from .generate.values import near, refused
 from .paths import put
 from .ruleset import FactSpec, Matter
 
-_USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
-_REGIONS = ("110101", "310101", "440303", "440304", "440305", "510104")
+_BORN_FROM, _BIRTH_DAYS = dt.date(1960, 1, 1), 16_000
+"""Applicants are born on one of 16,000 days from 1960 (until late 2003)."""
+_YEARS_AGO = (1, 2, 3, 5)
+"""Dates about that many years (of 365 days) before the decision date, and a day either side."""
 _MISSING = object()
-
-
-def literals(matter: Matter) -> tuple[list[int], list[Decimal], list[dt.date], list[str]]:
-    """The int, decimal, date and string literals of a matter's rules and derived facts."""
-    ints: set[int] = {0, 1}
-    decimals: set[Decimal] = {Decimal(0)}
-    dates: set[dt.date] = set()
-    strs: set[str] = set()
-
-    def add(value: Any) -> None:
-        if isinstance(value, bool):
-            return
-        if isinstance(value, int):
-            ints.add(value)
-        elif isinstance(value, Decimal):
-            decimals.add(value)
-        elif isinstance(value, dt.date):
-            dates.add(value)
-        elif isinstance(value, str):
-            strs.add(value)
-        elif isinstance(value, tuple):
-            for item in value:
-                add(item)
-        elif isinstance(value, dict):
-            for k, v in value.items():
-                add(k)
-                add(v)
-
-    exprs = [r.expr for r in matter.rules] + [d.expr for d in matter.derived]
-    for expr in exprs:
-        for node in ir.walk(expr):
-            if isinstance(node, ir.Const):
-                add(node.value)
-    return sorted(ints), sorted(decimals), sorted(dates), sorted(strs)
-
-
-def preferred_bools(matter: Matter) -> dict[str, bool]:
-    """For each bool fact a rule reads plainly or negated, the value that lets that rule pass."""
-    preferred: dict[str, bool] = {}
-
-    def visit(node: ir.Node, negated: bool) -> None:
-        if isinstance(node, ir.Not):
-            visit(node.operand, not negated)
-        elif isinstance(node, ir.Fact):
-            preferred.setdefault(node.path, not negated)
-        elif isinstance(node, ir.And | ir.Or):
-            for child in node.children():
-                visit(child, negated)
-
-    for rule in matter.rules:
-        visit(rule.expr, False)
-    return preferred
 
 
 class _Values:
@@ -83,46 +35,38 @@ class _Values:
 
     def __init__(self, matter: Matter, on: dt.date, rng: random.Random) -> None:
         self.rng = rng
-        ints, decimals, dates, strs = literals(matter)
-        self.ints = sorted({i + d for i in ints for d in (-1, 0, 1)})
-        self.decimals = sorted({x + d for x in decimals for d in (Decimal("-0.01"), 0, 1)})
-        base = [*dates, on]
-        self.dates = sorted(
-            {d + dt.timedelta(days=k) for d in base for k in (-1, 0, 1)}
-            | {on - dt.timedelta(days=365 * y + k) for y in (1, 2, 3, 5) for k in (-1, 0, 1)}
-        )
-        self.strs = strs or ["x"]
+        found = constants(matter)
+        self.ints = sorted({v for i in found.ints for v in near(i, "int")})
+        self.decimals = sorted({v for x in found.decimals for v in near(x, "decimal")}, key=Decimal)
+        self.money = sorted({v for x in found.decimals for v in near(x, "money")}, key=Decimal)
+        years_ago = [on - dt.timedelta(days=365 * y) for y in _YEARS_AGO]
+        self.dates = sorted({v for d in (*found.dates, on, *years_ago) for v in near(d, "date")})
+        self.strs = found.strs or ("x",)
         self.bools = preferred_bools(matter)
 
     def cn_id(self) -> str:
+        """An ID number born on a random day, in a region assigned in that year."""
         while True:
-            born = dt.date(1960, 1, 1) + dt.timedelta(days=self.rng.randrange(16_000))
-            first = f"{self.rng.choice(_REGIONS)}{born:%Y%m%d}{self.rng.randrange(1000):03d}"
-            candidate = first + cn_id_check_character(first)
-            try:
-                return check_cn_id(candidate)
-            except ValueError:
-                continue
+            born = _BORN_FROM + dt.timedelta(days=self.rng.randrange(_BIRTH_DAYS))
+            region = self.rng.choice(REGION_CODES)
+            sequence = self.rng.randrange(1000)
+            if region in regions_in(born.year):
+                return cn_id(region, born, sequence)
 
     def uscc(self) -> str:
-        while True:
-            org = "".join(self.rng.choice(_USCC_ALPHABET[:10]) for _ in range(8))
-            first = f"91{self.rng.choice(_REGIONS)}{org}"
-            first += str(_org_check(org))
-            try:
-                return check_uscc(first + uscc_check_character(first))
-            except ValueError:
-                continue
+        """A company's credit code (head 91) with a random organisation code."""
+        digits = "".join(self.rng.choice(DIGITS) for _ in range(8))
+        return uscc("91", self.rng.choice(REGION_CODES), org_code(digits))
 
     def scalar(self, kind: str, spec: FactSpec, path: str) -> Any:
         rng = self.rng
         makers: dict[str, Callable[[], Any]] = {
             "bool": lambda: self.bools.get(path, True) is (rng.random() < 0.9),
             "int": lambda: rng.choice(self.ints),
-            "decimal": lambda: str(rng.choice(self.decimals)),
-            "money": lambda: str(abs(rng.choice(self.decimals)).quantize(Decimal("0.01"))),
+            "decimal": lambda: rng.choice(self.decimals),
+            "money": lambda: rng.choice(self.money),
             "str": lambda: rng.choice(self.strs) if spec.pattern is None else _MISSING,
-            "date": lambda: rng.choice(self.dates).isoformat(),
+            "date": lambda: rng.choice(self.dates),
             "cn_id": self.cn_id,
             "uscc": self.uscc,
             "enum": lambda: rng.choice(spec.values or [""]),
@@ -138,24 +82,9 @@ class _Values:
         return self.scalar(spec.type, spec, path)
 
     def wrong(self, spec: FactSpec, good: Any) -> Any:
-        """A value of the wrong JSON type (or out of its domain) for the fact."""
-        table: dict[str, list[Any]] = {
-            "bool": [1, 0, "true"],
-            "int": [str(good), True, (good if isinstance(good, int) else 0) + 0.5],
-            "enum": ["unknown-value", 1],
-            "date": ["2021-02-30", 20210101],
-            "list": ["not-a-list", [1.5]],
-        }
-        options = table.get(spec.type, [1.5, True])
-        return self.rng.choice(options)
-
-
-def _org_check(org8: str) -> str:
-    """The check character of a GB 11714 organisation code (positions 9–17 of a USCC)."""
-    weights = (3, 7, 9, 10, 5, 8, 4, 2)
-    total = sum(int(c) * w for c, w in zip(org8, weights, strict=True))
-    digit = 11 - total % 11
-    return {10: "X", 11: "0"}.get(digit, str(digit))
+        """A value the validator refuses for the fact: one way of going wrong, then one value."""
+        found = refused(spec.type, good, spec.of)
+        return self.rng.choice(found[self.rng.choice(list(found))])
 
 
 def applications(
@@ -168,7 +97,7 @@ def applications(
 ) -> Iterator[dict[str, Any]]:
     """Endless applications of a matter; with `broken`/`extra` > 0 some facts are malformed.
 
-    `broken` is the chance that each fact is missing, null or of a wrong type; `extra` the chance
+    `broken` is the chance that each fact is missing, null or refused; `extra` the chance
     that an application carries an undeclared key. With both 0 every application is valid (a
     `str` fact with a `pattern` is left out, as are optional facts now and then).
     """

@@ -16,8 +16,9 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from . import __version__, commands
+from . import commands
 from .errors import SecondApprovalError
+from .version import __version__
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -20,12 +20,18 @@ class CompiledMatter:
     labels: dict[str, tuple[str, str]] = field(default_factory=dict)
 
 
-def compile_matter(matter: Matter, backend: Backend) -> CompiledMatter:
-    """Build the validator and the evaluator of one matter version."""
+def compile_matter(
+    matter: Matter, backend: Backend, validator: FactValidator | None = None
+) -> CompiledMatter:
+    """Build the evaluator of one matter version, and its validator unless one is given."""
     labels = {
         path: (spec.label.zh, spec.label.en) if spec.label else (path, path)
         for path, spec in matter.spec.facts.items()
     }
     return CompiledMatter(
-        matter, FactValidator(matter), backend.compile(matter), backend.name, labels
+        matter,
+        validator or FactValidator(matter),
+        backend.compile(matter),
+        backend.name,
+        labels,
     )

@@ -13,13 +13,11 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import StrEnum
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from .messages import zh as zh_of
+from .paths import ROOT
 from .status import ERROR, FAILED, PASSED, STATUS_OF, UNKNOWN, Status
-
-ROOT = "$"
-"""The path of the application itself (`INVALID:$` when it is not a JSON object)."""
 
 if TYPE_CHECKING:
     from .compiled import CompiledMatter
@@ -93,24 +91,35 @@ def jsonable(value: Any) -> Any:
     return value
 
 
-DecisionParts = tuple[
-    str,
-    dt.date,
-    Outcome,
-    Mapping[str, Any],
-    tuple[int, ...],
-    Mapping[str, str],
-    tuple[str, ...],
-    str | None,
-]
+class DecisionParts(NamedTuple):
+    """What an audit record is made of, read from a decision at once (`Decision.parts`)."""
+
+    decision_id: str
+    on: dt.date
+    outcome: Outcome
+    values: Mapping[str, Any]
+    statuses: tuple[int, ...]
+    invalid: Mapping[str, str]
+    missing: tuple[str, ...]
+    digest: str | None
+    """The matter version's digest (None: no version in force)."""
+
+
+_new_parts = tuple.__new__  # builds DecisionParts from a tuple without its Python-level __new__
+_new = object.__new__
 
 
 class Decision:
-    """The answer to one application: outcome, reasons, per-rule results, and what decided it."""
+    """The answer to one application: outcome, reasons, per-rule results, and what decided it.
+
+    Built by keyword (`Decision(compiled=…, decision_id=…, …)`), or by the named constructors:
+    `Decision.decided` (the engine's, positional, on the hot path) and `Decision.no_version`.
+    The outcome is computed — approve only if every rule passed on present, valid facts — unless
+    it is given (a replayed record's).
+    """
 
     __slots__ = (
         "_compiled",
-        "_derived_errors",
         "_id",
         "_invalid",
         "_missing",
@@ -118,12 +127,14 @@ class Decision:
         "_outcome",
         "_reasons",
         "_results",
+        "_snapshot",
         "_statuses",
         "_values",
     )
 
     def __init__(
         self,
+        *,
         compiled: CompiledMatter | None,
         decision_id: str,
         on: dt.date,
@@ -131,8 +142,8 @@ class Decision:
         statuses: tuple[int, ...],
         invalid: Mapping[str, str],
         missing: tuple[str, ...],
-        derived_errors: frozenset[str] = frozenset(),
         outcome: Outcome | None = None,
+        snapshot: str | None = None,
     ) -> None:
         self._compiled = compiled
         self._id = decision_id
@@ -141,13 +152,55 @@ class Decision:
         self._statuses = statuses
         self._invalid = invalid
         self._missing = missing
-        self._derived_errors = derived_errors
+        self._snapshot = snapshot
         if outcome is None:
             clean = not invalid and not missing and statuses.count(PASSED) == len(statuses)
             outcome = _APPROVE if clean and compiled is not None else _REFER
         self._outcome = outcome
         self._results: tuple[RuleResult, ...] | None = None
         self._reasons: tuple[Reason, ...] | None = None
+
+    @classmethod
+    def decided(
+        cls,
+        compiled: CompiledMatter,
+        decision_id: str,
+        on: dt.date,
+        values: dict[str, Any],
+        statuses: tuple[int, ...],
+        invalid: Mapping[str, str],
+        missing: tuple[str, ...],
+        snapshot: str | None,
+    ) -> Decision:
+        """A decision of a matter version on validated facts and the rules' statuses."""
+        self = _new(cls)
+        self._compiled = compiled
+        self._id = decision_id
+        self._on = on
+        self._values = values
+        self._statuses = statuses
+        self._invalid = invalid
+        self._missing = missing
+        self._snapshot = snapshot
+        clean = not invalid and not missing and statuses.count(PASSED) == len(statuses)
+        self._outcome = _APPROVE if clean else _REFER
+        self._results = None
+        self._reasons = None
+        return self
+
+    @classmethod
+    def no_version(cls, decision_id: str, on: dt.date, snapshot: str | None) -> Decision:
+        """A referral: no version of the matter is in force on the date (`NO_VERSION`)."""
+        return cls(
+            compiled=None,
+            decision_id=decision_id,
+            on=on,
+            values={},
+            statuses=(),
+            invalid={},
+            missing=(),
+            snapshot=snapshot,
+        )
 
     # ---- identity ----
     @property
@@ -180,6 +233,11 @@ class Decision:
         return self._compiled.matter.digest if self._compiled else None
 
     @property
+    def snapshot(self) -> str | None:
+        """The digest of the rule-set snapshot it was decided under (`snapshot`)."""
+        return self._snapshot
+
+    @property
     def backend(self) -> str | None:
         return self._compiled.backend if self._compiled else None
 
@@ -208,15 +266,18 @@ class Decision:
         For serializers on the hot path (audit records): the mappings are the decision's own,
         so they must be copied, never changed.
         """
-        return (
-            self._id,
-            self._on,
-            self._outcome,
-            self._values,
-            self._statuses,
-            self._invalid,
-            self._missing,
-            self._compiled.matter.digest if self._compiled else None,
+        return _new_parts(
+            DecisionParts,
+            (
+                self._id,
+                self._on,
+                self._outcome,
+                self._values,
+                self._statuses,
+                self._invalid,
+                self._missing,
+                self._compiled.matter.digest if self._compiled else None,
+            ),
         )
 
     # ---- the trace, built on first read ----

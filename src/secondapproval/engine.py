@@ -1,173 +1,62 @@
-"""The Engine: a registry of matter versions, and `decide()` — validate, evaluate, answer.
+"""The Engine: decides applications against its current rule-set snapshot, and records them.
 
-No global state: each Engine holds its own compiled matters; many threads may call `decide()` on
-one Engine at once (compiled matters are immutable; the decision counter is an atomic iterator).
+Loading and compiling is `snapshot.RuleSetSnapshot`'s job; the Engine holds one snapshot at a time
+(`engine.snapshot`) and can be handed another (`engine.swap`). No global state, no lock on the hot
+path: `decide()` reads the current snapshot (and, audited, the record builder bound to it) once,
+so a decision and its audit record are made wholly under one snapshot; many threads may decide on
+one Engine at once (snapshots are immutable; the decision counter is an atomic iterator).
 """
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import itertools
 import secrets
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .backends import Backend, Evaluator, get_backend
-from .compiled import CompiledMatter, compile_matter
-from .decision import ROOT, Decision
-from .errors import Problem, RuleSetError, UnknownMatterError
-from .facts import FactValidator
-from .jsonfile import Oversized
+from .backends import Backend
+from .decision import Decision
+from .errors import UnknownMatterError
 from .limits import DEFAULT, LIMIT, Limits
 from .log import get_logger
-from .registry import REGISTRY_FILE, Registry, load_registry
-from .ruleset import Matter, check_matter, is_matter_document
+from .marks import Oversized
+from .paths import ROOT
+from .registry import Registry
+from .ruleset import Matter
+from .snapshot import RuleSetSnapshot, RuleSource, Span, ValidatorFactory, default_validator
 from .status import ERROR
-from .yamlfile import load_yaml
 
 if TYPE_CHECKING:
-    from .audit.auditor import Auditor
+    from .audit.auditor import Auditor, Recorder
     from .audit.sinks import Sink
 
 PathLike = str | Path
 _perf_ns = time.perf_counter_ns
-_Span = tuple[
-    dt.date,
-    dt.date | None,
-    CompiledMatter,
-    Callable[[object, dt.date], tuple[dict[str, Any], dict[str, str], tuple[str, ...]]],
-    Evaluator,
-]
-"""A version in force from a date (to a date, or open): its compiled matter, check and evaluate."""
 
 
-def rule_files(paths: Iterable[PathLike]) -> list[Path]:
-    """Every YAML file under the given files and folders, sorted, registry files excluded."""
-    found: list[Path] = []
-    for raw in paths:
-        p = Path(raw)
-        if p.is_dir():
-            found += sorted(
-                f for f in p.rglob("*") if f.suffix in (".yaml", ".yml") and f.name != REGISTRY_FILE
-            )
-        elif p.exists():
-            found.append(p)
-        else:
-            raise RuleSetError([Problem("no such file or folder", str(p))])
-    return found
+@dataclass(frozen=True, slots=True)
+class _Serving:
+    """What one decision reads once: the snapshot, its spans, and the recorder bound to it."""
 
+    snapshot: RuleSetSnapshot
+    spans: Mapping[str, tuple[Span, ...]]
+    digest: str
+    recorder: Recorder | None
 
-def find_registry(paths: Iterable[PathLike]) -> Registry:
-    """The `sources.yaml` of the first given folder (or of a given file's folder or its parents)."""
-    for raw in paths:
-        p = Path(raw).resolve()
-        for folder in ([p] if p.is_dir() else []) + list(p.parents)[:4]:
-            if (folder / REGISTRY_FILE).exists():
-                return load_registry(folder / REGISTRY_FILE)
-    return Registry()
-
-
-def check_files(
-    paths: Iterable[PathLike], registry: Registry | None = None
-) -> tuple[list[Matter], list[Problem], int]:
-    """Check every matter and pack file under `paths`: the matters, all problems, the pack files.
-
-    One check for `Engine()` and `secondapproval check`: a YAML file that is neither a matter
-    nor claimed by an installed pack is a problem, and so are paths that hold no YAML file.
-    """
-    from .packs import discover
-
-    paths = list(paths)
-    try:
-        registry = registry if registry is not None else find_registry(paths)
-        files = rule_files(paths)
-    except RuleSetError as exc:
-        return [], list(exc.problems), 0
-    if not files:
-        where = ", ".join(str(p) for p in paths) or "<no paths>"
-        return [], [Problem("no rule files (*.yaml) here", where)], 0
-    packs = {lp.pack.file_key: lp.pack for lp in discover().values()}
-    matters: list[Matter] = []
-    problems: list[Problem] = []
-    pack_files = 0
-    for f in files:
-        try:
-            doc = load_yaml(f)
-            data = doc.data
-            if is_matter_document(data):
-                matters.append(check_matter(doc, registry, f.read_text(encoding="utf-8")))
-                continue
-            key = next((k for k in packs if isinstance(data, dict) and k in data), None)
-            if key is None:
-                problems.append(
-                    Problem(
-                        "not a matter file (no `matter:` and `rules:`) and no "
-                        "installed pack claims it",
-                        str(f),
-                        1,
-                    )
-                )
-                continue
-            packs[key].check_file(doc)
-            pack_files += 1
-        except RuleSetError as exc:
-            problems += exc.problems
-    problems += version_problems(matters)
-    return matters, problems, pack_files
-
-
-def load_matters(paths: Iterable[PathLike], registry: Registry | None = None) -> list[Matter]:
-    """Load and check every file under `paths` as `check` does; one RuleSetError lists all
-    problems, and paths that hold no matter at all are one too."""
-    paths = list(paths)
-    matters, problems, _ = check_files(paths, registry)
-    if not matters and not problems:
-        where = ", ".join(str(p) for p in paths)
-        problems = [Problem("no matter file (`matter:` and `rules:`) here", where)]
-    if problems:
-        raise RuleSetError(problems)
-    return matters
-
-
-def version_problems(matters: Sequence[Matter]) -> list[Problem]:
-    """Versions of one matter must not overlap in time, nor repeat a version name."""
-    problems: list[Problem] = []
-    by_id: dict[str, list[Matter]] = {}
-    for m in matters:
-        by_id.setdefault(m.id, []).append(m)
-    for versions in by_id.values():
-        for a, b in itertools.combinations(versions, 2):
-            if a.version == b.version:
-                problems.append(
-                    Problem(
-                        f"matter {a.id!r} version {a.version!r} is also in {b.file}",
-                        a.file,
-                        1,
-                        None,
-                        "version",
-                    )
-                )
-            elif a.spec.effective.overlaps(b.spec.effective):
-                problems.append(
-                    Problem(
-                        f"versions {a.version!r} and {b.version!r} of {a.id!r} overlap in time "
-                        f"(the other is in {b.file})",
-                        a.file,
-                        None,
-                        None,
-                        "effective",
-                    )
-                )
-    return problems
+    @classmethod
+    def of(cls, snapshot: RuleSetSnapshot, recorder: Recorder | None) -> _Serving:
+        return cls(snapshot, snapshot.spans, snapshot.digest, recorder)
 
 
 class Engine:
-    """Decides applications of the matters it loaded.
+    """Decides applications of the matters of its rule-set snapshot.
 
-    `Engine("rules")` loads every matter file under `rules/` (and `rules/sources.yaml`);
+    `Engine("rules")` loads every matter file under `rules/` (and `rules/sources.yaml`) into a
+    snapshot (`RuleSetSnapshot.load`), or takes one built already (`snapshot=`);
     `decide(matter, facts, on=date)` returns a `Decision` and never raises for a bad application.
     With `audit=` (one sink or several) every decision is also written as an audit record before
     `decide()` returns (under the sink's fsync policy) — `audit_key` (else the key a sink was
@@ -176,11 +65,12 @@ class Engine:
     `close()` (or `with Engine(...)`) commits the rest.
     `limits=` (`limits.Limits`) bounds one application: beyond them it refers with `INVALID:$`
     before validation, and its audit record holds a short note instead of the application.
+    `validator=` builds each matter version's validator (the seam for a fault test).
     """
 
     def __init__(
         self,
-        rules: PathLike | Iterable[PathLike] | Iterable[Matter] = "rules",
+        rules: RuleSource = "rules",
         *,
         backend: str | Backend = "native",
         sources: Registry | PathLike | None = None,
@@ -189,114 +79,131 @@ class Engine:
         audit_key: bytes | None = None,
         clock: Callable[[], dt.datetime] | None = None,
         limits: Limits = DEFAULT,
+        validator: ValidatorFactory = default_validator,
+        snapshot: RuleSetSnapshot | None = None,
     ) -> None:
-        self._backend = get_backend(backend) if isinstance(backend, str) else backend
-        self._limits = limits
-        self._today = today
-        items = [rules] if isinstance(rules, str | Path) else list(rules)
-        if items and all(isinstance(i, Matter) for i in items):
-            matters = [i for i in items if isinstance(i, Matter)]
-            problems = version_problems(matters)
-            if problems:
-                raise RuleSetError(problems)
-        else:
-            registry = load_registry(sources) if isinstance(sources, str | Path) else sources
-            matters = load_matters([i for i in items if isinstance(i, str | Path)], registry)
-        self._versions: dict[str, tuple[CompiledMatter, ...]] = {}
-        for m in sorted(matters, key=lambda m: (m.id, m.spec.effective.from_)):
-            compiled = compile_matter(m, self._backend)
-            if limits != DEFAULT:
-                compiled = dataclasses.replace(compiled, validator=FactValidator(m, limits=limits))
-            self._versions[m.id] = (*self._versions.get(m.id, ()), compiled)
-        # each matter's versions as (from, to, compiled, check, evaluate), bound once: the hot
-        # path reads no pydantic model and looks no method up
-        self._spans: dict[str, tuple[_Span, ...]] = {
-            matter: tuple(
-                (e.from_, e.to, c, c.validator.check, c.evaluate)
-                for c in vs
-                for e in (c.matter.spec.effective,)
+        if snapshot is None:
+            snapshot = RuleSetSnapshot.load(
+                rules, backend=backend, sources=sources, limits=limits, validator=validator
             )
-            for matter, vs in self._versions.items()
-        }
+        self._today = today
         self._prefix = secrets.token_hex(6) + "-"
         self._counter = itertools.count(1)
-        self._log = get_logger(component="engine", backend=self._backend.name)
-        self._log.info(
-            "rules.loaded",
-            matters=sorted(self._versions),
-            versions=sum(len(v) for v in self._versions.values()),
-        )
+        self._log = get_logger(component="engine", backend=snapshot.backend.name)
         self._audit: Auditor | None = None
         if audit is not None:
             from .audit.auditor import Auditor
             from .audit.record import utc_now
 
-            self._audit = Auditor(
-                audit,
-                [c.matter for vs in self._versions.values() for c in vs],
-                key=audit_key,
-                clock=clock or utc_now,
-                backend=f"{self._backend.name} {self._backend.version}",
-            )
-            # bound per instance, so that an engine without audit pays nothing for it
-            self._record = self._audit.record
-            self.decide = self._decide_audited  # type: ignore[method-assign]
-            self.decide_many = self._decide_many_audited  # type: ignore[method-assign]
+            self._audit = Auditor(audit, key=audit_key, clock=clock or utc_now)
+        self._serving = self._serve(snapshot)
 
-    # ---- the registry ----
+    def _serve(self, snapshot: RuleSetSnapshot) -> _Serving:
+        recorder = self._audit.recorder(snapshot) if self._audit is not None else None
+        self._log.info(
+            "rules.loaded",
+            snapshot=snapshot.digest,
+            matters=list(snapshot.matters),
+            versions=sum(len(v) for v in snapshot.spans.values()),
+        )
+        return _Serving.of(snapshot, recorder)
+
+    # ---- the rule set ----
+    @property
+    def snapshot(self) -> RuleSetSnapshot:
+        """The rule-set snapshot decisions are made under now."""
+        return self._serving.snapshot
+
+    def swap(self, snapshot: RuleSetSnapshot) -> RuleSetSnapshot:
+        """Decide under `snapshot` from now on; the snapshot replaced is returned.
+
+        Atomic: a decision under way finishes under the snapshot it began with (its audit record
+        too); every decision that begins after `swap` returns is made under the new one. Audited,
+        the new snapshot's rule texts are kept beside the logs first (as at start), so its records
+        can be replayed.
+        """
+        serving = self._serve(snapshot)
+        old, self._serving = self._serving.snapshot, serving
+        self._log.info("rules.swapped", old=old.digest, new=snapshot.digest)
+        return old
+
     @property
     def backend(self) -> str:
-        return self._backend.name
+        return self._serving.snapshot.backend.name
 
     @property
     def limits(self) -> Limits:
         """The bounds on one application (beyond them: `INVALID:$`)."""
-        return self._limits
+        return self._serving.snapshot.limits
 
     @property
     def matters(self) -> tuple[str, ...]:
         """The ids of the loaded matters, sorted."""
-        return tuple(sorted(self._versions))
+        return self._serving.snapshot.matters
 
     def versions(self, matter: str) -> tuple[Matter, ...]:
         """Every loaded version of a matter, oldest first."""
-        return tuple(c.matter for c in self._compiled_versions(matter))
+        return self._serving.snapshot.versions(matter)
 
     def version_on(self, matter: str, on: dt.date) -> Matter | None:
         """The version in force on a date, or None."""
-        compiled = self._compiled_on(matter, on)
-        return compiled.matter if compiled else None
-
-    def _compiled_versions(self, matter: str) -> tuple[CompiledMatter, ...]:
-        try:
-            return self._versions[matter]
-        except KeyError:
-            raise UnknownMatterError(matter, self._versions) from None
-
-    def _compiled_on(self, matter: str, on: dt.date) -> CompiledMatter | None:
-        span = self._span_on(matter, on)
-        return span[2] if span is not None else None
-
-    def _span_on(self, matter: str, on: dt.date) -> _Span | None:
-        try:
-            spans = self._spans[matter]
-        except KeyError:
-            raise UnknownMatterError(matter, self._versions) from None
-        for span in spans:
-            if span[0] <= on and (span[1] is None or on <= span[1]):  # Effective.covers
-                return span
-        return None
+        span = self._serving.snapshot.span_on(matter, on)
+        return span.compiled.matter if span is not None else None
 
     # ---- deciding ----
     def decide(
         self, matter: str, facts: Mapping[str, Any] | Any, *, on: dt.date | None = None
     ) -> Decision:
-        """Decide one application: approve only if every rule passed on present, valid facts."""
+        """Decide one application: approve only if every rule passed on present, valid facts.
+
+        Audited, its record is written to every audit sink before it is returned.
+        """
+        serving = self._serving
+        recorder = serving.recorder
+        if recorder is None:
+            return self._decide(serving, matter, facts, on)
+        start = _perf_ns()
+        decision = self._decide(serving, matter, facts, on)
+        recorder.record(matter, decision, _as_recorded(decision, facts), _perf_ns() - start)
+        return decision
+
+    def decide_many(
+        self,
+        matter: str,
+        applications: Iterable[Mapping[str, Any] | Any],
+        *,
+        on: dt.date | None = None,
+    ) -> list[Decision]:
+        """Decide a batch of applications of one matter on one date, under one snapshot.
+
+        Audited, the batch's records are committed together: the call returns once all of them
+        are stored as the sinks' policy promises (under `group` and `always`, one fsync).
+        """
+        serving = self._serving
+        recorder = serving.recorder
+        if recorder is None:
+            return [self._decide(serving, matter, facts, on) for facts in applications]
+        decided = []
+        for facts in applications:
+            start = _perf_ns()
+            decision = self._decide(serving, matter, facts, on)
+            decided.append((decision, _as_recorded(decision, facts), _perf_ns() - start))
+        recorder.record_many(matter, decided)
+        return [decision for decision, _, _ in decided]
+
+    def _decide(self, serving: _Serving, matter: str, facts: Any, on: dt.date | None) -> Decision:
+        """The decision itself: the version in force, validation, evaluation, the answer."""
         day = on if on.__class__ is dt.date else self._day(on)
-        span = self._span_on(matter, day)
+        try:
+            spans = serving.spans[matter]
+        except KeyError:
+            raise UnknownMatterError(matter, serving.spans) from None
         decision_id = f"{self._prefix}{next(self._counter):x}"
-        if span is None:
-            return Decision(None, decision_id, day, {}, (), {}, ())
+        for span in spans:
+            if span.start <= day and (span.end is None or day <= span.end):  # Effective.covers
+                break
+        else:
+            return Decision.no_version(decision_id, day, serving.digest)
         _, _, compiled, check, evaluate = span
         try:
             values, invalid, missing = check(facts, day)
@@ -308,47 +215,13 @@ class Engine:
                 (),
             )
         try:
-            statuses, derived_errors = evaluate(values, day)
+            statuses, _ = evaluate(values, day)
         except Exception as exc:  # a backend failure is never an approval
             self._log.error("backend.failed", matter=matter, error=repr(exc))
-            statuses, derived_errors = (ERROR,) * len(compiled.matter.rules), frozenset()
-        return Decision(
-            compiled,
-            decision_id,
-            day,
-            values,
-            statuses,
-            invalid,
-            missing,
-            derived_errors,
+            statuses = (ERROR,) * len(compiled.matter.rules)
+        return Decision.decided(
+            compiled, decision_id, day, values, statuses, invalid, missing, serving.digest
         )
-
-    def _decide_audited(
-        self, matter: str, facts: Mapping[str, Any] | Any, *, on: dt.date | None = None
-    ) -> Decision:
-        """`decide`, timed, and its record written to every audit sink before it is returned."""
-        start = _perf_ns()
-        decision = Engine.decide(self, matter, facts, on=on)
-        self._record(matter, decision, _as_recorded(decision, facts), _perf_ns() - start)
-        return decision
-
-    def _decide_many_audited(
-        self,
-        matter: str,
-        applications: Iterable[Mapping[str, Any] | Any],
-        *,
-        on: dt.date | None = None,
-    ) -> list[Decision]:
-        """`decide_many`, each decision timed, and their records written to every audit sink as
-        one batch (one commit, one fsync under a durable policy) before any is returned."""
-        decided = []
-        for facts in applications:
-            start = _perf_ns()
-            decision = Engine.decide(self, matter, facts, on=on)
-            decided.append((decision, _as_recorded(decision, facts), _perf_ns() - start))
-        assert self._audit is not None
-        self._audit.record_many(matter, decided)
-        return [decision for decision, _, _ in decided]
 
     def close(self) -> None:
         """Commit pending audit records and close the sinks (AuditError if records were lost)."""
@@ -360,20 +233,6 @@ class Engine:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
-
-    def decide_many(
-        self,
-        matter: str,
-        applications: Iterable[Mapping[str, Any] | Any],
-        *,
-        on: dt.date | None = None,
-    ) -> list[Decision]:
-        """Decide a batch of applications of one matter on one date.
-
-        Audited, the batch's records are committed together: the call returns once all of them
-        are stored as the sinks' policy promises (under `group` and `always`, one fsync).
-        """
-        return [self.decide(matter, facts, on=on) for facts in applications]
 
     def _day(self, on: dt.date | None) -> dt.date:
         if on is None:
@@ -388,7 +247,7 @@ class Engine:
 def _as_recorded(decision: Decision, facts: Any) -> Any:
     """The application as its audit record holds it: a note in its place when it was beyond
     the engine's limits (the record stays bounded)."""
-    flagged = decision.parts()[5]
+    flagged = decision.invalid
     if flagged and flagged.get(ROOT, "").startswith(LIMIT):
         return Oversized(flagged[ROOT].removeprefix(LIMIT))
     return facts

@@ -5,12 +5,11 @@ JSON types must match the declared type (no "35" for an int, no 1 for a bool), d
 strings parsed strictly, and keys that name no declared fact are refused (DESIGN §10), even
 with a `null` value. A JSON `null` under a declared key is treated as an absent fact.
 
-Canonical values only: numbers in strings are ASCII digits in JSON's number syntax (`"１００"`,
-`"100\\n"`, `"0100"` are invalid), dates are ASCII `YYYY-MM-DD`, declared patterns match ASCII
-classes (`\\d` is `[0-9]`) over the whole string. A decimal input has at most `DECIMAL_DIGITS`
-significant digits, at most `DECIMAL_DIGITS` decimal places and is below 10**`DECIMAL_DIGITS`;
-NaN and infinities are never valid. Before the adapter runs, the application is checked against
-the engine's `Limits` (too large: `INVALID:$`) and for keys given twice (`jsonfile.Duplicated`).
+Canonical values only: the adapter wraps the plain check of each fact type (`factchecks`: ASCII
+numbers in JSON's syntax, ISO dates, whole-string ASCII patterns, bounded decimals), the same
+functions the generated fast path (`fastfacts`) calls. Before the adapter runs, the application
+is checked against the engine's `Limits` (too large: `INVALID:$`) and for keys given twice
+(`jsonfile.Duplicated`).
 Messages come from `messages` (English, with their Chinese), values in them written as JSON.
 """
 
@@ -18,8 +17,6 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
-import math
-import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
@@ -29,86 +26,21 @@ from pydantic import ConfigDict, PlainValidator, StrictBool, StrictInt, StrictSt
 from pydantic import ValidationError as PydanticValidationError
 from typing_extensions import TypedDict
 
-from .decision import ROOT
-from .fastfacts import Check, Checked, FastValidator, fast_checker
+from .codegen import compile_unit
+from .factchecks import (
+    DECIMAL_DIGITS,  # noqa: F401 (documented as facts.DECIMAL_DIGITS)
+    matching,
+    to_date,
+    to_decimal,
+    to_money,
+)
+from .fastfacts import Check, Checked, FastValidator, fast_path, fast_source
 from .idcodes import check_cn_id, check_uscc, cn_id_birth_date
 from .jsonfile import is_text
 from .limits import DEFAULT, Limits, exceeded
 from .messages import detail
-from .paths import nest
+from .paths import ROOT, nest
 from .ruleset import FactSpec, Matter
-
-# JSON's number syntax without an exponent, ASCII digits only, matched over the whole string
-_DECIMAL_TEXT = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?")
-_MONEY_TEXT = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]{1,2})?")
-_DATE_TEXT = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
-
-DECIMAL_DIGITS = 28
-"""The bound of a decimal input: significant digits, decimal places, and digits before the point."""
-_DECIMAL_CHARS = 2 * DECIMAL_DIGITS + 3  # the longest canonical decimal string within the bound
-
-
-def _bounded(value: Decimal) -> Decimal:
-    if not value.is_finite():
-        raise ValueError("number is not finite")
-    if not value:
-        return value
-    _, digits, exponent = value.as_tuple()
-    if len(digits) > DECIMAL_DIGITS:
-        raise ValueError("the number has more significant digits than allowed")
-    if exponent < -DECIMAL_DIGITS or value.adjusted() >= DECIMAL_DIGITS:  # type: ignore[operator]
-        raise ValueError("the number is too large or too small")
-    return value
-
-
-def _to_decimal(value: object) -> Decimal:
-    if isinstance(value, bool):
-        raise ValueError("a number is required, not a boolean")
-    if isinstance(value, int):
-        if value.bit_length() > 4 * DECIMAL_DIGITS:  # far beyond the bound: no text conversion
-            raise ValueError("the number is too large or too small")
-        return _bounded(Decimal(value))
-    if isinstance(value, float):
-        if not math.isfinite(value):
-            raise ValueError("number is not finite")
-        return _bounded(Decimal(repr(value)))
-    if isinstance(value, Decimal):
-        return _bounded(value)
-    if isinstance(value, str) and len(value) <= _DECIMAL_CHARS and _DECIMAL_TEXT.fullmatch(value):
-        return _bounded(Decimal(value))
-    raise ValueError("a number (or a decimal string) is required")
-
-
-def _to_money(value: object) -> Decimal:
-    amount = _to_decimal(value)
-    if amount.as_tuple().exponent < -2:  # type: ignore[operator]
-        raise ValueError("an amount in CNY has at most two decimal places (fen)")
-    if isinstance(value, str) and not _MONEY_TEXT.fullmatch(value):
-        raise ValueError("an amount in CNY has at most two decimal places (fen)")
-    return amount
-
-
-def _to_date(value: object) -> dt.date:
-    if not isinstance(value, str) or not _DATE_TEXT.fullmatch(value):
-        raise ValueError("a date is an ISO YYYY-MM-DD string")
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        raise ValueError("the date does not exist") from None
-
-
-def _matching(pattern: str) -> Callable[[object], str]:
-    compiled = re.compile(pattern, re.ASCII)  # `\d` is [0-9], `\w` [A-Za-z0-9_]
-    why = detail("does not match the pattern", pattern)
-
-    def check(value: object) -> str:
-        if not isinstance(value, str):
-            raise ValueError("a string is required")
-        if not compiled.fullmatch(value):
-            raise ValueError(why)
-        return value
-
-    return check
 
 
 def _plain(fn: Callable[[object], Any]) -> Any:
@@ -119,9 +51,9 @@ _SCALARS: dict[str, Any] = {
     "bool": StrictBool,
     "int": StrictInt,
     "str": StrictStr,
-    "decimal": _plain(_to_decimal),
-    "money": _plain(_to_money),
-    "date": _plain(_to_date),
+    "decimal": _plain(to_decimal),
+    "money": _plain(to_money),
+    "date": _plain(to_date),
     "cn_id": _plain(check_cn_id),
     "uscc": _plain(check_uscc),
 }
@@ -135,24 +67,8 @@ def annotation(spec: FactSpec) -> Any:
         item = _SCALARS[spec.of or "str"]
         return list[item]  # type: ignore[valid-type]
     if spec.type == "str" and spec.pattern is not None:
-        return _plain(_matching(spec.pattern))
+        return _plain(matching(spec.pattern))
     return _SCALARS[spec.type]
-
-
-_PLAIN: dict[str, Callable[[object], Any]] = {
-    "decimal": _to_decimal,
-    "money": _to_money,
-    "date": _to_date,
-    "cn_id": check_cn_id,
-    "uscc": check_uscc,
-}
-
-
-def plain_check(spec: FactSpec) -> Callable[[object], Any] | None:
-    """The plain check function `annotation` wraps for a fact, or None for exact types and enums."""
-    if spec.type == "str" and spec.pattern is not None:
-        return _matching(spec.pattern)
-    return _PLAIN.get(spec.type)
 
 
 def _no_fast_path(_facts: object) -> None:
@@ -210,12 +126,12 @@ class FactValidator:
         self._cn_id_lists = tuple(
             p for p, s in inputs.items() if s.type == "list" and s.of == "cn_id"
         )
-        self._flatten = _flattener(tree)
-        self.check = (
-            fast_checker(inputs, plain_check, self._full, cn_id_birth_date, limits)
-            if fast and _within(tree, inputs, limits)
-            else self._full(_no_fast_path)
-        )
+        self._flatten = _flattener(tree, unit_filename("flatten", matter))
+        if fast and _within(tree, inputs, limits):
+            path = fast_path(inputs, limits, unit_filename("facts", matter))
+            self.check = path.checker(self._full(path.partial))
+        else:
+            self.check = self._full(_no_fast_path)
 
     def validate(self, facts: object, on: dt.date) -> Validated:
         """Valid values, invalid paths and missing facts of one application; never raises."""
@@ -388,8 +304,26 @@ def _within(tree: Mapping[str, Any], inputs: Mapping[str, FactSpec], limits: Lim
     )
 
 
-def _flattener(tree: Mapping[str, Any]) -> Callable[[dict[str, Any]], dict[str, Any]]:
-    """A function turning validated nested facts into {dotted path: value}, generated once.
+def unit_filename(unit: str, matter: Matter) -> str:
+    """The filename a generated unit of a matter version's validator is compiled under
+    (`codegen`): `facts`, the fast path, or `flatten`, the flattener."""
+    return f"<secondapproval:{unit} {matter.id}@{matter.version}>"
+
+
+def validator_sources(matter: Matter, limits: Limits = DEFAULT) -> dict[str, str]:
+    """The Python a `FactValidator` of this matter version generates, by the filename it is
+    compiled under: its fast path (where the matter has one within the limits), its flattener."""
+    inputs = matter.inputs
+    tree = nest(dict.fromkeys(inputs))  # the shape alone: what both generators read
+    sources: dict[str, str] = {}
+    if _within(tree, inputs, limits):
+        sources[unit_filename("facts", matter)] = fast_source(inputs, limits)[0]
+    sources[unit_filename("flatten", matter)] = _flatten_source(tree)
+    return sources
+
+
+def _flatten_source(tree: Mapping[str, Any]) -> str:
+    """The source of `flatten(n)`, turning validated nested facts into {dotted path: value}.
 
     The code is built from the declared fact paths only (validated identifiers, quoted with repr).
     """
@@ -410,9 +344,15 @@ def _flattener(tree: Mapping[str, Any]) -> Callable[[dict[str, Any]], dict[str, 
 
     emit(tree, "n", "", 1)
     lines.append("    return out")
-    namespace: dict[str, Any] = {}
-    exec(compile("\n".join(lines), "<secondapproval:flatten>", "exec"), namespace)
-    flatten: Callable[[dict[str, Any]], dict[str, Any]] = namespace["flatten"]
+    return "\n".join(lines) + "\n"
+
+
+def _flattener(
+    tree: Mapping[str, Any], filename: str
+) -> Callable[[dict[str, Any]], dict[str, Any]]:
+    """The generated `flatten` of this shape, compiled once under `filename` (`codegen`)."""
+    flatten: Callable[[dict[str, Any]], dict[str, Any]]
+    flatten = compile_unit(_flatten_source(tree), filename, {})["flatten"]
     return flatten
 
 

@@ -1,27 +1,33 @@
 """The compiled fast path of fact validation: two functions generated per matter version.
 
-`fast_checker(inputs, plain, slow)` gives `check(facts, on) -> (values, invalid, missing)`. When
-every declared fact is present and valid it answers by itself, in straight-line code: exact
-`type(...) is` tests, enum membership, and the same plain check functions (dates, decimals, ID
-numbers, patterns) the pydantic adapter of `facts.FactValidator` calls. At the first doubt — not
-a plain dict, a key absent or undeclared, a null, a wrong type, a failed check, an ID number born
-after the decision date — it hands the application to `slow`, the validator's full path, which
-says what is wrong. `partial(facts)` (the second function, given to `slow`) reads applications
-with absent facts the same way and gives their values, or None at the first doubt.
+`fast_path(inputs, limits, filename)` compiles, once, `partial(facts)` and `checker(slow)`, which
+gives `check(facts, on) -> (values, invalid, missing)`. When every declared fact is present and
+valid `check` answers by itself, in straight-line code: exact `type(...) is` tests, enum
+membership, and the plain check functions (`factchecks`: dates, decimals, ID numbers, patterns)
+the pydantic adapter of `facts.FactValidator` wraps too. At the first doubt — not a plain dict, a
+key absent or undeclared, a null, a wrong type, a failed check, an ID number born after the
+decision date — it hands the application to `slow`, the validator's full path, which says what is
+wrong. `partial` reads applications with absent facts the same way and gives their values, or
+None at the first doubt; the full path is built around it, and then given to `checker`.
 
 Both accept only what the strict adapter accepts and give the same values in the same order
 (tests/test_fast_validation.py); validation is never skipped, only done faster. They keep the
 engine's `Limits` too without walking the application: its shape is the matter's (the validator
 builds no fast path for a matter whose shape alone could cross a limit), so only the length of a
 string that may be long and the list items in total need a look; beyond them, the slow path's
-walk says which limit was crossed.
+walk says which limit was crossed. `fast_source` is the generated source and its constants
+(bound as default arguments: locals, the fastest lookup), to read.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
+from .codegen import compile_unit
+from .factchecks import plain_check
+from .idcodes import cn_id_birth_date
 from .limits import Limits
 from .paths import nest
 from .ruleset import FactSpec
@@ -59,12 +65,13 @@ def _exactly(kind: str, max_string: int) -> Callable[[object], Any]:
 class _Source:
     """The generated source and the constants it reads (bound as default arguments)."""
 
-    def __init__(
-        self, plain: Callable[[FactSpec], Callable[[object], Any] | None], limits: Limits
-    ) -> None:
-        self.plain = plain
+    def __init__(self, limits: Limits) -> None:
         self.limits = limits
-        self.consts: dict[str, Any] = {"_ABSENT": _ABSENT, "_DoubtError": _DoubtError}
+        self.consts: dict[str, Any] = {
+            "_ABSENT": _ABSENT,
+            "_DoubtError": _DoubtError,
+            "_born": cn_id_birth_date,
+        }
         self.lines: list[str] = []
         self.lists: list[str] = []
         """The variables holding list facts (their items count toward `max_items`)."""
@@ -77,12 +84,17 @@ class _Source:
     def add(self, line: str) -> None:
         self.lines.append(line)
 
+    def take(self) -> list[str]:
+        """The lines added so far (one function's body), the next ones starting afresh."""
+        lines, self.lines = self.lines, []
+        return lines
+
     def leaf(self, var: str, spec: FactSpec, indent: str, doubt: str, dated: bool) -> None:
         """Check the value in `var`, leaving the validated value in it, or run `doubt`.
 
         `dated`: the decision date `on` is at hand, so an ID number's birth date is checked too.
         """
-        check = self.plain(spec)
+        check = plain_check(spec)
         long = self.limits.max_string
         if spec.type in _LONG:  # before any pattern or decimal check reads the string
             self.add(f"{indent}if {var}.__class__ is str and len({var}) > {long}:")
@@ -96,7 +108,7 @@ class _Source:
             self.add(f"{indent}    {doubt}")
         elif spec.type == "list":
             of = spec.of or "str"
-            item = self.plain(FactSpec(type=of)) or _exactly(of, long)
+            item = plain_check(FactSpec(type=of)) or _exactly(of, long)
             self.add(
                 f"{indent}if {var}.__class__ is not list or len({var}) > {self.limits.max_items}:"
             )
@@ -164,26 +176,23 @@ class _Source:
                     self.add(f"{indent}    items += len({name})")
 
 
-def fast_checker(
-    inputs: dict[str, FactSpec],
-    plain: Callable[[FactSpec], Callable[[object], Any] | None],
-    slow: Callable[[FastValidator], Check],
-    born: Callable[[str], Any],
-    limits: Limits,
-) -> Check:
-    """The generated `check(facts, on)` for these declared facts.
+@dataclass(frozen=True, slots=True)
+class FastPath:
+    """The generated functions of one matter version's fast path."""
 
-    `plain(spec)` gives the plain check function the adapter uses for a fact (dates, decimals,
-    identifiers, patterns), or None where the adapter's check is an exact JSON type or an enum;
-    `slow(partial)` the validator's full path, given the generated `partial`; `born(id_number)`
-    the birth date in a citizen ID number (later than the decision date: the slow path decides);
-    `limits` the engine's limits (the matter's shape alone within them: `facts._within`).
-    """
+    partial: FastValidator
+    """`partial(facts)`: the values of an application with absent facts, or None at a doubt."""
+    checker: Callable[[Check], Check]
+    """`checker(slow)`: the complete path `check(facts, on)`, handing its doubts to `slow`."""
+
+
+def fast_source(inputs: dict[str, FactSpec], limits: Limits) -> tuple[str, dict[str, Any]]:
+    """The source defining `partial` and `checker` for these declared facts, and the constants
+    it reads (the namespace it runs in). `limits`: the engine's (the matter's shape alone within
+    them: `facts._within`)."""
     tree = nest({path: (path, spec) for path, spec in inputs.items()})  # the adapter's order
-    src = _Source(plain, limits)
-    src.consts["_born"] = born
+    src = _Source(limits)
     lists = any(spec.type == "list" for spec in inputs.values())
-    src.add("def partial(facts):")
     src.add("    if facts.__class__ is not dict:")
     src.add("        return None")
     src.add("    out = {}")
@@ -193,28 +202,34 @@ def fast_checker(
         src.add(f"    if items > {limits.max_items}:")
         src.add("        return None")
     src.add("    return out")
-    src.add("def check(facts, on):")
-    src.add("    if facts.__class__ is not dict:")
-    src.add("        return _slow(facts, on)")
+    partial = src.take()
+    src.add("        if facts.__class__ is not dict:")
+    src.add("            return _slow(facts, on)")
     leaves: list[str] = []
-    src.add("    try:")
-    src.complete(tree, "facts", "        ", leaves)
+    src.add("        try:")
+    src.complete(tree, "facts", "            ", leaves)
     if src.lists:
         total = " + ".join(f"len({v})" for v in src.lists)
-        src.add(f"        if {total} > {limits.max_items}:")
-        src.add("            raise _DoubtError")
-    src.add("    except (KeyError, _DoubtError):")
-    src.add("        return _slow(facts, on)")
-    src.add("    return {" + ", ".join(leaves) + "}, {}, ()")
-    binds = ", ".join(f"{k}={k}" for k in src.consts)
+        src.add(f"            if {total} > {limits.max_items}:")
+        src.add("                raise _DoubtError")
+    src.add("        except (KeyError, _DoubtError):")
+    src.add("            return _slow(facts, on)")
+    src.add("        return {" + ", ".join(leaves) + "}, {}, ()")
+    check = src.take()
+    binds = ", ".join(f"{k}={k}" for k in src.consts)  # every constant a local of both
     lines = [
-        line.removesuffix("):") + f", {binds}):" if line.startswith("def ") else line
-        for line in src.lines
+        f"def partial(facts, {binds}):",
+        *partial,
+        "def checker(_slow):",
+        f"    def check(facts, on, {binds}):",
+        *check,
+        "    return check",
     ]
-    split = lines.index(next(line for line in lines if line.startswith("def check")))
-    namespace: dict[str, Any] = dict(src.consts)
-    exec(compile("\n".join(lines[:split]) + "\n", "<secondapproval:facts>", "exec"), namespace)
-    namespace["_slow"] = slow(namespace["partial"])
-    exec(compile("\n".join(lines[split:]) + "\n", "<secondapproval:facts>", "exec"), namespace)
-    fn: Check = namespace["check"]
-    return fn
+    return "\n".join(lines) + "\n", dict(src.consts)
+
+
+def fast_path(inputs: dict[str, FactSpec], limits: Limits, filename: str) -> FastPath:
+    """The generated fast path of these declared facts, compiled under `filename` (`codegen`)."""
+    source, namespace = fast_source(inputs, limits)
+    compiled = compile_unit(source, filename, namespace)
+    return FastPath(compiled["partial"], compiled["checker"])

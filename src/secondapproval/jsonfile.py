@@ -21,12 +21,11 @@ from __future__ import annotations
 import json
 from decimal import Decimal
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from .errors import FactError
-
-if TYPE_CHECKING:
-    from .limits import Limits
+from .limits import DEFAULT, Limits
+from .marks import Duplicated, Oversized
 
 MAX_INT_DIGITS = 4300
 """The longest integer the parser reads (Python's own `int` text limit)."""
@@ -39,28 +38,6 @@ def is_text(value: str) -> bool:
     except UnicodeEncodeError:
         return False
     return True
-
-
-class Duplicated(list[Any]):
-    """Every value of a key given more than once in one JSON object, in the order given.
-
-    Never valid as a fact, a group or a list item: validation refers it as `INVALID:<path>`.
-    In an audit record it is written as the list of the values, so nothing given is lost.
-    """
-
-
-class Oversized(dict[str, str]):
-    """Stands for an application the parser did not read: too many bytes or too deep.
-
-    Its one member `$` says why; validation refers it as `INVALID:$`.
-    """
-
-    def __init__(self, why: str) -> None:
-        super().__init__({"$": why})
-
-    @property
-    def why(self) -> str:
-        return self["$"]
 
 
 def _object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
@@ -89,8 +66,6 @@ def _integer(text: str) -> int:
 
 def loads(text: str | bytes, *, limits: Limits | None = None, name: str = "<input>") -> Any:
     """One JSON document as data (see the module docstring); FactError if it is not JSON."""
-    from .limits import DEFAULT
-
     limits = limits or DEFAULT
     size = len(text.encode("utf-8") if isinstance(text, str) else text)
     if size > limits.max_bytes:
@@ -113,8 +88,6 @@ def loads(text: str | bytes, *, limits: Limits | None = None, name: str = "<inpu
 
 def load(path: str | Path, *, limits: Limits | None = None) -> Any:
     """A JSON file (`-` for standard input) as data; FactError if unreadable or not JSON."""
-    from .limits import DEFAULT
-
     limits = limits or DEFAULT
     try:
         if str(path) == "-":

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .jsonfile import Duplicated, Oversized
+from .marks import Duplicated, Oversized
 
 MAX_DEPTH = 64
 """The deepest `Limits.max_depth`: the lossless form of an application in an audit record nests

@@ -14,7 +14,9 @@ from typing import Any
 import pytest
 
 from .errors import SecondApprovalError
-from .scenarios import CaseResult, EngineCache, iter_cases
+from .loader import installed_packs
+from .scenarios.model import CaseResult
+from .scenarios.run import EngineCache, scenario_cases
 from .yamlfile import load_yaml
 
 
@@ -53,25 +55,9 @@ class ScenarioFile(pytest.File):
         config = self.config
         rules = Path(config.rootpath) / config.getoption("--sa-rules")
         engines = _engines(config, rules)
-        doc = load_yaml(self.path)
-        data = doc.data
-        cases: Iterator[tuple[str, int | None, Callable[[], CaseResult]]]
-        if isinstance(data, dict) and "matter" in data:
-            cases = iter_cases(doc, engines)
-        else:
-            from .packs import discover
-
-            owner = next(
-                (
-                    lp.pack
-                    for lp in discover().values()
-                    if isinstance(data, dict) and lp.pack.file_key in data
-                ),
-                None,
-            )
-            if owner is None:
-                return
-            cases = owner.iter_cases(doc, rules)
+        cases = scenario_cases(load_yaml(self.path), engines, rules, installed_packs())
+        if cases is None:
+            return
         for name, line, run in cases:
             item: ScenarioItem = ScenarioItem.from_parent(self, name=name, run=run, line=line)
             yield item

@@ -14,18 +14,11 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from .errors import Problem, RuleSetError
-from .yamlfile import Located, load_yaml
+from .text import Text
+from .yamlfile import load_yaml, problems_from_validation
 
 REGISTRY_FILE = "sources.yaml"
 ID_PATTERN = r"^[a-z][a-z0-9-]*$"
-
-
-class Text(BaseModel):
-    """A text in Chinese and English."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-    zh: Annotated[str, Field(min_length=1)]
-    en: Annotated[str, Field(min_length=1)]
 
 
 class DataSource(BaseModel):
@@ -79,17 +72,6 @@ class Registry(Mapping[str, DataSource]):
     def authoritative(self, source_id: str) -> bool:
         src = self._by_id.get(source_id)
         return bool(src and src.authoritative)
-
-
-def problems_from_validation(
-    exc: ValidationError, doc: Located, prefix: tuple[str | int, ...] = ()
-) -> list[Problem]:
-    """Pydantic errors as located problems (file, line, column, field)."""
-    out = []
-    for err in exc.errors(include_url=False):
-        path = (*prefix, *err["loc"])
-        out.append(doc.problem(path, err["msg"]))
-    return out
 
 
 def load_registry(path: str | Path) -> Registry:

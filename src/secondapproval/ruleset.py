@@ -1,7 +1,8 @@
-"""Matter files: their pydantic model, YAML loading with line numbers, and the load-time checks.
+"""Matter files: their pydantic model and the load-time checks.
 
-`load_matter(path, registry)` returns a checked `Matter` — every expression parsed and typed,
-derived facts ordered — or raises one `RuleSetError` listing every problem of the file.
+`check_matter(doc, registry)` turns a parsed matter document (`yamlfile.Located`) into a checked
+`Matter` — every expression parsed and typed, derived facts ordered — or raises one `RuleSetError`
+listing every problem of the file. `loader` finds the files and reads each once.
 """
 
 from __future__ import annotations
@@ -11,7 +12,6 @@ import hashlib
 import re
 from dataclasses import dataclass
 from decimal import Decimal
-from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import orjson
@@ -22,8 +22,9 @@ from .lang import ir
 from .lang.check import check
 from .lang.parser import MAX_LENGTH, parse
 from .lang.types import BOOL, CN_ID, DATE, DECIMAL, INT, STR, USCC, Type, list_of
-from .registry import Registry, Text, problems_from_validation
-from .yamlfile import Located, load_yaml
+from .registry import Registry
+from .text import Text
+from .yamlfile import Located, problems_from_validation
 
 FACT_PATH = re.compile(r"[a-z_][a-z0-9_]*(\.[a-z_][a-z0-9_]*)*")
 ID = r"^[a-z0-9][a-z0-9-]*$"
@@ -390,7 +391,7 @@ class _MatterChecker:
         return tuple(rules)
 
 
-def check_matter(doc: Located, registry: Registry, text: str = "") -> Matter:
+def check_matter(doc: Located, registry: Registry) -> Matter:
     """Validate a loaded matter document; raise RuleSetError with every problem."""
     try:
         spec = MatterFile.model_validate(doc.data)
@@ -402,14 +403,4 @@ def check_matter(doc: Located, registry: Registry, text: str = "") -> Matter:
     rules = checker.check_rules(types, derived)
     if checker.problems:
         raise RuleSetError(checker.problems)
-    return Matter(spec, doc.file, canonical_digest(spec), types, derived, rules, text)
-
-
-def load_matter(path: str | Path, registry: Registry) -> Matter:
-    """Load and check one matter file."""
-    doc = load_yaml(path)
-    return check_matter(doc, registry, Path(path).read_text(encoding="utf-8"))
-
-
-def is_matter_document(data: Any) -> bool:
-    return isinstance(data, dict) and "matter" in data and "rules" in data
+    return Matter(spec, doc.file, canonical_digest(spec), types, derived, rules, doc.text)

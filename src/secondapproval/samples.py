@@ -9,7 +9,6 @@ The same seed always gives the same batch (`random.Random(seed)`, no other sourc
 from __future__ import annotations
 
 import copy
-import datetime as dt
 import json
 import random
 from collections.abc import Iterable, Iterator
@@ -18,8 +17,12 @@ from pathlib import Path
 from typing import Any
 
 from .engine import Engine
+from .generate.values import moved, retyped
+from .loader import Kind, document_kind
+from .paths import get, put, remove
 from .ruleset import FactSpec
-from .scenarios import is_scenario_document, load_scenario, scenario_files
+from .scenarios.model import load_scenario
+from .scenarios.run import scenario_files
 from .yamlfile import load_yaml
 
 
@@ -37,7 +40,7 @@ def seeds_from_scenarios(paths: Iterable[Path], engine: Engine) -> list[Seed]:
     seeds: list[Seed] = []
     for path in scenario_files(paths):
         doc = load_yaml(path)
-        if not (is_scenario_document(doc.data) and "matter" in doc.data):
+        if document_kind(doc.data, {}).kind is not Kind.SCENARIO:
             continue
         scenario = load_scenario(doc)
         if scenario.matter not in engine.matters or scenario.rules:
@@ -50,58 +53,19 @@ def seeds_from_scenarios(paths: Iterable[Path], engine: Engine) -> list[Seed]:
     return seeds
 
 
-def _get(facts: dict[str, Any], path: str) -> Any:
-    node: Any = facts
-    for part in path.split("."):
-        if not isinstance(node, dict) or part not in node:
-            return None
-        node = node[part]
-    return node
-
-
-def _set(facts: dict[str, Any], path: str, value: Any) -> None:
-    *groups, leaf = path.split(".")
-    node = facts
-    for g in groups:
-        node = node.setdefault(g, {})
-    if value is _DELETE:
-        node.pop(leaf, None)
-    else:
-        node[leaf] = value
-
-
-_DELETE = object()
-
-
 def _perturb(rng: random.Random, spec: FactSpec, value: Any) -> Any:
     """Another value for a fact: one of the ways an application goes wrong."""
-    kind = spec.type
     if rng.random() < 0.25:
         return _DELETE
     if rng.random() < 0.15:
-        return str(value) if not isinstance(value, str) else 12345
-    if kind == "bool":
-        return not value if isinstance(value, bool) else True
-    if kind == "int" and isinstance(value, int):
-        return value + rng.choice([-5, -1, 1, 5, 20])
-    if kind in ("decimal", "money") and isinstance(value, int | float | str):
-        return round(float(value) * rng.choice([0.5, 1.5, 3]), 2)
-    if kind == "enum" and spec.values:
-        return rng.choice(spec.values)
-    if kind == "date" and isinstance(value, str):
-        try:
-            day = dt.date.fromisoformat(value)
-        except ValueError:
-            return value
-        return (day + dt.timedelta(days=rng.choice([-400, -1, 1, 400]))).isoformat()
-    if kind in ("cn_id", "uscc") and isinstance(value, str) and value:
-        digits = "0123456789"
-        return value[:-1] + rng.choice([d for d in digits if d != value[-1]])
-    if kind == "list":
-        return []
-    if kind == "str":
-        return ""
-    return _DELETE
+        return retyped(value)
+    options = moved(spec, value)
+    if not options:
+        return _DELETE
+    return options[0] if len(options) == 1 else rng.choice(options)
+
+
+_DELETE = object()
 
 
 def generate(
@@ -118,7 +82,11 @@ def generate(
             version = engine.versions(base.matter)[-1]
             inputs = sorted(version.inputs.items())
             path, spec = rng.choice(inputs)
-            _set(facts, path, _perturb(rng, spec, _get(facts, path)))
+            value = _perturb(rng, spec, get(facts, path))
+            if value is _DELETE:
+                remove(facts, path)
+            else:
+                put(facts, path, value)
         yield {"matter": base.matter, "on": base.on, "facts": facts}
 
 

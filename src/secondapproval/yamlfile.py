@@ -9,11 +9,14 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
 from .errors import Problem, RuleSetError
+
+if TYPE_CHECKING:
+    from pydantic import ValidationError
 
 Path_ = tuple[str | int, ...]
 
@@ -42,6 +45,8 @@ class Located:
     data: Any
     file: str
     marks: dict[Path_, tuple[int, int]] = field(default_factory=dict)
+    text: str = ""
+    """The text the document was parsed from (its file's exact content)."""
 
     def where(self, path: Path_) -> tuple[int | None, int | None]:
         """Line and column (1-based) of the value at `path`, or of its nearest located parent."""
@@ -238,7 +243,7 @@ def parse_yaml(text: str, file: str = "<string>") -> Located:
         loader.dispose()
     if problems:
         raise RuleSetError([Problem(p.message, file, p.line, p.column, p.field) for p in problems])
-    return Located(data, file, marks)
+    return Located(data, file, marks, text)
 
 
 def load_yaml(path: str | Path) -> Located:
@@ -253,3 +258,14 @@ def load_yaml(path: str | Path) -> Located:
     except (OSError, UnicodeDecodeError) as exc:
         raise RuleSetError([Problem(f"cannot read file: {exc}", str(p))]) from None
     return parse_yaml(text, str(p))
+
+
+def problems_from_validation(
+    exc: ValidationError, doc: Located, prefix: tuple[str | int, ...] = ()
+) -> list[Problem]:
+    """Pydantic errors as located problems (file, line, column, field)."""
+    out = []
+    for err in exc.errors(include_url=False):
+        path = (*prefix, *err["loc"])
+        out.append(doc.problem(path, err["msg"]))
+    return out

@@ -1,15 +1,17 @@
 """The Engine's side of auditing: build each decision's record once, hand it to every sink.
 
-On creation it binds the audit key to every sink (a log written with a key accepts only that key)
-and keeps the exact text of every matter version beside each log that has a place for it
-(`LOG.rules/`, `snapshots`), so that `audit verify --replay` can re-decide any record later.
+On creation the `Auditor` binds the audit key to every sink (a log written with a key accepts
+only that key). For each rule-set snapshot it serves it gives a `Recorder`, whose record builder
+knows that snapshot's matter versions, after keeping the exact text of every one of them beside
+each log that has a place for it (`LOG.rules/`, `snapshots`), so that `audit verify --replay` can
+re-decide any record later.
 """
 
 from __future__ import annotations
 
 import secrets
 from collections.abc import Callable, Iterable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..decision import Decision
 from ..errors import AuditError
@@ -20,23 +22,27 @@ from .record import Clock, RecordBuilder, Unsealed, utc_now
 from .sinks import ChainSink, Sink
 from .snapshots import snapshot
 
+if TYPE_CHECKING:
+    from ..snapshot import RuleSetSnapshot
+
 
 class Auditor:
-    """Records decisions into one or several sinks (each keeps its own chain)."""
+    """Records decisions into one or several sinks (each keeps its own chain).
+
+    It holds the sinks, the key and the clock; `recorder(snapshot)` gives the `Recorder` of one
+    rule-set snapshot (its record builder knows that snapshot's matter versions).
+    """
 
     def __init__(
         self,
         sinks: Sink | Sequence[Sink],
-        matters: Iterable[Matter],
         *,
         key: AuditKey | bytes | None = None,
         clock: Clock = utc_now,
-        backend: str,
     ) -> None:
         self.sinks: tuple[Sink, ...] = (sinks,) if isinstance(sinks, Sink) else tuple(sinks)
         if not self.sinks:
             raise AuditError("auditing needs at least one sink")
-        matters = list(matters)
         chains = [s for s in self.sinks if isinstance(s, ChainSink)]
         audit_key = AuditKey.of(key) if key is not None else _key_of(chains)
         for sink in chains:
@@ -48,14 +54,53 @@ class Auditor:
                 "write the log can rewrite it unseen) and their facts digests can never be "
                 "checked; pass audit_key= (kept outside the log)",
             )
-        facts_key = audit_key or AuditKey(secrets.token_bytes(32))
-        self._builder = RecordBuilder(matters, key=facts_key, clock=clock, backend=backend)
-        self._build = self._builder.build
+        self._chains = chains
+        self._facts_key = audit_key or AuditKey(secrets.token_bytes(32))
+        self._clock = clock
         self._writes = tuple(sink.write for sink in self.sinks)
         self._writes_many = tuple(_batch_writer(sink) for sink in self.sinks)
-        for sink in chains:
+
+    def recorder(self, snapshot: RuleSetSnapshot) -> Recorder:
+        """The recorder of a snapshot's decisions; its rule texts are kept beside each log that
+        has a place for them first, so every record it writes can be replayed."""
+        return self.recorder_of(snapshot.all_versions(), snapshot.backend_label)
+
+    def recorder_of(self, matters: Iterable[Matter], backend: str) -> Recorder:
+        """The recorder of the decisions of these matter versions, made by `backend`."""
+        matters = list(matters)
+        for sink in self._chains:
             if sink.rules_store is not None:
                 _keep_rules(matters, sink)
+        builder = RecordBuilder(matters, key=self._facts_key, clock=self._clock, backend=backend)
+        return Recorder(builder, self._writes, self._writes_many)
+
+    def close(self) -> None:
+        """Close every sink (committing what is pending); the first failure is raised."""
+        failure: AuditError | None = None
+        for sink in self.sinks:
+            try:
+                sink.close()
+            except AuditError as exc:
+                failure = failure or exc
+        if failure is not None:
+            raise failure
+
+
+class Recorder:
+    """Writes the records of one snapshot's decisions to every sink of its auditor."""
+
+    __slots__ = ("_build", "_writes", "_writes_many", "builder")
+
+    def __init__(
+        self,
+        builder: RecordBuilder,
+        writes: tuple[Callable[[Unsealed], None], ...],
+        writes_many: tuple[Callable[[Sequence[Unsealed]], None], ...],
+    ) -> None:
+        self.builder = builder
+        self._build = builder.build
+        self._writes = writes
+        self._writes_many = writes_many
 
     def record(self, matter: str, decision: Decision, facts: Any, latency_ns: int) -> None:
         """Write the record of a decision to every sink; AuditError if one cannot take it."""
@@ -79,17 +124,6 @@ class Auditor:
             ) from exc
         for write_many in self._writes_many:
             write_many(records)
-
-    def close(self) -> None:
-        """Close every sink (committing what is pending); the first failure is raised."""
-        failure: AuditError | None = None
-        for sink in self.sinks:
-            try:
-                sink.close()
-            except AuditError as exc:
-                failure = failure or exc
-        if failure is not None:
-            raise failure
 
 
 def _batch_writer(sink: Sink) -> Callable[[Sequence[Unsealed]], None]:

@@ -42,7 +42,8 @@ from typing import Any
 
 import orjson
 
-from ..jsonfile import Oversized, is_text
+from ..jsonfile import is_text
+from ..marks import Oversized
 from .canonical import OPTIONS
 
 TAG = "$"

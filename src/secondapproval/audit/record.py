@@ -19,10 +19,11 @@ from typing import Any, NamedTuple
 import orjson
 
 from ..decision import Decision, Outcome, jsonable
-from ..jsonfile import Oversized
+from ..marks import Oversized
 from ..paths import nest
 from ..ruleset import FactSpec, Matter
 from ..status import FAILED, PASSED, STATUS_OF
+from ..version import __version__
 from .canonical import OPTIONS, canonical
 from .keys import AuditKey, FactsDigest, key_id
 from .lossless import lossless_json, vouched_json
@@ -168,8 +169,6 @@ class RecordBuilder:
         clock: Clock = utc_now,
         backend: str,
     ) -> None:
-        from .. import __version__
-
         key = AuditKey.of(key)
         self._digest = key.facts
         self._clock = clock

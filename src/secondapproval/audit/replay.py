@@ -172,8 +172,8 @@ class Replayer:
             return "the application given does not match the record's facts digest"
         compiled = prep.compiled
         validated = compiled.validator.validate(application, on)
-        statuses, errors = compiled.evaluate(validated.values, on)
-        return Decision(
+        statuses, _ = compiled.evaluate(validated.values, on)
+        return Decision.decided(
             compiled,
             did,
             on,
@@ -181,7 +181,7 @@ class Replayer:
             statuses,
             validated.invalid,
             validated.missing,
-            errors,
+            None,
         )
 
     def _from_values(
@@ -209,7 +209,7 @@ class Replayer:
         statuses = tuple(
             status_code(Interpreter(values, on, frozen).eval(r.expr)) for r in matter.rules
         )
-        return Decision(
+        return Decision.decided(
             prep.compiled,
             did,
             on,
@@ -217,7 +217,7 @@ class Replayer:
             statuses,
             dict(doc["invalid"]),
             tuple(doc["missing"]),
-            frozen,
+            None,
         )
 
     @staticmethod

@@ -13,8 +13,9 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from ..errors import Problem, RuleSetError
+from ..loader import Kind, document_kind, registry_file
 from ..registry import REGISTRY_FILE, Registry, load_registry
-from ..ruleset import Matter, check_matter, is_matter_document
+from ..ruleset import Matter, check_matter
 from ..yamlfile import load_yaml
 
 MATTER_FILE = "matter.yaml"
@@ -23,14 +24,6 @@ MATTER_FILE = "matter.yaml"
 def rules_store_of(log: str | os.PathLike[str]) -> Path:
     """Where the texts of the rule sets a log's records name are kept: `LOG.rules/`."""
     return Path(os.fspath(log) + ".rules")
-
-
-def registry_file(matter_file: str | os.PathLike[str]) -> Path | None:
-    """The `sources.yaml` a matter file was checked against: in its folder or a parent."""
-    for folder in list(Path(matter_file).resolve().parents)[:5]:
-        if (folder / REGISTRY_FILE).exists():
-            return folder / REGISTRY_FILE
-    return None
 
 
 def snapshot(matters: Iterable[Matter], store: str | os.PathLike[str]) -> list[Path]:
@@ -80,11 +73,11 @@ class RuleIndex:
     def _add(self, path: Path) -> None:
         try:
             doc = load_yaml(path)
-            if not is_matter_document(doc.data):
+            if document_kind(doc.data, {}).kind is not Kind.MATTER:
                 return
             sources = registry_file(path)
             registry = load_registry(sources) if sources else Registry()
-            matter = check_matter(doc, registry, path.read_text(encoding="utf-8"))
+            matter = check_matter(doc, registry)
         except RuleSetError as exc:
             self.problems += exc.problems
             return

@@ -8,22 +8,9 @@ failed. Backends share nothing but the IR, the function library and this contrac
 
 from __future__ import annotations
 
-import datetime as dt
-from collections.abc import Callable
-from typing import Any, Protocol
+from .contract import Backend, Evaluator
 
-from ..ruleset import Matter
-
-Evaluator = Callable[[dict[str, Any], dt.date], tuple[tuple[int, ...], frozenset[str]]]
-
-
-class Backend(Protocol):
-    """A way of deciding: compiles a matter version once, then evaluates applications."""
-
-    name: str
-    version: str
-
-    def compile(self, matter: Matter) -> Evaluator: ...
+__all__ = ["Backend", "Evaluator", "get_backend"]
 
 
 def get_backend(name: str) -> Backend:

@@ -15,12 +15,13 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+from ..codegen import compile_unit
 from ..lang import ir, numbers
 from ..lang.functions import LIBRARY
 from ..lang.kleene import ERROR_VALUE, UNKNOWN_VALUE, status_code
 from ..ruleset import Matter
 from ..status import FAILED, PASSED
-from . import Evaluator
+from .contract import Evaluator
 
 VERSION = "1"
 
@@ -281,9 +282,14 @@ def compile_expression(
         f"def {fn}(v, on):\n    errs = _EMPTY\n    try:\n        return {em.fast(node)}\n"
         f"    except Exception:\n        return {em.slow(node)}\n"
     )
-    exec(compile(source, f"<secondapproval:{name}>", "exec"), em.namespace)  # from checked IR only
-    compiled: Callable[[dict[str, Any], Any], Any] = em.namespace[fn]
+    compiled: Callable[[dict[str, Any], Any], Any]
+    compiled = compile_unit(source, f"<secondapproval:{name}>", em.namespace)[fn]  # checked IR
     return compiled
+
+
+def filename_of(matter: Matter) -> str:
+    """The filename a matter version's evaluator is compiled under (`codegen`)."""
+    return f"<secondapproval:{matter.id}@{matter.version}>"
 
 
 class NativeBackend:
@@ -293,8 +299,7 @@ class NativeBackend:
     version = VERSION
 
     def compile(self, matter: Matter) -> Evaluator:
-        source, namespace = generate(matter)
-        code = compile(source, f"<secondapproval:{matter.id}@{matter.version}>", "exec")
-        exec(code, namespace)  # the source is built from the checked IR only
-        fn: Evaluator = next(v for k, v in namespace.items() if k.startswith("evaluate_"))
+        source, namespace = generate(matter)  # from the checked IR only
+        compiled = compile_unit(source, filename_of(matter), namespace)
+        fn: Evaluator = next(v for k, v in compiled.items() if k.startswith("evaluate_"))
         return fn

@@ -1,4 +1,8 @@
-"""`secondapproval check [PATHS]` — load and type-check rule files, reporting every error."""
+"""`secondapproval check [PATHS]` — load and type-check rule files, reporting every error.
+
+`--show-code MATTER` prints, once the files check, the Python generated for each version of the
+matter (`showcode`): its native evaluator, its fast validator and its flattener.
+"""
 
 from __future__ import annotations
 
@@ -7,9 +11,10 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from ..engine import check_files
-from ..errors import Problem
+from ..errors import Problem, UnknownMatterError
+from ..loader import check_files
 from ..ruleset import Matter
+from ..showcode import listing, sources_of
 
 
 def register(subparsers: argparse._SubParsersAction[Any]) -> None:
@@ -20,6 +25,11 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
         type=Path,
         default=[Path("rules")],
         help="files or folders (default ./rules)",
+    )
+    p.add_argument(
+        "--show-code",
+        metavar="MATTER",
+        help="print the Python generated for each version of this matter",
     )
     p.set_defaults(func=run)
 
@@ -41,9 +51,21 @@ def run(args: argparse.Namespace) -> int:
     if problems:
         print(f"{len(problems)} problem{'s' if len(problems) != 1 else ''}", file=sys.stderr)
         return 1
+    if args.show_code is not None:
+        print(generated_code(matters, args.show_code), end="")
+        return 0
     ids = sorted({m.id for m in matters})
     print(
         f"ok: {len(ids)} matters ({len(matters)} versions), {sum(len(m.rules) for m in matters)}"
         f" rules, {pack_files} pack files"
     )
     return 0
+
+
+def generated_code(matters: list[Matter], matter: str) -> str:
+    """The generated Python of every version of one matter, oldest first."""
+    versions = [m for m in matters if m.id == matter]
+    if not versions:
+        raise UnknownMatterError(matter, {m.id for m in matters})
+    versions.sort(key=lambda m: m.spec.effective.from_)
+    return "".join(listing(sources_of(m)) for m in versions)

@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from ..engine import Engine, find_registry
+from ..engine import Engine
 from ..guide import (
     LANGS,
     Guide,
@@ -24,6 +24,7 @@ from ..guide import (
     render_index,
     render_markdown,
 )
+from ..loader import find_registry
 from ..registry import Registry
 from ._common import add_rules_option, iso_date
 

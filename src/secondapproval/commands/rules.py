@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from ..audit.snapshots import snapshot
-from ..engine import load_matters
+from ..loader import load_matters
 from ._common import add_rules_option
 
 

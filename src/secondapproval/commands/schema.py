@@ -12,7 +12,7 @@ from pydantic import BaseModel
 from ..audit.schema import AuditRecord
 from ..registry import RegistryFile
 from ..ruleset import MatterFile
-from ..scenarios import ScenarioFile
+from ..scenarios.model import ScenarioFile
 
 KINDS: dict[str, type[BaseModel]] = {
     "audit": AuditRecord,

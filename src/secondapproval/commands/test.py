@@ -9,7 +9,11 @@ from pathlib import Path
 from typing import Any
 
 from ..engine import Engine
-from ..scenarios import CaseResult, Coverage, EngineCache, junit_xml, run_file, scenario_files
+from ..loader import installed_packs
+from ..scenarios.coverage import Coverage
+from ..scenarios.junit import junit_xml
+from ..scenarios.model import CaseResult
+from ..scenarios.run import EngineCache, run_file, scenario_files
 from ._audit_options import add_audit_options, audited_engine_options, close_audit
 from ._common import add_backend_option, add_rules_option
 
@@ -28,12 +32,6 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
     p.add_argument("-q", "--quiet", action="store_true", help="print failures and the summary only")
     add_audit_options(p, fsync="group")
     p.set_defaults(func=run)
-
-
-def pack_runners() -> dict[str, Any]:
-    from ..packs import discover
-
-    return {lp.pack.file_key: lp.pack.iter_cases for lp in discover().values()}
 
 
 def audited_engines(
@@ -58,11 +56,11 @@ def run(args: argparse.Namespace) -> int:
         if audit
         else EngineCache(args.rules, backend=args.backend)
     )
-    runners = pack_runners()
+    packs = installed_packs()
     results: list[CaseResult] = []
     coverage = Coverage()
     for path in scenario_files(args.paths):
-        for r in run_file(path, engines, args.rules, runners):
+        for r in run_file(path, engines, args.rules, packs):
             results.append(r)
             coverage.add(r)
             if not r.passed:

@@ -11,8 +11,9 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from ..errors import SecondApprovalError
-from ..registry import Registry, Text
+from ..registry import Registry
 from ..ruleset import Baseline, Matter
+from ..text import Text
 from .texts import Lang
 
 AUTOMATIC_STEPS = 1

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 from ..errors import SecondApprovalError
 
 if TYPE_CHECKING:
-    from ..scenarios import CaseResult
+    from ..scenarios.model import CaseResult
     from ..yamlfile import Located
 
 GROUP = "secondapproval.packs"

@@ -17,7 +17,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from ...errors import SecondApprovalError
-from ...scenarios import CaseResult, validate_cases
+from ...scenarios.model import CaseResult, validate_cases
 from ...yamlfile import Located
 from .dataset import Data, load_data
 from .inputs import check_values

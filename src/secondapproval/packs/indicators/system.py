@@ -17,8 +17,7 @@ from typing import Literal
 from pydantic import ValidationError
 
 from ...errors import Problem, RuleSetError
-from ...registry import problems_from_validation
-from ...yamlfile import Located, Path_, load_yaml
+from ...yamlfile import Located, Path_, load_yaml, problems_from_validation
 from .formula import Formula, compile_formula
 from .model import (
     ComponentDef,

@@ -12,8 +12,8 @@ from pathlib import Path
 from typing import Any
 
 from ...commands._common import iso_date
-from ...engine import find_registry, load_matters
 from ...errors import Problem
+from ...loader import find_registry, load_matters
 from .events import Event, EventError, iter_events, read_events
 from .plan import Plan, load_plan
 from .reductions import Reduction, feed, read_audit, reductions

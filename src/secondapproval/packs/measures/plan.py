@@ -18,8 +18,8 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from ...errors import Problem, RuleSetError
-from ...registry import Text, problems_from_validation
-from ...yamlfile import Located, load_yaml
+from ...text import Text
+from ...yamlfile import Located, load_yaml, problems_from_validation
 from .table import StatusTable, check_table, default_table
 
 UNKNOWN = "unknown"

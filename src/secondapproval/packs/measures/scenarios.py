@@ -24,7 +24,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from ...errors import Problem, RuleSetError, ScenarioError
-from ...scenarios import CaseResult, validate_cases
+from ...scenarios.model import CaseResult, validate_cases
 from ...yamlfile import Located, Path_, load_yaml
 from .. import ScenarioCase
 from .events import EventLog, check_events, read_events

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from ...decision import Decision, RuleResult
-from ...registry import Text
+from ...text import Text
 from .events import Event
 from .plan import Plan
 from .state import MeasureState, fold

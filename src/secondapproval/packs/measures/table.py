@@ -18,10 +18,11 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from ...decision import Decision
 from ...engine import Engine
 from ...errors import RuleSetError
-from ...registry import DataSource, Registry, Text, problems_from_validation
+from ...registry import DataSource, Registry
 from ...ruleset import Matter, check_matter
 from ...status import PASSED
-from ...yamlfile import Located, Path_, parse_yaml
+from ...text import Text
+from ...yamlfile import Located, Path_, parse_yaml, problems_from_validation
 
 STATUSES = ("not_started", "on_track", "at_risk", "overdue", "achieved")
 StatusName = Literal["not_started", "on_track", "at_risk", "overdue", "achieved"]

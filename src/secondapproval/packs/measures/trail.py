@@ -38,13 +38,12 @@ class AuditTrail:
         from ...audit.auditor import Auditor
         from ...audit.record import utc_now
 
-        self._auditor = Auditor(
-            sinks, [table.matter], key=key, clock=clock or utc_now, backend=table.engine.backend
-        )
+        self._auditor = Auditor(sinks, key=key, clock=clock or utc_now)
+        self._recorder = self._auditor.recorder(table.engine.snapshot)
 
     def __call__(self, change: StatusChange) -> None:
         st = change.after
-        self._auditor.record(MATTER_ID, st.decision, st.state.facts(st.on), 0)
+        self._recorder.record(MATTER_ID, st.decision, st.state.facts(st.on), 0)
 
     def close(self) -> None:
         self._auditor.close()

@@ -1,0 +1,139 @@
+"""The scenario runner: each case of a scenario file decided and compared with what it expects.
+
+Decision scenario files are decided by an `Engine` (one per rules folder, shared through an
+`EngineFactory`); any other scenario file is run by the installed pack whose key marks it.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from pathlib import Path
+
+from ..decision import Decision
+from ..engine import Engine
+from ..errors import Problem, RuleSetError, ScenarioError, SecondApprovalError
+from ..loader import Kind, document_kind
+from ..packs import Pack, ScenarioCase
+from ..yamlfile import Located, load_yaml
+from .model import Case, CaseResult, Expect, as_date, load_scenario
+
+
+def compare(expect: Expect, decision: Decision) -> str:
+    """An empty string when the decision meets the expectation, else the differences."""
+    lines = []
+    if str(decision.outcome) != expect.outcome:
+        lines.append(f"outcome: expected {expect.outcome}, got {decision.outcome}")
+    actual = set(decision.codes)
+    if expect.reasons is not None:
+        want = set(expect.reasons)
+        if want != actual:
+            lines += [f"  - missing reason {c}" for c in sorted(want - actual)]
+            lines += [f"  + unexpected reason {c}" for c in sorted(actual - want)]
+    if expect.reasons_include is not None:
+        lines += [f"  - missing reason {c}" for c in sorted(set(expect.reasons_include) - actual)]
+    if expect.results is not None:
+        got = {r.rule: str(r.status) for r in decision.results}
+        for rule, status in sorted(expect.results.items()):
+            if got.get(rule) != status:
+                lines.append(f"  rule {rule}: expected {status}, got {got.get(rule, 'absent')}")
+    if lines:
+        lines.append(f"  actual reasons: {sorted(actual) or '(none)'}")
+    return "\n".join(lines)
+
+
+EngineFactory = Callable[[Path | None], Engine]
+
+
+class EngineCache:
+    """One Engine per rules folder, so many scenario files share a load."""
+
+    def __init__(self, default_rules: Path, backend: str = "native") -> None:
+        self.default_rules = default_rules
+        self.backend = backend
+        self._engines: dict[Path, Engine] = {}
+
+    def __call__(self, rules: Path | None) -> Engine:
+        folder = (rules or self.default_rules).resolve()
+        if folder not in self._engines:
+            self._engines[folder] = Engine(folder, backend=self.backend)
+        return self._engines[folder]
+
+
+def iter_cases(doc: Located, engines: EngineFactory) -> Iterator[ScenarioCase]:
+    """(name, line, run) for each case of a decision scenario file, run lazily (for pytest)."""
+    scenario = load_scenario(doc)
+    rules = (Path(doc.file).parent / scenario.rules) if scenario.rules else None
+    file_on = as_date(scenario.on)
+    for i, case in enumerate(scenario.cases):
+        line, _ = doc.where(("cases", i))
+
+        def run(case: Case = case, line: int | None = line) -> CaseResult:
+            engine = engines(rules)
+            on = as_date(case.on) if case.on else file_on
+            t0 = time.perf_counter()
+            decision = engine.decide(scenario.matter, case.facts, on=on)
+            seconds = time.perf_counter() - t0
+            diff = compare(case.expect, decision)
+            return CaseResult(
+                doc.file,
+                case.name,
+                line,
+                not diff,
+                diff,
+                "decision",
+                scenario.matter,
+                {r.rule: str(r.status) for r in decision.results},
+                seconds,
+            )
+
+        yield case.name, line, run
+
+
+def scenario_cases(
+    doc: Located, engines: EngineFactory, rules_dir: Path, packs: Mapping[str, Pack]
+) -> Iterator[ScenarioCase] | None:
+    """The cases of a scenario document, each run lazily: a decision scenario's, or those of the
+    installed pack whose key marks it (`packs` by file key); None for any other document."""
+    found = document_kind(doc.data, packs)
+    if found.kind in (Kind.SCENARIO, Kind.MATTER):  # a matter file here is reported by the model
+        return iter_cases(doc, engines)
+    if found.pack is not None:
+        return found.pack.iter_cases(doc, rules_dir)
+    return None
+
+
+def run_file(
+    path: Path,
+    engines: EngineFactory,
+    rules_dir: Path,
+    packs: Mapping[str, Pack] | None = None,
+) -> list[CaseResult]:
+    """Run every case of one scenario file; load problems become one failed result."""
+    try:
+        doc = load_yaml(path)
+        cases = scenario_cases(doc, engines, rules_dir, packs or {})
+        if cases is not None:
+            return [run() for _, _, run in cases]
+        raise ScenarioError(
+            [
+                Problem(
+                    "not a scenario file: no `matter:` (or a pack's key) at the top level",
+                    str(path),
+                    1,
+                )
+            ]
+        )
+    except (RuleSetError, SecondApprovalError) as exc:
+        return [CaseResult(str(path), "(file)", None, False, str(exc), "load")]
+
+
+def scenario_files(paths: Iterable[Path]) -> list[Path]:
+    """The YAML files under each folder (sorted), and each path that is a file."""
+    out: list[Path] = []
+    for p in paths:
+        if p.is_dir():
+            out += sorted(f for f in p.rglob("*") if f.suffix in (".yaml", ".yml"))
+        else:
+            out.append(p)
+    return out
