@@ -20,6 +20,7 @@ from .mask import mask
 from .record import FactsDigest, RecordBuilder, Unsealed, facts_hmac
 from .replay import Replayed, Replayer, ReplayReport, replay_log
 from .schema import AuditRecord, RuleEntry, json_schema
+from .settings import AuditSettings, OpenedAudit, log_secret, open_audit, open_checkpoints
 from .sinks import (
     DURABLE,
     POLICIES,
@@ -42,6 +43,7 @@ __all__ = [
     "AuditKey",
     "AuditProblem",
     "AuditRecord",
+    "AuditSettings",
     "Auditor",
     "ChainSink",
     "CheckpointFile",
@@ -51,6 +53,7 @@ __all__ = [
     "Head",
     "JsonLinesSink",
     "MemorySink",
+    "OpenedAudit",
     "PublicKey",
     "RecordBuilder",
     "ReplayReport",
@@ -69,9 +72,12 @@ __all__ = [
     "facts_hmac",
     "json_schema",
     "log_lines",
+    "log_secret",
     "lossless",
     "lossless_json",
     "mask",
+    "open_audit",
+    "open_checkpoints",
     "open_log",
     "read_checkpoints",
     "replay_log",

@@ -134,6 +134,9 @@ class AuditKey:
         return f"AuditKey(id={self.id})"
 
 
+KEY_ENV = "SECONDAPPROVAL_AUDIT_KEY"
+"""The environment variable that holds the audit key when no key file is given."""
+
 NEW_KEY_NOTE = "note: new audit key written to {}; keep it away from the log"
 """What the command line says when it creates `LOG.key`."""
 
@@ -143,7 +146,7 @@ def log_key(
     key_file: str | os.PathLike[str] | None,
     *,
     create: bool,
-    env: str = "SECONDAPPROVAL_AUDIT_KEY",
+    env: str = KEY_ENV,
 ) -> tuple[bytes | None, Path | None]:
     """The audit secret of a log, and the file it was just written to (None: not created).
 

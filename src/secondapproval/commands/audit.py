@@ -5,166 +5,31 @@ make a checkpoint signing key.
 problem); with `--checkpoints PATH --public-key FILE` also against signed checkpoints, which vouch
 for every record up to the last one the log matches; with `--rules DIR` (or `--replay`, which
 uses the rule texts kept beside the log) it also re-decides every record and reports any whose
-outcome or reasons differ. The helpers here also give `decide` and `test` their `--audit PATH`
-option (and `--audit-checkpoints PATH --audit-signing-key FILE`).
+outcome or reasons differ. The `--audit PATH` option of `decide` and `test` is `_audit_options`.
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import orjson
 
 from ..audit.canonical import sha256_hex, split_sealed
-from ..audit.checkpoints import (
-    CheckpointFile,
-    Checkpoints,
-    PublicKey,
-    SigningKey,
-    read_checkpoints,
-)
-from ..audit.files import open_log
+from ..audit.checkpoints import Checkpoints, PublicKey, SigningKey, read_checkpoints
 from ..audit.head import Head
-from ..audit.keys import log_key
 from ..audit.replay import replay_log
-from ..audit.sinks import POLICIES
+from ..audit.settings import log_secret
 from ..audit.snapshots import RuleIndex, rules_store_of
 from ..audit.sqlite import is_sqlite, sqlite_record
 from ..audit.verify import log_lines, stored_head, verify_log
-from ..engine import Engine
 from ..errors import AuditError
+from ._audit_options import add_key_option
 from ._common import read_json
 
-KEY_ENV = "SECONDAPPROVAL_AUDIT_KEY"
 
-
-# ---- --audit on decide and test ----
-def add_audit_options(p: argparse.ArgumentParser, fsync: str) -> None:
-    p.add_argument(
-        "--audit",
-        type=Path,
-        metavar="PATH",
-        help="append an audit record of each decision to this log "
-        "(JSON Lines, or SQLite for a .sqlite path)",
-    )
-    p.add_argument(
-        "--audit-fsync",
-        choices=POLICIES,
-        default=fsync,
-        help=f"when records are forced to disk (default {fsync}; `group` and `always` answer "
-        "only once the record is on disk)",
-    )
-    p.add_argument(
-        "--audit-rebuild-head",
-        action="store_true",
-        help="continue a log whose head file is missing (after checking it against a head "
-        "kept elsewhere)",
-    )
-    add_key_option(p, create=True)
-    p.add_argument(
-        "--audit-checkpoints",
-        type=Path,
-        metavar="PATH",
-        help="append a signed checkpoint of the log's head to this file (every second and on "
-        "exit); keep it where the log's writers cannot rewrite it. Needs --audit-signing-key",
-    )
-    p.add_argument(
-        "--audit-signing-key",
-        type=Path,
-        metavar="FILE",
-        help="the Ed25519 private key that signs checkpoints (`audit keygen FILE`)",
-    )
-
-
-def add_key_option(p: argparse.ArgumentParser, create: bool = False) -> None:
-    p.add_argument(
-        "--audit-key",
-        type=Path,
-        metavar="FILE",
-        help=f"file holding the audit key that MACs the records and keys the facts digests "
-        f"(default ${KEY_ENV}, else LOG.key{', created if absent' if create else ''}) — keep it "
-        "away from the log: whoever can read it can rewrite the log unseen",
-    )
-
-
-def snapshots_of(log: Path) -> Path:
-    """Where the rule-set texts named by a log's records are kept (by the library, `Auditor`)."""
-    return rules_store_of(log)
-
-
-def audit_key(log: Path, key_file: Path | None, create: bool) -> bytes | None:
-    """The audit key: from a file, the environment, or `LOG.key` (created if `create`)."""
-    key, created = log_key(log, key_file, create=create, env=KEY_ENV)
-    if created is not None:
-        print(
-            f"note: new audit key written to {created}; keep it away from the log", file=sys.stderr
-        )
-    return key
-
-
-def audited_engine_options(args: argparse.Namespace) -> dict[str, Any]:
-    """Engine keyword arguments for `--audit` (none when not given)."""
-    anchor = checkpoint_file(args)
-    if args.audit is None:
-        if anchor is not None:
-            raise AuditError("--audit-checkpoints needs --audit (the log they are checkpoints of)")
-        return {}
-    key = audit_key(args.audit, args.audit_key, create=True)
-    sink = open_log(
-        args.audit,
-        key=key,
-        fsync=args.audit_fsync,
-        rebuild_head=args.audit_rebuild_head,
-        anchor=anchor,
-    )
-    recovered = getattr(sink, "recovered", None)
-    if recovered is not None:
-        print(f"warning: {args.audit}: {recovered}", file=sys.stderr)
-    return {"audit": sink, "audit_key": key}
-
-
-def checkpoint_file(args: argparse.Namespace) -> CheckpointFile | None:
-    """The anchor of `--audit-checkpoints PATH --audit-signing-key FILE` (None: not asked for)."""
-    path, key_file = args.audit_checkpoints, args.audit_signing_key
-    if path is None and key_file is None:
-        return None
-    if path is None or key_file is None:
-        raise AuditError("--audit-checkpoints and --audit-signing-key go together")
-    anchor = CheckpointFile(path, SigningKey.read(key_file))
-    if anchor.repaired:
-        print(
-            f"warning: {path}: {anchor.repaired} bytes of a checkpoint torn by a crash dropped",
-            file=sys.stderr,
-        )
-    return anchor
-
-
-def audited_engines(
-    rules: Path, backend: str, options: dict[str, Any]
-) -> Callable[[Path | None], Engine]:
-    """An engine factory (one engine per rules folder) whose engines share one audit sink."""
-    engines: dict[Path, Engine] = {}
-
-    def engine_for(folder: Path | None) -> Engine:
-        where = (folder or rules).resolve()
-        if where not in engines:
-            engines[where] = Engine(where, backend=backend, **options)
-        return engines[where]
-
-    return engine_for
-
-
-def close_audit(options: dict[str, Any]) -> None:
-    """Commit and close the sink of `audited_engine_options`."""
-    if options:
-        options["audit"].close()
-
-
-# ---- the audit command ----
 def register(subparsers: argparse._SubParsersAction[Any]) -> None:
     p = subparsers.add_parser("audit", help="verify an audit log, show a record, print a head")
     sub = p.add_subparsers(dest="audit_command", metavar="ACTION", required=True)
@@ -264,8 +129,8 @@ def run_verify(args: argparse.Namespace) -> int:
     expect = _expected(args.expect_head)
     folders = list(args.rules)
     if args.replay:
-        folders.append(snapshots_of(args.log))
-    key = None if args.chain_only else audit_key(args.log, args.audit_key, create=False)
+        folders.append(rules_store_of(args.log))
+    key = None if args.chain_only else log_secret(args.log, args.audit_key, create=False)
     points = _checkpoints(args)
     checks: dict[str, Any] = {
         "key": key,

@@ -9,8 +9,8 @@ from typing import Any
 from ..decision import Decision, jsonable
 from ..engine import Engine
 from ..messages import as_json
+from ._audit_options import add_audit_options, audited_engine_options
 from ._common import add_backend_option, add_rules_option, iso_date, read_json
-from .audit import add_audit_options, audited_engine_options
 
 
 def register(subparsers: argparse._SubParsersAction[Any]) -> None:

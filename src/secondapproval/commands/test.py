@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from ..engine import Engine
 from ..loader import installed_packs
 from ..scenarios.coverage import Coverage
 from ..scenarios.junit import junit_xml
 from ..scenarios.model import CaseResult
 from ..scenarios.run import EngineCache, run_file, scenario_files
+from ._audit_options import add_audit_options, audited_engine_options, close_audit
 from ._common import add_backend_option, add_rules_option
-from .audit import add_audit_options, audited_engine_options, audited_engines, close_audit
 
 
 def register(subparsers: argparse._SubParsersAction[Any]) -> None:
@@ -30,6 +32,21 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
     p.add_argument("-q", "--quiet", action="store_true", help="print failures and the summary only")
     add_audit_options(p, fsync="group")
     p.set_defaults(func=run)
+
+
+def audited_engines(
+    rules: Path, backend: str, options: dict[str, Any]
+) -> Callable[[Path | None], Engine]:
+    """An engine factory (one engine per rules folder) whose engines share one audit sink."""
+    engines: dict[Path, Engine] = {}
+
+    def engine_for(folder: Path | None) -> Engine:
+        where = (folder or rules).resolve()
+        if where not in engines:
+            engines[where] = Engine(where, backend=backend, **options)
+        return engines[where]
+
+    return engine_for
 
 
 def run(args: argparse.Namespace) -> int:

@@ -9,7 +9,8 @@ from typing import Any
 
 from ...yamlfile import Located
 from .. import ScenarioCase
-from . import cases, cli
+from .cases import iter_cases as score_cases
+from .cli import register as register_score
 from .system import FILE_KEY, build_system
 
 
@@ -25,8 +26,8 @@ class IndicatorPack:
 
     def iter_cases(self, doc: Located, rules_dir: Path) -> Iterator[ScenarioCase]:
         """The cases of one score scenario file."""
-        yield from cases.iter_cases(doc, rules_dir)
+        yield from score_cases(doc, rules_dir)
 
     def register_cli(self, subparsers: argparse._SubParsersAction[Any]) -> None:
         """Add `secondapproval score`."""
-        cli.register(subparsers)
+        register_score(subparsers)

@@ -19,7 +19,15 @@ from pydantic import ValidationError
 from ...errors import Problem, RuleSetError
 from ...yamlfile import Located, Path_, load_yaml, problems_from_validation
 from .formula import Formula, compile_formula
-from .model import ComponentDef, DatasetDef, GroupDef, SpecialValueDef, SystemFile, Title
+from .model import (
+    ComponentDef,
+    DatasetDef,
+    GroupDef,
+    OverallDef,
+    SpecialValueDef,
+    SystemFile,
+    Title,
+)
 
 FILE_KEY = "system"
 
@@ -143,6 +151,13 @@ class _Builder:
                 self.doc.problem(path, f"duplicate id {ident!r} (first on line {line})")
             )
         self.seen[ident] = path
+
+    def inherit(self, base: System) -> None:
+        """Claim the ids of an extended system's components and topics."""
+        for c in base.components.values():
+            self.seen[c.id] = ("extends",)
+        for t in base.topics:
+            self.seen[t.id] = ("extends",)
 
     def component(self, c: ComponentDef, path: Path_) -> Component:
         self.claim(c.id, (*path, "id"))
@@ -282,59 +297,87 @@ def load_system(path: str | Path, _chain: tuple[str, ...] = ()) -> System:
 def build_system(doc: Located, _chain: tuple[str, ...] = ()) -> System:
     """Check a parsed system document and compile it."""
     model = _validate(doc)
-    base: System | None = None
-    problems: list[Problem] = []
-    here = Path(doc.file).parent
-    if model.extends is not None:
-        if model.extends in (*_chain, model.system):
-            raise RuleSetError([doc.problem(("extends",), f"circular extends: {model.extends!r}")])
-        try:
-            base = load_system(find_system(here, model.extends), (*_chain, model.system))
-        except RuleSetError as exc:
-            problems.append(doc.problem(("extends",), f"cannot load {model.extends!r}: {exc}"))
+    base, extends_problems = _base(doc, model, _chain)
+    formulas, transform_problems = _formulas(doc, model.transforms, base)
+    builder = _Builder(doc, formulas)
+    if base is not None:
+        builder.inherit(base)
+    topics = [builder.group(t, ("topics", i), "topic") for i, t in enumerate(model.topics)]
+    _refuse([*extends_problems, *transform_problems, *builder.problems])
+    chosen = _overall_topics(doc, model.overall.topics, [*(base.topics if base else ()), *topics])
+    return _system(doc, model, _overall(doc, model.overall, chosen, builder), base)
+
+
+def _refuse(problems: list[Problem]) -> None:
+    """Raise every problem found so far at once (none: carry on)."""
+    if problems:
+        raise RuleSetError(problems)
+
+
+def _base(
+    doc: Located, model: SystemFile, chain: tuple[str, ...]
+) -> tuple[System | None, list[Problem]]:
+    """The system `model` extends, found beside it (None: it extends none, or a problem says why).
+
+    A circle of `extends:` (`chain` names the systems extending this one) is refused at once.
+    """
+    if model.extends is None:
+        return None, []
+    if model.extends in (*chain, model.system):
+        raise RuleSetError([doc.problem(("extends",), f"circular extends: {model.extends!r}")])
+    try:
+        found = find_system(Path(doc.file).parent, model.extends)
+        return load_system(found, (*chain, model.system)), []
+    except RuleSetError as exc:
+        return None, [doc.problem(("extends",), f"cannot load {model.extends!r}: {exc}")]
+
+
+def _formulas(
+    doc: Located, transforms: dict[str, str], base: System | None
+) -> tuple[dict[str, Formula], list[Problem]]:
+    """The transforms a component may name: the base's, then this file's (compiled), by name."""
     formulas: dict[str, Formula] = {}
     if base is not None:
         formulas.update({c.formula.name: c.formula for c in base.components.values()})
-    for name, text in model.transforms.items():
+    problems: list[Problem] = []
+    for name, text in transforms.items():
         formula, errs = compile_formula(name, text)
         problems += [doc.problem(("transforms", name), f"transform {name!r}: {e}") for e in errs]
         if formula is not None:
             formulas[name] = formula
-    builder = _Builder(doc, formulas)
-    if base is not None:
-        for c in base.components.values():
-            builder.seen[c.id] = ("extends",)
-        for t in base.topics:
-            builder.seen[t.id] = ("extends",)
-    topics = [builder.group(t, ("topics", i), "topic") for i, t in enumerate(model.topics)]
-    all_topics = [*(base.topics if base else ()), *topics]
-    problems += builder.problems
-    ov = model.overall
-    if problems:
-        raise RuleSetError(problems)
-    chosen = ov.topics
-    by_id = {t.id: t for t in all_topics}
-    if chosen is not None:
-        unknown = [t for t in chosen if t not in by_id]
-        if unknown:
-            raise RuleSetError(
-                [doc.problem(("overall", "topics"), f"unknown topics: {', '.join(unknown)}")]
-            )
-        all_topics = [by_id[t] for t in chosen]
-    parts: list[Component | Group] = list(all_topics)
+    return formulas, problems
+
+
+def _overall_topics(doc: Located, chosen: list[str] | None, topics: list[Group]) -> list[Group]:
+    """The topics the overall score is over: those `overall.topics` names, else every one."""
+    if chosen is None:
+        return topics
+    by_id = {t.id: t for t in topics}
+    unknown = [t for t in chosen if t not in by_id]
+    if unknown:
+        raise RuleSetError(
+            [doc.problem(("overall", "topics"), f"unknown topics: {', '.join(unknown)}")]
+        )
+    return [by_id[t] for t in chosen]
+
+
+def _overall(doc: Located, ov: OverallDef, topics: list[Group], builder: _Builder) -> Group:
+    """The overall score's node over `topics`, its weights checked."""
+    parts: list[Component | Group] = list(topics)
     weights = builder.weights(ov.aggregate, ov.weights, parts, ("overall",))
-    if builder.problems:
-        raise RuleSetError(builder.problems)
+    _refuse(builder.problems)
     line = doc.where(("overall",))[0]
-    overall = Group(
-        ov.id, ov.title, "overall", ov.aggregate, tuple(parts), weights, ov.column, line
-    )
+    return Group(ov.id, ov.title, "overall", ov.aggregate, tuple(parts), weights, ov.column, line)
+
+
+def _system(doc: Located, model: SystemFile, overall: Group, base: System | None) -> System:
+    """The checked system: this file's tree, and what it does not say taken from its base."""
+    here = Path(doc.file).parent
     dataset = _dataset(model.dataset, here) if model.dataset else (base.dataset if base else None)
     editions = {k: e.year for k, e in model.editions.items()} or (
         dict(base.editions) if base else {}
     )
     specials = {**(base.special_values if base else {}), **model.special_values}
-    components = {c.id: c for c in overall.components()}
     columns = dict(base.columns) if base else {}
     columns.update(_columns(overall))
     return System(
@@ -347,8 +390,8 @@ def build_system(doc: Located, _chain: tuple[str, ...] = ()) -> System:
         specials,
         dataset,
         editions,
-        components,
-        ov.ranked_as or (base.rank_node if base else None),
+        {c.id: c for c in overall.components()},
+        model.overall.ranked_as or (base.rank_node if base else None),
         columns,
     )
 

@@ -96,13 +96,9 @@ def run_status(args: argparse.Namespace) -> int:
 
 def _record(path: Path, plan: Plan, result: Iterable[MeasureStatus]) -> None:
     from ...audit import open_log
-    from ...audit.keys import log_key
+    from ...audit.settings import log_secret
 
-    key, created = log_key(path, None, create=True)
-    if created is not None:
-        print(
-            f"note: new audit key written to {created}; keep it away from the log", file=sys.stderr
-        )
+    key = log_secret(path, None, create=True, note=lambda line: print(line, file=sys.stderr))
     trail = AuditTrail(open_log(path, key=key), plan.table)
     try:
         for st in result:
