@@ -1,4 +1,7 @@
-"""The shape of the package: what the installed `secondapproval` may reach.
+"""The shape of the package: no circle in its imports, and what the installed package may reach.
+
+Every module stands above what it imports (`python tests/import_graph.py` prints the map): the
+flow load → check → compile → decide → record reads one way (docs/architecture.md).
 
 `benchmarks/` belongs to a source checkout (peer engines, reference matters, timing scripts); the
 installed package neither imports it nor runs it as a program or a path. `make wheel-check`
@@ -14,7 +17,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from import_graph import external, modules
+from import_graph import circles, external, graph, modules
 
 SRC = Path(__file__).resolve().parent.parent / "src"
 CHECKOUT_ONLY = "benchmarks"
@@ -91,3 +94,20 @@ def test_importing_every_module_of_the_package_loads_nothing_of_benchmarks() -> 
     assert done.returncode == 0, done.stderr
     imported = set(done.stdout.split())
     assert imported == {n for n in modules(SRC) if "." in n and not n.endswith(".__main__")}
+
+
+def test_the_package_has_no_import_circle() -> None:
+    """No module imports (directly or through others) a module that imports it, counting imports
+    inside functions and under TYPE_CHECKING: each is a door that opens backwards."""
+    assert circles(graph(SRC)) == []
+
+
+def test_the_library_never_imports_the_cli_or_a_pack() -> None:
+    """The library stands below the command line and the packs: no module outside `commands`,
+    `cli` and `packs` imports them (packs plug in through entry points: the loader asks
+    `packs.discover`, the package's face, never a pack itself)."""
+    edges = graph(SRC)
+    above = ("secondapproval.commands", "secondapproval.cli", "secondapproval.packs.")
+    library = [m for m in edges if not m.startswith((*above, "secondapproval.__main__"))]
+    wrong = {m: sorted(t for t in edges[m] if t.startswith(above)) for m in library}
+    assert {m: targets for m, targets in wrong.items() if targets} == {}
