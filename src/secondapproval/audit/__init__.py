@@ -19,6 +19,7 @@ from .lossless import lossless, lossless_json
 from .mask import mask
 from .record import FactsDigest, RecordBuilder, Unsealed, facts_hmac
 from .replay import Replayed, Replayer, ReplayReport, replay_log
+from .rule_texts import RuleIndex, keep_texts
 from .schema import AuditRecord, RuleEntry, json_schema
 from .settings import AuditSettings, OpenedAudit, log_secret, open_audit, open_checkpoints
 from .sinks import (
@@ -31,7 +32,6 @@ from .sinks import (
     Sink,
     StructlogSink,
 )
-from .snapshots import RuleIndex, snapshot
 from .sqlite import SqliteSink
 from .verify import AuditProblem, VerifyReport, log_lines, verify_lines, verify_log
 
@@ -71,6 +71,7 @@ __all__ = [
     "canonical",
     "facts_hmac",
     "json_schema",
+    "keep_texts",
     "log_lines",
     "log_secret",
     "lossless",
@@ -81,7 +82,6 @@ __all__ = [
     "open_log",
     "read_checkpoints",
     "replay_log",
-    "snapshot",
     "verify_lines",
     "verify_log",
 ]

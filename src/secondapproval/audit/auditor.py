@@ -19,8 +19,8 @@ from ..log import get_logger
 from ..ruleset import Matter
 from .keys import AuditKey
 from .record import Clock, RecordBuilder, Unsealed, utc_now
+from .rule_texts import keep_texts
 from .sinks import ChainSink, Sink
-from .snapshots import snapshot
 
 if TYPE_CHECKING:
     from ..snapshot import RuleSetSnapshot
@@ -149,7 +149,7 @@ def _keep_rules(matters: list[Matter], sink: ChainSink) -> None:
     assert sink.rules_store is not None
     kept = [m for m in matters if m.text]
     try:
-        snapshot(kept, sink.rules_store)
+        keep_texts(kept, sink.rules_store)
     except OSError as exc:
         raise AuditError(f"{sink.rules_store}: cannot keep the rule texts: {exc}") from None
     if len(kept) < len(matters):

@@ -25,8 +25,8 @@ from ..log import get_logger
 from .canonical import split_sealed
 from .head import HEAD_SIZE, Head, head_path
 from .keys import AuditKey
+from .rule_texts import rules_store_of
 from .sinks import Anchor, ChainSink, Found, FsyncPolicy
-from .snapshots import rules_store_of
 
 _CHUNK = 1 << 16
 

@@ -31,7 +31,7 @@ from ..ruleset import Matter
 from .head import Head
 from .keys import AuditKey
 from .lossless import lossless_json, restore
-from .snapshots import RuleIndex
+from .rule_texts import RuleIndex
 from .verify import CheckedCheckpoints, VerifyReport, verify_log
 
 Verdict = Literal[

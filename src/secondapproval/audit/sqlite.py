@@ -21,8 +21,8 @@ from ..errors import AuditError
 from .canonical import split_sealed
 from .head import Head
 from .keys import AuditKey
+from .rule_texts import rules_store_of
 from .sinks import Anchor, ChainSink, Found, FsyncPolicy
-from .snapshots import rules_store_of
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS audit (

@@ -21,8 +21,8 @@ from ..audit.canonical import sha256_hex, split_sealed
 from ..audit.checkpoints import Checkpoints, PublicKey, SigningKey, read_checkpoints
 from ..audit.head import Head
 from ..audit.replay import replay_log
+from ..audit.rule_texts import RuleIndex, rules_store_of
 from ..audit.settings import log_secret
-from ..audit.snapshots import RuleIndex, rules_store_of
 from ..audit.sqlite import is_sqlite, sqlite_record
 from ..audit.verify import log_lines, stored_head, verify_log
 from ..errors import AuditError

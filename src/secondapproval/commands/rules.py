@@ -10,7 +10,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from ..audit.snapshots import snapshot
+from ..audit.rule_texts import keep_texts
 from ..loader import load_matters
 from ._common import add_rules_option
 
@@ -32,7 +32,7 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
 
 def run_snapshot(args: argparse.Namespace) -> int:
     matters = load_matters([args.rules])
-    written = snapshot(matters, args.store)
+    written = keep_texts(matters, args.store)
     for folder in written:
         print(f"stored {folder}")
     print(f"{len(matters)} versions, {len(written)} new snapshots in {args.store}")

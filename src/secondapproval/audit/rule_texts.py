@@ -1,8 +1,9 @@
-"""Rule-set versions kept by digest, so every record's digest stays resolvable after rules change.
+"""The texts of matter versions kept by digest, so every record's digest stays resolvable after
+rules change.
 
-A snapshot store is a folder with one sub-folder per digest holding the exact text of the matter
+A rules store is a folder with one sub-folder per digest holding the exact text of the matter
 file (`matter.yaml`) and of the data-source registry it was checked against (`sources.yaml`).
-`RuleIndex` finds matter versions by digest in any folders — a rules folder, a snapshot store —
+`RuleIndex` finds matter versions by digest in any folders — a rules folder, a rules store —
 re-checking each file and indexing it under the digest of what it actually says.
 """
 
@@ -26,7 +27,7 @@ def rules_store_of(log: str | os.PathLike[str]) -> Path:
     return Path(os.fspath(log) + ".rules")
 
 
-def snapshot(matters: Iterable[Matter], store: str | os.PathLike[str]) -> list[Path]:
+def keep_texts(matters: Iterable[Matter], store: str | os.PathLike[str]) -> list[Path]:
     """Store each matter version's exact text by digest (existing snapshots are kept as they are).
 
     Returns the folders written now.
