@@ -18,6 +18,7 @@ from pathlib import Path
 import orjson
 import pytest
 
+from reference import REFERENCE
 from secondapproval import AuditError, Engine
 from secondapproval.audit import (
     DURABLE,
@@ -34,8 +35,6 @@ from secondapproval.audit import (
     verify_log,
 )
 
-ROOT = Path(__file__).resolve().parent.parent
-MATTERS = ROOT / "benchmarks" / "matters"
 ON = dt.date(2020, 1, 1)
 KEY = b"durability-test-key"
 """The audit key of every log here (verify checks each record's MAC with it)."""
@@ -50,8 +49,8 @@ FACTS = {
 
 
 @pytest.fixture(scope="module")
-def matters() -> list:
-    return list(Engine(MATTERS).versions("talent-reference"))
+def matters(reference_engine: Engine) -> list:
+    return list(reference_engine.versions("talent-reference"))
 
 
 def decide(engine: Engine, n: int) -> list[str]:
@@ -246,11 +245,11 @@ def crash_runs(log: Path, policy: str, runs: int, seed: int) -> list[str]:
     then the log is reopened (recovered) and closed. The ids the child printed, each once its
     decide() had returned."""
     rng = random.Random(f"{seed}:{log.name}:{policy}")
-    code = CRASH_CHILD.format(key=KEY, matters=str(MATTERS), facts=FACTS, threads=THREADS)
+    code = CRASH_CHILD.format(key=KEY, matters=str(REFERENCE), facts=FACTS, threads=THREADS)
     errors = log.with_name(log.name + ".stderr")
     # The log's first commit is made here: a kill during it would leave records and the head of
     # the empty log, which reopening refuses like a head rewritten to hide a truncation.
-    with Engine(MATTERS, audit=open_log(log, key=KEY, fsync=policy), audit_key=KEY) as engine:
+    with Engine(REFERENCE, audit=open_log(log, key=KEY, fsync=policy), audit_key=KEY) as engine:
         returned = decide(engine, 1)
     for _ in range(runs):
         with open(errors, "wb") as stderr:
@@ -757,7 +756,7 @@ def test_a_forked_child_cannot_write_the_parents_log(tmp_path: Path) -> None:
         for kind in ("jsonl", "sqlite")
         for policy in ("group", "fire-and-forget")
     ]
-    code = FORK_CHILD.format(facts=FACTS, key=KEY, matters=str(MATTERS))
+    code = FORK_CHILD.format(facts=FACTS, key=KEY, matters=str(REFERENCE))
     args = [str(x) for log, policy in configs for x in (log, policy)]
     out = subprocess.run(
         [sys.executable, "-c", code, *args], capture_output=True, timeout=120, check=False

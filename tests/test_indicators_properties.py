@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 from decimal import Decimal
-from pathlib import Path
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from reference import RULES
 from secondapproval.packs.indicators import Scorecard, Scorer, load_data, load_system
 from secondapproval.packs.indicators.system import Component, Group
 
-ROOT = Path(__file__).resolve().parent.parent
-SYSTEM = load_system(ROOT / "rules" / "indicators" / "db17-20.yaml")
+SYSTEM = load_system(RULES / "indicators" / "db17-20.yaml")
 DATA = load_data(SYSTEM)
 SCORER = Scorer(SYSTEM)
 ROWS = sorted(k for k, r in DATA.rows.items() if k[0] in (2019, 2020) and k[1] not in DATA.two_city)

@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
-from pathlib import Path
 from typing import Any
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from reference import RULES
 from secondapproval.packs.measures import check_events, load_plan, statuses
 from secondapproval.packs.measures.status import RANK
 
-ROOT = Path(__file__).resolve().parent.parent
-PLAN = load_plan(ROOT / "rules/measures/synthetic-demo.yaml")
+PLAN = load_plan(RULES / "measures" / "synthetic-demo.yaml")
 START = dt.date(2021, 1, 1)
 YEAR = [START + dt.timedelta(days=i) for i in range(400)]
 FEW_DAYS = YEAR[::29]

@@ -9,13 +9,13 @@
 from __future__ import annotations
 
 import datetime as dt
-from pathlib import Path
 from typing import Any
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from reference import REFERENCE, RULES, engine_over
 from secondapproval import Engine, Outcome, Status
 from secondapproval.backends.native import NativeBackend
 from secondapproval.facts import FactValidator
@@ -31,8 +31,7 @@ from secondapproval.strategies import (
     valid_applications,
 )
 
-ROOT = Path(__file__).resolve().parent.parent
-ENGINES = {"rules": Engine(ROOT / "rules"), "reference": Engine(ROOT / "benchmarks" / "matters")}
+ENGINES = {"rules": engine_over(RULES), "reference": engine_over(REFERENCE)}
 MATTERS = [(name, m) for name, e in ENGINES.items() for m in e.matters]
 DATES = st.dates(dt.date(2018, 6, 1), dt.date(2030, 12, 31))
 
