@@ -16,6 +16,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from reference import REFERENCE, RULES, write_matter
 from secondapproval import AuditError, Engine
 from secondapproval.audit import (
     GENESIS,
@@ -80,13 +81,10 @@ PII_RULE = """  - id: not-blocked
 
 def rules_folder(path: Path, age_limit: int = 35, pii_rule: bool = False, pii: bool = True) -> Path:
     """A rules folder holding the sample matter (with its age limit) and its sources."""
-    path.mkdir(parents=True, exist_ok=True)
-    (path / "sources.yaml").write_text(SOURCES, encoding="utf-8")
     text = MATTER.replace("LIMIT_YEARS", str(age_limit)) + (PII_RULE if pii_rule else "")
     if not pii:
         text = text.replace(", pii: true", "")
-    (path / "sample.yaml").write_text(text, encoding="utf-8")
-    return path
+    return write_matter(path, text, "sample.yaml", sources=SOURCES)
 
 
 def application(id_number: str, degree: str = "bachelor", phone: str | None = None) -> dict:
@@ -285,7 +283,6 @@ CLOCKS = st.sampled_from(
         lambda: dt.datetime(2024, 6, 1, 16, 30, 0, 1, tzinfo=dt.timezone(dt.timedelta(hours=8))),
     ]
 )
-BUNDLED = Path(__file__).parents[1] / "rules"
 
 
 class SettableClock:
@@ -309,8 +306,8 @@ def varied_engines(
     folders = [
         rules,
         rules_folder(tmp_path_factory.mktemp("no-pii"), pii=False),
-        BUNDLED,
-        Path(__file__).parents[1] / "benchmarks" / "matters",
+        RULES,
+        REFERENCE,
     ]
     sinks = [MemorySink() for _ in folders]
     return [
