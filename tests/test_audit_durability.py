@@ -4,6 +4,7 @@ SQLite, failures."""
 from __future__ import annotations
 
 import datetime as dt
+import errno
 import os
 import pickle
 import random
@@ -154,12 +155,16 @@ def test_a_failed_write_with_always_raises_and_the_sink_stays_closed(
 
 @pytest.mark.parametrize("policy", ["group", "fire-and-forget"])
 def test_a_failed_batch_commit_is_raised_by_the_next_write_or_close(
-    tmp_path: Path, matters: list, policy: str
+    tmp_path: Path, matters: list, policy: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A batch commit that fails is never silent: the next decide or close raises AuditError."""
     sink = JsonLinesSink(tmp_path / "a.jsonl", fsync=policy, batch=1, delay=0.005)
     engine = Engine(matters, audit=sink, audit_key=KEY)
-    os.close(sink._fd)  # the file vanishes under the sink
+
+    def vanished(fd: int, data: object) -> int:
+        raise OSError(errno.EBADF, os.strerror(errno.EBADF))
+
+    monkeypatch.setattr(os, "write", vanished)  # the file vanishes under the sink
     if policy in DURABLE:  # the decision waits for its own commit, so it fails at once
         with pytest.raises(AuditError, match="not written"):
             engine.decide("talent-reference", FACTS, on=ON)
