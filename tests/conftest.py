@@ -4,13 +4,12 @@ the fixtures many test files use (the helpers and folders behind them are in tes
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, settings
 
-from reference import REFERENCE, ROOT, RULES, engine_over
+from reference import PROFILE, REFERENCE, ROOT, RULES, engine_over
 from secondapproval import Engine
 
 settings.register_profile(
@@ -22,7 +21,7 @@ settings.register_profile(
 settings.register_profile(
     "fuzz", max_examples=100_000, deadline=None, suppress_health_check=list(HealthCheck)
 )
-settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+settings.load_profile(PROFILE)
 
 
 @pytest.fixture

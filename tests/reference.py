@@ -1,6 +1,6 @@
 """What the tests share: the repository's folders, the reference matter of DESIGN §8 (its folder, a
 date, an approvable case), engines over the bundled rule sets built once, a writer of small rule
-folders.
+folders, and a test's own Hypothesis example count under the run's profile.
 
 Tests import it as a top-level module (`from reference import REFERENCE, ON`); the fixtures built
 on it are in tests/conftest.py.
@@ -10,7 +10,10 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import os
 from pathlib import Path
+
+from hypothesis import settings
 
 from secondapproval import Engine, Matter
 
@@ -59,3 +62,13 @@ def write_matter(
         (folder / "sources.yaml").write_text(sources, encoding="utf-8")
     (folder / name).write_text(text, encoding="utf-8")
     return folder
+
+
+PROFILE = os.environ.get("HYPOTHESIS_PROFILE", "ci")
+"""The Hypothesis profile of this run (registered and loaded by tests/conftest.py)."""
+
+
+def examples(n: int) -> int:
+    """The example count of a test that sets its own (`@settings(max_examples=examples(300))`):
+    `n`, except under the quick profile (`make quick`), which caps it at its own few."""
+    return min(n, settings().max_examples) if PROFILE == "quick" else n

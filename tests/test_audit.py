@@ -16,7 +16,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from reference import REFERENCE, RULES, write_matter
+from reference import REFERENCE, RULES, examples, write_matter
 from secondapproval import AuditError, Engine
 from secondapproval.audit import (
     GENESIS,
@@ -236,7 +236,7 @@ def test_mask_keeps_only_the_ends() -> None:
     assert mask("abc") == "***"
 
 
-@settings(max_examples=40)
+@settings(max_examples=examples(40))
 @given(
     id_number=st.one_of(cn_ids(), bad_cn_ids().filter(lambda v: isinstance(v, str) and len(v) > 6)),
     phone=st.from_regex(r"1[3-9][0-9]{9}", fullmatch=True),
@@ -316,7 +316,7 @@ def varied_engines(
     ]
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=examples(200), deadline=None)
 @given(data=st.data(), clock=CLOCKS)
 def test_every_record_is_canonical_json_hashed_and_valid(
     varied_engines: list[tuple[Engine, MemorySink]], data: st.DataObject, clock: object
@@ -436,7 +436,7 @@ def still_verifies(lines: list[bytes], head: Head) -> bool:
 FIELDS = sorted(AuditRecord.model_fields)
 
 
-@settings(max_examples=60)
+@settings(max_examples=examples(60))
 @given(data=st.data(), rehash=st.booleans())
 def test_any_edit_of_any_field_is_detected(
     chain: tuple[list[bytes], Head], data: st.DataObject, rehash: bool
@@ -454,7 +454,7 @@ def test_any_edit_of_any_field_is_detected(
     assert not still_verifies([*lines[:i], new, *lines[i + 1 :]], head)
 
 
-@settings(max_examples=25)
+@settings(max_examples=examples(25))
 @given(data=st.data())
 def test_deleting_a_record_is_detected(
     chain: tuple[list[bytes], Head], data: st.DataObject
@@ -469,7 +469,7 @@ def test_deleting_a_record_is_detected(
     assert report.first.kind in ("deleted", "truncated")
 
 
-@settings(max_examples=25)
+@settings(max_examples=examples(25))
 @given(data=st.data(), forged=st.booleans())
 def test_inserting_a_record_is_detected(
     chain: tuple[list[bytes], Head], data: st.DataObject, forged: bool
@@ -487,7 +487,7 @@ def test_inserting_a_record_is_detected(
     assert not still_verifies([*lines[:i], new, *lines[i:]], head)
 
 
-@settings(max_examples=25)
+@settings(max_examples=examples(25))
 @given(data=st.data())
 def test_swapping_two_records_is_detected(
     chain: tuple[list[bytes], Head], data: st.DataObject
@@ -504,7 +504,7 @@ def test_swapping_two_records_is_detected(
     assert any(p.kind == "reordered" for p in report.problems)
 
 
-@settings(max_examples=25)
+@settings(max_examples=examples(25))
 @given(data=st.data())
 def test_truncation_is_detected_against_the_head(
     chain: tuple[list[bytes], Head], data: st.DataObject

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from reference import RULES, SCENARIOS, engine_over, versions
+from reference import RULES, SCENARIOS, engine_over, examples, versions
 from secondapproval import Engine, Matter, Outcome
 from secondapproval.idcodes import check_cn_id, cn_id_check_character
 from secondapproval.scenarios.model import load_scenario
@@ -194,7 +194,7 @@ def _anniversary(day: dt.date, years: int, feb29: tuple[int, int]) -> dt.date:
         return dt.date(day.year + years, *feb29)
 
 
-@settings(max_examples=80, deadline=None)
+@settings(max_examples=examples(80), deadline=None)
 @given(
     graduated=st.one_of(st.dates(dt.date(2019, 1, 1), dt.date(2032, 12, 31)), LEAP_DAYS),
     anchor=st.sampled_from(["start", "end"]),
@@ -210,7 +210,7 @@ def test_graduate_window_matches_the_civil_code_count(
     assert (decision.outcome is Outcome.APPROVE) == (graduated <= on <= last_day)
 
 
-@settings(max_examples=80, deadline=None)
+@settings(max_examples=examples(80), deadline=None)
 @given(
     born=st.one_of(st.dates(dt.date(2028, 1, 1), dt.date(2034, 12, 31)), LEAP_DAYS),
     anchor=st.sampled_from(["birth", "birthday"]),

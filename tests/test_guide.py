@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from reference import write_matter
+from reference import examples, write_matter
 from secondapproval import Engine, Matter
 from secondapproval.guide import (
     Guide,
@@ -205,7 +205,7 @@ _PLAIN = st.text(
 )
 
 
-@settings(max_examples=25)
+@settings(max_examples=examples(25))
 @given(zh=_PLAIN, en=_PLAIN)
 def test_any_says_text_is_shown_verbatim(zh: str, en: str) -> None:
     """Whatever a rule says (markup characters included) is shown as text in a valid page."""
@@ -216,7 +216,7 @@ def test_any_says_text_is_shown_verbatim(zh: str, en: str) -> None:
         assert conditions_shown(html)[0].startswith(says)
 
 
-@settings(max_examples=60)
+@settings(max_examples=examples(60))
 @given(text=_PLAIN, width=st.floats(min_value=30, max_value=400))
 def test_wrap_keeps_every_character_and_the_width(text: str, width: float) -> None:
     """Wrapping loses no visible character, and a line is over width only if it is one piece."""

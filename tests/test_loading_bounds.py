@@ -15,7 +15,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from reference import RULES, SCENARIOS, write_matter
+from reference import RULES, SCENARIOS, examples, write_matter
 from secondapproval import Engine
 from secondapproval.commands.check import check_paths
 from secondapproval.errors import RuleSetError
@@ -327,7 +327,7 @@ def loads_or_refuses(text: str, folder: Path) -> None:
 
 
 FUZZ = settings(
-    max_examples=150,
+    max_examples=examples(150),
     deadline=2_000,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )

@@ -15,7 +15,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from reference import REFERENCE, RULES, engine_over
+from reference import REFERENCE, RULES, engine_over, examples
 from secondapproval import Engine, Outcome, Status
 from secondapproval.backends.native import NativeBackend
 from secondapproval.facts import FactValidator
@@ -88,7 +88,7 @@ def test_missing_fact_read_by_a_rule_refers_naming_it(
 
 @pytest.mark.parametrize(("engine", "matter"), MATTERS)
 @given(data=st.data())
-@settings(max_examples=50)
+@settings(max_examples=examples(50))
 def test_decisions_are_deterministic(engine: str, matter: str, data: st.DataObject) -> None:
     """The same facts and date give the same decision, on this engine and on a fresh one."""
     m = latest(engine, matter)
@@ -110,7 +110,7 @@ def _status(value: Any) -> int:
 
 
 @given(st.lists(expressions(SCHEMA), min_size=1, max_size=4), st.data())
-@settings(max_examples=300)
+@settings(max_examples=examples(300))
 def test_generated_code_equals_the_interpreter(exprs: list[Any], data: st.DataObject) -> None:
     """On random expressions and facts, native code and the tree-walking interpreter agree."""
     matter = synthetic_matter(SCHEMA_FACTS, exprs)

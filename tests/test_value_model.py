@@ -17,7 +17,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from differential import InterpreterBackend
-from reference import write_matter
+from reference import examples, write_matter
 from secondapproval.engine import Engine
 from secondapproval.lang import numbers
 from secondapproval.lang.check import check
@@ -145,7 +145,7 @@ def _frac(d: Decimal) -> Fraction:
     return Fraction(d)
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=examples(60), deadline=None)
 @given(x=_decimals, y=_decimals, z=_decimals, op=st.sampled_from(["+", "-", "*"]))
 def test_exact_arithmetic_property(x: Decimal, y: Decimal, z: Decimal, op: str) -> None:
     """`x op y <= z` is decided as the exact rationals decide it, by every engine."""
