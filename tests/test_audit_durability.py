@@ -333,6 +333,7 @@ def crash_every_policy(tmp_path: Path, runs: int, seed: int) -> dict[str, tuple[
     return summary
 
 
+@pytest.mark.long
 def test_sigkill_under_every_policy(tmp_path: Path) -> None:
     """Killed at random moments while 8 threads decide, a child leaves every decision it returned
     in a log that verifies with the key (`always`, `group`, `none`, SQLite `group`); under
@@ -411,6 +412,7 @@ def test_expect_head_catches_a_rewritten_tail(tmp_path: Path, matters: list) -> 
 # ---- concurrency --------------------------------------------------------------------------
 
 
+@pytest.mark.long
 def test_eight_threads_make_one_chain_of_eighty_thousand_records(
     tmp_path: Path, matters: list
 ) -> None:
@@ -752,6 +754,7 @@ for log, policy in zip(sys.argv[1::2], sys.argv[2::2]):
 """
 
 
+@pytest.mark.long
 def test_a_forked_child_cannot_write_the_parents_log(tmp_path: Path) -> None:
     """After fork(), the child's decide() through the inherited engine raises AuditError and
     writes nothing, its exit flushes nothing of the parent's, and the parent keeps one chain

@@ -24,6 +24,7 @@ def test_bundled_batch_is_reproduced_by_the_generator(bundled_engine: Engine) ->
     assert rows == bundled
 
 
+@pytest.mark.long  # the whole batch of 1,200 applications, as make demo decides it
 def test_demo_reports_outcomes_reasons_and_latency(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:

@@ -70,6 +70,7 @@ def _is_decision_file(path: Path) -> bool:
     return isinstance(data, dict) and "matter" in data
 
 
+@pytest.mark.long
 def test_cli_test_with_durable_backend() -> None:
     """`secondapproval test --backend durable` passes on the bundled scenarios."""
     done = subprocess.run(

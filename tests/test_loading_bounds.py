@@ -136,6 +136,7 @@ def test_a_flat_chain_of_comparisons_within_the_length_loads(tmp_path: Path) -> 
     assert not engine.decide("m", {"a": 2, "xs": [1]}, on=ON).approved
 
 
+@pytest.mark.long
 @pytest.mark.parametrize("declared", ["forward", "backward"])
 def test_a_long_chain_of_derived_facts_loads(declared: str, tmp_path: Path) -> None:
     """1,000 facts, each derived from the one before, in either order: no RecursionError."""
@@ -389,6 +390,7 @@ BIG = {
 }
 
 
+@pytest.mark.long
 @pytest.mark.parametrize("kind", sorted(BIG))
 def test_a_matter_beyond_its_size_bounds_is_refused(kind: str, tmp_path: Path) -> None:
     """Rules, facts and the matter's expression text are bounded: one located problem."""
@@ -399,6 +401,7 @@ def test_a_matter_beyond_its_size_bounds_is_refused(kind: str, tmp_path: Path) -
     assert problem.line is not None
 
 
+@pytest.mark.long
 def test_a_matter_at_its_size_bounds_loads(tmp_path: Path) -> None:
     """1,000 rules and 999 more facts, with short expressions, load and decide."""
     engine = Engine(write_matter(tmp_path, big_matter(1_000, 998, "a > 1")))

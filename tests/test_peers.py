@@ -20,6 +20,7 @@ from benchmarks.peers.reference import MATTER
 
 ON = dt.date(2020, 1, 1)
 COUNT = 10_000
+pytestmark = pytest.mark.long  # 10,000 applications through each peer: not in make quick
 
 
 @pytest.fixture(scope="module")
