@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import datetime as dt
 from fractions import Fraction
-from pathlib import Path
 from typing import Any
 
+from reference import REFERENCE, RULES
 from secondapproval.backends import Evaluator
 from secondapproval.decision import Decision
 from secondapproval.engine import Engine
@@ -21,7 +21,6 @@ from secondapproval.loader import load_matters
 from secondapproval.ruleset import Matter
 from secondapproval.status import ERROR, FAILED, PASSED, UNKNOWN
 
-ROOT = Path(__file__).resolve().parent.parent
 BACKENDS = ("native", "durable", "interpreter")
 
 
@@ -57,7 +56,7 @@ def _status(x: Any) -> int:
 
 def bundled_matters() -> list[Matter]:
     """Every matter under rules/ and benchmarks/matters/."""
-    return load_matters([ROOT / "rules"]) + load_matters([ROOT / "benchmarks" / "matters"])
+    return load_matters([RULES]) + load_matters([REFERENCE])
 
 
 def engines(matters: list[Matter]) -> dict[str, Engine]:

@@ -1,9 +1,33 @@
-"""The reference matter of DESIGN §8 as tests use it: its folder, a date, an approvable case."""
+"""What the tests share: the repository's folders, the reference matter of DESIGN §8 (its folder, a
+date, an approvable case), engines over the bundled rule sets built once, a writer of small rule
+folders, and a test's own Hypothesis example count under the run's profile.
+
+Tests import it as a top-level module (`from reference import REFERENCE, ON`); the fixtures built
+on it are in tests/conftest.py.
+"""
+
+from __future__ import annotations
 
 import datetime as dt
+import functools
+import os
 from pathlib import Path
 
-REFERENCE = Path(__file__).resolve().parent.parent / "benchmarks" / "matters"
+from hypothesis import settings
+
+from secondapproval import Engine, Matter
+
+ROOT = Path(__file__).resolve().parent.parent
+"""The repository root."""
+RULES = ROOT / "rules"
+"""The bundled real matters, their packs and `rules/sources.yaml`."""
+REFERENCE = ROOT / "benchmarks" / "matters"
+"""The reference matter (`talent-reference`) and its `sources.yaml`."""
+SCENARIOS = ROOT / "scenarios"
+"""The scenario files of the bundled matters and packs."""
+FIXTURES = ROOT / "tests" / "fixtures"
+"""Rule folders made for the tests (`rules/`, `guide/`, …)."""
+
 ON = dt.date(2021, 6, 1)
 GOOD_REF = {
     "degree": "master",
@@ -13,3 +37,38 @@ GOOD_REF = {
     "social_insurance_months": 12,
     "criminal_record": False,
 }
+
+
+@functools.cache
+def engine_over(folder: Path) -> Engine:
+    """The one engine of this test run over `folder` (e.g. `RULES`, `REFERENCE`): built on first
+    use, then shared. Decide with it only; a test that audits, swaps or limits builds its own
+    (`Engine(snapshot=engine_over(folder).snapshot, audit=...)` reuses the loaded rule set)."""
+    return Engine(folder)
+
+
+def versions(engine: Engine) -> list[Matter]:
+    """Every version of every matter of `engine`, matter by matter, oldest first."""
+    return [v for matter in engine.matters for v in engine.versions(matter)]
+
+
+def write_matter(
+    folder: Path, text: str, name: str = "m.yaml", *, sources: str | None = None
+) -> Path:
+    """Writes the matter file `name` (and `sources.yaml`, if given) into `folder`, made if need
+    be; returns `folder`, ready for `Engine(folder)`."""
+    folder.mkdir(parents=True, exist_ok=True)
+    if sources is not None:
+        (folder / "sources.yaml").write_text(sources, encoding="utf-8")
+    (folder / name).write_text(text, encoding="utf-8")
+    return folder
+
+
+PROFILE = os.environ.get("HYPOTHESIS_PROFILE", "ci")
+"""The Hypothesis profile of this run (registered and loaded by tests/conftest.py)."""
+
+
+def examples(n: int) -> int:
+    """The example count of a test that sets its own (`@settings(max_examples=examples(300))`):
+    `n`, except under the quick profile (`make quick`), which caps it at its own few."""
+    return min(n, settings().max_examples) if PROFILE == "quick" else n

@@ -16,6 +16,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from reference import REFERENCE, RULES, examples, write_matter
 from secondapproval import AuditError, Engine
 from secondapproval.audit import (
     GENESIS,
@@ -80,13 +81,10 @@ PII_RULE = """  - id: not-blocked
 
 def rules_folder(path: Path, age_limit: int = 35, pii_rule: bool = False, pii: bool = True) -> Path:
     """A rules folder holding the sample matter (with its age limit) and its sources."""
-    path.mkdir(parents=True, exist_ok=True)
-    (path / "sources.yaml").write_text(SOURCES, encoding="utf-8")
     text = MATTER.replace("LIMIT_YEARS", str(age_limit)) + (PII_RULE if pii_rule else "")
     if not pii:
         text = text.replace(", pii: true", "")
-    (path / "sample.yaml").write_text(text, encoding="utf-8")
-    return path
+    return write_matter(path, text, "sample.yaml", sources=SOURCES)
 
 
 def application(id_number: str, degree: str = "bachelor", phone: str | None = None) -> dict:
@@ -238,7 +236,7 @@ def test_mask_keeps_only_the_ends() -> None:
     assert mask("abc") == "***"
 
 
-@settings(max_examples=40)
+@settings(max_examples=examples(40))
 @given(
     id_number=st.one_of(cn_ids(), bad_cn_ids().filter(lambda v: isinstance(v, str) and len(v) > 6)),
     phone=st.from_regex(r"1[3-9][0-9]{9}", fullmatch=True),
@@ -285,7 +283,6 @@ CLOCKS = st.sampled_from(
         lambda: dt.datetime(2024, 6, 1, 16, 30, 0, 1, tzinfo=dt.timezone(dt.timedelta(hours=8))),
     ]
 )
-BUNDLED = Path(__file__).parents[1] / "rules"
 
 
 class SettableClock:
@@ -309,8 +306,8 @@ def varied_engines(
     folders = [
         rules,
         rules_folder(tmp_path_factory.mktemp("no-pii"), pii=False),
-        BUNDLED,
-        Path(__file__).parents[1] / "benchmarks" / "matters",
+        RULES,
+        REFERENCE,
     ]
     sinks = [MemorySink() for _ in folders]
     return [
@@ -319,7 +316,7 @@ def varied_engines(
     ]
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=examples(200), deadline=None)
 @given(data=st.data(), clock=CLOCKS)
 def test_every_record_is_canonical_json_hashed_and_valid(
     varied_engines: list[tuple[Engine, MemorySink]], data: st.DataObject, clock: object
@@ -439,7 +436,7 @@ def still_verifies(lines: list[bytes], head: Head) -> bool:
 FIELDS = sorted(AuditRecord.model_fields)
 
 
-@settings(max_examples=60)
+@settings(max_examples=examples(60))
 @given(data=st.data(), rehash=st.booleans())
 def test_any_edit_of_any_field_is_detected(
     chain: tuple[list[bytes], Head], data: st.DataObject, rehash: bool
@@ -457,7 +454,7 @@ def test_any_edit_of_any_field_is_detected(
     assert not still_verifies([*lines[:i], new, *lines[i + 1 :]], head)
 
 
-@settings(max_examples=25)
+@settings(max_examples=examples(25))
 @given(data=st.data())
 def test_deleting_a_record_is_detected(
     chain: tuple[list[bytes], Head], data: st.DataObject
@@ -472,7 +469,7 @@ def test_deleting_a_record_is_detected(
     assert report.first.kind in ("deleted", "truncated")
 
 
-@settings(max_examples=25)
+@settings(max_examples=examples(25))
 @given(data=st.data(), forged=st.booleans())
 def test_inserting_a_record_is_detected(
     chain: tuple[list[bytes], Head], data: st.DataObject, forged: bool
@@ -490,7 +487,7 @@ def test_inserting_a_record_is_detected(
     assert not still_verifies([*lines[:i], new, *lines[i:]], head)
 
 
-@settings(max_examples=25)
+@settings(max_examples=examples(25))
 @given(data=st.data())
 def test_swapping_two_records_is_detected(
     chain: tuple[list[bytes], Head], data: st.DataObject
@@ -507,7 +504,7 @@ def test_swapping_two_records_is_detected(
     assert any(p.kind == "reordered" for p in report.problems)
 
 
-@settings(max_examples=25)
+@settings(max_examples=examples(25))
 @given(data=st.data())
 def test_truncation_is_detected_against_the_head(
     chain: tuple[list[bytes], Head], data: st.DataObject

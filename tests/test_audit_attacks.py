@@ -25,7 +25,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from reference import GOOD_REF, ON, REFERENCE
+from reference import GOOD_REF, ON, REFERENCE, examples
 from secondapproval import AuditError, Engine, Outcome
 from secondapproval.audit import (
     AuditKey,
@@ -192,7 +192,9 @@ def attack(log: Path, kind: str, i: int) -> None:
 
 
 @settings(
-    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=examples(60),
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
 )
 @given(kind=st.sampled_from(ATTACKS), i=st.integers(0, RECORDS - 1))
 def test_no_attack_without_the_key_passes_verify_or_reopening(
@@ -345,7 +347,7 @@ ODD = st.recursive(
 )
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=examples(150), deadline=None)
 @given(key=st.sampled_from(sorted(GOOD_REF)) | ANY_TEXT, value=ODD)
 def test_any_application_is_decided_alike_with_and_without_audit_and_recorded(
     key: str, value: object
@@ -411,7 +413,7 @@ def test_applications_the_validator_can_tell_apart_have_different_digests(
     assert facts_hmac(KEY, one) != facts_hmac(KEY, other)
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(one=ODD, other=ODD)
 def test_equal_lossless_forms_mean_equal_values(one: object, other: object) -> None:
     """The lossless form is a function of the value's exact type and content: equal forms come

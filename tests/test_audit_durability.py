@@ -4,6 +4,7 @@ SQLite, failures."""
 from __future__ import annotations
 
 import datetime as dt
+import errno
 import os
 import pickle
 import random
@@ -18,6 +19,7 @@ from pathlib import Path
 import orjson
 import pytest
 
+from reference import REFERENCE
 from secondapproval import AuditError, Engine
 from secondapproval.audit import (
     DURABLE,
@@ -34,8 +36,6 @@ from secondapproval.audit import (
     verify_log,
 )
 
-ROOT = Path(__file__).resolve().parent.parent
-MATTERS = ROOT / "benchmarks" / "matters"
 ON = dt.date(2020, 1, 1)
 KEY = b"durability-test-key"
 """The audit key of every log here (verify checks each record's MAC with it)."""
@@ -50,8 +50,8 @@ FACTS = {
 
 
 @pytest.fixture(scope="module")
-def matters() -> list:
-    return list(Engine(MATTERS).versions("talent-reference"))
+def matters(reference_engine: Engine) -> list:
+    return list(reference_engine.versions("talent-reference"))
 
 
 def decide(engine: Engine, n: int) -> list[str]:
@@ -155,12 +155,16 @@ def test_a_failed_write_with_always_raises_and_the_sink_stays_closed(
 
 @pytest.mark.parametrize("policy", ["group", "fire-and-forget"])
 def test_a_failed_batch_commit_is_raised_by_the_next_write_or_close(
-    tmp_path: Path, matters: list, policy: str
+    tmp_path: Path, matters: list, policy: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A batch commit that fails is never silent: the next decide or close raises AuditError."""
     sink = JsonLinesSink(tmp_path / "a.jsonl", fsync=policy, batch=1, delay=0.005)
     engine = Engine(matters, audit=sink, audit_key=KEY)
-    os.close(sink._fd)  # the file vanishes under the sink
+
+    def vanished(fd: int, data: object) -> int:
+        raise OSError(errno.EBADF, os.strerror(errno.EBADF))
+
+    monkeypatch.setattr(os, "write", vanished)  # the file vanishes under the sink
     if policy in DURABLE:  # the decision waits for its own commit, so it fails at once
         with pytest.raises(AuditError, match="not written"):
             engine.decide("talent-reference", FACTS, on=ON)
@@ -246,11 +250,11 @@ def crash_runs(log: Path, policy: str, runs: int, seed: int) -> list[str]:
     then the log is reopened (recovered) and closed. The ids the child printed, each once its
     decide() had returned."""
     rng = random.Random(f"{seed}:{log.name}:{policy}")
-    code = CRASH_CHILD.format(key=KEY, matters=str(MATTERS), facts=FACTS, threads=THREADS)
+    code = CRASH_CHILD.format(key=KEY, matters=str(REFERENCE), facts=FACTS, threads=THREADS)
     errors = log.with_name(log.name + ".stderr")
     # The log's first commit is made here: a kill during it would leave records and the head of
     # the empty log, which reopening refuses like a head rewritten to hide a truncation.
-    with Engine(MATTERS, audit=open_log(log, key=KEY, fsync=policy), audit_key=KEY) as engine:
+    with Engine(REFERENCE, audit=open_log(log, key=KEY, fsync=policy), audit_key=KEY) as engine:
         returned = decide(engine, 1)
     for _ in range(runs):
         with open(errors, "wb") as stderr:
@@ -329,6 +333,7 @@ def crash_every_policy(tmp_path: Path, runs: int, seed: int) -> dict[str, tuple[
     return summary
 
 
+@pytest.mark.long
 def test_sigkill_under_every_policy(tmp_path: Path) -> None:
     """Killed at random moments while 8 threads decide, a child leaves every decision it returned
     in a log that verifies with the key (`always`, `group`, `none`, SQLite `group`); under
@@ -407,6 +412,7 @@ def test_expect_head_catches_a_rewritten_tail(tmp_path: Path, matters: list) -> 
 # ---- concurrency --------------------------------------------------------------------------
 
 
+@pytest.mark.long
 def test_eight_threads_make_one_chain_of_eighty_thousand_records(
     tmp_path: Path, matters: list
 ) -> None:
@@ -748,6 +754,7 @@ for log, policy in zip(sys.argv[1::2], sys.argv[2::2]):
 """
 
 
+@pytest.mark.long
 def test_a_forked_child_cannot_write_the_parents_log(tmp_path: Path) -> None:
     """After fork(), the child's decide() through the inherited engine raises AuditError and
     writes nothing, its exit flushes nothing of the parent's, and the parent keeps one chain
@@ -757,7 +764,7 @@ def test_a_forked_child_cannot_write_the_parents_log(tmp_path: Path) -> None:
         for kind in ("jsonl", "sqlite")
         for policy in ("group", "fire-and-forget")
     ]
-    code = FORK_CHILD.format(facts=FACTS, key=KEY, matters=str(MATTERS))
+    code = FORK_CHILD.format(facts=FACTS, key=KEY, matters=str(REFERENCE))
     args = [str(x) for log, policy in configs for x in (log, policy)]
     out = subprocess.run(
         [sys.executable, "-c", code, *args], capture_output=True, timeout=120, check=False

@@ -3,31 +3,22 @@
 from __future__ import annotations
 
 import datetime as dt
-from pathlib import Path
 from typing import Any
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from reference import RULES, SCENARIOS, engine_over, examples, versions
 from secondapproval import Engine, Matter, Outcome
 from secondapproval.idcodes import check_cn_id, cn_id_check_character
 from secondapproval.scenarios.model import load_scenario
 from secondapproval.yamlfile import load_yaml
 
-ROOT = Path(__file__).resolve().parent.parent
-RULES = ROOT / "rules"
-SCENARIOS = ROOT / "scenarios"
 GRADUATE = "graduate-hukou-shenzhen"
 NEWBORN = "newborn-one-thing-zhongshan"
 MIN_CASES = 15
-_ENGINE = Engine(RULES)
-BUNDLED_VERSIONS = [v for m in _ENGINE.matters for v in _ENGINE.versions(m)]
-
-
-@pytest.fixture(scope="module")
-def engine() -> Engine:
-    return _ENGINE
+BUNDLED_VERSIONS = versions(engine_over(RULES))
 
 
 def scenario_case_counts() -> dict[str, int]:
@@ -45,12 +36,12 @@ def cn_id(first17: str) -> str:
     return check_cn_id(number)
 
 
-def test_both_real_matters_are_bundled(engine: Engine) -> None:
+def test_both_real_matters_are_bundled(bundled_engine: Engine) -> None:
     """The fresh-graduate hukou and newborn one-thing matters load from rules/."""
-    assert {GRADUATE, NEWBORN} <= set(engine.matters)
+    assert {GRADUATE, NEWBORN} <= set(bundled_engine.matters)
 
 
-@pytest.mark.parametrize("matter", _ENGINE.matters)
+@pytest.mark.parametrize("matter", engine_over(RULES).matters)
 def test_each_bundled_matter_has_enough_scenarios(matter: str) -> None:
     """Every bundled matter has at least 15 scenario cases under scenarios/."""
     assert scenario_case_counts().get(matter, 0) >= MIN_CASES
@@ -84,25 +75,25 @@ def test_every_fact_has_a_citizen_label(version: Matter) -> None:
     assert not unlabelled
 
 
-def test_the_real_matters_claim_no_legal_basis(engine: Engine) -> None:
+def test_the_real_matters_claim_no_legal_basis(bundled_engine: Engine) -> None:
     """The note found no official legal text for either matter, so legal_basis stays empty."""
     for matter in (GRADUATE, NEWBORN):
-        for version in engine.versions(matter):
+        for version in bundled_engine.versions(matter):
             assert version.spec.legal_basis == []
             assert all(rule.spec.legal is None for rule in version.rules)
 
 
-def test_graduate_matter_encodes_no_unsourced_age_limit(engine: Engine) -> None:
+def test_graduate_matter_encodes_no_unsourced_age_limit(bundled_engine: Engine) -> None:
     """No rule of the fresh-graduate matter reads an age: per-degree age limits are unsourced."""
-    for version in engine.versions(GRADUATE):
+    for version in bundled_engine.versions(GRADUATE):
         assert not any("age" in path for path in version.spec.facts)
         assert not any("age_on" in rule.spec.when for rule in version.rules)
         assert {s.status for s in version.spec.sources} <= {"news", "third-party"}
 
 
-def test_newborn_rules_all_cite_the_official_zhongshan_page(engine: Engine) -> None:
+def test_newborn_rules_all_cite_the_official_zhongshan_page(bundled_engine: Engine) -> None:
     """Every newborn rule cites S41, the Zhongshan government page, declared as official."""
-    for version in engine.versions(NEWBORN):
+    for version in bundled_engine.versions(NEWBORN):
         statuses = {s.id: s.status for s in version.spec.sources}
         assert statuses["S41"] == "official"
         assert all("S41" in rule.spec.sources for rule in version.rules)
@@ -146,18 +137,18 @@ def newborn(born_on: str, **changes: Any) -> dict[str, Any]:
     return facts
 
 
-def test_graduate_window_ends_on_the_second_anniversary(engine: Engine) -> None:
+def test_graduate_window_ends_on_the_second_anniversary(bundled_engine: Engine) -> None:
     """Graduated exactly two years before approves; one day more refers NOT_FRESH_GRADUATE."""
     on = dt.date(2019, 9, 1)
-    assert engine.decide(GRADUATE, graduate("2017-09-01"), on=on).outcome is Outcome.APPROVE
-    late = engine.decide(GRADUATE, graduate("2017-08-31"), on=on)
+    assert bundled_engine.decide(GRADUATE, graduate("2017-09-01"), on=on).outcome is Outcome.APPROVE
+    late = bundled_engine.decide(GRADUATE, graduate("2017-08-31"), on=on)
     assert late.outcome is Outcome.REFER
     assert set(late.codes) == {"NOT_FRESH_GRADUATE"}
 
 
-def test_graduate_credit_and_record_refer_to_the_counter(engine: Engine) -> None:
+def test_graduate_credit_and_record_refer_to_the_counter(bundled_engine: Engine) -> None:
     """A criminal record and a bad-credit record are both named, and nothing is approved."""
-    decision = engine.decide(
+    decision = bundled_engine.decide(
         GRADUATE,
         graduate("2019-06-30", record={"criminal": True}, credit={"untrustworthy": True}),
         on=dt.date(2019, 9, 1),
@@ -166,26 +157,26 @@ def test_graduate_credit_and_record_refer_to_the_counter(engine: Engine) -> None
     assert set(decision.codes) == {"CRIMINAL_RECORD", "CREDIT_RECORD"}
 
 
-def test_graduate_before_the_online_system_has_no_version(engine: Engine) -> None:
+def test_graduate_before_the_online_system_has_no_version(bundled_engine: Engine) -> None:
     """An application dated before June 2018 finds no version and is referred NO_VERSION."""
-    decision = engine.decide(GRADUATE, graduate("2017-07-01"), on=dt.date(2018, 5, 31))
+    decision = bundled_engine.decide(GRADUATE, graduate("2017-07-01"), on=dt.date(2018, 5, 31))
     assert decision.codes == ("NO_VERSION",)
 
 
-def test_newborn_first_birthday_is_no_longer_under_one(engine: Engine) -> None:
+def test_newborn_first_birthday_is_no_longer_under_one(bundled_engine: Engine) -> None:
     """The day before the first birthday approves; the birthday itself refers NEWBORN_AGE."""
     on = dt.date(2026, 12, 1)
-    assert engine.decide(NEWBORN, newborn("2025-12-02"), on=on).outcome is Outcome.APPROVE
-    assert engine.decide(NEWBORN, newborn("2025-12-01"), on=on).codes == ("NEWBORN_AGE",)
+    assert bundled_engine.decide(NEWBORN, newborn("2025-12-02"), on=on).outcome is Outcome.APPROVE
+    assert bundled_engine.decide(NEWBORN, newborn("2025-12-01"), on=on).codes == ("NEWBORN_AGE",)
 
 
-def test_newborn_collective_household_and_bad_mother_id_refer(engine: Engine) -> None:
+def test_newborn_collective_household_and_bad_mother_id_refer(bundled_engine: Engine) -> None:
     """A collective household fails its rule and a corrupted mother's ID is INVALID."""
     facts = newborn("2026-10-15", registration={"household_type": "collective"})
     facts["mother"]["id_number"] = facts["mother"]["id_number"][:17] + (
         "1" if facts["mother"]["id_number"][17] != "1" else "2"
     )
-    decision = engine.decide(NEWBORN, facts, on=dt.date(2026, 12, 1))
+    decision = bundled_engine.decide(NEWBORN, facts, on=dt.date(2026, 12, 1))
     assert set(decision.codes) == {"HOUSEHOLD", "INVALID:mother.id_number"}
 
 
@@ -203,32 +194,34 @@ def _anniversary(day: dt.date, years: int, feb29: tuple[int, int]) -> dt.date:
         return dt.date(day.year + years, *feb29)
 
 
-@settings(max_examples=80, deadline=None)
+@settings(max_examples=examples(80), deadline=None)
 @given(
     graduated=st.one_of(st.dates(dt.date(2019, 1, 1), dt.date(2032, 12, 31)), LEAP_DAYS),
     anchor=st.sampled_from(["start", "end"]),
     offset=st.one_of(NEAR, st.integers(min_value=-900, max_value=900)),
 )
 def test_graduate_window_matches_the_civil_code_count(
-    graduated: dt.date, anchor: str, offset: int
+    bundled_engine: Engine, graduated: dt.date, anchor: str, offset: int
 ) -> None:
     """The fresh-graduate rule passes exactly from graduation to its second anniversary."""
     last_day = _anniversary(graduated, 2, (2, 28))  # 民法典 Art. 202: no such day → month end
     on = (graduated if anchor == "start" else last_day) + dt.timedelta(days=offset)
-    decision = _ENGINE.decide(GRADUATE, graduate(graduated.isoformat()), on=on)
+    decision = bundled_engine.decide(GRADUATE, graduate(graduated.isoformat()), on=on)
     assert (decision.outcome is Outcome.APPROVE) == (graduated <= on <= last_day)
 
 
-@settings(max_examples=80, deadline=None)
+@settings(max_examples=examples(80), deadline=None)
 @given(
     born=st.one_of(st.dates(dt.date(2028, 1, 1), dt.date(2034, 12, 31)), LEAP_DAYS),
     anchor=st.sampled_from(["birth", "birthday"]),
     offset=st.one_of(NEAR, st.integers(min_value=-400, max_value=400)),
 )
-def test_newborn_age_rule_matches_completed_years(born: dt.date, anchor: str, offset: int) -> None:
+def test_newborn_age_rule_matches_completed_years(
+    bundled_engine: Engine, born: dt.date, anchor: str, offset: int
+) -> None:
     """The under-one-year rule passes exactly from birth to the day before the first birthday."""
     first_birthday = _anniversary(born, 1, (3, 1))  # born 29 Feb: one year old on 1 March
     on = (born if anchor == "birth" else first_birthday) + dt.timedelta(days=offset)
     on = max(on, dt.date(2026, 11, 25))  # the version's first day
-    decision = _ENGINE.decide(NEWBORN, newborn(born.isoformat()), on=on)
+    decision = bundled_engine.decide(NEWBORN, newborn(born.isoformat()), on=on)
     assert (decision.outcome is Outcome.APPROVE) == (born <= on < first_birthday)

@@ -8,17 +8,16 @@ from pathlib import Path
 
 import pytest
 
-from secondapproval import Engine
+from reference import REFERENCE, RULES, engine_over
 from secondapproval.benchgen import applications
 
-ROOT = Path(__file__).resolve().parent.parent
 ON = dt.date(2020, 1, 1)
 
 
-@pytest.mark.parametrize("rules", [ROOT / "benchmarks" / "matters", ROOT / "rules"])
+@pytest.mark.parametrize("rules", [REFERENCE, RULES])
 def test_codes_are_the_codes_of_the_reasons(rules: Path) -> None:
     """On valid and broken generated applications, codes == the codes of reasons, in order."""
-    engine = Engine(rules)
+    engine = engine_over(rules)
     for matter_id in engine.matters:
         matter = engine.versions(matter_id)[-1]
         on = max(matter.spec.effective.from_, ON)

@@ -7,32 +7,29 @@ from pathlib import Path
 
 import pytest
 
+from reference import ROOT, RULES, SCENARIOS
 from secondapproval import Engine
 from secondapproval.demo import main as demo_main
 from secondapproval.samples import generate, seeds_from_scenarios
 
-ROOT = Path(__file__).resolve().parent.parent
 BATCH = ROOT / "samples" / "applications.jsonl"
 
 
-def test_bundled_batch_is_reproduced_by_the_generator() -> None:
+def test_bundled_batch_is_reproduced_by_the_generator(bundled_engine: Engine) -> None:
     """The committed batch is exactly what the seeded generator makes from the scenarios."""
-    engine = Engine(ROOT / "rules")
-    seeds = seeds_from_scenarios([ROOT / "scenarios"], engine)
-    rows = list(generate(engine, seeds, 1200, seed=2019))
+    seeds = seeds_from_scenarios([SCENARIOS], bundled_engine)
+    rows = list(generate(bundled_engine, seeds, 1200, seed=2019))
     bundled = [json.loads(line) for line in BATCH.read_text(encoding="utf-8").splitlines()]
     assert len(bundled) >= 1000
     assert rows == bundled
 
 
+@pytest.mark.long  # the whole batch of 1,200 applications, as make demo decides it
 def test_demo_reports_outcomes_reasons_and_latency(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
     """The demo decides the whole batch and prints counts, top reasons and p50/p99."""
-    assert (
-        demo_main(["--rules", str(ROOT / "rules"), "--samples", str(BATCH), "--out", str(tmp_path)])
-        == 0
-    )
+    assert demo_main(["--rules", str(RULES), "--samples", str(BATCH), "--out", str(tmp_path)]) == 0
     out = capsys.readouterr().out
     assert out.startswith("decided 1200 applications")
     assert "top referral reasons:" in out

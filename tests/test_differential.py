@@ -10,6 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from differential import bundled_matters, disagreement, engines
+from reference import examples
 from secondapproval.backends import get_backend
 from secondapproval.engine import Engine
 from secondapproval.errors import RuleSetError
@@ -34,7 +35,7 @@ def _in_force(matter_id: str, on: dt.date) -> bool:
 
 
 @pytest.mark.parametrize("matter", MATTERS, ids=lambda m: f"{m.id}@{m.version}")
-@settings(max_examples=300)
+@settings(max_examples=examples(300))
 @given(data=st.data())
 def test_bundled_matter_backends_agree(matter: Any, data: st.DataObject) -> None:
     """Every backend gives the same decision on generated applications of a bundled matter."""
@@ -47,7 +48,7 @@ def test_bundled_matter_backends_agree(matter: Any, data: st.DataObject) -> None
 
 
 @pytest.mark.parametrize("matter", MATTERS, ids=lambda m: f"{m.id}@{m.version}")
-@settings(max_examples=100)
+@settings(max_examples=examples(100))
 @given(data=st.data())
 def test_valid_applications_agree(matter: Any, data: st.DataObject) -> None:
     """Every backend gives the same decision on complete, valid applications of a matter."""
@@ -67,7 +68,7 @@ def _synthetic_engines(exprs: list[ir.Node]) -> dict[str, Engine]:
     }
 
 
-@settings(max_examples=150)
+@settings(max_examples=examples(150))
 @given(exprs=st.lists(expressions(SCHEMA), min_size=1, max_size=4), data=st.data())
 def test_random_expressions_agree(exprs: list[ir.Node], data: st.DataObject) -> None:
     """Random well-typed expressions evaluate alike in native, durable and the interpreter."""

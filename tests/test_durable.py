@@ -17,7 +17,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from differential import ROOT
+from reference import REFERENCE, ROOT, RULES, SCENARIOS
 from secondapproval.backends import durable as durable_module
 from secondapproval.backends.encode import encode
 from secondapproval.engine import Engine
@@ -26,7 +26,6 @@ from secondapproval.scenarios.run import EngineCache, run_file, scenario_files
 from secondapproval.strategies import SCHEMA, SCHEMA_FACTS, synthetic_matter
 
 ON = dt.date(2020, 7, 1)
-REFERENCE = ROOT / "benchmarks" / "matters"
 GOOD = {
     "degree": "master",
     "age": 40,
@@ -52,12 +51,12 @@ def _matter(*sources: str) -> Any:
 
 def test_every_scenario_file_passes_on_durable() -> None:
     """Every bundled scenario file passes with the durable backend."""
-    engines = EngineCache(ROOT / "rules", backend="durable")
+    engines = EngineCache(RULES, backend="durable")
     results = [
         r
-        for f in scenario_files([ROOT / "scenarios"])
+        for f in scenario_files([SCENARIOS])
         if _is_decision_file(f)
-        for r in run_file(f, engines, ROOT / "rules")
+        for r in run_file(f, engines, RULES)
     ]
     failures = [f"{r.file} {r.name}: {r.diff}" for r in results if not r.passed]
     assert results
@@ -71,6 +70,7 @@ def _is_decision_file(path: Path) -> bool:
     return isinstance(data, dict) and "matter" in data
 
 
+@pytest.mark.long
 def test_cli_test_with_durable_backend() -> None:
     """`secondapproval test --backend durable` passes on the bundled scenarios."""
     done = subprocess.run(

@@ -12,6 +12,7 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from reference import examples
 from secondapproval.backends.conditions import DNF, Builder, Check, has_error_state
 from secondapproval.backends.encode import encode
 from secondapproval.backends.hoist import Hoister, LAnd, LConst, LNot, LOr, simplify
@@ -52,7 +53,7 @@ def _matches(dnf: DNF, message: dict[str, Any]) -> bool:
     return any(all(_holds(t, message) for t in conj) for conj in dnf)
 
 
-@settings(max_examples=200)
+@settings(max_examples=examples(200))
 @given(expr=expressions(SCHEMA), data=st.data())
 def test_conditions_match_the_interpreter(expr: ir.Node, data: st.DataObject) -> None:
     """Passed, failed and error conditions hold exactly when the interpreter says so."""

@@ -13,22 +13,23 @@ import pytest
 from hypothesis import event, given, settings, target
 from hypothesis import strategies as st
 
-from reference import GOOD_REF, ON, REFERENCE
+from reference import FIXTURES, GOOD_REF, ON, REFERENCE, engine_over
 from secondapproval import Engine, Limits, Matter, Outcome, RuleSetError, UnknownMatterError
 from secondapproval.facts import FactValidator
 
-FIXTURES = Path(__file__).parent / "fixtures" / "rules"
+ALLOWANCE = FIXTURES / "rules"
+"""The test-allowance matter in two versions (tests/fixtures/rules)."""
 
 
 def copy_rules(tmp_path: Path) -> Path:
     target = tmp_path / "rules"
-    shutil.copytree(FIXTURES, target)
+    shutil.copytree(ALLOWANCE, target)
     return target
 
 
 def test_version_in_force_is_chosen() -> None:
     """Each date is decided by the version in force on it; outside every version: NO_VERSION."""
-    engine = Engine(FIXTURES)
+    engine = Engine(ALLOWANCE)
     assert [m.version for m in engine.versions("test-allowance")] == ["1", "2"]
     assert engine.version_on("test-allowance", dt.date(2020, 6, 1)).version == "1"  # type: ignore[union-attr]
     assert engine.version_on("test-allowance", dt.date(2021, 6, 1)).version == "2"  # type: ignore[union-attr]
@@ -39,7 +40,7 @@ def test_version_in_force_is_chosen() -> None:
 
 def test_unknown_matter_raises_with_suggestion() -> None:
     """An unknown matter id raises UnknownMatterError with a did-you-mean."""
-    engine = Engine(FIXTURES)
+    engine = Engine(ALLOWANCE)
     with pytest.raises(UnknownMatterError, match="test-allowance"):
         engine.decide("test-allowanse", {}, on=ON)
 
@@ -231,7 +232,7 @@ def damaged(draw: st.DrawFn) -> tuple[dict[str, Any], str, frozenset[str]]:
 
 def _approves_only_on_valid_facts(facts: dict[str, Any]) -> None:
     """The invariant: an approval has every rule passed on present, valid facts."""
-    d = _reference_engine().decide("talent-reference", facts, on=ON)
+    d = engine_over(REFERENCE).decide("talent-reference", facts, on=ON)
     if d.outcome is Outcome.APPROVE:
         assert set(facts) == set(GOOD_REF)
         assert all(r.passed for r in d.results)
@@ -243,7 +244,7 @@ def _approves_only_on_valid_facts(facts: dict[str, Any]) -> None:
 
 
 def _check_approvable(facts: dict[str, Any]) -> None:
-    d = _reference_engine().decide("talent-reference", facts, on=ON)
+    d = engine_over(REFERENCE).decide("talent-reference", facts, on=ON)
     event(f"outcome: {d.outcome.value}")
     assert d.outcome is Outcome.APPROVE, d.codes
     _approves_only_on_valid_facts(facts)
@@ -252,7 +253,7 @@ def _check_approvable(facts: dict[str, Any]) -> None:
 def _check_damaged(case: tuple[dict[str, Any], str, frozenset[str]]) -> None:
     facts, kind, codes = case
     event(f"damage: {kind}")
-    d = _reference_engine().decide("talent-reference", facts, on=ON)
+    d = engine_over(REFERENCE).decide("talent-reference", facts, on=ON)
     assert d.outcome is Outcome.REFER, (kind, facts)
     assert set(d.codes) == codes, (kind, facts)
     _approves_only_on_valid_facts(facts)
@@ -276,7 +277,7 @@ def test_decide_never_raises_and_never_approves_garbage(
         # Graft garbage onto a (possibly) approvable application: one key replaced or added.
         key = data.draw(st.sampled_from([*GOOD_REF, "x", "age.y"]))
         facts = {**facts, key: data.draw(json_values)}
-    d = _reference_engine().decide("talent-reference", facts, on=ON)
+    d = engine_over(REFERENCE).decide("talent-reference", facts, on=ON)
     event(f"outcome: {d.outcome.value}")
     target(1.0 if d.outcome is Outcome.APPROVE else 0.0, label="approved")
     _approves_only_on_valid_facts(facts)
@@ -303,7 +304,7 @@ def test_the_garbage_strategy_reaches_approvals() -> None:
     @given(st.one_of(approvable(), st.dictionaries(st.sampled_from(list(GOOD_REF)), json_values)))
     @settings(max_examples=200, database=None)
     def run(facts: dict[str, Any]) -> None:
-        outcomes.append(_reference_engine().decide("talent-reference", facts, on=ON).outcome)
+        outcomes.append(engine_over(REFERENCE).decide("talent-reference", facts, on=ON).outcome)
 
     run()
     assert outcomes.count(Outcome.APPROVE) >= 40, outcomes.count(Outcome.APPROVE)
@@ -313,7 +314,7 @@ def test_the_garbage_strategy_reaches_approvals() -> None:
 @pytest.mark.parametrize("key", ["x", "age.y", "Degree"])
 def test_an_undeclared_null_refers_invalid(key: str) -> None:
     """An undeclared key is INVALID:<key> even when its value is null."""
-    d = _reference_engine().decide("talent-reference", {**GOOD_REF, key: None}, on=ON)
+    d = engine_over(REFERENCE).decide("talent-reference", {**GOOD_REF, key: None}, on=ON)
     assert d.outcome is Outcome.REFER
     assert d.codes == (f"INVALID:{key}",)
 
@@ -339,25 +340,16 @@ def test_slow_one_damage_refers_with_its_reason_class(
     _check_damaged(case)
 
 
-_ENGINE: list[Engine] = []
-
-
-def _reference_engine() -> Engine:
-    if not _ENGINE:
-        _ENGINE.append(Engine(REFERENCE))
-    return _ENGINE[0]
-
-
 def test_decision_is_immutable() -> None:
     """A Decision's outcome cannot be changed after the fact."""
-    d = _reference_engine().decide("talent-reference", GOOD_REF, on=ON)
+    d = engine_over(REFERENCE).decide("talent-reference", GOOD_REF, on=ON)
     with pytest.raises(AttributeError):
         d.outcome = Outcome.REFER  # type: ignore[misc]
 
 
 def test_decision_json_form() -> None:
     """to_dict() has the stable top-level keys of the CLI's --json output."""
-    d = _reference_engine().decide("talent-reference", dict(GOOD_REF, age=50), on=ON)
+    d = engine_over(REFERENCE).decide("talent-reference", dict(GOOD_REF, age=50), on=ON)
     data = d.to_dict()
     assert {"outcome", "reasons", "results", "matter", "version", "digest", "decision_id"} <= set(
         data

@@ -5,14 +5,13 @@ from __future__ import annotations
 import copy
 import datetime as dt
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 import pytest
 
+from reference import FIXTURES
 from secondapproval import Engine, Outcome
 
-FIXTURES = Path(__file__).parent / "fixtures" / "rules"
 ON = dt.date(2021, 6, 1)
 GOOD: dict[str, Any] = {
     "applicant": {
@@ -30,7 +29,7 @@ GOOD: dict[str, Any] = {
 
 @pytest.fixture(scope="module")
 def engine() -> Engine:
-    return Engine(FIXTURES)
+    return Engine(FIXTURES / "rules")
 
 
 def with_change(path: str, value: Any) -> dict[str, Any]:

@@ -4,30 +4,19 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
-from pathlib import Path
 from typing import Any
 
 import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
+from reference import REFERENCE, RULES, engine_over, versions
 from secondapproval import Engine, Matter
 from secondapproval.benchgen import applications
 from secondapproval.facts import FactValidator
 
-ROOT = Path(__file__).resolve().parent.parent
 ON = dt.date(2020, 1, 1)
-
-
-def _matters() -> list[Matter]:
-    found: list[Matter] = []
-    for rules in (ROOT / "benchmarks" / "matters", ROOT / "rules"):
-        engine = Engine(rules)
-        found += [m for matter in engine.matters for m in engine.versions(matter)]
-    return found
-
-
-MATTERS = _matters()
+MATTERS = versions(engine_over(REFERENCE)) + versions(engine_over(RULES))
 VALIDATORS = {id(m): (FactValidator(m), FactValidator(m, fast=False)) for m in MATTERS}
 
 

@@ -11,6 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from reference import examples, write_matter
 from secondapproval import Engine, Matter
 from secondapproval.guide import (
     Guide,
@@ -28,7 +29,7 @@ from secondapproval.registry import Registry
 from secondapproval.text import Text
 from test_guide_helpers import (
     BARE,
-    FIXTURES,
+    GUIDES,
     HTML,
     RULES,
     decode_page_qr,
@@ -173,11 +174,14 @@ def test_paper_form_source_counts_as_brought() -> None:
 
 def test_changing_says_changes_the_guide(tmp_path_factory: pytest.TempPathFactory) -> None:
     """Editing a rule's `says` in the matter file changes the generated page accordingly."""
-    folder = tmp_path_factory.mktemp("rules")
-    (folder / "sources.yaml").write_text((RULES / "sources.yaml").read_text("utf-8"), "utf-8")
     source = (RULES / "permit" / "permit-2025.yaml").read_text("utf-8")
     old, new = "承诺已与用人单位签订劳动合同", "承诺已签订劳动合同且合同期内"
-    (folder / "permit.yaml").write_text(source.replace(old, new), "utf-8")
+    folder = write_matter(
+        tmp_path_factory.mktemp("rules"),
+        source.replace(old, new),
+        "permit.yaml",
+        sources=(RULES / "sources.yaml").read_text("utf-8"),
+    )
     changed_engine = Engine(folder)
     matter = changed_engine.version_on(MATTER, DATES[1])
     assert matter is not None
@@ -201,7 +205,7 @@ _PLAIN = st.text(
 )
 
 
-@settings(max_examples=25)
+@settings(max_examples=examples(25))
 @given(zh=_PLAIN, en=_PLAIN)
 def test_any_says_text_is_shown_verbatim(zh: str, en: str) -> None:
     """Whatever a rule says (markup characters included) is shown as text in a valid page."""
@@ -212,7 +216,7 @@ def test_any_says_text_is_shown_verbatim(zh: str, en: str) -> None:
         assert conditions_shown(html)[0].startswith(says)
 
 
-@settings(max_examples=60)
+@settings(max_examples=examples(60))
 @given(text=_PLAIN, width=st.floats(min_value=30, max_value=400))
 def test_wrap_keeps_every_character_and_the_width(text: str, width: float) -> None:
     """Wrapping loses no visible character, and a line is over width only if it is one piece."""
@@ -272,7 +276,7 @@ def test_gaps_list_what_the_guide_lacks() -> None:
 @pytest.mark.parametrize("lang", LANGS)
 def test_long_matter_is_set_denser(lang: Lang) -> None:
     """A matter with much text gets a denser setting than a short one, and still renders offline."""
-    large = FIXTURES / "large"
+    large = GUIDES / "large"
     matter = Engine(large).version_on("business-change-registration", DATES[1])
     assert matter is not None
     g = build_guide(matter, find_registry([large]), lang, DATES[1])

@@ -5,7 +5,6 @@ from __future__ import annotations
 import io
 import re
 import xml.etree.ElementTree as ET
-from pathlib import Path
 
 import cairosvg
 import html5lib
@@ -14,9 +13,12 @@ import zxingcpp
 from html5lib.html5parser import ParseError
 from PIL import Image
 
-FIXTURES = Path(__file__).parent / "fixtures" / "guide"
-RULES = FIXTURES / "rules"
-BARE = FIXTURES / "bare"
+from reference import FIXTURES
+
+GUIDES = FIXTURES / "guide"
+"""The guide fixtures: a permit matter in two versions (`rules/`), a bare one, a large one."""
+RULES = GUIDES / "rules"
+BARE = GUIDES / "bare"
 HTML = "{http://www.w3.org/1999/xhtml}"
 SVG = "{http://www.w3.org/2000/svg}"
 _NETWORK = re.compile(r"^\s*(https?:)?//", re.IGNORECASE)

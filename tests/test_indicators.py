@@ -14,14 +14,14 @@ from pathlib import Path
 
 import pytest
 
+from reference import RULES
 from secondapproval.packs.indicators import Scorecard, Scorer, load_data, load_system
 from secondapproval.packs.indicators.dataset import Data, derive_weight
 from secondapproval.packs.indicators.rank import rank_table
 from secondapproval.packs.indicators.scoring import Scored
 from secondapproval.packs.indicators.system import System
 
-ROOT = Path(__file__).resolve().parent.parent
-SYSTEM = ROOT / "rules" / "indicators" / "db17-20.yaml"
+SYSTEM = RULES / "indicators" / "db17-20.yaml"
 YEARS = (2016, 2019, 2020)
 """DB Years 2019 and 2020 as the issue asks, and 2016, which the file also back-calculates."""
 

@@ -9,6 +9,7 @@ from pathlib import Path
 import html5lib
 import pytest
 
+from reference import RULES, SCENARIOS
 from secondapproval.cli import main
 from secondapproval.errors import RuleSetError, ScenarioError
 from secondapproval.packs.indicators import (
@@ -22,8 +23,6 @@ from secondapproval.packs.indicators import (
 from secondapproval.packs.indicators.cases import iter_cases
 from secondapproval.yamlfile import parse_yaml
 
-ROOT = Path(__file__).resolve().parent.parent
-RULES = ROOT / "rules"
 DB = RULES / "indicators" / "db17-20.yaml"
 
 MINI = """\
@@ -277,7 +276,7 @@ def test_a_system_id_declared_twice_is_an_error(tmp_path: Path) -> None:
 
 def test_secondapproval_test_runs_score_scenarios(capsys: pytest.CaptureFixture[str]) -> None:
     """`secondapproval test` runs the score scenario files through the indicator pack."""
-    code = main(["test", str(ROOT / "scenarios" / "indicators"), "--rules", str(RULES)])
+    code = main(["test", str(SCENARIOS / "indicators"), "--rules", str(RULES)])
     out = capsys.readouterr().out
     assert code == 0
     assert "77.565 in DB2019" in out

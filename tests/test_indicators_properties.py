@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 from decimal import Decimal
-from pathlib import Path
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from reference import RULES, examples
 from secondapproval.packs.indicators import Scorecard, Scorer, load_data, load_system
 from secondapproval.packs.indicators.system import Component, Group
 
-ROOT = Path(__file__).resolve().parent.parent
-SYSTEM = load_system(ROOT / "rules" / "indicators" / "db17-20.yaml")
+SYSTEM = load_system(RULES / "indicators" / "db17-20.yaml")
 DATA = load_data(SYSTEM)
 SCORER = Scorer(SYSTEM)
 ROWS = sorted(k for k, r in DATA.rows.items() if k[0] in (2019, 2020) and k[1] not in DATA.two_city)
@@ -39,7 +38,7 @@ def scores(card: Scorecard) -> dict[str, float]:
     return {s.id: s.score for s in card.root.walk() if s.score is not None}
 
 
-@settings(max_examples=60)
+@settings(max_examples=examples(60))
 @given(component_values())
 def test_every_score_lies_between_0_and_100(values: dict[str, Decimal]) -> None:
     """Whatever the measured values, every component, topic and overall score is in [0, 100]."""
@@ -49,7 +48,7 @@ def test_every_score_lies_between_0_and_100(values: dict[str, Decimal]) -> None:
         assert 0.0 <= score <= 100.0
 
 
-@settings(max_examples=80)
+@settings(max_examples=examples(80))
 @given(
     st.sampled_from(ROWS),
     st.sampled_from(COMPONENTS),
@@ -71,7 +70,7 @@ def test_moving_toward_the_frontier_never_lowers_a_score(
         assert after[node] >= score - 1e-9, (row, cid, node)
 
 
-@settings(max_examples=40)
+@settings(max_examples=examples(40))
 @given(st.sampled_from(ROWS))
 def test_overall_is_the_declared_aggregation_of_the_topics(row: tuple[int, str]) -> None:
     """The overall score equals the weighted mean of the topic scores the system declares."""
@@ -86,7 +85,7 @@ def test_overall_is_the_declared_aggregation_of_the_topics(row: tuple[int, str])
     assert abs(card.overall - expected) < 1e-9
 
 
-@settings(max_examples=40)
+@settings(max_examples=examples(40))
 @given(st.sampled_from(ROWS))
 def test_contributions_add_up_to_the_overall(row: tuple[int, str]) -> None:
     """The components' contributions (share × score) sum to the overall score."""
@@ -96,7 +95,7 @@ def test_contributions_add_up_to_the_overall(row: tuple[int, str]) -> None:
     assert abs(total - card.overall) < 1e-9
 
 
-@settings(max_examples=40)
+@settings(max_examples=examples(40))
 @given(st.sampled_from(ROWS), st.sampled_from(COMPONENTS))
 def test_a_missing_component_removes_every_score_above_it(row: tuple[int, str], cid: str) -> None:
     """Dropping one component leaves its ancestors without a score and lists it as missing."""
@@ -118,7 +117,7 @@ def test_a_missing_component_removes_every_score_above_it(row: tuple[int, str], 
         assert card.by_id[node].score is None
 
 
-@settings(max_examples=30)
+@settings(max_examples=examples(30))
 @given(st.sampled_from(sorted(DATA.two_city)), st.sampled_from((2019, 2020)))
 def test_a_two_city_score_lies_between_its_cities(code: str, year: int) -> None:
     """Every node of a two-city economy scores between its two cities' scores."""

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from reference import write_matter
 from secondapproval.backends.native import _and, _not, _or
 from secondapproval.lang.interpret import _kleene
 from secondapproval.lang.kleene import ERROR_VALUE, UNKNOWN_VALUE
@@ -54,8 +55,7 @@ def test_engine_kleene_end_to_end(tmp_path: Any) -> None:
     """A missing fact under `or` with a true operand passes; under `and` with false it fails."""
     from secondapproval import Engine, Status
 
-    (tmp_path / "m.yaml").write_text(
-        """
+    kleene = """
 matter: kleene
 title: {zh: 测试, en: test}
 version: "1"
@@ -66,10 +66,8 @@ facts:
 rules:
   - {id: either, when: a or b, says: {zh: 或, en: or}, refer: {code: EITHER, zh: 否, en: no}}
   - {id: both, when: a and b, says: {zh: 且, en: and}, refer: {code: BOTH, zh: 否, en: no}}
-""",
-        encoding="utf-8",
-    )
-    engine = Engine(tmp_path)
+"""
+    engine = Engine(write_matter(tmp_path, kleene))
     on = dt.date(2020, 1, 1)
     d = engine.decide("kleene", {"a": True}, on=on)
     assert [r.status for r in d.results] == [Status.PASSED, Status.UNKNOWN]

@@ -15,6 +15,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from reference import RULES, SCENARIOS, examples, write_matter
 from secondapproval import Engine
 from secondapproval.commands.check import check_paths
 from secondapproval.errors import RuleSetError
@@ -45,12 +46,6 @@ def matter_text(when: str) -> str:
 
 
 HEAD = MATTER.format(when="a").split("facts:")[0]
-
-
-def write(folder: Path, text: str, name: str = "m.yaml") -> Path:
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / name).write_text(text, encoding="utf-8")
-    return folder
 
 
 def refused_alike(folder: Path) -> RuleSetError:
@@ -87,7 +82,7 @@ HUGE = [1_000, 5_000, 20_000]
 @pytest.mark.parametrize("kind", sorted(set(DEEP) - {"comparisons"}))
 def test_a_huge_expression_is_a_located_problem(kind: str, size: int, tmp_path: Path) -> None:
     """1,000 `not`s, a 5,000-deep minus, a 20,000-term sum …: a RuleSetError at the rule."""
-    error = refused_alike(write(tmp_path, matter_text(DEEP[kind](size))))
+    error = refused_alike(write_matter(tmp_path, matter_text(DEEP[kind](size))))
     (problem,) = error.problems
     assert problem.line == 10
     assert problem.column is not None
@@ -119,7 +114,7 @@ def test_an_expression_at_the_bound_loads_and_decides(
     n = 1
     while not parse(make(n + 1))[1]:
         n += 1
-    engine = Engine(write(tmp_path, matter_text(make(n))), backend=backend)
+    engine = Engine(write_matter(tmp_path, matter_text(make(n))), backend=backend)
     decision = engine.decide("m", {"a": 2, "xs": [1]}, on=ON)
     assert decision.results[0].status.value in ("passed", "failed")
 
@@ -137,10 +132,11 @@ def test_an_expression_longer_than_the_bound_is_refused(kind: str) -> None:
 
 def test_a_flat_chain_of_comparisons_within_the_length_loads(tmp_path: Path) -> None:
     """1,000 chained comparisons are flat (one level), so they load and decide."""
-    engine = Engine(write(tmp_path, matter_text(DEEP["comparisons"](999))))
+    engine = Engine(write_matter(tmp_path, matter_text(DEEP["comparisons"](999))))
     assert not engine.decide("m", {"a": 2, "xs": [1]}, on=ON).approved
 
 
+@pytest.mark.long
 @pytest.mark.parametrize("declared", ["forward", "backward"])
 def test_a_long_chain_of_derived_facts_loads(declared: str, tmp_path: Path) -> None:
     """1,000 facts, each derived from the one before, in either order: no RecursionError."""
@@ -153,7 +149,7 @@ def test_a_long_chain_of_derived_facts_loads(declared: str, tmp_path: Path) -> N
         + f"  - id: r\n    when: 'd{n - 1} > 1'\n"
         + "    says: {zh: 测, en: t}\n    refer: {code: R, zh: 测, en: t}\n"
     )
-    engine = Engine(write(tmp_path, text))
+    engine = Engine(write_matter(tmp_path, text))
     assert engine.decide("m", {"d0": 2}, on=ON).approved
 
 
@@ -165,7 +161,7 @@ def test_a_cycle_of_derived_facts_is_still_named(tmp_path: Path) -> None:
         + "rules:\n  - id: r\n    when: 'a > 1'\n"
         + "    says: {zh: 测, en: t}\n    refer: {code: R, zh: 测, en: t}\n"
     )
-    error = refused_alike(write(tmp_path, text))
+    error = refused_alike(write_matter(tmp_path, text))
     assert any("cycle: a → b → a" in p.message for p in error.problems)
 
 
@@ -198,7 +194,7 @@ BAD_YAML = {
 def test_hostile_yaml_is_a_located_problem(kind: str, tmp_path: Path) -> None:
     """Each hostile construct is one RuleSetError naming file and line, from Engine and check."""
     text, line, words = BAD_YAML[kind]
-    error = refused_alike(write(tmp_path, text))
+    error = refused_alike(write_matter(tmp_path, text))
     assert len(error.problems) == 1, error
     (problem,) = error.problems
     assert problem.file == str(tmp_path / "m.yaml")
@@ -225,7 +221,7 @@ def test_a_file_beyond_the_byte_bound_is_refused(tmp_path: Path) -> None:
     """A rule file of more than MAX_BYTES is refused before it is parsed."""
     from secondapproval.yamlfile import MAX_BYTES
 
-    write(tmp_path, "# " + "x" * MAX_BYTES + "\n")
+    write_matter(tmp_path, "# " + "x" * MAX_BYTES + "\n")
     error = refused_alike(tmp_path)
     assert "larger than" in error.problems[0].message
 
@@ -247,7 +243,7 @@ def test_a_file_that_is_not_a_matter_is_refused_by_engine_and_check(
     kind: str, tmp_path: Path
 ) -> None:
     """A YAML file no one claims is a problem for Engine() as for check, naming the file."""
-    error = refused_alike(write(tmp_path, NOT_RULES[kind]))
+    error = refused_alike(write_matter(tmp_path, NOT_RULES[kind]))
     assert "not a matter file" in error.problems[0].message
 
 
@@ -265,12 +261,12 @@ def test_a_missing_folder_is_refused(tmp_path: Path) -> None:
 
 def test_the_scenarios_folder_is_not_a_rules_folder() -> None:
     """`Engine("scenarios")` (a wrong folder) is refused, as check refuses it."""
-    refused_alike(Path(__file__).parent.parent / "scenarios")
+    refused_alike(SCENARIOS)
 
 
 def test_a_folder_of_pack_files_only_has_no_matter(tmp_path: Path) -> None:
     """check accepts a folder of pack files; Engine() refuses it: it has nothing to decide."""
-    folder = Path(__file__).parent.parent / "rules" / "indicators"
+    folder = RULES / "indicators"
     _, problems, packs = check_paths([folder])
     assert not problems
     assert packs
@@ -321,7 +317,7 @@ def mutated_yaml(draw: st.DrawFn) -> str:
 
 def loads_or_refuses(text: str, folder: Path) -> None:
     """Engine() and check either load the file or raise RuleSetError: nothing else escapes."""
-    write(folder, text)
+    write_matter(folder, text)
     _, problems, _ = check_paths([folder])
     if problems:
         refused_alike(folder)
@@ -332,7 +328,7 @@ def loads_or_refuses(text: str, folder: Path) -> None:
 
 
 FUZZ = settings(
-    max_examples=150,
+    max_examples=examples(150),
     deadline=2_000,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
@@ -369,8 +365,7 @@ def test_any_text_as_a_matter_file_is_a_rule_set_error_or_loads(tmp_path: Path, 
 )
 def test_a_hostile_registry_is_refused_alike(text: str, tmp_path: Path) -> None:
     """`sources.yaml` goes through the same loader: refused, located, by Engine() and check."""
-    write(tmp_path, matter_text("a > 1"))
-    write(tmp_path, text, "sources.yaml")
+    write_matter(tmp_path, matter_text("a > 1"), sources=text)
     error = refused_alike(tmp_path)
     assert error.problems[0].file == str(tmp_path / "sources.yaml")
 
@@ -395,19 +390,21 @@ BIG = {
 }
 
 
+@pytest.mark.long
 @pytest.mark.parametrize("kind", sorted(BIG))
 def test_a_matter_beyond_its_size_bounds_is_refused(kind: str, tmp_path: Path) -> None:
     """Rules, facts and the matter's expression text are bounded: one located problem."""
     text, words = BIG[kind]
-    error = refused_alike(write(tmp_path, text))
+    error = refused_alike(write_matter(tmp_path, text))
     (problem,) = error.problems
     assert words in problem.message
     assert problem.line is not None
 
 
+@pytest.mark.long
 def test_a_matter_at_its_size_bounds_loads(tmp_path: Path) -> None:
     """1,000 rules and 999 more facts, with short expressions, load and decide."""
-    engine = Engine(write(tmp_path, big_matter(1_000, 998, "a > 1")))
+    engine = Engine(write_matter(tmp_path, big_matter(1_000, 998, "a > 1")))
     facts = {"a": 2, **{f"f{i}": 0 for i in range(998)}}
     assert engine.decide("m", facts, on=ON).approved
 
@@ -421,7 +418,7 @@ def test_fact_groups_are_found_without_comparing_every_pair(tmp_path: Path) -> N
         + "rules:\n  - id: r\n    when: 'a > 1'\n"
         + "    says: {zh: 测, en: t}\n    refer: {code: R, zh: 测, en: t}\n"
     )
-    error = refused_alike(write(tmp_path, text))
+    error = refused_alike(write_matter(tmp_path, text))
     messages = sorted(p.message for p in error.problems if "group" in p.message)
     assert messages == [
         "fact 'a' is also a group (of 'a.b')",

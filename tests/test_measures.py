@@ -8,6 +8,7 @@ from pathlib import Path
 import orjson
 import pytest
 
+from reference import REFERENCE, RULES, SCENARIOS
 from secondapproval import Engine, RuleSetError
 from secondapproval.cli import main
 from secondapproval.packs import discover
@@ -33,9 +34,8 @@ from secondapproval.packs.measures.table import check_table, default_table
 from secondapproval.registry import load_registry
 from secondapproval.yamlfile import Located, parse_yaml
 
-ROOT = Path(__file__).resolve().parent.parent
-DEMO = ROOT / "rules/measures/synthetic-demo.yaml"
-JINWAN = ROOT / "rules/measures/jinwan-2019.yaml"
+DEMO = RULES / "measures" / "synthetic-demo.yaml"
+JINWAN = RULES / "measures" / "jinwan-2019.yaml"
 
 
 @pytest.fixture(scope="module")
@@ -219,14 +219,12 @@ def _audit_log(path: Path, rows: list[tuple[str, str, int]]) -> Path:
     return path
 
 
-def test_reductions_are_measured_from_the_matters_and_the_audit_log(tmp_path: Path) -> None:
+def test_reductions_are_measured_from_the_matters_and_the_audit_log(
+    tmp_path: Path, reference_engine: Engine
+) -> None:
     """Materials count non-authoritative sources; trips and steps follow the automatic share."""
-    engine = Engine(
-        ROOT / "benchmarks/matters/talent-reference.yaml",
-        sources=ROOT / "benchmarks/matters/sources.yaml",
-    )
-    matter = engine.versions("talent-reference")[0]
-    registry = load_registry(ROOT / "benchmarks/matters/sources.yaml")
+    matter = reference_engine.versions("talent-reference")[0]
+    registry = load_registry(REFERENCE / "sources.yaml")
     log = _audit_log(
         tmp_path / "audit.jsonl",
         [
@@ -249,7 +247,9 @@ def test_reductions_are_measured_from_the_matters_and_the_audit_log(tmp_path: Pa
         assert r.after["trips"] == r.baseline["trips"] / 4
 
 
-def test_measured_values_feed_the_targets_that_name_matters(tmp_path: Path) -> None:
+def test_measured_values_feed_the_targets_that_name_matters(
+    tmp_path: Path, reference_engine: Engine
+) -> None:
     """A target with `matters: all` takes the mean measured value and moves the status."""
     doc = synthetic_plan(1)
     doc["measures"][0]["targets"] = [
@@ -264,14 +264,13 @@ def test_measured_values_feed_the_targets_that_name_matters(tmp_path: Path) -> N
     ]
     doc["measures"][0]["tasks"] = []
     plan = check_plan(Located(doc, "<synthetic>", {}))
-    engine = Engine(
-        ROOT / "benchmarks/matters/talent-reference.yaml",
-        sources=ROOT / "benchmarks/matters/sources.yaml",
-    )
-    registry = load_registry(ROOT / "benchmarks/matters/sources.yaml")
+    registry = load_registry(REFERENCE / "sources.yaml")
     audit = read_audit(_audit_log(tmp_path / "a.jsonl", [("talent-reference", "approve", 1)]))
     measured = feed(
-        plan, reductions(engine.versions("talent-reference"), registry, dt.date(2021, 6, 1), audit)
+        plan,
+        reductions(
+            reference_engine.versions("talent-reference"), registry, dt.date(2021, 6, 1), audit
+        ),
     )
     assert measured == {("S00001", "auto_share"): 100}
     st = statuses(plan, [], dt.date(2021, 6, 1), measured=measured)["S00001"]
@@ -322,7 +321,7 @@ def test_cli_status_prints_the_table_and_writes_html(tmp_path: Path, capsys) -> 
             "--html",
             str(out),
             "--rules",
-            str(ROOT / "rules"),
+            str(RULES),
         ]
     )
     captured = capsys.readouterr()
@@ -367,11 +366,11 @@ def test_boundary_scenarios_see_every_row_pass_and_fail() -> None:
     from secondapproval.packs.measures.scenarios import iter_cases
 
     doc = parse_yaml(
-        (ROOT / "scenarios/measures/boundaries.yaml").read_text(encoding="utf-8"),
-        str(ROOT / "scenarios/measures/boundaries.yaml"),
+        (SCENARIOS / "measures" / "boundaries.yaml").read_text(encoding="utf-8"),
+        str(SCENARIOS / "measures" / "boundaries.yaml"),
     )
     seen: dict[str, set[str]] = {}
-    for _, _, run in iter_cases(doc, ROOT / "rules"):
+    for _, _, run in iter_cases(doc, RULES):
         result = run()
         assert result.passed, result.diff
         for row, status in result.statuses.items():

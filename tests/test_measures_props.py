@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
-from pathlib import Path
 from typing import Any
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from reference import RULES, examples
 from secondapproval.packs.measures import check_events, load_plan, statuses
 from secondapproval.packs.measures.status import RANK
 
-ROOT = Path(__file__).resolve().parent.parent
-PLAN = load_plan(ROOT / "rules/measures/synthetic-demo.yaml")
+PLAN = load_plan(RULES / "measures" / "synthetic-demo.yaml")
 START = dt.date(2021, 1, 1)
 YEAR = [START + dt.timedelta(days=i) for i in range(400)]
 FEW_DAYS = YEAR[::29]
@@ -55,7 +54,7 @@ def _statuses(raw: list[dict[str, Any]], on: dt.date) -> dict[str, str]:
     return {mid: s.status for mid, s in statuses(PLAN, log.events, on).items()}
 
 
-@settings(max_examples=60)
+@settings(max_examples=examples(60))
 @given(
     values=st.lists(st.integers(1, 100), max_size=5),
     late=st.integers(1, 400),
@@ -77,7 +76,7 @@ def test_unmet_targets_and_no_events_after_deadline_is_overdue(
     assert _statuses(raw, deadline + dt.timedelta(days=late))["S01"] == "overdue"
 
 
-@settings(max_examples=60)
+@settings(max_examples=examples(60))
 @given(raw=events(), on=st.sampled_from(YEAR), at=st.integers(0, 399))
 def test_a_report_meeting_every_target_never_makes_a_measure_worse(
     raw: list[dict[str, Any]], on: dt.date, at: int
@@ -93,7 +92,7 @@ def test_a_report_meeting_every_target_never_makes_a_measure_worse(
         assert RANK[after[mid]] >= RANK[before[mid]], (mid, before[mid], after[mid])
 
 
-@settings(max_examples=60)
+@settings(max_examples=examples(60))
 @given(raw=events(), on=st.sampled_from(YEAR), data=st.data())
 def test_same_day_events_in_any_order_give_the_same_statuses(
     raw: list[dict[str, Any]], on: dt.date, data: st.DataObject

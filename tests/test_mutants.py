@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from differential import InterpreterBackend
+from reference import write_matter
 from secondapproval import Engine, Outcome
 from secondapproval.facts import FactValidator
 from secondapproval.idcodes import check_cn_id, check_uscc, cn_id_check_character, regions
@@ -58,20 +59,19 @@ rules:
 
 @pytest.fixture(scope="module", params=BACKENDS, ids=BACKEND_IDS)
 def engine(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Engine:
-    rules: Path = tmp_path_factory.mktemp("rules")
-    (rules / "derived-error.yaml").write_text(MATTER, encoding="utf-8")
+    rules = write_matter(tmp_path_factory.mktemp("rules"), MATTER, "derived-error.yaml")
     return Engine(rules, backend=request.param)
 
 
 def _one_rule(tmp_path: Path, fact: str, when: str) -> list[Engine]:
     """Engines on every backend for a matter with one fact `v` (YAML flow text) and one rule."""
-    (tmp_path / "one.yaml").write_text(
+    text = (
         "matter: one\ntitle: {zh: 一, en: One}\nversion: '1'\neffective: {from: '2000-01-01'}\n"
         f"facts:\n  v: {fact}\nrules:\n  - id: r\n    when: '{when}'\n"
-        "    says: {zh: 规则, en: Rule}\n    refer: {code: R, zh: 不符合, en: Not met}\n",
-        encoding="utf-8",
+        "    says: {zh: 规则, en: Rule}\n    refer: {code: R, zh: 不符合, en: Not met}\n"
     )
-    return [Engine(tmp_path, backend=b) for b in BACKENDS]
+    rules = write_matter(tmp_path, text, "one.yaml")
+    return [Engine(rules, backend=b) for b in BACKENDS]
 
 
 def _statuses(engine: Engine, facts: dict[str, Any]) -> tuple[Outcome, set[str], list[str]]:

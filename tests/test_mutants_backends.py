@@ -17,6 +17,7 @@ from typing import Any
 import durable_rules_engine  # type: ignore[import-not-found]
 import pytest
 
+from reference import write_matter
 from secondapproval.backends import get_backend
 from secondapproval.backends.conditions import (
     ALWAYS,
@@ -1090,9 +1091,9 @@ _fact(v, errs, 'a.x'), _c1)))
 
 @pytest.fixture(scope="module")
 def kinds(tmp_path_factory: pytest.TempPathFactory) -> Matter:
-    rules: Path = tmp_path_factory.mktemp("rules")
-    (rules / "native-kinds.yaml").write_text(KINDS, encoding="utf-8")
-    [matter] = load_matters([rules])
+    [matter] = load_matters(
+        [write_matter(tmp_path_factory.mktemp("rules"), KINDS, "native-kinds.yaml")]
+    )
     return matter
 
 
@@ -1225,8 +1226,7 @@ def _matter(tmp_path: Path, rules: list[str], facts: str = TWO_INTS) -> Matter:
             f"  - id: r{i}\n    when: '{when}'\n    says: {{zh: 规则, en: Rule}}\n"
             f"    refer: {{code: R{i}, zh: 不符合, en: Not met}}\n"
         )
-    (tmp_path / "big.yaml").write_text(text, encoding="utf-8")
-    [matter] = load_matters([tmp_path])
+    [matter] = load_matters([write_matter(tmp_path, text, "big.yaml")])
     return matter
 
 

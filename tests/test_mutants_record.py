@@ -25,7 +25,7 @@ from typing import Any
 import orjson
 import pytest
 
-from reference import GOOD_REF, REFERENCE
+from reference import GOOD_REF, REFERENCE, versions, write_matter
 from secondapproval import AuditError, Engine, Outcome, __version__
 from secondapproval.audit import (
     GENESIS,
@@ -108,9 +108,7 @@ GOOD: dict[str, Any] = {
 @pytest.fixture(scope="module")
 def engine(tmp_path_factory: pytest.TempPathFactory) -> Engine:
     """An engine over the sample matter: a group, labels, an optional fact, a derived one."""
-    rules: Path = tmp_path_factory.mktemp("record-rules")
-    (rules / "sample.yaml").write_text(SAMPLE, encoding="utf-8")
-    return Engine(rules)
+    return Engine(write_matter(tmp_path_factory.mktemp("record-rules"), SAMPLE, "sample.yaml"))
 
 
 def decide(engine: Engine, facts: Any, on: dt.date = ON) -> Decision:
@@ -640,10 +638,11 @@ def test_decisions_of_different_rule_sets_differ_even_under_the_same_name(
 ) -> None:
     """Two rule sets with the same matter id and version but different texts (digests) decide
     differently, even with the same outcome and codes."""
-    (tmp_path / "sample.yaml").write_text(
-        SAMPLE.replace("per_year < 1000", "per_year < 2000"), encoding="utf-8"
+    changed = SAMPLE.replace("per_year < 1000", "per_year < 2000")
+    a, b = (
+        decide(engine, GOOD),
+        decide(Engine(write_matter(tmp_path, changed, "sample.yaml")), GOOD),
     )
-    a, b = decide(engine, GOOD), decide(Engine(tmp_path), GOOD)
     assert (a.matter, a.version, a.codes, a.statuses) == (b.matter, b.version, b.codes, b.statuses)
     assert a.digest != b.digest
     assert a != b
@@ -1703,14 +1702,9 @@ def pii_engine(tmp_path_factory: pytest.TempPathFactory) -> Engine:
 
 
 @pytest.fixture(scope="module")
-def reference() -> Engine:
-    return Engine(REFERENCE)
-
-
-@pytest.fixture(scope="module")
-def builder(engine: Engine, pii_engine: Engine, reference: Engine) -> RecordBuilder:
+def builder(engine: Engine, pii_engine: Engine, reference_engine: Engine) -> RecordBuilder:
     """A record builder for the three sample matters, on a fixed clock."""
-    matters = [m for e in (engine, pii_engine, reference) for i in e.matters for m in e.versions(i)]
+    matters = [m for e in (engine, pii_engine, reference_engine) for m in versions(e)]
     return RecordBuilder(matters, key=KEY, clock=at_half_past_eight, backend="native 1")
 
 
@@ -1780,11 +1774,11 @@ def results(reads: list[tuple[str, list[str]]], *statuses: str) -> list[dict[str
 
 
 def test_a_record_of_an_approval_holds_the_application_as_it_came(
-    builder: RecordBuilder, reference: Engine
+    builder: RecordBuilder, reference_engine: Engine
 ) -> None:
     """Every member of a record: ids, rule set, engine, the application, its HMAC, the key's
     name, latency, results, no reasons, time, record version and values."""
-    d = reference.decide("talent-reference", GOOD_REF, on=ON)
+    d = reference_engine.decide("talent-reference", GOOD_REF, on=ON)
     assert sealed_record(builder, "talent-reference", d, GOOD_REF) == {
         **common(d, GOOD_REF),
         "facts": GOOD_REF,
@@ -1800,12 +1794,12 @@ def test_a_record_of_an_approval_holds_the_application_as_it_came(
 
 
 def test_a_record_of_an_application_json_cannot_hold_holds_its_lossless_form(
-    builder: RecordBuilder, reference: Engine
+    builder: RecordBuilder, reference_engine: Engine
 ) -> None:
     """A valid application holding a big int is recorded in its lossless form (the int tagged,
     in facts and values), its digest over that form: the v2 `facts_hmac`."""
     facts = {**GOOD_REF, "age": 2**70}
-    d = reference.decide("talent-reference", facts, on=ON)
+    d = reference_engine.decide("talent-reference", facts, on=ON)
     big = {"$": "int", "v": str(2**70)}
     doc = sealed_record(builder, "talent-reference", d, facts)
     assert doc == {
@@ -1833,11 +1827,11 @@ def test_a_record_of_an_application_json_cannot_hold_holds_its_lossless_form(
     ids=["float", "nan", "tuple"],
 )
 def test_a_record_of_an_invalid_value_json_cannot_hold_holds_its_lossless_form(
-    builder: RecordBuilder, reference: Engine, facts: dict[str, Any], shown: dict[str, Any]
+    builder: RecordBuilder, reference_engine: Engine, facts: dict[str, Any], shown: dict[str, Any]
 ) -> None:
     """An invalid NaN or tuple is recorded by its tag (never as null or a list), and the digest
     is over that form, so it differs from any JSON application's."""
-    d = reference.decide("talent-reference", facts, on=ON)
+    d = reference_engine.decide("talent-reference", facts, on=ON)
     doc = sealed_record(builder, "talent-reference", d, facts)
     assert (doc["facts"], doc["reasons"], doc["values"].get("age")) == (
         shown,
@@ -1848,11 +1842,11 @@ def test_a_record_of_an_invalid_value_json_cannot_hold_holds_its_lossless_form(
 
 
 def test_a_record_of_a_missing_fact_keeps_the_null_it_came_as(
-    builder: RecordBuilder, reference: Engine
+    builder: RecordBuilder, reference_engine: Engine
 ) -> None:
     """A fact given as null is kept in `facts`, absent from `values`, and named as missing."""
     facts = {**GOOD_REF, "age": None}
-    d = reference.decide("talent-reference", facts, on=ON)
+    d = reference_engine.decide("talent-reference", facts, on=ON)
     assert sealed_record(builder, "talent-reference", d, facts, latency_ns=0) == {
         **common(d, facts, latency_ns=0),
         "facts": facts,
@@ -1868,12 +1862,12 @@ def test_a_record_of_a_missing_fact_keeps_the_null_it_came_as(
 
 
 def test_a_record_of_a_referral_gives_the_failed_rules_codes(
-    builder: RecordBuilder, reference: Engine
+    builder: RecordBuilder, reference_engine: Engine
 ) -> None:
     """A referral whose rules all passed or failed has the failed rules' codes as reasons; a
     second with the same statuses has the same results and reasons."""
     for facts in ({**GOOD_REF, "age": 50}, {**GOOD_REF, "age": 51}):
-        d = reference.decide("talent-reference", facts, on=ON)
+        d = reference_engine.decide("talent-reference", facts, on=ON)
         doc = sealed_record(builder, "talent-reference", d, facts)
         assert (doc["outcome"], doc["reasons"], doc["values"]) == ("refer", ["AGE_LIMIT"], facts)
         assert doc["results"] == results(REFERENCE_READS, "passed", "failed", *["passed"] * 4)
@@ -2029,13 +2023,13 @@ def test_a_record_of_a_matter_the_builder_does_not_know_masks_everything(engine:
     ids=["naive", "utc", "beijing", "new-york"],
 )
 def test_a_record_is_timed_in_utc_whatever_the_clocks_zone(
-    reference: Engine, now: dt.datetime
+    reference_engine: Engine, now: dt.datetime
 ) -> None:
     """The clock's time is recorded in UTC with a Z; a naive time is taken as UTC."""
     b = RecordBuilder(
-        reference.versions("talent-reference"), key=KEY, clock=lambda: now, backend="x"
+        reference_engine.versions("talent-reference"), key=KEY, clock=lambda: now, backend="x"
     )
-    d = reference.decide("talent-reference", GOOD_REF, on=ON)
+    d = reference_engine.decide("talent-reference", GOOD_REF, on=ON)
     assert (
         sealed_record(b, "talent-reference", d, GOOD_REF)["time"] == "2024-06-01T08:30:00.000005Z"
     )
@@ -2076,9 +2070,9 @@ FLAT = {
 @pytest.fixture(scope="module")
 def flat(tmp_path_factory: pytest.TempPathFactory) -> Engine:
     """Small matters whose values are not the application itself."""
-    rules: Path = tmp_path_factory.mktemp("flat-rules")
+    rules = tmp_path_factory.mktemp("flat-rules")
     for name, (facts, when) in FLAT.items():
-        (rules / f"{name}.yaml").write_text(flat_matter(name, facts, when), encoding="utf-8")
+        write_matter(rules, flat_matter(name, facts, when), f"{name}.yaml")
     return Engine(rules)
 
 
@@ -2144,23 +2138,23 @@ def test_a_record_of_an_unknown_or_error_rule_gives_the_decisions_codes(
 
 
 def test_a_naive_clock_is_taken_as_utc_whatever_the_machines_zone(
-    reference: Engine, monkeypatch: pytest.MonkeyPatch
+    reference_engine: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A naive time is recorded as the same wall-clock time in UTC, not converted from the
     machine's local zone; an aware one is converted."""
     b = RecordBuilder(
-        reference.versions("talent-reference"),
+        reference_engine.versions("talent-reference"),
         key=KEY,
         clock=lambda: dt.datetime(2024, 6, 1, 8, 30),
         backend="x",
     )
     aware = RecordBuilder(
-        reference.versions("talent-reference"),
+        reference_engine.versions("talent-reference"),
         key=KEY,
         clock=lambda: dt.datetime(2024, 6, 1, 16, 30, tzinfo=dt.timezone(dt.timedelta(hours=8))),
         backend="x",
     )
-    d = reference.decide("talent-reference", GOOD_REF, on=ON)
+    d = reference_engine.decide("talent-reference", GOOD_REF, on=ON)
     monkeypatch.setenv("TZ", "America/New_York")
     time.tzset()
     try:

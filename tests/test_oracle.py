@@ -23,6 +23,7 @@ from hypothesis import strategies as st
 
 from differential import InterpreterBackend
 from oracle import Oracle, status
+from reference import examples
 from secondapproval.engine import Engine
 from secondapproval.errors import RuleSetError
 from secondapproval.idcodes import cn_id_check_character
@@ -378,7 +379,7 @@ def _check(case: tuple[list[str], dict[str, Any], dt.date]) -> None:
     assert not found, f"on {on} with {facts!r}:\n" + "\n".join(found)
 
 
-@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(200), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(cases(frozenset(KNOWN)))
 def test_backends_agree_with_the_oracle(case: tuple[list[str], dict[str, Any], dt.date]) -> None:
     """Every backend gives every generated rule the status the docs' semantics give it."""

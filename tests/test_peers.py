@@ -5,33 +5,32 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import sys
-from pathlib import Path
 from typing import Any
 
 import pytest
 
+from reference import ROOT
 from secondapproval import Engine
 from secondapproval.benchgen import applications
 
-ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # the benchmarks package lives beside tests/, not in src/
 
-from benchmarks.peers import Peer, all_peers  # noqa: E402
-from benchmarks.peers.reference import MATTER  # noqa: E402
+from benchmarks.peers import Peer, all_peers
+from benchmarks.peers.reference import MATTER
 
 ON = dt.date(2020, 1, 1)
 COUNT = 10_000
+pytestmark = pytest.mark.long  # 10,000 applications through each peer: not in make quick
 
 
 @pytest.fixture(scope="module")
-def cases() -> list[tuple[dict[str, Any], bool]]:
+def cases(reference_engine: Engine) -> list[tuple[dict[str, Any], bool]]:
     """10,000 fixed-seed applications (some facts missing, null, mistyped or undeclared) and
     secondapproval's answer to each."""
-    engine = Engine(ROOT / "benchmarks" / "matters")
-    matter = engine.version_on(MATTER, ON)
+    matter = reference_engine.version_on(MATTER, ON)
     assert matter is not None
     apps = itertools.islice(applications(matter, on=ON, seed=6, broken=0.03, extra=0.02), COUNT)
-    return [(app, engine.decide(MATTER, app, on=ON).approved) for app in apps]
+    return [(app, reference_engine.decide(MATTER, app, on=ON).approved) for app in apps]
 
 
 def test_cases_cover_both_outcomes_and_every_defect(
@@ -66,16 +65,16 @@ def test_peer_batch_agrees_with_secondapproval(
     assert got == [ok for _, ok in cases]
 
 
-def test_bundled_matter_floor_agrees_with_secondapproval() -> None:
+def test_bundled_matter_floor_agrees_with_secondapproval(bundled_engine: Engine) -> None:
     """The hand-written graduate-hukou-shenzhen approves exactly what secondapproval approves."""
     from benchmarks.peers import hukou_handwritten as floor
 
-    engine = Engine(ROOT / "rules")
-    matter = engine.version_on(floor.MATTER, ON)
+    matter = bundled_engine.version_on(floor.MATTER, ON)
     assert matter is not None
     apps = applications(matter, on=ON, seed=5, broken=0.02, extra=0.02)
     cases = [
-        (a, engine.decide(floor.MATTER, a, on=ON).approved) for a in itertools.islice(apps, COUNT)
+        (a, bundled_engine.decide(floor.MATTER, a, on=ON).approved)
+        for a in itertools.islice(apps, COUNT)
     ]
     assert 100 < sum(ok for _, ok in cases) < COUNT - 100
     wrong = [(a, ok) for a, ok in cases if floor.decide(a, ON) is not ok]

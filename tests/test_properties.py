@@ -9,13 +9,13 @@
 from __future__ import annotations
 
 import datetime as dt
-from pathlib import Path
 from typing import Any
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from reference import REFERENCE, RULES, engine_over, examples
 from secondapproval import Engine, Outcome, Status
 from secondapproval.backends.native import NativeBackend
 from secondapproval.facts import FactValidator
@@ -31,8 +31,7 @@ from secondapproval.strategies import (
     valid_applications,
 )
 
-ROOT = Path(__file__).resolve().parent.parent
-ENGINES = {"rules": Engine(ROOT / "rules"), "reference": Engine(ROOT / "benchmarks" / "matters")}
+ENGINES = {"rules": engine_over(RULES), "reference": engine_over(REFERENCE)}
 MATTERS = [(name, m) for name, e in ENGINES.items() for m in e.matters]
 DATES = st.dates(dt.date(2018, 6, 1), dt.date(2030, 12, 31))
 
@@ -89,7 +88,7 @@ def test_missing_fact_read_by_a_rule_refers_naming_it(
 
 @pytest.mark.parametrize(("engine", "matter"), MATTERS)
 @given(data=st.data())
-@settings(max_examples=50)
+@settings(max_examples=examples(50))
 def test_decisions_are_deterministic(engine: str, matter: str, data: st.DataObject) -> None:
     """The same facts and date give the same decision, on this engine and on a fresh one."""
     m = latest(engine, matter)
@@ -111,7 +110,7 @@ def _status(value: Any) -> int:
 
 
 @given(st.lists(expressions(SCHEMA), min_size=1, max_size=4), st.data())
-@settings(max_examples=300)
+@settings(max_examples=examples(300))
 def test_generated_code_equals_the_interpreter(exprs: list[Any], data: st.DataObject) -> None:
     """On random expressions and facts, native code and the tree-walking interpreter agree."""
     matter = synthetic_matter(SCHEMA_FACTS, exprs)

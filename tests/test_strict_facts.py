@@ -21,7 +21,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from reference import GOOD_REF, ON, REFERENCE
+from reference import GOOD_REF, ON, REFERENCE, RULES, engine_over, versions
 from secondapproval import Engine, Outcome
 from secondapproval.cli import main
 from secondapproval.facts import DECIMAL_DIGITS, FactValidator
@@ -33,8 +33,6 @@ from secondapproval.marks import Duplicated
 from secondapproval.messages import ZH, zh
 from secondapproval.ruleset import FactSpec, Matter, fact_type
 from secondapproval.strategies import synthetic_matter
-
-ROOT = Path(__file__).resolve().parent.parent
 
 
 def _id(born: str, region: str = "110101", serial: str = "123") -> str:
@@ -315,7 +313,7 @@ KEYS = sorted(GOOD_REF)
 @given(st.sampled_from(KEYS), st.sampled_from([None, 0, 30, "x", True, [], {}]), st.booleans())
 def test_a_key_given_twice_refers_invalid(key: str, other: Any, first: bool) -> None:
     """A key given twice in the JSON refers with INVALID:<key>, whichever value comes first."""
-    engine = _reference()
+    engine = engine_over(REFERENCE)
     good = json.dumps(GOOD_REF)
     one, two = (json.dumps(other), json.dumps(GOOD_REF[key]))[:: 1 if first else -1]
     text = good[:-1] + f", {json.dumps(key)}: {one}, {json.dumps(key)}: {two}}}"
@@ -339,15 +337,6 @@ def test_a_group_or_fact_given_twice_refers_invalid() -> None:
     undeclared = text[:-1] + ', "zz": {"q": 1, "q": 2}}'
     _, invalid, _ = _both(loads(undeclared))
     assert set(invalid) == {"zz"}
-
-
-_ENGINE: list[Engine] = []
-
-
-def _reference() -> Engine:
-    if not _ENGINE:
-        _ENGINE.append(Engine(REFERENCE))
-    return _ENGINE[0]
 
 
 def test_the_cli_refers_a_facts_file_with_a_key_given_twice(
@@ -422,26 +411,18 @@ def test_every_message_is_ours_in_both_languages(path: str, value: Any) -> None:
 
 def test_the_chinese_reason_has_no_english() -> None:
     """The reason of a wrong type reads in Chinese only (issue 13, class 7)."""
-    d = _reference().decide("talent-reference", {**GOOD_REF, "age": "35"}, on=ON)
+    d = engine_over(REFERENCE).decide("talent-reference", {**GOOD_REF, "age": "35"}, on=ON)
     (reason,) = d.reasons
     assert reason.zh == "信息无效：age（应为整数）"
     assert reason.en == "invalid: age (an integer is required)"
-    d = _reference().decide("talent-reference", {**GOOD_REF, "degree": "phd"}, on=ON)
+    d = engine_over(REFERENCE).decide("talent-reference", {**GOOD_REF, "degree": "phd"}, on=ON)
     (reason,) = d.reasons
     assert reason.en.endswith(
         '(one of the allowed values is required: ["associate", "bachelor", "master", "doctor"])'
     )
 
 
-def _bundled() -> list[Matter]:
-    found: list[Matter] = []
-    for rules in (ROOT / "benchmarks" / "matters", ROOT / "rules"):
-        engine = Engine(rules)
-        found += [m for matter in engine.matters for m in engine.versions(matter)]
-    return found
-
-
-BUNDLED = _bundled()
+BUNDLED = versions(engine_over(REFERENCE)) + versions(engine_over(RULES))
 BUNDLED_VALIDATORS = {id(m): (FactValidator(m), FactValidator(m, fast=False)) for m in BUNDLED}
 
 

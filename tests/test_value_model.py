@@ -17,6 +17,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from differential import InterpreterBackend
+from reference import examples, write_matter
 from secondapproval.engine import Engine
 from secondapproval.lang import numbers
 from secondapproval.lang.check import check
@@ -144,7 +145,7 @@ def _frac(d: Decimal) -> Fraction:
     return Fraction(d)
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=examples(60), deadline=None)
 @given(x=_decimals, y=_decimals, z=_decimals, op=st.sampled_from(["+", "-", "*"]))
 def test_exact_arithmetic_property(x: Decimal, y: Decimal, z: Decimal, op: str) -> None:
     """`x op y <= z` is decided as the exact rationals decide it, by every engine."""
@@ -235,9 +236,8 @@ def test_a_derived_fact_with_no_exact_decimal_value_is_an_error(
     A derived fact is recorded and shown (Decision values, audit records), so it must be a
     canonical decimal; a rule computing the same quotient inline stays exact.
     """
-    (tmp_path / "m.yaml").write_text(DERIVED, encoding="utf-8")
     chosen: Any = InterpreterBackend() if backend == "interpreter" else backend
-    engine = Engine(tmp_path, backend=chosen)
+    engine = Engine(write_matter(tmp_path, DERIVED), backend=chosen)
     terminating = engine.decide("derived-quotient", {"a": {"x": "0.3"}}, on=ON)
     assert [r.to_dict()["status"] for r in terminating.results] == ["passed", "passed"]
     assert terminating.values["a.third"] == Decimal("0.1")
