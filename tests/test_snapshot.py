@@ -19,7 +19,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from reference import GOOD_REF, ON, REFERENCE
+from reference import GOOD_REF, ON, REFERENCE, examples
 from secondapproval import Engine, Limits, Outcome, UnknownMatterError
 from secondapproval.audit.jsonl import JsonLinesSink
 from secondapproval.audit.sinks import MemorySink
@@ -125,7 +125,7 @@ def test_swap_to_a_rule_set_without_the_matter_makes_it_unknown(tmp_path: Path) 
         engine.decide("talent-reference", GOOD_REF, on=ON)
 
 
-@settings(max_examples=25, deadline=None)
+@settings(max_examples=examples(25), deadline=None)
 @given(st.lists(st.sampled_from([29, 40, 50]) | st.none(), min_size=1, max_size=12))
 def test_after_any_swaps_an_engine_decides_as_a_fresh_one(
     tmp_path_factory: pytest.TempPathFactory, steps: list[int | None]
@@ -153,7 +153,7 @@ def test_after_any_swaps_an_engine_decides_as_a_fresh_one(
 def test_under_threads_each_decision_and_its_record_are_wholly_one_snapshots(
     tmp_path: Path,
 ) -> None:
-    """Four threads decide while the main thread swaps back and forth 200 times: a decision
+    """Four threads decide while the main thread swaps back and forth (200 times): a decision
     approved by the lenient snapshot names it, one referred names the strict one, and each audit
     record names the matter version of the decision's own snapshot."""
     lenient = RuleSetSnapshot.load(rules_with_age_limit(tmp_path / "lenient", 40))
@@ -176,7 +176,7 @@ def test_under_threads_each_decision_and_its_record_are_wholly_one_snapshots(
     threads = [threading.Thread(target=decide) for _ in range(4)]
     for t in threads:
         t.start()
-    for i in range(200):
+    for i in range(examples(200)):  # few under the quick profile
         engine.swap(strict if i % 2 == 0 else lenient)
         decided = len(seen)
         while len(seen) < decided + 4 and not failures:  # let the threads decide under it
