@@ -134,10 +134,6 @@ class AuditKey:
         return f"AuditKey(id={self.id})"
 
 
-NEW_KEY_NOTE = "note: new audit key written to {}; keep it away from the log"
-"""What the command line says when it creates `LOG.key`."""
-
-
 def log_key(
     log: str | os.PathLike[str],
     key_file: str | os.PathLike[str] | None,
