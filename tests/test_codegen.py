@@ -15,12 +15,12 @@ import pytest
 
 from secondapproval.backends.native import NativeBackend, compile_expression
 from secondapproval.codegen import compile_unit, register
-from secondapproval.loader import load_matters
 from secondapproval.facts import FactValidator
 from secondapproval.fastfacts import fast_path
 from secondapproval.lang.check import check
 from secondapproval.lang.parser import parse
 from secondapproval.limits import Limits
+from secondapproval.loader import load_matters
 from secondapproval.ruleset import FactSpec, Matter
 from secondapproval.showcode import listing, sources_of
 from secondapproval.strategies import SCHEMA
