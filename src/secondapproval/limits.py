@@ -13,6 +13,7 @@ lengths need a look there.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from .marks import Duplicated, Oversized
 
@@ -52,6 +53,8 @@ class Limits:
 
 
 DEFAULT = Limits()
+_CONTAINERS = (dict, list, tuple)
+"""What nests: an object, or a list (a tuple too, from Python callers)."""
 
 
 def exceeded(facts: object, limits: Limits = DEFAULT) -> tuple[str | None, list[str]]:
@@ -66,17 +69,18 @@ def exceeded(facts: object, limits: Limits = DEFAULT) -> tuple[str | None, list[
     keys = items = 0
     max_depth, max_string = limits.max_depth, limits.max_string
     # (value, depth, its path, whether it is inside a list); path None: inside a duplicate
-    stack: list[tuple[object, int, str | None, bool]] = [(facts, 1, "", False)]
+    stack: list[tuple[Any, int, str | None, bool]] = [(facts, 1, "", False)]
     while stack:
         value, depth, path, listed = stack.pop()
-        cls = value.__class__
-        if cls is str:
-            if len(value) > max_string:  # type: ignore[arg-type]
+        if value.__class__ is str:
+            if len(value) > max_string:
                 return LIMIT + f"a string longer than: {max_string}", duplicates
             continue
+        if not isinstance(value, _CONTAINERS):
+            continue  # a number, a bool, None, …: nothing to bound
+        if depth > max_depth:
+            return LIMIT + f"nesting deeper than: {max_depth}", duplicates
         if isinstance(value, dict):
-            if depth > max_depth:
-                return LIMIT + f"nesting deeper than: {max_depth}", duplicates
             keys += len(value)
             if keys > limits.max_keys:
                 return LIMIT + f"keys more than: {limits.max_keys}", duplicates
@@ -88,11 +92,9 @@ def exceeded(facts: object, limits: Limits = DEFAULT) -> tuple[str | None, list[
                     duplicates.append(where)
                     where = None
                 stack.append((sub, depth + 1, where, listed))
-        elif isinstance(value, list | tuple):
-            if depth > max_depth:
-                return LIMIT + f"nesting deeper than: {max_depth}", duplicates
-            items += len(value)
-            if items > limits.max_items:
-                return LIMIT + f"list items more than: {limits.max_items}", duplicates
-            stack.extend((sub, depth + 1, path, True) for sub in value)
+            continue
+        items += len(value)
+        if items > limits.max_items:
+            return LIMIT + f"list items more than: {limits.max_items}", duplicates
+        stack.extend((sub, depth + 1, path, True) for sub in value)
     return None, list(dict.fromkeys(duplicates))

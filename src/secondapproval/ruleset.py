@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Annotated, Any, Literal
@@ -228,6 +229,71 @@ def canonical_digest(spec: MatterFile) -> str:
     return hashlib.sha256(orjson.dumps(data, option=orjson.OPT_SORT_KEYS)).hexdigest()
 
 
+_FactProblem = tuple[tuple[str, ...], str]
+"""A problem of one declared fact: where under the fact (`()` for the fact itself), and what."""
+
+
+def _group_members(facts: dict[str, FactSpec]) -> dict[str, list[str]]:
+    """Each group (a dotted prefix of a declared fact's path) → the facts under it."""
+    members: dict[str, list[str]] = {}
+    for path in facts:
+        parts = path.split(".")
+        for i in range(1, len(parts)):
+            members.setdefault(".".join(parts[:i]), []).append(path)
+    return members
+
+
+def _path_problems(path: str, members: dict[str, list[str]]) -> Iterator[_FactProblem]:
+    """A fact's path is lower-case dotted names, and no other fact lives under it."""
+    if not FACT_PATH.fullmatch(path):
+        yield (), f"fact path {path!r} must be lower-case dotted names"
+    for other in members.get(path, ()):
+        yield (), f"fact {path!r} is also a group (of {other!r})"
+
+
+def _origin_problems(f: FactSpec, registry: Registry) -> Iterator[_FactProblem]:
+    """An input fact names a known data source; a derived one has none and is never optional."""
+    if f.derive is None:
+        if f.source is None:
+            yield (), "a fact needs a source (an id of the data-source registry)"
+        elif f.source not in registry:
+            yield ("source",), f"unknown data source {f.source!r}"
+        return
+    if f.source is not None:
+        yield ("source",), "a derived fact has no source of its own"
+    if f.optional:
+        yield ("optional",), "a derived fact cannot be optional"
+
+
+def _values_problems(f: FactSpec) -> Iterator[_FactProblem]:
+    """An enum has values, each once; no other type has any."""
+    if f.type == "enum":
+        if not f.values:
+            yield (), "an enum needs values"
+        elif len(set(f.values)) != len(f.values):
+            yield ("values",), "enum values repeat"
+    elif f.values is not None:
+        yield ("values",), "values are only for enums"
+
+
+def _item_type_problems(f: FactSpec) -> Iterator[_FactProblem]:
+    """A list, and only a list, says the type of its items (`of`)."""
+    if (f.of is not None) != (f.type == "list"):
+        yield (), "a list needs `of` (its item type); only lists have one"
+
+
+def _pattern_problems(f: FactSpec) -> Iterator[_FactProblem]:
+    """A pattern belongs to a str fact and is a valid regular expression."""
+    if f.pattern is None:
+        return
+    if f.type != "str":
+        yield ("pattern",), "pattern is only for str facts"
+    try:
+        re.compile(f.pattern)
+    except re.error as exc:
+        yield ("pattern",), f"bad regular expression: {exc}"
+
+
 class _MatterChecker:
     def __init__(self, doc: Located, spec: MatterFile, registry: Registry) -> None:
         self.doc = doc
@@ -254,43 +320,18 @@ class _MatterChecker:
 
     def check_facts(self) -> dict[str, Type]:
         types: dict[str, Type] = {}
-        members: dict[str, list[str]] = {}  # a group (a dotted prefix) → the facts under it
-        for other in self.spec.facts:
-            parts = other.split(".")
-            for i in range(1, len(parts)):
-                members.setdefault(".".join(parts[:i]), []).append(other)
+        members = _group_members(self.spec.facts)
         for path, f in self.spec.facts.items():
             at = ("facts", path)
-            if not FACT_PATH.fullmatch(path):
-                self.add(at, f"fact path {path!r} must be lower-case dotted names")
-            for other in members.get(path, ()):
-                self.add(at, f"fact {path!r} is also a group (of {other!r})")
-            if f.derive is None:
-                if f.source is None:
-                    self.add(at, "a fact needs a source (an id of the data-source registry)")
-                elif f.source not in self.registry:
-                    self.add((*at, "source"), f"unknown data source {f.source!r}")
-            else:
-                if f.source is not None:
-                    self.add((*at, "source"), "a derived fact has no source of its own")
-                if f.optional:
-                    self.add((*at, "optional"), "a derived fact cannot be optional")
-            if f.type == "enum":
-                if not f.values:
-                    self.add(at, "an enum needs values")
-                elif len(set(f.values)) != len(f.values):
-                    self.add((*at, "values"), "enum values repeat")
-            elif f.values is not None:
-                self.add((*at, "values"), "values are only for enums")
-            if (f.of is not None) != (f.type == "list"):
-                self.add(at, "a list needs `of` (its item type); only lists have one")
-            if f.pattern is not None:
-                if f.type != "str":
-                    self.add((*at, "pattern"), "pattern is only for str facts")
-                try:
-                    re.compile(f.pattern)
-                except re.error as exc:
-                    self.add((*at, "pattern"), f"bad regular expression: {exc}")
+            for problems in (
+                _path_problems(path, members),
+                _origin_problems(f, self.registry),
+                _values_problems(f),
+                _item_type_problems(f),
+                _pattern_problems(f),
+            ):
+                for where, message in problems:
+                    self.add((*at, *where), message)
             types[path] = fact_type(f)
         return types
 

@@ -125,6 +125,63 @@ def _scalar(loader: Any, event: Any) -> Any:
         raise _RefusedError(f"bad value: {exc}", event.start_mark) from None
 
 
+def _document_starts(loader: Any) -> bool:
+    """Read up to the first document's content: False if the stream holds no document."""
+    loader.get_event()  # StreamStart
+    if loader.check_event(yaml.StreamEndEvent):
+        loader.get_event()
+        return False
+    loader.get_event()  # DocumentStart
+    return True
+
+
+def _document_ends(loader: Any) -> None:
+    """Read the end of the document, refusing a second one."""
+    loader.get_event()  # DocumentEnd
+    if not loader.check_event(yaml.StreamEndEvent):
+        mark = loader.peek_event().start_mark
+        raise _RefusedError("expected a single document in the file", mark)
+
+
+def _take_key(loader: Any, mapping: _Frame, event: Any) -> None:
+    """Hold the key of the mapping's next entry until its value is complete."""
+    if not isinstance(event, yaml.ScalarEvent):
+        raise _RefusedError("a mapping key must be a plain value", event.start_mark)
+    key = _scalar(loader, event)
+    if not isinstance(key, str | int) or isinstance(key, bool):
+        key = str(key)
+    mapping.key, mapping.key_mark, mapping.has_key = key, event.start_mark, True
+
+
+def _opened(event: Any, path: Path_, depth: int) -> _Frame:
+    """The frame of the mapping or sequence that the event starts, `depth` frames deep."""
+    if depth >= MAX_DEPTH:
+        raise _RefusedError(f"nested more than {MAX_DEPTH} levels deep", event.start_mark)
+    if isinstance(event, yaml.SequenceStartEvent):
+        _collection_tag(event, _SEQ)
+        return _Frame([], path)
+    _collection_tag(event, _MAP)
+    return _Frame({}, path)
+
+
+def _set_entry(mapping: _Frame, value: Any, problems: list[Problem]) -> None:
+    """Give the mapping's held key its complete value; a key seen before is a problem."""
+    key = mapping.key
+    if key in mapping.data:
+        at = mapping.key_mark
+        problems.append(
+            Problem(
+                f"duplicate key {key!r}",
+                None,
+                at.line + 1,
+                at.column + 1,
+                ".".join(str(p) for p in (*mapping.path, key)),
+            )
+        )
+    mapping.data[key] = value
+    mapping.has_key = False
+
+
 def _build(loader: Any, problems: list[Problem]) -> tuple[Any, dict[Path_, tuple[int, int]]]:
     """The single document of the stream, built from parser events with an explicit stack.
 
@@ -133,38 +190,20 @@ def _build(loader: Any, problems: list[Problem]) -> tuple[Any, dict[Path_, tuple
     bounded by MAX_DEPTH, and nothing recurses.
     """
     marks: dict[Path_, tuple[int, int]] = {}
-    loader.get_event()  # StreamStart
-    if loader.check_event(yaml.StreamEndEvent):
-        loader.get_event()
+    if not _document_starts(loader):
         return None, marks
-    loader.get_event()  # DocumentStart
     stack: list[_Frame] = []
-    result: Any = None
     while True:
         event = loader.get_event()
         _refuse_anchor(event)
         top = stack[-1] if stack else None
-        if top is not None and isinstance(top.data, dict) and not top.has_key:
-            # the key of a mapping entry
-            if isinstance(event, yaml.MappingEndEvent):
-                stack.pop()
-                value: Any = top.data
-                closed = True
-            elif isinstance(event, yaml.ScalarEvent):
-                key = _scalar(loader, event)
-                if not isinstance(key, str | int) or isinstance(key, bool):
-                    key = str(key)
-                top.key, top.key_mark, top.has_key = key, event.start_mark, True
-                continue
-            else:
-                raise _RefusedError("a mapping key must be a plain value", event.start_mark)
-        elif isinstance(event, yaml.SequenceEndEvent):
-            stack.pop()
-            value = top.data if top is not None else None
-            closed = True
-        else:
-            closed = False
-        if not closed:
+        awaiting_key = top is not None and isinstance(top.data, dict) and not top.has_key
+        if awaiting_key and not isinstance(event, yaml.MappingEndEvent):
+            _take_key(loader, stack[-1], event)
+            continue
+        if awaiting_key or isinstance(event, yaml.SequenceEndEvent):  # a collection ends
+            value: Any = stack.pop().data
+        else:  # a value starts: note where it stands
             if top is None:
                 path: Path_ = ()
             elif isinstance(top.data, dict):
@@ -173,45 +212,20 @@ def _build(loader: Any, problems: list[Problem]) -> tuple[Any, dict[Path_, tuple
                 path = (*top.path, len(top.data))
             mark = event.start_mark
             marks[path] = (mark.line + 1, mark.column + 1)
-            if isinstance(event, yaml.ScalarEvent):
-                value = _scalar(loader, event)
-            else:
-                if len(stack) >= MAX_DEPTH:
-                    raise _RefusedError(f"nested more than {MAX_DEPTH} levels deep", mark)
-                if isinstance(event, yaml.SequenceStartEvent):
-                    _collection_tag(event, _SEQ)
-                    stack.append(_Frame([], path))
-                else:
-                    _collection_tag(event, _MAP)
-                    stack.append(_Frame({}, path))
+            if not isinstance(event, yaml.ScalarEvent):
+                stack.append(_opened(event, path, len(stack)))
                 continue
+            value = _scalar(loader, event)
         # a complete value: put it in its parent, or it is the document
-        parent = stack[-1] if stack else None
-        if parent is None:
-            result = value
+        if not stack:
             break
+        parent = stack[-1]
         if isinstance(parent.data, list):
             parent.data.append(value)
-            continue
-        key = parent.key
-        if key in parent.data:
-            at = parent.key_mark
-            problems.append(
-                Problem(
-                    f"duplicate key {key!r}",
-                    None,
-                    at.line + 1,
-                    at.column + 1,
-                    ".".join(str(p) for p in (*parent.path, key)),
-                )
-            )
-        parent.data[key] = value
-        parent.has_key = False
-    loader.get_event()  # DocumentEnd
-    if not loader.check_event(yaml.StreamEndEvent):
-        mark = loader.peek_event().start_mark
-        raise _RefusedError("expected a single document in the file", mark)
-    return result, marks
+        else:
+            _set_entry(parent, value, problems)
+    _document_ends(loader)
+    return value, marks
 
 
 def parse_yaml(text: str, file: str = "<string>") -> Located:

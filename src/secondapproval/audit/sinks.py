@@ -125,7 +125,6 @@ class ChainSink(abc.ABC):
         self._pid = os.getpid()
         self._mode = fsync
         self._count, self._last = found.last.count, found.last.hash
-        self._committed = found.last
         self._durable = found.last.count
         self._batch = batch
         self._delay = delay
@@ -230,11 +229,6 @@ class ChainSink(abc.ABC):
         """The head of every record sealed so far (committed or pending)."""
         return Head(self._count, self._last)
 
-    @property
-    def committed(self) -> Head:
-        """The head of the records the store holds."""
-        return self._committed if self.fsync in ("fire-and-forget", "group") else self.head
-
     def _signed(self, head: Head) -> Head:
         key = self._key
         if key is None:
@@ -332,7 +326,7 @@ class ChainSink(abc.ABC):
                 self._done.notify_all()
             if failure is not None:
                 self._fail(failure)
-            self._durable, self._committed = head.count, head
+            self._durable = head.count
 
     def _linger(self) -> None:
         """Wait (the lock held) until as many records are pending as the last commit held."""
@@ -365,7 +359,7 @@ class ChainSink(abc.ABC):
                 head = self.head
                 self._guarded(lambda: self._commit(lines, head, durable))
                 self._guarded(lambda: self._anchored(head, final=self._closed))
-                self._durable, self._committed = head.count, head
+                self._durable = head.count
             return
         with self._io:
             with self._lock:
@@ -379,7 +373,6 @@ class ChainSink(abc.ABC):
                 except Exception as exc:
                     with self._lock:  # `_fail` wakes the waiting writers: it needs the lock
                         self._fail(exc)
-                self._committed = head
         with self._lock:
             self._check_failure()
 

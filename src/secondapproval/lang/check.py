@@ -52,7 +52,8 @@ class _Checker:
         self.problems.append(SyntaxProblem(node.pos + 1, message))
         return ANY
 
-    def typed(self, node: ir.Node) -> ir.Node:
+    # one match case per IR node: a long dispatcher is the clearest form
+    def typed(self, node: ir.Node) -> ir.Node:  # noqa: PLR0912
         """The node with its type and its children's types set."""
         match node:
             case ir.Const(value=None):

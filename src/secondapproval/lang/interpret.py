@@ -60,7 +60,8 @@ class Interpreter:
         self.on = on
         self.errors = errors
 
-    def eval(self, node: ir.Node, it: Any = UNKNOWN_VALUE) -> Any:
+    # one match case per IR node: a long dispatcher is the clearest form
+    def eval(self, node: ir.Node, it: Any = UNKNOWN_VALUE) -> Any:  # noqa: PLR0912
         match node:
             case ir.Const(value=v):
                 return v

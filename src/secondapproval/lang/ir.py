@@ -170,7 +170,8 @@ def facts_of(node: Node) -> frozenset[str]:
     return frozenset(n.path for n in walk(node) if isinstance(n, Fact))
 
 
-def render(node: Node) -> str:
+# one match case per IR node: a long dispatcher is the clearest form
+def render(node: Node) -> str:  # noqa: PLR0912
     """The expression in source syntax (for messages and the canonical digest)."""
     match node:
         case Const(value=v):

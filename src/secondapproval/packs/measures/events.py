@@ -25,7 +25,7 @@ from typing import Any, Literal, NamedTuple
 import orjson
 
 from ...errors import Problem, RuleSetError
-from .plan import UNKNOWN, Plan
+from .plan import UNKNOWN, Measure, Plan, Task
 
 Kind = Literal["progress", "complete", "deadline"]
 _KEYS = {
@@ -85,6 +85,14 @@ def _number(value: Any, field: str) -> Decimal:
     return Decimal(value) if isinstance(value, int) else Decimal(repr(value))
 
 
+def _check_reporter(by: Any, reported: Measure | Task) -> None:
+    """An event reported `by` a unit comes from the unit responsible (when that is known)."""
+    if reported.unit not in (UNKNOWN, by):
+        raise _BadEventError(
+            f"reported by {by!r}, but the responsible unit is {reported.unit!r}", "by"
+        )
+
+
 class _Reader:
     """Checks raw events against a plan, remembering the date of the last good one."""
 
@@ -127,18 +135,9 @@ class _Reader:
             raise _BadEventError(f"unknown measure {measure_id!r}", "measure")
         mid: str = measure_id
         task_id = raw.get("task")
-        task = None
-        if task_id is not None:
-            task = self.task_of.get((mid, task_id)) if type(task_id) is str else None
-            if task is None:
-                raise _BadEventError(f"measure {mid} has no task {task_id!r}", "task")
+        task = None if task_id is None else self.task(mid, task_id)
         if "by" in raw:
-            by = raw["by"]
-            unit = task.unit if task is not None else measure.unit
-            if unit not in (UNKNOWN, by):
-                raise _BadEventError(
-                    f"reported by {by!r}, but the responsible unit is {unit!r}", "by"
-                )
+            _check_reporter(raw["by"], task if task is not None else measure)
         evidence = raw.get("evidence")
         if evidence is not None and type(evidence) is not str:
             raise _BadEventError("evidence is a reference string", "evidence")
@@ -151,15 +150,26 @@ class _Reader:
         if kind == "progress":
             values = self._values(mid, raw.get("values"))
         elif kind == "deadline":
-            deadline = self.date(raw.get("deadline"), "deadline")
-            start = task.start if task is not None else measure.start
-            if isinstance(start, dt.date) and deadline < start:
-                raise _BadEventError(
-                    f"new deadline {deadline} is before the start {start}", "deadline"
-                )
+            deadline = self.new_deadline(raw.get("deadline"), task if task is not None else measure)
         self.last = day
         # tuple.__new__ skips the named tuple's Python-level __new__: a third of the cost
         return _new(Event, (line, day, kind, mid, task_id, values, deadline, evidence))
+
+    def task(self, measure: str, task_id: Any) -> Task:
+        """The measure's task called `task_id`."""
+        task = self.task_of.get((measure, task_id)) if type(task_id) is str else None
+        if task is None:
+            raise _BadEventError(f"measure {measure} has no task {task_id!r}", "task")
+        return task
+
+    def new_deadline(self, value: Any, moved: Measure | Task) -> dt.date:
+        """The new deadline of a measure or task: a date, not before the start."""
+        deadline = self.date(value, "deadline")
+        if isinstance(moved.start, dt.date) and deadline < moved.start:
+            raise _BadEventError(
+                f"new deadline {deadline} is before the start {moved.start}", "deadline"
+            )
+        return deadline
 
     def _values(self, measure: str, raw: Any) -> tuple[tuple[str, Decimal], ...]:
         if type(raw) is not dict or not raw:

@@ -20,7 +20,6 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
 
 import orjson
 
@@ -169,12 +168,3 @@ def feed(plan: Plan, measured: Iterable[Reduction]) -> dict[tuple[str, str], Dec
             if values:
                 out[(m.id, t.metric)] = sum(values, Decimal(0)) / len(values)
     return out
-
-
-def as_rows(items: Iterable[Reduction]) -> list[dict[str, Any]]:
-    """Reductions as plain rows (for the report): matter, metric, baseline, after."""
-    return [
-        {"matter": r.matter, "metric": k, "baseline": r.baseline.get(k), "after": r.after.get(k)}
-        for r in items
-        for k in MEASURED
-    ]

@@ -24,7 +24,6 @@ from ...status import PASSED
 from ...text import Text
 from ...yamlfile import Located, Path_, parse_yaml, problems_from_validation
 
-STATUSES = ("not_started", "on_track", "at_risk", "overdue", "achieved")
 StatusName = Literal["not_started", "on_track", "at_risk", "overdue", "achieved"]
 MATTER_ID = "measure-status"
 EVENTS_SOURCE = "measure-events"
