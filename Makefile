@@ -19,9 +19,10 @@ test: $(STAMP) lint typecheck unit scenarios bench-smoke wheel-check
 
 # The inner loop (under a minute): every test file under the quick Hypothesis profile (few examples,
 # tests/reference.examples caps a test's own count), without the tests marked `long` — kill -9 and
-# fork runs, 80,000 records from 8 threads, the peers — nor lint (all in make test).
+# fork runs, 80,000 records from 8 threads, the peers — nor lint (all in make test); one pytest-xdist
+# worker per core.
 quick: $(STAMP)
-	HYPOTHESIS_PROFILE=quick $(BIN)/pytest -q -x tests -m "not slow and not long"
+	HYPOTHESIS_PROFILE=quick $(BIN)/pytest -q -x -n auto tests -m "not slow and not long"
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks
