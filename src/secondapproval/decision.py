@@ -172,7 +172,11 @@ class Decision:
         missing: tuple[str, ...],
         snapshot: str | None,
     ) -> Decision:
-        """A decision of a matter version on validated facts and the rules' statuses."""
+        """A decision of a matter version on validated facts and the rules' statuses.
+
+        The engine's constructor: the slot stores of `__init__` written out again, without its
+        keyword matching and defaults, because this runs once per decision on the hot path.
+        """
         self = _new(cls)
         self._compiled = compiled
         self._id = decision_id
