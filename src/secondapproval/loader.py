@@ -64,28 +64,21 @@ def installed_packs() -> dict[str, Pack]:
     return {lp.pack.file_key: lp.pack for lp in discover().values()}
 
 
-def yaml_files(paths: Iterable[PathLike], *, registries: bool = False) -> list[Path]:
-    """Every YAML file under the given files and folders, each folder's sorted; `sources.yaml`
-    files are left out unless `registries`. A path that does not exist is a RuleSetError."""
+def rule_files(paths: Iterable[PathLike]) -> list[Path]:
+    """Every YAML file under the given files and folders, each folder's sorted, `sources.yaml`
+    files left out. A path that does not exist is a RuleSetError."""
     found: list[Path] = []
     for raw in paths:
         p = Path(raw)
         if p.is_dir():
             found += sorted(
-                f
-                for f in p.rglob("*")
-                if f.suffix in YAML_SUFFIXES and (registries or f.name != REGISTRY_FILE)
+                f for f in p.rglob("*") if f.suffix in YAML_SUFFIXES and f.name != REGISTRY_FILE
             )
         elif p.exists():
             found.append(p)
         else:
             raise RuleSetError([Problem("no such file or folder", str(p))])
     return found
-
-
-def rule_files(paths: Iterable[PathLike]) -> list[Path]:
-    """Every YAML file under the given files and folders, sorted, registry files excluded."""
-    return yaml_files(paths)
 
 
 def registry_file(path: PathLike) -> Path | None:
@@ -97,13 +90,15 @@ def registry_file(path: PathLike) -> Path | None:
     return None
 
 
+def first_registry_file(paths: Iterable[PathLike]) -> Path | None:
+    """The `sources.yaml` of the first given path that has one."""
+    return next((f for f in map(registry_file, paths) if f is not None), None)
+
+
 def find_registry(paths: Iterable[PathLike]) -> Registry:
     """The `sources.yaml` of the first given path that has one (else the built-in sources)."""
-    for raw in paths:
-        found = registry_file(raw)
-        if found is not None:
-            return load_registry(found)
-    return Registry()
+    found = first_registry_file(paths)
+    return load_registry(found) if found is not None else Registry()
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,9 +122,10 @@ def load_rules(paths: Iterable[PathLike], registry: Registry | None = None) -> L
     read: list[tuple[str, str]] = []
     try:
         if registry is None:
-            found = next((f for f in map(registry_file, paths) if f is not None), None)
-            registry = load_registry(found) if found is not None else Registry()
+            found = first_registry_file(paths)
+            registry = Registry()
             if found is not None:
+                registry = load_registry(found)
                 read.append((str(found), _sha256(found.read_bytes())))
         files = rule_files(paths)
     except RuleSetError as exc:
