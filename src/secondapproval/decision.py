@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 from .messages import zh as zh_of
 from .paths import ROOT
+from .provenance import NO_ORIGINS, Failure, Origins, Provenance
 from .status import ERROR, FAILED, PASSED, STATUS_OF, UNKNOWN, Status
 
 if TYPE_CHECKING:
@@ -78,6 +79,18 @@ class RuleResult:
         }
 
 
+def _failure_reason(code: str, failure: Failure) -> Reason:
+    """The reason of facts a source could not give (`UNAVAILABLE:`, `NOT_FOUND:`, a key's code)."""
+    zh, en = failure.office if failure.office[0] else (failure.source, failure.source)
+    if code.startswith("NOT_FOUND:"):
+        en_text = f"{en} holds no record for the key ({failure.why})"
+        return Reason(code, f"{zh}未查到相关记录", en_text, fact=None)
+    if code.startswith("UNAVAILABLE:"):
+        en_text = f"{en} could not be reached ({failure.why})"
+        return Reason(code, f"暂时无法从{zh}获取信息", en_text)
+    return Reason(code, f"无法向{zh}查询：{failure.why}", f"{en} was not asked: {failure.why}")
+
+
 def jsonable(value: Any) -> Any:
     """Fact values as JSON values: dates as ISO strings, decimals as strings, tuples as lists."""
     if isinstance(value, Mapping):
@@ -124,6 +137,7 @@ class Decision:
         "_invalid",
         "_missing",
         "_on",
+        "_origins",
         "_outcome",
         "_reasons",
         "_results",
@@ -144,6 +158,7 @@ class Decision:
         missing: tuple[str, ...],
         outcome: Outcome | None = None,
         snapshot: str | None = None,
+        origins: Origins = NO_ORIGINS,
     ) -> None:
         self._compiled = compiled
         self._id = decision_id
@@ -153,6 +168,7 @@ class Decision:
         self._invalid = invalid
         self._missing = missing
         self._snapshot = snapshot
+        self._origins = origins
         if outcome is None:
             clean = not invalid and not missing and statuses.count(PASSED) == len(statuses)
             outcome = _APPROVE if clean and compiled is not None else _REFER
@@ -171,6 +187,7 @@ class Decision:
         invalid: Mapping[str, str],
         missing: tuple[str, ...],
         snapshot: str | None,
+        origins: Origins,
     ) -> Decision:
         """A decision of a matter version on validated facts and the rules' statuses.
 
@@ -186,6 +203,7 @@ class Decision:
         self._invalid = invalid
         self._missing = missing
         self._snapshot = snapshot
+        self._origins = origins
         clean = not invalid and not missing and statuses.count(PASSED) == len(statuses)
         self._outcome = _APPROVE if clean else _REFER
         self._results = None
@@ -262,7 +280,19 @@ class Decision:
 
     @property
     def missing(self) -> tuple[str, ...]:
+        """Facts that are absent: required ones, and any a source could not give."""
         return self._missing
+
+    @property
+    def origins(self) -> Origins:
+        """Where its facts came from, and what the sources could not give (`provenance`)."""
+        return self._origins
+
+    @property
+    def provenance(self) -> Mapping[str, Provenance]:
+        """Where each valid input fact came from: the applicant, a source, a vouching caller."""
+        declared, of = self._origins.declared, self._origins.of
+        return MappingProxyType({p: of(p) for p in self._values if p in declared})
 
     def parts(self) -> DecisionParts:
         """Id, date, outcome, values, statuses, invalid, missing and rule-set digest in one read.
@@ -319,11 +349,11 @@ class Decision:
         if self._compiled is None:
             return {"NO_VERSION": ("no-version", None)}
         keys: dict[str, tuple[str, Any]] = {}
-        invalid, values = self._invalid, self._values
+        invalid, values, failed = self._invalid, self._values, self._origins.failed
         for path in invalid:
             keys.setdefault(f"INVALID:{path}", ("invalid", path))
         for path in self._missing:
-            keys.setdefault(f"MISSING:{path}", ("missing", path))
+            keys.setdefault(*self._absent(path, failed))
         for rule, code in zip(self._compiled.matter.rules, self._statuses, strict=True):
             if code == FAILED:
                 keys.setdefault(rule.spec.refer.code, ("rule", rule))
@@ -332,13 +362,21 @@ class Decision:
                 for path in causes:
                     if path in invalid:
                         keys.setdefault(f"INVALID:{path}", ("invalid", path))
-                    elif not self._covered(path):  # else its group's INVALID code says it
-                        keys.setdefault(f"MISSING:{path}", ("missing", path))
+                    elif path in failed or not self._covered(path):  # else its group's INVALID
+                        keys.setdefault(*self._absent(path, failed))
                 if not causes:
                     keys.setdefault(f"ERROR:{rule.id}", ("error", rule.id))
             elif code == ERROR:
                 keys.setdefault(f"ERROR:{rule.id}", ("error", rule.id))
         return keys
+
+    @staticmethod
+    def _absent(path: str, failed: Mapping[str, Failure]) -> tuple[str, tuple[str, Any]]:
+        """The code of an absent fact: a source's failure, else `MISSING:<path>`."""
+        failure = failed.get(path)
+        if failure is not None:
+            return failure.code, ("failed", failure)
+        return f"MISSING:{path}", ("missing", path)
 
     def _build_reasons(self) -> tuple[Reason, ...]:
         return tuple(self._reason(code, *key) for code, key in self._reason_keys().items())
@@ -359,6 +397,8 @@ class Decision:
             return Reason(
                 code, f"规则无法计算：{about}", f"rule could not be evaluated: {about}", rule=about
             )
+        if kind == "failed":
+            return _failure_reason(code, about)
         if kind == "no-version":
             return Reason(
                 code,
@@ -390,9 +430,12 @@ class Decision:
             "version": self.version,
             "digest": self.digest,
             "backend": self.backend,
+            "snapshot": self.snapshot,
             "on": self.on.isoformat(),
             "reasons": [r.to_dict() for r in self.reasons],
             "results": [r.to_dict() for r in self.results],
+            "provenance": {p: v.to_dict() for p, v in sorted(self.provenance.items())},
+            "vouched": list(self._origins.vouched),
         }
 
     def __repr__(self) -> str:

@@ -16,19 +16,23 @@ import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
-from .backends import Backend
+from .backends import Backend, Evaluator
+from .compiled import CompiledMatter
 from .decision import Decision
 from .errors import UnknownMatterError
+from .fastfacts import Check
 from .limits import DEFAULT, LIMIT, Limits
 from .log import get_logger
 from .marks import Oversized
 from .paths import ROOT
+from .provenance import Origins
 from .registry import Registry
 from .ruleset import Matter
-from .snapshot import RuleSetSnapshot, RuleSource, Span, ValidatorFactory, default_validator
+from .snapshot import RuleSetSnapshot, RuleSource, ValidatorFactory, default_validator
 from .status import ERROR
+from .trust import Guard, Trust, Vouch, refuse
 
 if TYPE_CHECKING:
     from .audit.auditor import Auditor, Recorder
@@ -39,18 +43,43 @@ _perf_ns = time.perf_counter_ns
 _decided = Decision.decided  # bound once: the hot path looks no class attribute up
 
 
+class _Served(NamedTuple):
+    """A matter version as this Engine decides it: the snapshot's span, and what the Engine's
+    trust makes of it (the facts a caller may not give, the origins of ungathered decisions)."""
+
+    start: dt.date
+    end: dt.date | None
+    compiled: CompiledMatter
+    check: Check
+    evaluate: Evaluator
+    guards: tuple[Guard, ...]
+    origins: Origins
+
+
 @dataclass(frozen=True, slots=True)
 class _Serving:
-    """What one decision reads once: the snapshot, its spans, and the recorder bound to it."""
+    """What one decision reads once: the snapshot, its versions as served, and the recorder."""
 
     snapshot: RuleSetSnapshot
-    spans: Mapping[str, tuple[Span, ...]]
+    spans: Mapping[str, tuple[_Served, ...]]
     digest: str
     recorder: Recorder | None
 
     @classmethod
-    def of(cls, snapshot: RuleSetSnapshot, recorder: Recorder | None) -> _Serving:
-        return cls(snapshot, snapshot.spans, snapshot.digest, recorder)
+    def of(cls, snapshot: RuleSetSnapshot, trust: Trust, recorder: Recorder | None) -> _Serving:
+        registry = snapshot.registry
+        spans = {
+            matter: tuple(
+                _Served(
+                    *span,
+                    trust.guards(span.compiled.matter, registry),
+                    trust.origins(span.compiled.matter),
+                )
+                for span in versions
+            )
+            for matter, versions in snapshot.spans.items()
+        }
+        return cls(snapshot, spans, snapshot.digest, recorder)
 
 
 class Engine:
@@ -82,11 +111,19 @@ class Engine:
         limits: Limits = DEFAULT,
         validator: ValidatorFactory = default_validator,
         snapshot: RuleSetSnapshot | None = None,
+        vouch: Vouch = (),
     ) -> None:
         if snapshot is None:
             snapshot = RuleSetSnapshot.load(
                 rules, backend=backend, sources=sources, limits=limits, validator=validator
             )
+        named = {
+            spec.source
+            for m in snapshot.all_versions()
+            for spec in m.inputs.values()
+            if spec.source
+        }
+        self._trust = Trust.of(snapshot.registry, vouch, (), named)
         self._today = today
         self._prefix = secrets.token_hex(6) + "-"
         self._counter = itertools.count(1)
@@ -107,7 +144,7 @@ class Engine:
             matters=list(snapshot.matters),
             versions=sum(len(v) for v in snapshot.spans.values()),
         )
-        return _Serving.of(snapshot, recorder)
+        return _Serving.of(snapshot, self._trust, recorder)
 
     # ---- the rule set ----
     @property
@@ -127,6 +164,11 @@ class Engine:
         old, self._serving = self._serving.snapshot, serving
         self._log.info("rules.swapped", old=old.digest, new=snapshot.digest)
         return old
+
+    @property
+    def trust(self) -> Trust:
+        """The sources it vouches for and the sources it connects."""
+        return self._trust
 
     @property
     def backend(self) -> str:
@@ -201,13 +243,15 @@ class Engine:
             raise UnknownMatterError(matter, serving.spans) from None
         decision_id = f"{self._prefix}{next(self._counter):x}"
         # a Span unpacked, not read by name: a tuple's unpacking is what the hot loop can afford
-        for start, end, compiled, check, evaluate in spans:  # noqa: B007 (used after the break)
+        for start, end, compiled, check, evaluate, guards, origins in spans:  # noqa: B007
             if start <= day and (end is None or day <= end):  # Effective.covers
                 break
         else:
             return Decision.no_version(decision_id, day, serving.digest)
         try:
             values, invalid, missing = check(facts, day)
+            if guards:
+                refuse(facts, guards, values, invalid)
         except Exception as exc:  # a validator bug is a referral, never an exception to the caller
             self._log.error("validation.failed", matter=matter, error=repr(exc))
             values, invalid, missing = (
@@ -221,7 +265,7 @@ class Engine:
             self._log.error("backend.failed", matter=matter, error=repr(exc))
             statuses = (ERROR,) * len(compiled.matter.rules)
         return _decided(
-            compiled, decision_id, day, values, statuses, invalid, missing, serving.digest
+            compiled, decision_id, day, values, statuses, invalid, missing, serving.digest, origins
         )
 
     def close(self) -> None:

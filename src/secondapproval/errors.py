@@ -51,6 +51,17 @@ class ScenarioError(RuleSetError):
     what = "scenario file"
 
 
+class DeploymentError(RuleSetError):
+    """A deployment file (how the engine reaches its sources) cannot be loaded."""
+
+    what = "deployment file"
+
+
+class ConfigError(SecondApprovalError, ValueError):
+    """An Engine's settings contradict its rule set (a vouched source that is not in the registry,
+    a source both vouched for and connected)."""
+
+
 class UnknownMatterError(SecondApprovalError, KeyError):
     """No matter with this id is loaded."""
 

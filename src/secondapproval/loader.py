@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import itertools
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
 from typing import Any
@@ -110,6 +110,8 @@ class LoadedRules:
     files: tuple[tuple[str, str], ...]
     """(resolved path, SHA-256 of its text) of every matter, pack and registry file read."""
     pack_files: int
+    registry: Registry = field(default_factory=Registry)
+    """The data-source registry the matters were checked against."""
 
 
 def load_rules(paths: Iterable[PathLike], registry: Registry | None = None) -> LoadedRules:
@@ -160,7 +162,7 @@ def load_rules(paths: Iterable[PathLike], registry: Registry | None = None) -> L
         except RuleSetError as exc:
             problems += exc.problems
     problems += version_problems(matters)
-    return LoadedRules(tuple(matters), tuple(problems), tuple(sorted(read)), pack_files)
+    return LoadedRules(tuple(matters), tuple(problems), tuple(sorted(read)), pack_files, registry)
 
 
 def check_files(

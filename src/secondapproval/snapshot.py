@@ -67,6 +67,8 @@ class RuleSetSnapshot:
     backend: Backend
     spans: Mapping[str, tuple[Span, ...]]
     """Each matter's versions, oldest first."""
+    registry: Registry = dataclasses.field(default_factory=Registry)
+    """The data-source registry its matters name (who holds each fact; `trust`)."""
 
     @classmethod
     def load(
@@ -88,17 +90,19 @@ class RuleSetSnapshot:
             if problems:
                 raise RuleSetError(problems)
             files = _files_of_matters(matters)
+            registry = _registry_of(sources)
         else:
-            registry = load_registry(sources) if isinstance(sources, str | Path) else sources
-            loaded = checked_rules([i for i in items if isinstance(i, str | Path)], registry)
+            given_registry = load_registry(sources) if isinstance(sources, str | Path) else sources
+            loaded = checked_rules([i for i in items if isinstance(i, str | Path)], given_registry)
             matters, files = list(loaded.matters), _relative(loaded.files)
+            registry = loaded.registry
             if isinstance(sources, str | Path) and Path(sources).exists():
                 given = (str(Path(sources).resolve()), _sha256_of(Path(sources)))
                 files = _relative((*loaded.files, given))
             elif isinstance(sources, Registry):
                 files = (*files, ("<sources>", _registry_digest(sources)))
         engine_backend = get_backend(backend) if isinstance(backend, str) else backend
-        return cls.compile(matters, files, engine_backend, limits, validator)
+        return cls.compile(matters, files, engine_backend, limits, validator, registry)
 
     @classmethod
     def compile(
@@ -108,6 +112,7 @@ class RuleSetSnapshot:
         backend: Backend,
         limits: Limits = DEFAULT,
         validator: ValidatorFactory = default_validator,
+        registry: Registry | None = None,
     ) -> RuleSetSnapshot:
         """Compile checked matters (whose versions do not overlap) read from `files`."""
         by_matter: dict[str, list[Span]] = {}
@@ -119,7 +124,9 @@ class RuleSetSnapshot:
             )
             by_matter.setdefault(m.id, []).append(span)
         spans = MappingProxyType({k: tuple(v) for k, v in by_matter.items()})
-        return cls(snapshot_digest(files, limits), files, limits, backend, spans)
+        return cls(
+            snapshot_digest(files, limits), files, limits, backend, spans, registry or Registry()
+        )
 
     # ---- what it holds ----
     @property
@@ -184,6 +191,12 @@ def _files_of_matters(matters: Iterable[Matter]) -> tuple[tuple[str, str], ...]:
             for m in matters
         )
     )
+
+
+def _registry_of(sources: Registry | PathLike | None) -> Registry:
+    if isinstance(sources, Registry):
+        return sources
+    return load_registry(sources) if sources is not None else Registry()
 
 
 def _registry_digest(registry: Registry) -> str:

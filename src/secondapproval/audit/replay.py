@@ -27,6 +27,7 @@ from ..lang.interpret import Interpreter
 from ..lang.kleene import ERROR_VALUE, UNKNOWN_VALUE, status_code
 from ..lang.parser import parse_iso_date
 from ..lang.types import Type
+from ..provenance import NO_ORIGINS
 from ..ruleset import Matter
 from .head import Head
 from .keys import AuditKey
@@ -182,6 +183,7 @@ class Replayer:
             validated.invalid,
             validated.missing,
             None,
+            NO_ORIGINS,
         )
 
     def _from_values(
@@ -218,6 +220,7 @@ class Replayer:
             dict(doc["invalid"]),
             tuple(doc["missing"]),
             None,
+            NO_ORIGINS,
         )
 
     @staticmethod

@@ -1,4 +1,4 @@
-"""The contract between the engine and a source adapter (entry-point group `secondapproval.sources`).
+"""The contract between the engine and a source adapter (entry points `secondapproval.sources`).
 
 An adapter reaches one connected office. The deployment file (`sources.deployment`) names it by
 its entry-point name (`adapter: http-json`), validates its options against the adapter's
