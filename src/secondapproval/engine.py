@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 from .backends import Backend, Evaluator
 from .compiled import CompiledMatter
 from .decision import Decision
-from .errors import UnknownMatterError
+from .errors import DeploymentError, UnknownMatterError
 from .fastfacts import Check
 from .limits import DEFAULT, LIMIT, Limits
 from .log import get_logger
@@ -30,9 +30,11 @@ from .paths import ROOT
 from .provenance import Origins
 from .registry import Registry
 from .ruleset import Matter
-from .snapshot import RuleSetSnapshot, RuleSource, ValidatorFactory, default_validator
+from .snapshot import RuleSetSnapshot, RuleSource, Span, ValidatorFactory, default_validator
+from .sources.deployment import Deployment, load_deployment
+from .sources.gather import Gathered, Gatherer, Plan, plan_of
 from .status import ERROR
-from .trust import Guard, Trust, Vouch, refuse
+from .trust import Guard, Trust, Vouch, refuse, refused
 
 if TYPE_CHECKING:
     from .audit.auditor import Auditor, Recorder
@@ -54,6 +56,8 @@ class _Served(NamedTuple):
     evaluate: Evaluator
     guards: tuple[Guard, ...]
     origins: Origins
+    plan: Plan | None
+    """What it gathers from the connected sources (None: the Engine connects none it needs)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,20 +70,29 @@ class _Serving:
     recorder: Recorder | None
 
     @classmethod
-    def of(cls, snapshot: RuleSetSnapshot, trust: Trust, recorder: Recorder | None) -> _Serving:
-        registry = snapshot.registry
+    def of(
+        cls,
+        snapshot: RuleSetSnapshot,
+        trust: Trust,
+        recorder: Recorder | None,
+        deployment: Deployment | None,
+    ) -> _Serving:
         spans = {
-            matter: tuple(
-                _Served(
-                    *span,
-                    trust.guards(span.compiled.matter, registry),
-                    trust.origins(span.compiled.matter),
-                )
-                for span in versions
-            )
+            matter: tuple(_served(span, trust, snapshot.registry, deployment) for span in versions)
             for matter, versions in snapshot.spans.items()
         }
         return cls(snapshot, spans, snapshot.digest, recorder)
+
+
+def _served(span: Span, trust: Trust, registry: Registry, deployment: Deployment | None) -> _Served:
+    matter = span.compiled.matter
+    guards, origins = trust.guards(matter, registry), trust.origins(matter)
+    plan = None
+    if deployment is not None:
+        plan = plan_of(matter, deployment, guards, origins, registry)
+        if not plan.lookups:
+            plan = None
+    return _Served(*span, guards, origins, plan)
 
 
 class Engine:
@@ -112,18 +125,19 @@ class Engine:
         validator: ValidatorFactory = default_validator,
         snapshot: RuleSetSnapshot | None = None,
         vouch: Vouch = (),
+        deployment: Deployment | PathLike | None = None,
     ) -> None:
         if snapshot is None:
             snapshot = RuleSetSnapshot.load(
                 rules, backend=backend, sources=sources, limits=limits, validator=validator
             )
-        named = {
-            spec.source
-            for m in snapshot.all_versions()
-            for spec in m.inputs.values()
-            if spec.source
-        }
-        self._trust = Trust.of(snapshot.registry, vouch, (), named)
+        if deployment is not None and not isinstance(deployment, Deployment):
+            deployment = load_deployment(deployment)
+        self._deployment = deployment
+        self._trust = _trust_of(snapshot, vouch, deployment)
+        self._gatherer: Gatherer | None = None
+        if deployment is not None:
+            self._gatherer = Gatherer(deployment, clock=clock)
         self._today = today
         self._prefix = secrets.token_hex(6) + "-"
         self._counter = itertools.count(1)
@@ -144,7 +158,7 @@ class Engine:
             matters=list(snapshot.matters),
             versions=sum(len(v) for v in snapshot.spans.values()),
         )
-        return _Serving.of(snapshot, self._trust, recorder)
+        return _Serving.of(snapshot, self._trust, recorder, self._deployment)
 
     # ---- the rule set ----
     @property
@@ -195,14 +209,24 @@ class Engine:
 
     # ---- deciding ----
     def decide(
-        self, matter: str, facts: Mapping[str, Any] | Any, *, on: dt.date | None = None
+        self,
+        matter: str,
+        facts: Mapping[str, Any] | Any,
+        *,
+        on: dt.date | None = None,
+        gather: bool = False,
     ) -> Decision:
         """Decide one application: approve only if every rule passed on present, valid facts.
 
-        Audited, its record is written to every audit sink before it is returned.
+        `gather=True` first asks the connected sources for the facts they hold (`gather`):
+        concurrently, once per source and key; what they cannot give refers. Without it, a
+        fact of a connected source is refused like any guarded one. Audited, its record is
+        written to every audit sink before it is returned.
         """
         serving = self._serving
         recorder = serving.recorder
+        if gather:
+            return self._decide_gathering(serving, matter, facts, on, None)
         if recorder is None:
             return self._decide(serving, matter, facts, on)
         start = _perf_ns()
@@ -210,20 +234,133 @@ class Engine:
         recorder.record(matter, decision, _as_recorded(decision, facts), _perf_ns() - start)
         return decision
 
+    async def decide_async(
+        self,
+        matter: str,
+        facts: Mapping[str, Any] | Any,
+        *,
+        on: dt.date | None = None,
+        gather: bool = True,
+    ) -> Decision:
+        """`decide` for an event loop (a service): the lookups are awaited, never blocking it.
+
+        Audited, the record is written in this thread once the facts are gathered.
+        """
+        serving = self._serving
+        if not gather:
+            return self.decide(matter, facts, on=on)
+        start = _perf_ns()
+        day = self._day(on)
+        served = self._version(serving, matter, day)
+        gathered = None
+        if served is not None and served.plan is not None and self._gatherer is not None:
+            gathered = await self._gatherer.gather_async(served.plan, facts)
+        return self._decide_gathering(serving, matter, facts, day, gathered, start)
+
+    def gather(
+        self, matter: str, application: Mapping[str, Any] | Any, *, on: dt.date | None = None
+    ) -> Gathered:
+        """The application with the facts its connected sources gave, and their origins."""
+        day = self._day(on)
+        served = self._version(self._serving, matter, day)
+        if served is None:
+            return Gathered(application, Origins(), {})
+        if served.plan is None or self._gatherer is None:
+            return Gathered(application, served.origins, refused(application, served.guards))
+        return self._gatherer.gather(served.plan, application)
+
+    def _version(self, serving: _Serving, matter: str, day: dt.date) -> _Served | None:
+        try:
+            spans = serving.spans[matter]
+        except KeyError:
+            raise UnknownMatterError(matter, serving.spans) from None
+        for served in spans:
+            if served.start <= day and (served.end is None or day <= served.end):
+                return served
+        return None
+
+    def _decide_gathering(
+        self,
+        serving: _Serving,
+        matter: str,
+        facts: Any,
+        on: dt.date | None,
+        gathered: Gathered | None,
+        start: int | None = None,
+    ) -> Decision:
+        """Gather (unless given) and decide on what was gathered; audited, record it."""
+        start = _perf_ns() if start is None else start
+        day = self._day(on)
+        served = self._version(serving, matter, day)
+        if served is None or served.plan is None or self._gatherer is None:
+            decision = self._decide(serving, matter, facts, day)
+            recorded = _as_recorded(decision, facts)
+        else:
+            if gathered is None:
+                gathered = self._gatherer.gather(served.plan, facts)
+            decision = self._on_gathered(serving, served, matter, day, gathered)
+            recorded = _as_recorded(decision, gathered.facts)
+        if serving.recorder is not None:
+            serving.recorder.record(matter, decision, recorded, _perf_ns() - start)
+        return decision
+
+    def _on_gathered(
+        self, serving: _Serving, served: _Served, matter: str, day: dt.date, gathered: Gathered
+    ) -> Decision:
+        """The decision on a gathered application: validated like any, then the refused and
+        failed facts taken out (each with its reason)."""
+        decision_id = f"{self._prefix}{next(self._counter):x}"
+        compiled = served.compiled
+        try:
+            values, invalid, missing = served.check(gathered.facts, day)
+            for path, why in gathered.refused.items():
+                values.pop(path, None)
+                invalid.setdefault(path, why)
+            failed = gathered.origins.failed
+            for path in failed:
+                values.pop(path, None)
+            missing = missing + tuple(p for p in failed if p not in missing and p not in invalid)
+            for path, provenance in gathered.origins.gathered.items():
+                if path in invalid:
+                    invalid[path] = f"{invalid[path]} (as {provenance.source} gave it)"
+        except Exception as exc:  # a validator bug is a referral, never an exception
+            self._log.error("validation.failed", matter=matter, error=repr(exc))
+            values, invalid, missing = {}, {ROOT: "the application could not be validated"}, ()
+        try:
+            statuses, _ = served.evaluate(values, day)
+        except Exception as exc:  # a backend failure is never an approval
+            self._log.error("backend.failed", matter=matter, error=repr(exc))
+            statuses = (ERROR,) * len(compiled.matter.rules)
+        return _decided(
+            compiled,
+            decision_id,
+            day,
+            values,
+            statuses,
+            invalid,
+            missing,
+            serving.digest,
+            gathered.origins,
+        )
+
     def decide_many(
         self,
         matter: str,
         applications: Iterable[Mapping[str, Any] | Any],
         *,
         on: dt.date | None = None,
+        gather: bool = False,
     ) -> list[Decision]:
         """Decide a batch of applications of one matter on one date, under one snapshot.
 
         Audited, the batch's records are committed together: the call returns once all of them
         are stored as the sinks' policy promises (under `group` and `always`, one fsync).
+        `gather=True` gathers for the whole batch at once (each distinct call made once).
         """
         serving = self._serving
         recorder = serving.recorder
+        if gather:
+            return self._decide_many_gathering(serving, matter, list(applications), on)
         if recorder is None:
             return [self._decide(serving, matter, facts, on) for facts in applications]
         decided = []
@@ -243,7 +380,7 @@ class Engine:
             raise UnknownMatterError(matter, serving.spans) from None
         decision_id = f"{self._prefix}{next(self._counter):x}"
         # a Span unpacked, not read by name: a tuple's unpacking is what the hot loop can afford
-        for start, end, compiled, check, evaluate, guards, origins in spans:  # noqa: B007
+        for start, end, compiled, check, evaluate, guards, origins, _ in spans:  # noqa: B007
             if start <= day and (end is None or day <= end):  # Effective.covers
                 break
         else:
@@ -268,8 +405,36 @@ class Engine:
             compiled, decision_id, day, values, statuses, invalid, missing, serving.digest, origins
         )
 
+    def _decide_many_gathering(
+        self, serving: _Serving, matter: str, applications: list[Any], on: dt.date | None
+    ) -> list[Decision]:
+        day = self._day(on)
+        served = self._version(serving, matter, day)
+        if served is None or served.plan is None or self._gatherer is None:
+            return self.decide_many(matter, applications, on=day)
+        start = _perf_ns()
+        batch = self._gatherer.gather_many(served.plan, applications)
+        each = (_perf_ns() - start) // max(1, len(applications))
+        decided = []
+        for gathered in batch:
+            begun = _perf_ns()
+            decision = self._on_gathered(serving, served, matter, day, gathered)
+            recorded = _as_recorded(decision, gathered.facts)
+            decided.append((decision, recorded, each + _perf_ns() - begun))
+        if serving.recorder is not None:
+            serving.recorder.record_many(matter, decided)
+        return [decision for decision, _, _ in decided]
+
+    @property
+    def deployment(self) -> Deployment | None:
+        """The deployment file its sources are connected by (None: it connects none)."""
+        return self._deployment
+
     def close(self) -> None:
-        """Commit pending audit records and close the sinks (AuditError if records were lost)."""
+        """Close the source adapters, commit pending audit records and close the sinks
+        (AuditError if records were lost)."""
+        if self._gatherer is not None:
+            self._gatherer.close()
         if self._audit is not None:
             self._audit.close()
 
@@ -287,6 +452,24 @@ class Engine:
         if not isinstance(on, dt.date):
             raise TypeError(f"on must be a date, not {type(on).__name__}")
         return on
+
+
+def _trust_of(snapshot: RuleSetSnapshot, vouch: Vouch, deployment: Deployment | None) -> Trust:
+    """The Engine's trust: its own vouching and the deployment's, the deployment's connections
+    (DeploymentError when the deployment does not fit the rule set)."""
+    if deployment is None:
+        connected: frozenset[str] = frozenset()
+    else:
+        problems = deployment.problems_with(snapshot.all_versions(), snapshot.registry)
+        if problems:
+            raise DeploymentError(problems)
+        connected = deployment.connected
+        if deployment.vouch:
+            vouch = vouch if isinstance(vouch, str) else (*vouch, *deployment.vouch)
+    named = {
+        spec.source for m in snapshot.all_versions() for spec in m.inputs.values() if spec.source
+    }
+    return Trust.of(snapshot.registry, vouch, connected, named)
 
 
 def _as_recorded(decision: Decision, facts: Any) -> Any:

@@ -21,6 +21,7 @@ import orjson
 from ..decision import Decision, Outcome, jsonable
 from ..marks import Oversized
 from ..paths import nest
+from ..provenance import Origins
 from ..ruleset import FactSpec, Matter
 from ..status import FAILED, PASSED, STATUS_OF
 from ..version import __version__
@@ -106,8 +107,9 @@ class _Plan:
     """What record building needs from one matter version, constant parts already in JSON.
 
     A record's members in canonical (sorted) order: backend, decision_id, digest, engine, facts,
-    facts_hmac, invalid, key_id, latency_ns, matter, missing, on, outcome, prev | reasons,
-    results, seq | time, v, values, version. Runs of constant members are joined once here.
+    facts_hmac, invalid, key_id, latency_ns, matter, missing, on, [origins], outcome, prev |
+    reasons, results, seq | time, v, values, version, vouched. Runs of constant members are
+    joined once here.
     """
 
     version: str | None
@@ -217,6 +219,7 @@ class RecordBuilder:
         Any application can be recorded: it is written in its lossless form (`lossless`).
         """
         decision_id, on, outcome, values, statuses, flagged, missing, digest = decision.parts()
+        origins = decision.origins
         plan = self._plans.get(digest)
         if plan is None:
             plan = self._plan_without_matter(matter, decision.version)
@@ -253,12 +256,23 @@ class RecordBuilder:
                 _DUMPS(missing) if missing else b"[]",
                 b',"on":',
                 _DUMPS(on),
+                _origins_json(origins) if origins.gathered or origins.failed else b"",
                 b',"outcome":',
                 _OUTCOMES[outcome],
                 b',"prev":"',
             )
         )
-        tail = b"".join((b',"time":', _DUMPS(now, option=OPTIONS), _V, values_json, plan.closing))
+        tail = b"".join(
+            (
+                b',"time":',
+                _DUMPS(now, option=OPTIONS),
+                _V,
+                values_json,
+                plan.closing,
+                b',"vouched":',
+                _DUMPS(origins.vouched),
+            )
+        )
         return Unsealed(head, reasons, results, tail)
 
     @staticmethod
@@ -283,6 +297,13 @@ class RecordBuilder:
             if len(self._unplanned) < _CACHED:
                 self._unplanned[(matter, version)] = plan
         return plan
+
+
+def _origins_json(origins: Origins) -> bytes:
+    """`,"origins":{…}`: each gathered fact's provenance, each failed fact's failure."""
+    members: dict[str, Any] = {p: v.to_dict() for p, v in origins.gathered.items()}
+    members.update((p, f.to_dict()) for p, f in origins.failed.items())
+    return b',"origins":' + _texts(members)
 
 
 def values_json_of(values: Mapping[str, Any]) -> bytes:

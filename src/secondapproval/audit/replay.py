@@ -27,7 +27,7 @@ from ..lang.interpret import Interpreter
 from ..lang.kleene import ERROR_VALUE, UNKNOWN_VALUE, status_code
 from ..lang.parser import parse_iso_date
 from ..lang.types import Type
-from ..provenance import NO_ORIGINS
+from ..provenance import Failure, Origins, Provenance
 from ..ruleset import Matter
 from .head import Head
 from .keys import AuditKey
@@ -70,6 +70,33 @@ def _typed(value: Any, t: Type) -> Any:
     if t.kind == "list" and isinstance(value, list) and t.elem is not None:
         return [_typed(v, t.elem) for v in value]
     return value
+
+
+REFUSED = "given only by "
+"""How the message of a fact the trust boundary refused begins (`trust.Trust.guards`)."""
+
+
+def origins_of(doc: Mapping[str, Any], matter: Matter) -> Origins:
+    """A record's origins: its gathered and failed facts, its vouched sources (the trust
+    decisions are taken as recorded: replay never asks a source again)."""
+    declared = {path: spec.source or "applicant" for path, spec in matter.inputs.items()}
+    gathered: dict[str, Provenance] = {}
+    failed: dict[str, Failure] = {}
+    for path, entry in dict(doc.get("origins") or {}).items():
+        if entry.get("failed"):
+            failed[path] = Failure(str(entry["failed"]), str(entry["source"]), str(entry["why"]))
+        else:
+            at = entry.get("retrieved_at")
+            gathered[path] = Provenance(
+                "adapter",
+                str(entry["source"]),
+                dt.datetime.fromisoformat(at) if at else None,
+                entry.get("reference"),
+                entry.get("digest"),
+                bool(entry.get("cached")),
+            )
+    vouched = tuple(doc.get("vouched") or ())
+    return Origins(declared, vouched, gathered, failed)
 
 
 @dataclass(frozen=True, slots=True)
@@ -173,17 +200,18 @@ class Replayer:
             return "the application given does not match the record's facts digest"
         compiled = prep.compiled
         validated = compiled.validator.validate(application, on)
-        statuses, _ = compiled.evaluate(validated.values, on)
+        values, invalid, missing = validated.values, validated.invalid, validated.missing
+        origins = origins_of(doc, compiled.matter)
+        for path, why in dict(doc["invalid"]).items():  # the trust boundary's, as recorded
+            if str(why).startswith(REFUSED):
+                values.pop(path, None)
+                invalid.setdefault(path, str(why))
+        for path in origins.failed:
+            values.pop(path, None)
+        missing += tuple(p for p in origins.failed if p not in missing and p not in invalid)
+        statuses, _ = compiled.evaluate(values, on)
         return Decision.decided(
-            compiled,
-            did,
-            on,
-            validated.values,
-            statuses,
-            validated.invalid,
-            validated.missing,
-            None,
-            NO_ORIGINS,
+            compiled, did, on, values, statuses, invalid, missing, None, origins
         )
 
     def _from_values(
@@ -220,7 +248,7 @@ class Replayer:
             dict(doc["invalid"]),
             tuple(doc["missing"]),
             None,
-            NO_ORIGINS,
+            origins_of(doc, matter),
         )
 
     @staticmethod

@@ -5,6 +5,10 @@
 `"mac":"<hex>"` (HMAC-SHA256 of the hash under the chain key, `keys.AuditKey`), then `}` and a
 newline.
 
+Optional v2 members added later: `origins` (gathered decisions: where each gathered fact came
+from, or why its source could not give it) and `vouched` (the sources vouched for; every record
+written since the trust boundary has it, so a record without it was decided believing every fact).
+
 Format v2 (this version) adds `mac` and takes `facts_hmac` over the application's lossless form
 (`lossless`) under the derived facts key; `facts` holds the lossless form too. Format v1 records
 (`AuditRecordV1`: no `mac`, the digest over the canonical JSON under the secret itself) are still
@@ -63,10 +67,37 @@ class _Record(BaseModel):
     latency_ns: Annotated[int, Field(ge=0)]
 
 
+class Origin(BaseModel):
+    """Where one gathered fact came from, or why its source could not give it."""
+
+    model_config = _Model
+    via: Literal["adapter"] | None = None
+    source: str
+    retrieved_at: str | None = Field(default=None, description="when the answer arrived, UTC")
+    reference: str | None = Field(default=None, description="the adapter's reference")
+    digest: Hex64 | None = Field(default=None, description="SHA-256 of the raw answer")
+    cached: bool | None = Field(default=None, description="read from the source's cache")
+    failed: str | None = Field(
+        default=None, description="the reason code of a fact the source could not give"
+    )
+    why: str | None = None
+
+
 class AuditRecord(_Record):
     """One decision, as written to an audit log (format v2)."""
 
     v: Literal[2] = Field(description="record format version")
+    origins: dict[str, Origin] | None = Field(
+        default=None,
+        description="gathered decisions: each fact its sources gave (or could not give) — "
+        "the facts whose declared source is in `vouched` came from the vouching caller, "
+        "every other one from the applicant",
+    )
+    vouched: list[str] | None = Field(
+        default=None,
+        description="the sources the engine vouched for that the matter version reads; "
+        "absent in records written before the trust boundary (every fact was believed)",
+    )
     mac: Hex64 | None = Field(
         default=None,
         description="HMAC-SHA256 of `hash` under the chain key; absent in a log kept without a key",

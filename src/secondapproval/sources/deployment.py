@@ -1,0 +1,282 @@
+"""The deployment file: how this deployment reaches the offices it connects (docs/sources.md).
+
+`rules/sources.yaml` says which office holds a fact; the deployment file, given to the Engine
+(`deployment=`), the CLI (`--deployment FILE`) and the service, says how to reach each connected
+one — the adapter, its settings, the timeout of one lookup, an optional cache, and the lookups:
+which application facts are the key, and which fact paths the answer's fields give:
+
+```yaml
+vouch: [graduate-employment]        # sources whose facts the embedding supplies itself
+sources:
+  public-security:                  # an authoritative source of rules/sources.yaml
+    adapter: http-json              # an entry point of `secondapproval.sources`
+    timeout: 0.5                    # seconds for one whole lookup, retries included
+    cache: {ttl: 60, size: 10000}   # optional, off by default (docs/sources.md, "Caching")
+    lookups:
+      - key: {id_number: applicant.id_number}   # request parameter: application fact
+        facts: {applicant.name: name}           # fact path: field of the answer's record
+    settings:                       # the adapter's own options (its `Settings`)
+      url: "http://${OFFICES_HOST}:${OFFICES_PORT}/population/{id_number}"
+```
+
+Every string may hold `${NAME}` (the environment variable; `${NAME:-default}` when unset; `$$`
+is a `$`). Secrets are never written in the file (`sources.secrets`). Loading checks the file's
+shape, each adapter's settings (its pydantic `Settings`) and, against a rule set
+(`Deployment.problems_with`), that every source is authoritative, every mapped path a declared
+fact of that source, every key a declared fact, every fact of a connected source given by some
+lookup: all problems at once, as a DeploymentError naming file, line and field.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from importlib.metadata import EntryPoint, entry_points
+from pathlib import Path
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from ..errors import DeploymentError, Problem
+from ..registry import ID_PATTERN, Registry
+from ..ruleset import Matter
+from ..yamlfile import Located, Path_, load_yaml, parse_yaml, problems_from_validation
+from .contract import Adapter, AdapterClass
+from .secrets import Interpolated
+
+ENTRY_POINTS = "secondapproval.sources"
+_Model = ConfigDict(extra="forbid", frozen=True)
+_FACT_PATH = r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$"
+FactPath = Annotated[str, Field(pattern=_FACT_PATH)]
+
+
+class LookupSpec(BaseModel):
+    """One lookup: the key it is made by, and the facts its answer gives."""
+
+    model_config = _Model
+    key: Annotated[dict[str, FactPath], Field(min_length=1)]
+    """Each request parameter and the application fact that gives it (the lookup key)."""
+    facts: Annotated[dict[FactPath, str], Field(min_length=1)]
+    """Each fact path and the field of the answer's record (dotted) that gives it."""
+
+
+class CacheSpec(BaseModel):
+    """A bounded cache of a source's answers by lookup key (off unless given)."""
+
+    model_config = _Model
+    ttl: Annotated[float, Field(gt=0, le=86_400)]
+    """Seconds an answer is kept."""
+    size: Annotated[int, Field(gt=0, le=10_000_000)] = 10_000
+
+
+class SourceSpec(BaseModel):
+    """How one connected office is reached."""
+
+    model_config = _Model
+    adapter: str
+    timeout: Annotated[float, Field(gt=0, le=60)] = 2.0
+    cache: CacheSpec | None = None
+    lookups: Annotated[list[LookupSpec], Field(min_length=1)]
+    settings: dict[str, Any] = {}
+
+
+class DeploymentFile(BaseModel):
+    """The file's shape."""
+
+    model_config = _Model
+    vouch: list[Annotated[str, Field(pattern=ID_PATTERN)]] = []
+    sources: dict[Annotated[str, Field(pattern=ID_PATTERN)], SourceSpec] = {}
+
+
+@dataclass(frozen=True, slots=True)
+class Connection:
+    """One connected source: its spec, the adapter class and its validated settings."""
+
+    source: str
+    spec: SourceSpec
+    adapter_class: AdapterClass
+    settings: BaseModel
+    distribution: str | None
+    """The distribution that installed the adapter (like packs, for the deployment report)."""
+
+    def open(self) -> Adapter:
+        """A new adapter instance (files are read, pools made: once per Engine)."""
+        return self.adapter_class(self.source, self.settings, timeout=self.spec.timeout)
+
+
+@dataclass(frozen=True, slots=True)
+class Deployment:
+    """A loaded deployment file."""
+
+    file: str
+    vouch: tuple[str, ...]
+    connections: Mapping[str, Connection]
+    located: Located
+
+    @property
+    def connected(self) -> frozenset[str]:
+        return frozenset(self.connections)
+
+    def problem(self, at: Path_, message: str) -> Problem:
+        return self.located.problem(at, message)
+
+    def problems_with(self, matters: Iterable[Matter], registry: Registry) -> list[Problem]:
+        """What does not fit the rule set (see the module's text)."""
+        matters = list(matters)
+        declared: dict[str, set[str]] = {}  # path → the sources matters declare it with
+        for m in matters:
+            for path, spec in m.inputs.items():
+                declared.setdefault(path, set()).add(spec.source or "applicant")
+        out: list[Problem] = []
+        for sid in self.vouch:
+            if not registry.authoritative(sid):
+                out.append(self.problem(("vouch",), f"{sid!r} is not an authoritative source"))
+        for sid, conn in self.connections.items():
+            out += self._connection_problems(sid, conn, declared, registry)
+        return out
+
+    def _connection_problems(
+        self, sid: str, conn: Connection, declared: Mapping[str, set[str]], registry: Registry
+    ) -> list[Problem]:
+        at: Path_ = ("sources", sid)
+        if not registry.authoritative(sid):
+            known = "not authoritative" if sid in registry else "not in the registry"
+            return [self.problem(at, f"source {sid!r} is {known}: nothing to look up")]
+        out = []
+        if sid in self.vouch:
+            out.append(self.problem(at, f"{sid!r} is both connected and vouched for"))
+        given: set[str] = set()
+        for i, lookup in enumerate(conn.spec.lookups):
+            for param, path in lookup.key.items():
+                if path not in declared:
+                    where = (*at, "lookups", i, "key", param)
+                    out.append(self.problem(where, f"the key {path} is not a fact of any matter"))
+            for path in lookup.facts:
+                where = (*at, "lookups", i, "facts", path)
+                if path not in declared:
+                    out.append(self.problem(where, f"{path} is not a fact of any matter"))
+                elif sid not in declared[path]:
+                    owners = ", ".join(sorted(declared[path]))
+                    out.append(self.problem(where, f"{path} is a fact of {owners}, not of {sid}"))
+                given.add(path)
+        wanted = sorted(p for p, sources in declared.items() if sid in sources)
+        left = [p for p in wanted if p not in given and not _is_key(conn, p)]
+        if left:
+            out.append(
+                self.problem(
+                    (*at, "lookups"),
+                    f"no lookup gives {', '.join(left)} (facts of {sid}: a connected "
+                    "source's facts come only from its lookups)",
+                )
+            )
+        return out
+
+
+def _is_key(conn: Connection, path: str) -> bool:
+    return any(path in lookup.key.values() for lookup in conn.spec.lookups)
+
+
+def installed_adapters() -> dict[str, EntryPoint]:
+    """The adapters installed (entry points of `secondapproval.sources`), by name."""
+    return {ep.name: ep for ep in entry_points(group=ENTRY_POINTS)}
+
+
+def load_deployment(path: str | Path, environ: Mapping[str, str] | None = None) -> Deployment:
+    """Read, interpolate and validate a deployment file (DeploymentError lists every problem)."""
+    try:
+        located = load_yaml(path)
+    except Exception as exc:  # a RuleSetError of the YAML reader: the same problems, this file
+        problems = getattr(exc, "problems", None)
+        if problems is None:
+            raise
+        raise DeploymentError(problems) from None
+    return deployment_of(located, Path(path).resolve().parent, environ)
+
+
+def parse_deployment(
+    text: str, file: str = "<deployment>", folder: Path | None = None
+) -> Deployment:
+    """A deployment file given as text (tests, the service's settings)."""
+    return deployment_of(parse_yaml(text, file), folder or Path.cwd())
+
+
+def deployment_of(
+    located: Located, folder: Path, environ: Mapping[str, str] | None = None
+) -> Deployment:
+    """Validate a parsed deployment file (`folder`: where relative file names start)."""
+    env = os.environ if environ is None else environ
+    problems: list[Problem] = []
+    data = interpolate(located.data if located.data is not None else {}, env, located, problems)
+    if problems:
+        raise DeploymentError(problems)
+    try:
+        model = DeploymentFile.model_validate(data)
+    except ValidationError as exc:
+        raise DeploymentError(problems_from_validation(exc, located)) from None
+    adapters = installed_adapters()
+    connections: dict[str, Connection] = {}
+    for sid, spec in model.sources.items():
+        at: Path_ = ("sources", sid)
+        ep = adapters.get(spec.adapter)
+        if ep is None:
+            names = ", ".join(sorted(adapters)) or "none"
+            problems.append(
+                located.problem(
+                    (*at, "adapter"),
+                    f"no adapter {spec.adapter!r} is installed (installed: {names})",
+                )
+            )
+            continue
+        try:
+            adapter_class: AdapterClass = ep.load()
+        except Exception as exc:  # a plug-in that cannot be imported is a problem of this entry
+            problems.append(located.problem((*at, "adapter"), f"cannot load {ep.value}: {exc}"))
+            continue
+        try:
+            settings = adapter_class.Settings.model_validate(
+                spec.settings, context={"folder": str(folder)}
+            )
+        except ValidationError as exc:
+            problems += problems_from_validation(exc, located, (*at, "settings"))
+            continue
+        dist = ep.dist.name if ep.dist is not None else None
+        connections[sid] = Connection(sid, spec, adapter_class, settings, dist)
+    if problems:
+        raise DeploymentError(problems)
+    return Deployment(located.file, tuple(model.vouch), connections, located)
+
+
+_REFERENCE = re.compile(r"\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
+
+
+def interpolate(
+    data: Any, env: Mapping[str, str], located: Located, problems: list[Problem], at: Path_ = ()
+) -> Any:
+    """`${NAME}` and `${NAME:-default}` replaced in every string of the tree (keys excepted).
+
+    A string that is wholly one reference becomes an `Interpolated` string (a secret may come
+    from one). An unset variable without a default is a problem at its line.
+    """
+    if isinstance(data, dict):
+        return {k: interpolate(v, env, located, problems, (*at, k)) for k, v in data.items()}
+    if isinstance(data, list):
+        return [interpolate(v, env, located, problems, (*at, i)) for i, v in enumerate(data)]
+    if not isinstance(data, str) or "$" not in data:
+        return data
+
+    def substitute(match: re.Match[str]) -> str:
+        if match.group(0) == "$$":
+            return "$"
+        name, default = match.group(1), match.group(2)
+        if name in env:
+            return env[name]
+        if default is not None:
+            return default
+        problems.append(located.problem(at, f"the environment variable {name} is not set"))
+        return ""
+
+    text = _REFERENCE.sub(substitute, data)
+    whole = _REFERENCE.fullmatch(data)
+    return Interpolated(text) if whole is not None and whole.group(0) != "$$" else text
