@@ -30,6 +30,31 @@ def add_backend_option(p: argparse.ArgumentParser) -> None:
     )
 
 
+def add_trust_options(p: argparse.ArgumentParser) -> None:
+    """`--deployment FILE` (the connected sources) and `--vouch SOURCE` (DESIGN, "Trust")."""
+    p.add_argument(
+        "--deployment",
+        type=Path,
+        metavar="FILE",
+        help="deployment file: how to reach the connected sources (docs/sources.md); "
+        "their facts are gathered from them",
+    )
+    p.add_argument(
+        "--vouch",
+        action="append",
+        default=[],
+        metavar="SOURCE",
+        help="a source whose facts the caller supplies itself (repeatable; `all`: every "
+        "authoritative source); without it a caller's fact of an authoritative source is refused",
+    )
+
+
+def trust_options(args: argparse.Namespace) -> dict[str, Any]:
+    """The Engine keywords of `add_trust_options`."""
+    vouch: Any = "all" if "all" in args.vouch else tuple(args.vouch)
+    return {"deployment": args.deployment, "vouch": vouch}
+
+
 def iso_date(text: str) -> dt.date:
     try:
         return parse_iso_date(text)

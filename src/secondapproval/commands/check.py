@@ -11,10 +11,12 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from ..errors import Problem, UnknownMatterError
-from ..loader import check_files
+from ..errors import DeploymentError, Problem, UnknownMatterError
+from ..loader import check_files, find_registry
+from ..registry import Registry
 from ..ruleset import Matter
 from ..showcode import listing, sources_of
+from ..sources.deployment import load_deployment
 
 
 def register(subparsers: argparse._SubParsersAction[Any]) -> None:
@@ -31,6 +33,12 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
         metavar="MATTER",
         help="print the Python generated for each version of this matter",
     )
+    p.add_argument(
+        "--deployment",
+        type=Path,
+        metavar="FILE",
+        help="also check a deployment file (docs/sources.md) against these rules",
+    )
     p.set_defaults(func=run)
 
 
@@ -43,6 +51,8 @@ def run(args: argparse.Namespace) -> int:
     from ..guide import guide_gaps
 
     matters, problems, pack_files = check_paths(args.paths)
+    if args.deployment is not None:
+        problems += deployment_problems(args.deployment, matters, find_registry(args.paths))
     for m in matters:
         for gap in guide_gaps(m):
             print(f"warning: {gap}", file=sys.stderr)
@@ -60,6 +70,15 @@ def run(args: argparse.Namespace) -> int:
         f" rules, {pack_files} pack files"
     )
     return 0
+
+
+def deployment_problems(path: Path, matters: list[Matter], registry: Registry) -> list[Problem]:
+    """A deployment file's problems: its own (shape, adapters' settings) and against the rules."""
+    try:
+        deployment = load_deployment(path)
+    except DeploymentError as exc:
+        return list(exc.problems)
+    return deployment.problems_with(matters, registry)
 
 
 def generated_code(matters: list[Matter], matter: str) -> str:

@@ -183,8 +183,16 @@ def installed_adapters() -> dict[str, EntryPoint]:
     return {ep.name: ep for ep in entry_points(group=ENTRY_POINTS)}
 
 
-def load_deployment(path: str | Path, environ: Mapping[str, str] | None = None) -> Deployment:
-    """Read, interpolate and validate a deployment file (DeploymentError lists every problem)."""
+def load_deployment(
+    path: str | Path,
+    environ: Mapping[str, str] | None = None,
+    adapters: Mapping[str, AdapterClass] | None = None,
+) -> Deployment:
+    """Read, interpolate and validate a deployment file (DeploymentError lists every problem).
+
+    `environ`: the variables `${NAME}` reads (default `os.environ`); `adapters`: adapter classes
+    by name, beside (and before) the installed entry points — an embedding's own, or a test's.
+    """
     try:
         located = load_yaml(path)
     except Exception as exc:  # a RuleSetError of the YAML reader: the same problems, this file
@@ -192,18 +200,25 @@ def load_deployment(path: str | Path, environ: Mapping[str, str] | None = None) 
         if problems is None:
             raise
         raise DeploymentError(problems) from None
-    return deployment_of(located, Path(path).resolve().parent, environ)
+    return deployment_of(located, Path(path).resolve().parent, environ, adapters)
 
 
 def parse_deployment(
-    text: str, file: str = "<deployment>", folder: Path | None = None
+    text: str,
+    file: str = "<deployment>",
+    folder: Path | None = None,
+    environ: Mapping[str, str] | None = None,
+    adapters: Mapping[str, AdapterClass] | None = None,
 ) -> Deployment:
     """A deployment file given as text (tests, the service's settings)."""
-    return deployment_of(parse_yaml(text, file), folder or Path.cwd())
+    return deployment_of(parse_yaml(text, file), folder or Path.cwd(), environ, adapters)
 
 
 def deployment_of(
-    located: Located, folder: Path, environ: Mapping[str, str] | None = None
+    located: Located,
+    folder: Path,
+    environ: Mapping[str, str] | None = None,
+    adapters: Mapping[str, AdapterClass] | None = None,
 ) -> Deployment:
     """Validate a parsed deployment file (`folder`: where relative file names start)."""
     env = os.environ if environ is None else environ
@@ -215,13 +230,17 @@ def deployment_of(
         model = DeploymentFile.model_validate(data)
     except ValidationError as exc:
         raise DeploymentError(problems_from_validation(exc, located)) from None
-    adapters = installed_adapters()
+    given = dict(adapters or {})
+    installed = installed_adapters()
     connections: dict[str, Connection] = {}
     for sid, spec in model.sources.items():
         at: Path_ = ("sources", sid)
-        ep = adapters.get(spec.adapter)
-        if ep is None:
-            names = ", ".join(sorted(adapters)) or "none"
+        ep = installed.get(spec.adapter)
+        dist = ep.dist.name if ep is not None and ep.dist is not None else None
+        if spec.adapter in given:
+            adapter_class: AdapterClass = given[spec.adapter]
+        elif ep is None:
+            names = ", ".join(sorted({*installed, *given})) or "none"
             problems.append(
                 located.problem(
                     (*at, "adapter"),
@@ -229,11 +248,13 @@ def deployment_of(
                 )
             )
             continue
-        try:
-            adapter_class: AdapterClass = ep.load()
-        except Exception as exc:  # a plug-in that cannot be imported is a problem of this entry
-            problems.append(located.problem((*at, "adapter"), f"cannot load {ep.value}: {exc}"))
-            continue
+        else:
+            try:
+                adapter_class = ep.load()
+            except Exception as exc:  # a plug-in that cannot be imported: this entry's problem
+                message = f"cannot load {ep.value}: {exc}"
+                problems.append(located.problem((*at, "adapter"), message))
+                continue
         try:
             settings = adapter_class.Settings.model_validate(
                 spec.settings, context={"folder": str(folder)}
@@ -241,7 +262,6 @@ def deployment_of(
         except ValidationError as exc:
             problems += problems_from_validation(exc, located, (*at, "settings"))
             continue
-        dist = ep.dist.name if ep.dist is not None else None
         connections[sid] = Connection(sid, spec, adapter_class, settings, dist)
     if problems:
         raise DeploymentError(problems)

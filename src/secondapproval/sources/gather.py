@@ -32,6 +32,7 @@ from collections.abc import Callable, Coroutine, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, NamedTuple, TypeVar
 
+from ..errors import DeploymentError
 from ..factchecks import plain_check
 from ..log import get_logger
 from ..provenance import Failure, Origins, Provenance
@@ -342,6 +343,21 @@ class TTLCache:
 
     def __len__(self) -> int:
         return len(self._items)
+
+
+def _opened(deployment: Deployment) -> dict[str, Adapter]:
+    """Every connected source's adapter (a file that cannot be read, a bad statement: a
+    DeploymentError at the source's entry)."""
+    opened: dict[str, Adapter] = {}
+    problems = []
+    for sid, conn in deployment.connections.items():
+        try:
+            opened[sid] = conn.open()
+        except (ValueError, OSError) as exc:
+            problems.append(deployment.problem(("sources", sid, "settings"), str(exc)))
+    if problems:
+        raise DeploymentError(problems)
+    return opened
 
 
 class Gatherer:
