@@ -24,8 +24,10 @@ from secondapproval.audit.jsonl import JsonLinesSink
 from secondapproval.audit.replay import replay_log
 from secondapproval.audit.rule_texts import RuleIndex, rules_store_of
 from secondapproval.errors import DeploymentError
+from secondapproval.provenance import Provenance
+from secondapproval.sources.contract import Answer
 from secondapproval.sources.deployment import parse_deployment
-from secondapproval.sources.gather import TTLCache
+from secondapproval.sources.gather import Asked, TTLCache
 
 ON = dt.date(2019, 9, 1)
 ID = "440304199605121230"
@@ -316,13 +318,19 @@ def test_a_cached_answer_is_marked_in_the_provenance(offices):
 def test_the_cache_is_bounded_and_forgets_after_its_ttl():
     now = [0.0]
     cache = TTLCache(10, 2, clock=lambda: now[0])
-    answer: Any = object()
     at = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+    answer = Answer({"id_number": ID}, "r", "0" * 64)
+    asked = Asked(answer, at, Provenance("adapter", "credit-platform", at, "r", "0" * 64))
     for n in range(3):
-        cache.put((("k", n),), answer, at)
+        cache.put((("k", n),), asked)
     assert len(cache) == 2
     assert cache.get((("k", 0),)) is None  # the least recently used went out
-    assert cache.get((("k", 2),)) == (answer, at)
+    hit = cache.get((("k", 2),))
+    assert hit is not None
+    assert hit.answer is answer
+    assert hit.provenance is not None
+    assert hit.provenance.cached
+    assert hit.at == at
     now[0] = 10.0
     assert cache.get((("k", 2),)) is None
 

@@ -313,16 +313,19 @@ class Engine:
         compiled = served.compiled
         try:
             values, invalid, missing = served.check(gathered.facts, day)
-            for path, why in gathered.refused.items():
-                values.pop(path, None)
-                invalid.setdefault(path, why)
+            if gathered.refused:
+                for path, why in gathered.refused.items():
+                    values.pop(path, None)
+                    invalid.setdefault(path, why)
             failed = gathered.origins.failed
-            for path in failed:
-                values.pop(path, None)
-            missing = missing + tuple(p for p in failed if p not in missing and p not in invalid)
-            for path, provenance in gathered.origins.gathered.items():
-                if path in invalid:
-                    invalid[path] = f"{invalid[path]} (as {provenance.source} gave it)"
+            if failed:
+                for path in failed:
+                    values.pop(path, None)
+                missing += tuple(p for p in failed if p not in missing and p not in invalid)
+            if invalid:
+                sourced = gathered.origins.gathered
+                for path in [p for p in invalid if p in sourced]:
+                    invalid[path] = f"{invalid[path]} (as {sourced[path].source} gave it)"
         except Exception as exc:  # a validator bug is a referral, never an exception
             self._log.error("validation.failed", matter=matter, error=repr(exc))
             values, invalid, missing = {}, {ROOT: "the application could not be validated"}, ()

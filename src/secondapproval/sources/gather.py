@@ -24,12 +24,15 @@ overruns its timeout, is `Unavailable` too.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import datetime as dt
+import functools
 import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Coroutine, Iterable, Mapping
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import Any, NamedTuple, TypeVar
 
 from ..errors import DeploymentError
@@ -38,7 +41,7 @@ from ..log import get_logger
 from ..provenance import Failure, Origins, Provenance
 from ..registry import Registry
 from ..ruleset import FactSpec, Matter
-from ..trust import Guard, refused
+from ..trust import Guard, given, refused
 from .contract import Adapter, Answer, LookupFailedError, Unavailable
 from .deployment import Deployment
 
@@ -47,6 +50,8 @@ Key = tuple[tuple[str, Any], ...]
 CallKey = tuple[str, Key]
 """One call: the source and the key."""
 _T = TypeVar("_T")
+_MEMO = 4096
+"""Assemblies of cache hits kept for reuse (cleared when full)."""
 _SLACK = 0.05
 """Seconds an adapter may overrun its own timeout before the gatherer stops waiting."""
 
@@ -73,7 +78,7 @@ class Lookup(NamedTuple):
     fields: tuple[Field, ...]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Plan:
     """What one matter version gathers."""
 
@@ -87,6 +92,30 @@ class Plan:
     @property
     def keys(self) -> frozenset[str]:
         return frozenset(p.path for lk in self.lookups for p in lk.params)
+
+    @functools.cached_property
+    def guards_by_group(self) -> Mapping[str, tuple[Guard, ...]]:
+        """The guards by the top-level key of their path."""
+        out: dict[str, list[Guard]] = {}
+        for guard in self.guards:
+            out.setdefault(guard.keys[0], []).append(guard)
+        return {top: tuple(g) for top, g in out.items()}
+
+    def gives_guarded(self, application: dict[str, Any]) -> bool:
+        """Whether the application gives any guarded fact (`trust.refused`, faster)."""
+        for top, guards in self.guards_by_group.items():
+            if top in application and any(given(application, g.keys) for g in guards):
+                return True
+        return False
+
+    @functools.cached_property
+    def key_params(self) -> tuple[Param, ...]:
+        """Each lookup key path once (the memo of cache hits is keyed by their values)."""
+        seen: dict[str, Param] = {}
+        for lookup in self.lookups:
+            for param in lookup.params:
+                seen.setdefault(param.path, param)
+        return tuple(seen.values())
 
 
 def plan_of(
@@ -141,135 +170,207 @@ class Gathered:
 
 
 class Asked(NamedTuple):
-    """One call's result: the answer or why there is none, when, and from the cache or not."""
+    """One call's result: the answer or why there is none, when, and the answer's provenance
+    (built once per call: every lookup it serves shares it)."""
 
     answer: Answer | LookupFailedError
     at: dt.datetime
-    cached: bool
+    provenance: Provenance | None
 
 
-def calls_of(plan: Plan, application: Any) -> tuple[dict[CallKey, None], dict[int, Failure]]:
-    """The distinct calls an application needs, and the lookups that cannot be made (by index)."""
-    calls: dict[CallKey, None] = {}
-    unmade: dict[int, Failure] = {}
-    for i, lookup in enumerate(plan.lookups):
-        key, failure = _key_of(lookup, application, plan.offices)
+Made = list[CallKey | Failure]
+"""Per lookup of a plan: the call it is made by, or why it cannot be made."""
+
+
+def calls_of(plan: Plan, application: Any) -> tuple[Made, dict[CallKey, tuple[Param, ...]]]:
+    """Per lookup, its call or why it cannot be made; and the distinct calls, in order, with
+    the key parameters whose values are still to be checked before the call is sent."""
+    made: Made = []
+    calls: dict[CallKey, tuple[Param, ...]] = {}
+    found: dict[str, Any] = {}  # each key path's value, or why it cannot be sent
+    for lookup in plan.lookups:
+        pairs = []
+        failure = None
+        for param in lookup.params:
+            value = found.get(param.path, _UNCHECKED)
+            if value is _UNCHECKED:
+                value = found[param.path] = _key_value(param, application)
+            if value.__class__ is _Unsent:
+                office = plan.offices.get(lookup.source, ("", ""))
+                failure = Failure(value.code, lookup.source, value.why, office)
+                break
+            pairs.append((param.name, value))
         if failure is not None:
-            unmade[i] = failure
-        else:
-            calls[(lookup.source, key)] = None
-    return calls, unmade
+            made.append(failure)
+            continue
+        call = (lookup.source, tuple(pairs))
+        made.append(call)
+        calls[call] = lookup.params
+    return made, calls
 
 
-def _key_of(
-    lookup: Lookup, application: Any, offices: Mapping[str, tuple[str, str]]
-) -> tuple[Key, Failure | None]:
-    pairs = []
-    office = offices.get(lookup.source, ("", ""))
-    for param in lookup.params:
-        found, value = _at(application, param.keys)
-        if not found or value is None:
-            why = f"the lookup key {param.path} is missing"
-            return (), Failure(f"MISSING:{param.path}", lookup.source, why, office)
+_UNCHECKED = object()
+
+
+class _Unsent(NamedTuple):
+    """Why a lookup key is not sent: its reason code and what is wrong."""
+
+    code: str
+    why: str
+
+
+class _KeyRefused(LookupFailedError):  # noqa: N818 (like the contract's)
+    """A call not sent: its key is not a valid value of its fact's type (`INVALID:<key>`)."""
+
+    def __init__(self, path: str) -> None:
+        super().__init__(f"the lookup key {path} is not valid")
+        self.code = f"INVALID:{path}"
+
+
+def _key_value(param: Param, application: Any) -> Any:
+    """A lookup key's value from the application, or why it cannot be sent (`_Unsent`)."""
+    found, value = _at(application, param.keys)
+    if not found or value is None:
+        return _Unsent(f"MISSING:{param.path}", f"the lookup key {param.path} is missing")
+    if value.__class__ not in (str, int):
+        why = f"the lookup key {param.path} is not a text or an integer"
+        return _Unsent(f"INVALID:{param.path}", why)
+    return value
+
+
+def unsendable(key: Key, params: tuple[Param, ...]) -> _KeyRefused | None:
+    """Why a call's key may not be sent (a value its fact's type refuses), or None.
+
+    Checked only for calls the cache does not answer: a cached answer was asked by a key that
+    passed this check.
+    """
+    for (_, value), param in zip(key, params, strict=True):
         if param.check is not None:
             try:
                 param.check(value)
             except (ValueError, TypeError):
-                why = f"the lookup key {param.path} is not valid"
-                return (), Failure(f"INVALID:{param.path}", lookup.source, why, office)
-        if value.__class__ not in (str, int, bool):
-            why = f"the lookup key {param.path} is not a text or number"
-            return (), Failure(f"INVALID:{param.path}", lookup.source, why, office)
-        pairs.append((param.name, value))
-    return tuple(pairs), None
+                return _KeyRefused(param.path)
+    return None
 
 
-def assemble(
-    plan: Plan,
-    application: Any,
-    asked: Mapping[CallKey, Asked],
-    unmade: Mapping[int, Failure],
-) -> Gathered:
+class Parts(NamedTuple):
+    """What the answers give, before it is merged into the application."""
+
+    overlay: dict[str, Any]
+    """The gathered values, nested like an application."""
+    gathered: Mapping[str, Provenance]
+    failed: Mapping[str, Failure]
+    drops: list[tuple[str, ...]]
+    """Lookup keys no answer confirmed: taken out of the application."""
+
+
+def assemble(plan: Plan, application: Any, asked: Mapping[CallKey, Asked], made: Made) -> Gathered:
     """The gathered application from the calls' results (pure: no I/O, no clock)."""
-    caller_refused = refused(application, plan.guards)
-    facts = application
+    caller_refused = refused(application, plan.guards) if plan.guards else _NONE
+    return merged(plan, application, parts_of(plan, asked, made, caller_refused), caller_refused)
+
+
+def merged(
+    plan: Plan, application: Any, parts: Parts, caller_refused: Mapping[str, str]
+) -> Gathered:
+    """The application with the parts merged in, and its origins."""
+    facts = _merged(application, parts.overlay) if parts.overlay else application
+    if parts.drops:
+        facts = _without(facts, parts.drops)
+    origins = Origins(plan.origins.declared, plan.origins.vouched, parts.gathered, parts.failed)
+    return Gathered(facts, origins, caller_refused)
+
+
+def parts_of(
+    plan: Plan, asked: Mapping[CallKey, Asked], made: Made, caller_refused: Mapping[str, str]
+) -> Parts:
+    """What the answers give (see `Parts`)."""
+    overlay: dict[str, Any] = {}  # the gathered values, nested like an application
     gathered: dict[str, Provenance] = {}
     failed: dict[str, Failure] = {}
     keyed: dict[str, list[Provenance | Failure]] = {}  # each key path: what each lookup said
-    for i, lookup in enumerate(plan.lookups):
-        office = plan.offices.get(lookup.source, ("", ""))
-        outcome = unmade.get(i) or _answered(lookup, application, asked, plan.offices)
-        if isinstance(outcome, Failure):
+    for lookup, call in zip(plan.lookups, made, strict=True):
+        outcome = call if call.__class__ is Failure else _answered(plan, lookup, call, asked)
+        if outcome.__class__ is Failure:
+            assert isinstance(outcome, Failure)
             for param in lookup.params:
                 keyed.setdefault(param.path, []).append(outcome)
             for f in lookup.fields:
                 failed.setdefault(f.path, outcome)
             continue
-        answer, result = outcome
-        provenance = Provenance(
-            "adapter", lookup.source, result.at, answer.reference, answer.digest, result.cached
-        )
+        record, provenance = outcome  # type: ignore[misc]
         for param in lookup.params:
             keyed.setdefault(param.path, []).append(provenance)
-        for f in lookup.fields:
-            if f.path in caller_refused:
-                continue
-            found, value = _at(answer.record, f.field)
-            if not found or value is None:
-                why = f"its record has no {'.'.join(f.field)}"
+        for path, keys, field in lookup.fields:
+            value = record.get(field[0]) if len(field) == 1 else _at(record, field)[1]
+            if value is None:
+                why = f"its record has no {'.'.join(field)}"
+                office = plan.offices.get(lookup.source, ("", ""))
                 code = f"NOT_FOUND:{lookup.source}"
-                failed.setdefault(f.path, Failure(code, lookup.source, why, office))
-                continue
-            facts = _put(facts, f.keys, value)
-            gathered[f.path] = provenance
+                failed.setdefault(path, Failure(code, lookup.source, why, office))
+            elif path not in caller_refused:
+                node = overlay
+                for key in keys[:-1]:
+                    node = node.setdefault(key, {})
+                node[keys[-1]] = value
+                gathered[path] = provenance
+    drops = _settle_keys(keyed, plan.origins.declared, gathered, failed)
+    return Parts(overlay, gathered, failed, drops)
+
+
+def _settle_keys(
+    keyed: Mapping[str, list[Provenance | Failure]],
+    declared: Mapping[str, str],
+    gathered: dict[str, Provenance],
+    failed: dict[str, Failure],
+) -> list[tuple[str, ...]]:
+    """Each lookup key a fact (confirmed) or failed; the paths of the failed ones, to drop."""
+    drops = []
     for path, said in keyed.items():
-        verdict = _key_verdict(said, plan.origins.declared.get(path))
+        verdict = said[0] if len(said) == 1 else _key_verdict(said, declared.get(path))
         if isinstance(verdict, Provenance):
             gathered[path] = verdict
         else:
             failed.setdefault(path, verdict)
-            facts = _drop(facts, tuple(path.split(".")))
-    origins = Origins(plan.origins.declared, plan.origins.vouched, gathered, failed)
-    return Gathered(facts, origins, caller_refused)
+            drops.append(tuple(path.split(".")))
+    return drops
+
+
+_NONE: Mapping[str, str] = {}
 
 
 def _answered(
-    lookup: Lookup,
-    application: Any,
-    asked: Mapping[CallKey, Asked],
-    offices: Mapping[str, tuple[str, str]],
-) -> tuple[Answer, Asked] | Failure:
-    """A made lookup's answer (and its call), or why it gave nothing."""
-    key, _ = _key_of(lookup, application, offices)
-    result = asked[(lookup.source, key)]
+    plan: Plan, lookup: Lookup, call: Any, asked: Mapping[CallKey, Asked]
+) -> tuple[Mapping[str, Any], Provenance] | Failure:
+    """A made lookup's record and provenance, or why it gave nothing."""
+    result = asked[call]
     answer = result.answer
-    office = offices.get(lookup.source, ("", ""))
     if isinstance(answer, LookupFailedError):
-        return Failure(f"{answer.code}:{lookup.source}", lookup.source, answer.why, office)
-    return _unconfirmed(lookup, answer, key, office) or (answer, result)
+        office = plan.offices.get(lookup.source, ("", ""))
+        code = answer.code if isinstance(answer, _KeyRefused) else f"{answer.code}:{lookup.source}"
+        return Failure(code, lookup.source, answer.why, office)
+    record = answer.record
+    for name, value in call[1]:  # the answer must echo the key it was asked by
+        echoed = record.get(name, _UNCHECKED) if record.__class__ is dict else _UNCHECKED
+        if echoed.__class__ is not value.__class__ or echoed != value:
+            path = next(p.path for p in lookup.params if p.name == name)
+            office = plan.offices.get(lookup.source, ("", ""))
+            why = f"its answer does not confirm {path}"
+            return Failure(f"INVALID:{path}", lookup.source, why, office)
+    assert result.provenance is not None
+    return record, result.provenance
 
 
 def _key_verdict(said: list[Provenance | Failure], declared: str | None) -> Provenance | Failure:
     """A lookup key is a fact when some answer confirms it and none names someone else; its
     provenance is that of its declared source's answer when there is one, else the first."""
+    if all(s is said[0] for s in said):
+        return said[0]
     contradicted = [s for s in said if isinstance(s, Failure) and s.code.startswith("INVALID:")]
     confirmed = [s for s in said if isinstance(s, Provenance)]
     if contradicted or not confirmed:
         return (contradicted or [s for s in said if isinstance(s, Failure)])[0]
     return next((p for p in confirmed if p.source == declared), confirmed[0])
-
-
-def _unconfirmed(
-    lookup: Lookup, answer: Answer, key: Key, office: tuple[str, str]
-) -> Failure | None:
-    """The failure of an answer that does not echo every key parameter, or None."""
-    for name, value in key:
-        found, echoed = _at(answer.record, (name,))
-        if not found or echoed != value or echoed.__class__ is not value.__class__:
-            path = next(p.path for p in lookup.params if p.name == name)
-            why = f"its answer does not confirm {path}"
-            return Failure(f"INVALID:{path}", lookup.source, why, office)
-    return None
 
 
 def _at(tree: Any, keys: tuple[str, ...]) -> tuple[bool, Any]:
@@ -281,62 +382,92 @@ def _at(tree: Any, keys: tuple[str, ...]) -> tuple[bool, Any]:
     return True, node
 
 
-def _put(tree: Any, keys: tuple[str, ...], value: Any) -> Any:
-    """The tree with `value` at the nested path, copied along it (the input is never changed).
-
-    Where a group on the path is not an object (the caller gave something else there), the tree
-    is left as it is: validation refuses that group.
-    """
+def _merged(tree: Any, overlay: dict[str, Any]) -> Any:
+    """`_merged_deep`, with the common overlay (every path two keys deep) done in one pass."""
     if tree.__class__ is not dict:
         return tree
-    head, rest = keys[0], keys[1:]
     out = dict(tree)
-    if not rest:
-        out[head] = value
-        return out
-    child = tree.get(head, {})
-    if child.__class__ is not dict:
-        return tree
-    out[head] = _put(child, rest, value)
+    for key, sub in overlay.items():
+        if sub.__class__ is not dict:
+            out[key] = sub
+            continue
+        for leaf in sub.values():
+            if leaf.__class__ is dict:
+                return _merged_deep(tree, overlay)
+        base = tree.get(key, _UNCHECKED)
+        if base is _UNCHECKED:
+            out[key] = dict(sub)
+        elif base.__class__ is dict:
+            out[key] = {**base, **sub}
     return out
 
 
-def _drop(tree: Any, keys: tuple[str, ...]) -> Any:
-    """The tree without the value at the nested path (copied along it)."""
-    found, _ = _at(tree, keys)
-    if not found:
+def _merged_deep(tree: Any, overlay: dict[str, Any]) -> Any:
+    """The application with the overlay's values at their paths, copied along them only (the
+    caller's application is never changed). Where a group on a path is not an object (the
+    caller gave something else there), nothing is put: validation refuses the group."""
+    if tree.__class__ is not dict:
+        return tree
+    out = dict(tree)
+    for key, value in overlay.items():
+        if value.__class__ is dict:
+            base = tree.get(key, _UNCHECKED)
+            if base is _UNCHECKED:
+                out[key] = _merged_deep({}, value)  # a copy: an overlay may be reused
+            elif base.__class__ is dict:
+                out[key] = _merged_deep(base, value)
+        else:
+            out[key] = value
+    return out
+
+
+def _without(tree: Any, paths: list[tuple[str, ...]]) -> Any:
+    """The application without the values at these paths (copied along them)."""
+    for keys in paths:
+        tree = _dropped(tree, keys)
+    return tree
+
+
+def _dropped(tree: Any, keys: tuple[str, ...]) -> Any:
+    if tree.__class__ is not dict or keys[0] not in tree:
         return tree
     out = dict(tree)
     if len(keys) == 1:
         del out[keys[0]]
     else:
-        out[keys[0]] = _drop(tree[keys[0]], keys[1:])
+        out[keys[0]] = _dropped(tree[keys[0]], keys[1:])
     return out
 
 
 class TTLCache:
-    """A bounded cache of answers by key, each kept `ttl` seconds (least recently used out)."""
+    """A bounded cache of answers by key, each kept `ttl` seconds (the oldest out first).
+
+    A read takes no lock (one dict read under the GIL); writes and evictions do.
+    """
 
     def __init__(self, ttl: float, size: int, clock: Callable[[], float] = time.monotonic) -> None:
         self._ttl, self._size, self._clock = ttl, size, clock
-        self._items: OrderedDict[Key, tuple[float, Answer, dt.datetime]] = OrderedDict()
+        self._items: OrderedDict[Key, tuple[float, Asked]] = OrderedDict()
         self._lock = threading.Lock()
 
-    def get(self, key: Key) -> tuple[Answer, dt.datetime] | None:
-        with self._lock:
-            item = self._items.get(key)
-            if item is None:
-                return None
-            expires, answer, at = item
-            if expires <= self._clock():
-                del self._items[key]
-                return None
-            self._items.move_to_end(key)
-            return answer, at
+    def get(self, key: Key) -> Asked | None:
+        """The cached result (its provenance marked `cached`), or None."""
+        item = self._items.get(key)
+        if item is None:
+            return None
+        if item[0] <= self._clock():
+            with self._lock:
+                self._items.pop(key, None)
+            return None
+        return item[1]
 
-    def put(self, key: Key, answer: Answer, at: dt.datetime) -> None:
+    def put(self, key: Key, asked: Asked) -> None:
+        """Keep an answer; what is kept is marked as read from the cache."""
+        provenance = asked.provenance
+        if provenance is not None:
+            asked = asked._replace(provenance=dataclasses.replace(provenance, cached=True))
         with self._lock:
-            self._items[key] = (self._clock() + self._ttl, answer, at)
+            self._items[key] = (self._clock() + self._ttl, asked)
             self._items.move_to_end(key)
             while len(self._items) > self._size:
                 self._items.popitem(last=False)
@@ -387,6 +518,7 @@ class Gatherer:
             if c.spec.cache is not None
         }
         self._clock = clock or (lambda: dt.datetime.now(dt.UTC))
+        self._memo: dict[tuple[int, tuple[Any, ...]], tuple[Parts, tuple[Any, ...]]] = {}
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
@@ -399,47 +531,105 @@ class Gatherer:
     # ---- gathering ----
     def gather(self, plan: Plan, application: Any) -> Gathered:
         """Gather for one application, waiting in this thread."""
-        calls, unmade = calls_of(plan, application)
+        if self._caches:
+            hit = self._memoized(plan, application)
+            if hit is not None:
+                return hit
+        made, calls = calls_of(plan, application)
         asked, missed = self._from_caches(calls)
         if missed:
             asked.update(self._wait(self._ask_all(missed)))
-        return assemble(plan, application, asked, unmade)
+        elif self._caches:
+            return self._memoize(plan, application, made, asked)
+        return assemble(plan, application, asked, made)
+
+    # ---- every call answered by the caches: the assembled parts are reused ----
+    def _memo_key(self, plan: Plan, application: Any) -> tuple[int, tuple[Any, ...]] | None:
+        values = []
+        for param in plan.key_params:
+            value = _key_value(param, application)
+            if value.__class__ is _Unsent:
+                return None
+            values.append(value)
+        return id(plan), tuple(values)
+
+    def _memoized(self, plan: Plan, application: Any) -> Gathered | None:
+        """The gathered application when every call is answered by the caches with the very
+        answers of the last assembly of these keys (no guarded fact given): its parts reused."""
+        key = self._memo_key(plan, application)
+        memo = self._memo.get(key) if key is not None else None
+        if memo is None:
+            return None
+        parts, hits = memo
+        caches = self._caches
+        for source, call_key, asked in hits:
+            if caches[source].get(call_key) is not asked:
+                return None
+        if plan.guards and plan.gives_guarded(application):
+            return None
+        return merged(plan, application, parts, _NONE)
+
+    def _memoize(
+        self, plan: Plan, application: Any, made: Made, asked: Mapping[CallKey, Asked]
+    ) -> Gathered:
+        caller_refused = refused(application, plan.guards) if plan.guards else _NONE
+        parts = parts_of(plan, asked, made, caller_refused)
+        key = self._memo_key(plan, application)
+        cached = all(call[0] in self._caches for call in asked)
+        if key is not None and cached and not caller_refused:
+            if len(self._memo) >= _MEMO:
+                self._memo.clear()
+            hits = tuple((call[0], call[1], result) for call, result in asked.items())
+            frozen = parts._replace(
+                gathered=MappingProxyType(dict(parts.gathered)),
+                failed=MappingProxyType(dict(parts.failed)),
+            )
+            self._memo[key] = (frozen, hits)
+        return merged(plan, application, parts, caller_refused)
 
     async def gather_async(self, plan: Plan, application: Any) -> Gathered:
         """Gather for one application without blocking the caller's event loop."""
-        calls, unmade = calls_of(plan, application)
+        made, calls = calls_of(plan, application)
         asked, missed = self._from_caches(calls)
         if missed:
             future = asyncio.run_coroutine_threadsafe(self._ask_all(missed), self._running())
             answered: dict[CallKey, Asked] = await asyncio.wrap_future(future)
             asked.update(answered)
-        return assemble(plan, application, asked, unmade)
+        return assemble(plan, application, asked, made)
 
     def gather_many(self, plan: Plan, applications: Iterable[Any]) -> list[Gathered]:
         """Gather for many applications at once (every distinct call of the batch made once)."""
         applications = list(applications)
-        every: dict[CallKey, None] = {}
+        every: dict[CallKey, tuple[Param, ...]] = {}
         needs = []
         for application in applications:
-            calls, unmade = calls_of(plan, application)
+            made, calls = calls_of(plan, application)
             every.update(calls)
-            needs.append(unmade)
+            needs.append(made)
         asked, missed = self._from_caches(every)
         if missed:
             asked.update(self._wait(self._ask_all(missed)))
         return [assemble(plan, a, asked, u) for a, u in zip(applications, needs, strict=True)]
 
-    def _from_caches(self, calls: Iterable[CallKey]) -> tuple[dict[CallKey, Asked], list[CallKey]]:
+    def _from_caches(
+        self, calls: Mapping[CallKey, tuple[Param, ...]]
+    ) -> tuple[dict[CallKey, Asked], list[CallKey]]:
+        """The calls the caches answer, and the rest that may be sent (a key its fact's type
+        refuses is answered here, by `_KeyRefused`: never sent)."""
         asked: dict[CallKey, Asked] = {}
         missed = []
         caches = self._caches
-        for call in calls:
+        for call, params in calls.items():
             cache = caches.get(call[0]) if caches else None
             hit = cache.get(call[1]) if cache is not None else None
-            if hit is None:
+            if hit is not None:
+                asked[call] = hit
+                continue
+            refused_key = unsendable(call[1], params)
+            if refused_key is None:
                 missed.append(call)
             else:
-                asked[call] = Asked(hit[0], hit[1], True)
+                asked[call] = Asked(refused_key, self._clock(), None)
         return asked, missed
 
     async def _ask_all(self, calls: list[CallKey]) -> dict[CallKey, Asked]:
@@ -462,12 +652,17 @@ class Gatherer:
             answer = Unavailable(f"the adapter failed: {type(exc).__name__}")
         at = self._clock()
         if isinstance(answer, Answer):
+            if not isinstance(answer.record, dict):
+                return Asked(Unavailable("the adapter's record is not an object"), at, None)
+            provenance = Provenance("adapter", source, at, answer.reference, answer.digest)
+            asked = Asked(answer, at, provenance)
             cache = self._caches.get(source)
             if cache is not None:
-                cache.put(key, answer, at)
-        elif not isinstance(answer, LookupFailedError):
+                cache.put(key, asked)
+            return asked
+        if not isinstance(answer, LookupFailedError):
             answer = Unavailable(f"the adapter answered a {type(answer).__name__}")
-        return Asked(answer, at, False)
+        return Asked(answer, at, None)
 
     # ---- the loop ----
     def _running(self) -> asyncio.AbstractEventLoop:
