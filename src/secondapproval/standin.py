@@ -1,17 +1,21 @@
 """The local stand-in for the connected offices: the demo's and the tests' population register,
 degree office and credit bureau, over real HTTP.
 
-`Offices` holds each office's records in memory and is a Starlette app (`Offices.app`):
+`Offices` holds each office's records in memory and serves them (`Offices.app`, an ASGI app
+over Starlette's requests and responses):
 
     GET  /{office}/{key}    200 and the record as JSON, or 404 {"error": "not found"}
     POST /{office}/{key}    the same (the body is kept with the request, for the tests)
     POST /{office}          the same for the key that is the JSON object body's only value
 
+The key is the whole rest of the path, decoded: any text, slashes and newlines too (Starlette's
+router would refuse a newline, so the app splits the path itself).
+
 Each answer carries an `X-Request-Id` (`population-42`: the office and a counter of the app).
 Each request is kept (`seen`, `count`) so that a test can tell how often an office was asked,
 and for which key. A fault set for an office (`fault`: for its next N requests, or all of them)
-changes how it answers: `Latency`, `Status`, `Hang`, `Reset`, `Malformed`, `WrongType`,
-`Endless`, `Huge`; faults set one after the other are met in that order.
+changes how it answers: `Latency`, `Status`, `Hang`, `Reset`, `Malformed`, `Body`,
+`WrongType`, `Endless`, `Huge`; faults set one after the other are met in that order.
 
 `serve(app)` runs an ASGI app with uvicorn in a background thread on a free port and returns
 when it accepts connections (`Running`: its `url`, `port`, `stop()`; a context manager).
@@ -35,10 +39,8 @@ from typing import Any
 
 import orjson
 import uvicorn
-from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
-from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 JSON = "application/json"
@@ -53,9 +55,10 @@ class Latency:
 
 @dataclass(frozen=True, slots=True)
 class Status:
-    """Answer this HTTP status, with `{"error": ...}`."""
+    """Answer this HTTP status, with `{"error": ...}`, after `after` seconds."""
 
     code: int
+    after: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,6 +75,13 @@ class Reset:
 @dataclass(frozen=True, slots=True)
 class Malformed:
     """Answer 200 with a body that is not JSON (the record cut in the middle of a string)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Body:
+    """Answer 200 with exactly these bytes as the JSON body (`NaN`, `[1]`, invalid UTF-8…)."""
+
+    content: bytes
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,7 +104,7 @@ class Huge:
     chunked: bool = False
 
 
-Fault = Latency | Status | Hang | Reset | Malformed | WrongType | Endless | Huge
+Fault = Latency | Status | Hang | Reset | Malformed | Body | WrongType | Endless | Huge
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,13 +136,6 @@ class Offices:
         self._faults: defaultdict[str, deque[_Pending]] = defaultdict(deque)
         self._seen: list[Seen] = []
         self._ids = itertools.count(1)
-        self.app = Starlette(
-            routes=[
-                Route("/{office}/{key:path}", self._answer, methods=["GET", "POST"]),
-                Route("/{office}", self._answer, methods=["POST"]),
-            ]
-        )
-        """The ASGI app of the offices."""
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -202,10 +205,20 @@ class Offices:
                     pending.popleft()
             return head.fault, ident
 
-    async def _answer(self, request: Request) -> Response:
-        office = request.path_params["office"]
+    async def app(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """The ASGI app of the offices (HTTP only: serve it with lifespan off)."""
+        if scope["type"] != "http":
+            raise RuntimeError(f"the offices answer HTTP, not {scope['type']}")
+        request = Request(scope, receive)
+        office, slash, key = scope["path"].removeprefix("/").partition("/")
+        if request.method not in {"GET", "POST"} or not (slash or request.method == "POST"):
+            response: Response = _json({"error": "GET /office/key or POST /office"}, 405, {})
+        else:
+            response = await self._answer(request, office, key if slash else None)
+        await response(scope, receive, send)
+
+    async def _answer(self, request: Request, office: str, key: str | None) -> Response:
         body = await request.body()
-        key = request.path_params.get("key")
         if key is None:
             key = _key_in(body)
         seen = Seen(office, key, request.method, dict(request.headers), body)
@@ -215,7 +228,8 @@ class Offices:
         match fault:
             case Latency(seconds):
                 await asyncio.sleep(seconds)
-            case Status(code):
+            case Status(code, after):
+                await asyncio.sleep(after)
                 return _json({"error": f"HTTP {code}"}, code, headers)
             case Hang():
                 await _until_gone(request)
@@ -224,6 +238,8 @@ class Offices:
                 return _CutShort(headers)
             case Malformed():
                 return Response(b'{"name": "Li', media_type=JSON, headers=headers)
+            case Body(content):
+                return Response(content, media_type=JSON, headers=headers)
             case Endless(every):
                 return StreamingResponse(_endless(every), media_type=JSON, headers=headers)
             case Huge(size, chunked):
@@ -370,6 +386,8 @@ def serve(app: ASGIApp, host: str = "127.0.0.1", port: int = 0, *, within: float
         log_level="warning",
         access_log=False,
         lifespan="off",
+        interface="asgi3",
+        proxy_headers=False,
         loop="asyncio",
         http="h11",
         ws="none",
