@@ -145,6 +145,12 @@ def test_the_statuses_that_mean_not_found_are_settings(office_faults: Stand):
     assert failure.why == "HTTP 410"
 
 
+def test_of_duplicate_keys_the_last_is_kept(office_faults: Stand):
+    """orjson keeps the last value of a key given twice (the module's text says so)."""
+    office_faults.fault("population", Body(b'{"alive": false, "alive": true}'))
+    assert ask(office_faults.adapter("population")).record == {"alive": True}
+
+
 def test_the_adapter_does_not_judge_the_types_of_a_record(office_faults: Stand):
     """A record with every value of the wrong type is still an answer: validating values
     against the fact types is the engine's job, the same for every adapter."""
@@ -198,6 +204,7 @@ def test_the_adapter_is_the_entry_point_http_json_and_meets_the_contract(offices
         (Body(b"[1, 2]"), "no JSON object in the answer"),
         (Body(b'"Li"'), "no JSON object in the answer"),
         (Body(b"null"), "no JSON object in the answer"),
+        (Body(b"[" * 2000), "not JSON"),
     ],
 )
 def test_each_fault_of_an_office_is_unavailable_with_its_why(
