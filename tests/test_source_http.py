@@ -547,7 +547,7 @@ def test_the_token_is_sent_as_bearer_and_never_said(
     settings' repr never hold it, nor does a failure's why."""
     monkeypatch.setenv("POPULATION_TOKEN", "s3cr3t-t0ken")
     adapter = office_faults.adapter("population", token={"env": "POPULATION_TOKEN"})
-    said = [adapter.describe(), repr(adapter), repr(adapter._settings), str(adapter._settings)]
+    said = [adapter.describe(), repr(adapter), repr(adapter.settings), str(adapter.settings)]
     assert ask(adapter).record["alive"] is True
     (seen,) = office_faults.seen("population")
     assert seen.headers["authorization"] == "Bearer s3cr3t-t0ken"

@@ -11,7 +11,8 @@ slept when it would pass the deadline, and the whole lookup is cut at the deadli
 that never answers, or answers without end, costs the timeout and no more. Only an idempotent
 request is retried (a GET by default), and only for what may pass: a refused or reset
 connection, HTTP 429 or 5xx. A 4xx, or an answer that is not a record, is final; so is a
-timeout, since an attempt may use all the time left and one that times out leaves none.
+timeout, since an attempt may use all the time left and one that times out leaves none. A
+redirect is not followed: a 3xx is final too.
 
 The body is read streaming up to `max_bytes`, parsed strictly with orjson (NaN and Infinity are
 refused, so is invalid UTF-8), and the record is the JSON object at the `record` path. orjson
@@ -277,6 +278,11 @@ class HttpJson:
             verify=_tls(),
             follow_redirects=False,  # a redirect is an answer (3xx, final), never followed blindly
         )
+
+    @property
+    def settings(self) -> _Options:
+        """Its options (the token prints as `**********`)."""
+        return self._settings
 
     @property
     def breaker(self) -> Breaker:
