@@ -394,12 +394,21 @@ def serve(app: ASGIApp, host: str = "127.0.0.1", port: int = 0, *, within: float
         timeout_graceful_shutdown=1,
     )
     server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, name=f"standin-{host}:{port}", daemon=True)
+    exits: list[SystemExit] = []
+
+    def run() -> None:
+        try:
+            server.run()
+        except SystemExit as exit_:  # uvicorn's way to say it could not start (it logged why)
+            exits.append(exit_)
+
+    thread = threading.Thread(target=run, name=f"standin-{host}:{port}", daemon=True)
     thread.start()
     give_up = time.monotonic() + within
     while not server.started:
         if not thread.is_alive():
-            raise RuntimeError(f"the server on {host}:{port} stopped before it started")
+            why = f" (exit status {exits[0].code})" if exits else ""
+            raise RuntimeError(f"the server on {host}:{port} stopped before it started{why}")
         if time.monotonic() > give_up:
             server.should_exit = True
             raise RuntimeError(f"the server on {host}:{port} did not start in {within:g} s")
