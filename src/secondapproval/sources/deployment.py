@@ -60,6 +60,8 @@ class LookupSpec(BaseModel):
     """Each request parameter and the application fact that gives it (the lookup key)."""
     facts: Annotated[dict[FactPath, str], Field(min_length=1)]
     """Each fact path and the field of the answer's record (dotted) that gives it."""
+    settings: dict[str, Any] = {}
+    """Adapter settings of this lookup over the source's (another endpoint of the office)."""
 
 
 class CacheSpec(BaseModel):
@@ -100,10 +102,24 @@ class Connection:
     settings: BaseModel
     distribution: str | None
     """The distribution that installed the adapter (like packs, for the deployment report)."""
+    variants: tuple[BaseModel, ...] = ()
+    """The settings of lookups that override the source's (each its own adapter)."""
+    lookup_variants: tuple[int, ...] = ()
+    """Per lookup: 0 for the source's settings, n for `variants[n - 1]`."""
 
-    def open(self) -> Adapter:
-        """A new adapter instance (files are read, pools made: once per Engine)."""
-        return self.adapter_class(self.source, self.settings, timeout=self.spec.timeout)
+    def via(self, lookup: int) -> str:
+        """The id of the adapter a lookup is made through (`<source>` or `<source>#<n>`)."""
+        n = self.lookup_variants[lookup] if self.lookup_variants else 0
+        return self.source if n == 0 else f"{self.source}#{n}"
+
+    def open(self) -> dict[str, Adapter]:
+        """New adapter instances, by id (files are read, pools made: once per Engine)."""
+        make = self.adapter_class
+        timeout = self.spec.timeout
+        opened = {self.source: make(self.source, self.settings, timeout=timeout)}
+        for n, settings in enumerate(self.variants, 1):
+            opened[f"{self.source}#{n}"] = make(self.source, settings, timeout=timeout)
+        return opened
 
 
 @dataclass(frozen=True, slots=True)
@@ -262,10 +278,46 @@ def deployment_of(
         except ValidationError as exc:
             problems += problems_from_validation(exc, located, (*at, "settings"))
             continue
-        connections[sid] = Connection(sid, spec, adapter_class, settings, dist)
+        variants, chosen = _variants(sid, spec, adapter_class, folder, located, problems)
+        connections[sid] = Connection(
+            sid, spec, adapter_class, settings, dist, tuple(variants), tuple(chosen)
+        )
     if problems:
         raise DeploymentError(problems)
     return Deployment(located.file, tuple(model.vouch), connections, located)
+
+
+def _variants(
+    sid: str,
+    spec: SourceSpec,
+    adapter_class: AdapterClass,
+    folder: Path,
+    located: Located,
+    problems: list[Problem],
+) -> tuple[list[BaseModel], list[int]]:
+    """The distinct settings of lookups that override the source's, and each lookup's choice."""
+    variants: list[BaseModel] = []
+    seen: dict[str, int] = {}
+    chosen = []
+    for i, lookup in enumerate(spec.lookups):
+        if not lookup.settings:
+            chosen.append(0)
+            continue
+        merged = {**spec.settings, **lookup.settings}
+        text = repr(sorted(merged.items()))
+        if text not in seen:
+            try:
+                variants.append(
+                    adapter_class.Settings.model_validate(merged, context={"folder": str(folder)})
+                )
+            except ValidationError as exc:
+                where = ("sources", sid, "lookups", i, "settings")
+                problems += problems_from_validation(exc, located, where)
+                chosen.append(0)
+                continue
+            seen[text] = len(variants)
+        chosen.append(seen[text])
+    return variants, chosen
 
 
 _REFERENCE = re.compile(r"\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")

@@ -48,7 +48,7 @@ from .deployment import Deployment
 Key = tuple[tuple[str, Any], ...]
 """A lookup key as sent: (parameter, value) pairs, sorted by parameter."""
 CallKey = tuple[str, Key]
-"""One call: the source and the key."""
+"""One call: the adapter (`Lookup.via`) and the key."""
 _T = TypeVar("_T")
 _MEMO = 4096
 """Assemblies of cache hits kept for reuse (cleared when full)."""
@@ -74,6 +74,8 @@ class Lookup(NamedTuple):
     """One lookup of the deployment, as one matter version uses it."""
 
     source: str
+    via: str
+    """The adapter it is made through (`Connection.via`)."""
     params: tuple[Param, ...]
     fields: tuple[Field, ...]
 
@@ -129,7 +131,7 @@ def plan_of(
     inputs = matter.inputs
     lookups = []
     for sid, conn in deployment.connections.items():
-        for spec in conn.spec.lookups:
+        for n, spec in enumerate(conn.spec.lookups):
             fields = tuple(
                 Field(path, tuple(path.split(".")), tuple(name.split(".")))
                 for path, name in spec.facts.items()
@@ -141,7 +143,7 @@ def plan_of(
                 Param(name, path, tuple(path.split(".")), _key_check(inputs.get(path)))
                 for name, path in sorted(spec.key.items())
             )
-            lookups.append(Lookup(sid, params, fields))
+            lookups.append(Lookup(sid, conn.via(n), params, fields))
     keys = {p.path for lk in lookups for p in lk.params}
     offices = {
         sid: (registry[sid].office.zh, registry[sid].office.en) if sid in registry else (sid, sid)
@@ -203,7 +205,7 @@ def calls_of(plan: Plan, application: Any) -> tuple[Made, dict[CallKey, tuple[Pa
         if failure is not None:
             made.append(failure)
             continue
-        call = (lookup.source, tuple(pairs))
+        call = (lookup.via, tuple(pairs))
         made.append(call)
         calls[call] = lookup.params
     return made, calls
@@ -483,7 +485,7 @@ def _opened(deployment: Deployment) -> dict[str, Adapter]:
     problems = []
     for sid, conn in deployment.connections.items():
         try:
-            opened[sid] = conn.open()
+            opened.update(conn.open())
         except (ValueError, OSError) as exc:
             problems.append(deployment.problem(("sources", sid, "settings"), str(exc)))
     if problems:
@@ -506,16 +508,14 @@ class Gatherer:
         adapters: Mapping[str, Adapter] | None = None,
     ) -> None:
         self.deployment = deployment
-        self._adapters = (
-            dict(adapters)
-            if adapters is not None
-            else {sid: conn.open() for sid, conn in deployment.connections.items()}
-        )
-        self._timeouts = {sid: c.spec.timeout for sid, c in deployment.connections.items()}
+        self._adapters = dict(adapters) if adapters is not None else _opened(deployment)
+        connections = deployment.connections
+        self._sources = {via: via.split("#", 1)[0] for via in self._adapters}
+        self._timeouts = {via: connections[s].spec.timeout for via, s in self._sources.items()}
         self._caches = {
-            sid: TTLCache(c.spec.cache.ttl, c.spec.cache.size)
-            for sid, c in deployment.connections.items()
-            if c.spec.cache is not None
+            via: TTLCache(spec.cache.ttl, spec.cache.size)
+            for via, s in self._sources.items()
+            if (spec := connections[s].spec).cache is not None
         }
         self._clock = clock or (lambda: dt.datetime.now(dt.UTC))
         self._memo: dict[tuple[int, tuple[Any, ...]], tuple[Parts, tuple[Any, ...]]] = {}
@@ -636,9 +636,10 @@ class Gatherer:
         results = await asyncio.gather(*(self._ask(source, key) for source, key in calls))
         return dict(zip(calls, results, strict=True))
 
-    async def _ask(self, source: str, key: Key) -> Asked:
-        adapter = self._adapters[source]
-        timeout = self._timeouts.get(source, 2.0)
+    async def _ask(self, via: str, key: Key) -> Asked:
+        adapter = self._adapters[via]
+        source = self._sources[via]
+        timeout = self._timeouts.get(via, 2.0)
         try:
             answer: Answer | LookupFailedError = await asyncio.wait_for(
                 adapter.lookup(dict(key)), timeout + _SLACK
@@ -656,7 +657,7 @@ class Gatherer:
                 return Asked(Unavailable("the adapter's record is not an object"), at, None)
             provenance = Provenance("adapter", source, at, answer.reference, answer.digest)
             asked = Asked(answer, at, provenance)
-            cache = self._caches.get(source)
+            cache = self._caches.get(via)
             if cache is not None:
                 cache.put(key, asked)
             return asked
