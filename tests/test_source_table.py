@@ -322,8 +322,8 @@ def test_the_same_row_in_every_format_gives_the_same_answer(tmp_path: Path) -> N
     ("rows", "error"),
     [
         ([{"id_number": "1"}, {"id_number": "1"}], r"row 2: the key \('1'\) is also at .*row 1"),
-        ([{"id_number": "1", "photo": b"\x89PNG"}], r"row 1: photo holds a bytes"),
-        ([{"id_number": "1", "score": float("nan")}], r"row 1: score is nan"),
+        ([{"id_number": "1", "photo": b"\x89PNG"}], r"row 1: photo: a bytes is not a JSON value"),
+        ([{"id_number": "1", "score": float("nan")}], r"row 1: score: nan is not a JSON number"),
         ([{"id_number": None}], r"row 1: no value for the key column 'id_number'"),
         ([{"person": "1"}], r"no column 'id_number'"),
     ],

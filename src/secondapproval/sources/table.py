@@ -47,6 +47,7 @@ from collections.abc import Iterator, Mapping
 from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any, ClassVar, Literal, Self
+from uuid import UUID
 
 import orjson
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo, model_validator
@@ -313,35 +314,56 @@ def _parquet(path: Path, settings: TableSettings) -> Iterator[tuple[str, dict[st
             raise ValueError(f"{path}: no column {name!r} (the columns: {sorted(names)})")
     for number, row in enumerate(table.to_pylist(), start=1):
         where = f"{path}, row {number}"
-        yield (
-            where,
-            {
-                name: _json_value(where, name, value)
-                for name, value in row.items()
-                if value is not None
-            },
-        )
+        yield where, {k: _parquet_value(where, k, v) for k, v in row.items() if v is not None}
 
 
-def _json_value(where: str, name: str, value: Any) -> Any:
-    """A Parquet value as JSON: dates and times as ISO text, decimals as their text."""
+def _parquet_value(where: str, name: str, value: Any) -> Any:
+    try:
+        return json_value(value)
+    except ValueError as exc:
+        raise ValueError(f"{where}: {name}: {exc}") from None
+
+
+def json_value(value: Any) -> Any:
+    """A value a driver gave (pyarrow, sqlite3, psycopg) as JSON: a date, a time or a timestamp
+    as ISO text, a decimal or a UUID as its text, lists and mappings item by item. A ValueError
+    for what JSON cannot hold as it is: bytes, a float or a decimal that is not finite, any
+    other type. Shared with the sql adapter, so every source's records are alike."""
     if value is None or isinstance(value, str | bool | int):
         return value
     if isinstance(value, float):
         if not math.isfinite(value):
-            raise ValueError(f"{where}: {name} is {value}, not a JSON number")
+            raise ValueError(f"{value} is not a JSON number")
         return value
-    if isinstance(value, Decimal):
-        if not value.is_finite():
-            raise ValueError(f"{where}: {name} is {value}, not a JSON number")
+    if isinstance(value, Decimal) and not value.is_finite():
+        raise ValueError(f"{value} is not a JSON number")
+    if isinstance(value, Decimal | UUID):
         return str(value)
     if isinstance(value, dt.date | dt.time):  # datetime is a date
         return value.isoformat()
-    if isinstance(value, list):
-        return [_json_value(where, name, item) for item in value]
+    if isinstance(value, list | tuple):
+        return [json_value(item) for item in value]
     if isinstance(value, dict):
-        return {str(k): _json_value(where, name, v) for k, v in value.items()}
-    raise ValueError(f"{where}: {name} holds a {type(value).__name__}, not a JSON value")
+        return {str(k): json_value(v) for k, v in value.items()}
+    raise ValueError(f"a {type(value).__name__} is not a JSON value")
+
+
+def canonical(record: Mapping[str, Any]) -> bytes:
+    """A record's canonical JSON (orjson, keys sorted): what its digest is taken of. A ValueError
+    for an integer of more than 64 bits."""
+    try:
+        return orjson.dumps(record, option=orjson.OPT_SORT_KEYS)
+    except orjson.JSONEncodeError as exc:
+        raise ValueError(str(exc)) from None
+
+
+def reference_of(record: Mapping[str, Any], column: str | None) -> str | None:
+    """The answer's reference: the column's value as text (JSON for what is not a string), or
+    None without the option or the value."""
+    value = record.get(column) if column else None
+    if value is None or isinstance(value, str):
+        return value
+    return orjson.dumps(value).decode()
 
 
 def _is_key_value(value: Any) -> bool:
@@ -365,13 +387,10 @@ def _stored(
 ) -> tuple[bytes, str | None, str]:
     """A row as kept: its canonical JSON, its reference and its digest."""
     try:
-        raw = orjson.dumps(record, option=orjson.OPT_SORT_KEYS)
-    except orjson.JSONEncodeError as exc:  # an integer of more than 64 bits
+        raw = canonical(record)
+    except ValueError as exc:
         raise ValueError(f"{where}: {exc}") from None
-    value = record.get(reference) if reference else None
-    if value is not None and not isinstance(value, str):
-        value = orjson.dumps(value).decode()
-    return raw, value, raw_digest(raw)
+    return raw, reference_of(record, reference), raw_digest(raw)
 
 
 def _shown(key: tuple[str, ...]) -> str:
