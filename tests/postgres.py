@@ -26,6 +26,7 @@ from __future__ import annotations
 import contextlib
 import os
 import pwd
+import re
 import shutil
 import signal
 import socket
@@ -45,6 +46,8 @@ DATABASE = "secondapproval"
 """The database made for the tests."""
 PASSWORD = "not-a-real-secret"
 """The role's password (the server checks it: scram-sha-256); a throw-away cluster on 127.0.0.1."""
+DEBIAN = Path("/usr/lib/postgresql")
+"""Where Debian installs each PostgreSQL version (`15/bin/initdb`)."""
 OS_USER = "postgres"
 """The OS user that runs the server when the tests run as root."""
 READY_WITHIN = 30.0
@@ -72,20 +75,26 @@ class PostgresMissingError(RuntimeError):
     """No PostgreSQL server binaries on this machine."""
 
 
-def binaries() -> Path:
-    """The folder of the server binaries: Debian's newest version, else where `pg_ctl` is."""
-    debian = sorted(
-        Path("/usr/lib/postgresql").glob("*/bin/initdb"),
-        key=lambda p: int(p.parent.parent.name) if p.parent.parent.name.isdigit() else 0,
-    )
-    if debian:
-        return debian[-1].parent
+def binaries(debian: Path | None = None) -> Path:
+    """The folder of the server binaries: Debian's newest version (under `debian`, by default
+    `DEBIAN`), else the folder of `pg_ctl` on PATH."""
+    debian = debian or DEBIAN
+    versions = [p.parent for p in debian.glob("*/bin/initdb") if _version(p.parent.parent.name)]
+    if versions:
+        return max(versions, key=lambda folder: _version(folder.parent.name))
     found = shutil.which("pg_ctl")
     if found and (Path(found).parent / "initdb").exists():
         return Path(found).parent
     raise PostgresMissingError(
-        "no PostgreSQL server binaries (/usr/lib/postgresql/*/bin or pg_ctl on PATH): "
+        f"no PostgreSQL server binaries ({debian}/*/bin, nor pg_ctl on PATH): "
         "apt-get install postgresql"
+    )
+
+
+def _version(name: str) -> tuple[int, ...]:
+    """`15` → (15,), `9.6` → (9, 6); () for a folder that is no version."""
+    return (
+        tuple(int(part) for part in name.split(".")) if re.fullmatch(r"\d+(\.\d+)*", name) else ()
     )
 
 
@@ -177,10 +186,13 @@ class PostgresServer:
     ) -> None:
         self.stop()
 
-    def psql(self, sql: str, *, database: str = DATABASE) -> str:
-        """Runs SQL as the superuser over the Unix socket; returns what psql printed."""
+    def psql(self, *statements: str, database: str = DATABASE) -> str:
+        """Runs SQL statements, one after the other, as the superuser over the Unix socket;
+        returns what psql printed."""
         argv = ["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-At", "-h", str(self.folder)]
-        argv += ["-p", str(self.port), "-U", "postgres", "-d", database, "-c", sql]
+        argv += ["-p", str(self.port), "-U", "postgres", "-d", database]
+        for sql in statements:
+            argv += ["-c", sql]
         return self._run(argv).stdout
 
     def _kill(self) -> None:
@@ -219,8 +231,8 @@ class PostgresServer:
             time.sleep(0.1)
 
     def _make_role_and_database(self) -> None:
-        self.psql(f"CREATE ROLE {ROLE} LOGIN PASSWORD '{PASSWORD}'", database="postgres")
-        self.psql(f"CREATE DATABASE {DATABASE} OWNER {ROLE}", database="postgres")
+        role = f"CREATE ROLE {ROLE} LOGIN PASSWORD '{PASSWORD}'"
+        self.psql(role, f"CREATE DATABASE {DATABASE} OWNER {ROLE}", database="postgres")
 
     def _run(self, argv: list[str], *, check: bool = True) -> subprocess.CompletedProcess[str]:
         command = [str(self.bin / argv[0]), *argv[1:]]
@@ -234,18 +246,22 @@ class PostgresServer:
         return done
 
 
-@pytest.fixture(scope="session")
-def postgres() -> Iterator[PostgresServer]:
-    """A running PostgreSQL for the whole session (skipped without the binaries, failed in CI)."""
+def server_or_skip() -> PostgresServer:
+    """A server ready to start; without the binaries, `pytest.skip` — or `pytest.fail` when the
+    environment variable CI is "true", so CI never silently skips what needs PostgreSQL."""
     try:
-        server = PostgresServer()
+        return PostgresServer()
     except PostgresMissingError as exc:
         if os.environ.get("CI") == "true":
             pytest.fail(f"CI=true and {exc}", pytrace=False)
         pytest.skip(str(exc))
-    server.start()
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PostgresServer]:
+    """A running PostgreSQL for the whole session (skipped without the binaries, failed in CI)."""
+    server = server_or_skip().start()
     try:
         yield server
     finally:
-        with contextlib.suppress(Exception):
-            server.stop()
+        server.stop()
