@@ -111,6 +111,27 @@ def run(adapter: Sql, *keys: dict[str, Any]) -> list[Answer | BaseException]:
     return asyncio.run(lookups())
 
 
+def one_by_one(adapter: Sql, *keys: dict[str, Any]) -> list[tuple[float, Answer | Exception]]:
+    """The lookups of `keys` one after the other in one event loop, then `aclose()`: the
+    seconds each took and its answer or failure."""
+
+    async def lookups() -> list[tuple[float, Answer | Exception]]:
+        done: list[tuple[float, Answer | Exception]] = []
+        try:
+            for key in keys:
+                started = time.monotonic()
+                try:
+                    answer: Answer | Exception = await adapter.lookup(key)
+                except (NotFound, Unavailable) as exc:
+                    answer = exc
+                done.append((time.monotonic() - started, answer))
+        finally:
+            await adapter.aclose()
+        return done
+
+    return asyncio.run(lookups())
+
+
 def one(adapter: Sql, **key: Any) -> Answer:
     """The answer of one lookup (its failure raised)."""
     [answer] = run(adapter, key)
@@ -257,17 +278,19 @@ def test_a_function_that_writes_fails_in_the_read_only_session(postgres_office: 
 
 
 def test_a_slow_statement_is_unavailable_within_its_timeout(postgres_office: Office) -> None:
-    """`pg_sleep(5)` with a 0.3 s timeout: Unavailable, well before the 5 s are over, and the
-    pool's next lookup is answered."""
-    adapter = postgres_office.adapter(
-        "SELECT pg_sleep(5), {id_number} AS id_number", timeout=0.3, connections=1
+    """`pg_sleep(5)` with a 0.3 s timeout: Unavailable well before the 5 s are over; the pool's
+    one connection then answers the next lookup at once (the statement was cancelled)."""
+    statement = (
+        "SELECT {id_number} AS id_number"
+        " FROM pg_sleep(CASE WHEN {id_number} = 'slow' THEN 5 ELSE 0 END)"
     )
-    started = time.monotonic()
-    slow, fast = run(adapter, {"id_number": "a"}, {"id_number": "b"})
-    assert time.monotonic() - started < 2.0
+    adapter = postgres_office.adapter(statement, timeout=0.3, connections=1)
+    [(took, slow), (_, fast)] = one_by_one(adapter, {"id_number": "slow"}, {"id_number": "fast"})
+    assert took < 1.5
     assert isinstance(slow, Unavailable)
-    assert "within 0.3 s" in slow.why
-    assert isinstance(fast, Unavailable)  # it waited for the one connection, then its own sleep
+    assert slow.why == "no answer within 0.3 s"
+    assert isinstance(fast, Answer)
+    assert fast.record == {"id_number": "fast"}
 
 
 def test_the_server_cancels_a_statement_at_the_timeout(postgres_office: Office) -> None:
@@ -282,35 +305,42 @@ def test_the_server_cancels_a_statement_at_the_timeout(postgres_office: Office) 
     assert answer.record["t"] == "300ms"
 
 
+ENDLESS = (
+    "WITH RECURSIVE c(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM c WHERE {id_number} = 'endless')"
+    " SELECT count(*) AS n, {id_number} AS id_number FROM c"
+)
+"""A SQLite statement that never ends for the key `endless`, and answers at once for another."""
+
+
 def test_a_slow_sqlite_statement_is_interrupted(sqlite_office: Office) -> None:
-    """An endless recursive count on SQLite with a 0.3 s timeout: Unavailable in time, and its
-    worker thread is free again for the next lookup."""
-    endless = (
-        "WITH RECURSIVE c(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM c)"
-        " SELECT count(*) AS n FROM c WHERE {id_number} IS NOT NULL"
-    )
-    adapter = sqlite_office.adapter(endless, timeout=0.3, connections=1)
-    fast = sqlite_office.settings(BY_ID)
+    """An endless recursive count on SQLite with a 0.3 s timeout: Unavailable in time, and the
+    one worker thread is free again for the next lookup."""
+    adapter = sqlite_office.adapter(ENDLESS, timeout=0.3, connections=1)
+    [(took, slow), (_, fast)] = one_by_one(adapter, {"id_number": "endless"}, {"id_number": "x"})
+    assert took < 1.5
+    assert isinstance(slow, Unavailable)
+    assert slow.why == "no answer within 0.3 s"
+    assert isinstance(fast, Answer)
+    assert fast.record == {"n": 1, "id_number": "x"}
 
-    async def both() -> tuple[BaseException | None, Answer]:
-        started = time.monotonic()
-        try:
-            await adapter.lookup({"id_number": "x"})
-        except Unavailable as exc:
-            failed: BaseException | None = exc
-        else:
-            failed = None
-        assert time.monotonic() - started < 2.0
-        adapter._database.statement = fast.statement  # the same thread, a quick statement
-        try:
-            return failed, await adapter.lookup({"id_number": LI_LEI["id_number"]})
-        finally:
-            await adapter.aclose()
 
-    failed, answer = asyncio.run(both())
-    assert isinstance(failed, Unavailable)
-    assert "within 0.3 s" in failed.why
-    assert answer.record == LI_LEI
+def test_closing_ends_the_sqlite_lookups_in_flight(sqlite_office: Office) -> None:
+    """aclose() while five endless statements run or wait for the one thread: each lookup is
+    Unavailable (never a CancelledError), long before its 5 s timeout."""
+    adapter = sqlite_office.adapter(ENDLESS, timeout=5.0, connections=1)
+
+    async def close_soon() -> list[Answer | BaseException]:
+        key = {"id_number": "endless"}
+        lookups = [asyncio.ensure_future(adapter.lookup(key)) for _ in range(5)]
+        await asyncio.sleep(0.2)
+        await adapter.aclose()
+        return await asyncio.gather(*lookups, return_exceptions=True)
+
+    started = time.monotonic()
+    failed = asyncio.run(close_soon())
+    assert time.monotonic() - started < 3.0
+    assert [type(f) for f in failed] == [Unavailable] * 5
+    assert {f.why for f in failed if isinstance(f, Unavailable)} == {"the source is closed"}
 
 
 def test_a_locked_sqlite_file_is_unavailable_within_the_timeout(tmp_path: Path) -> None:
@@ -356,7 +386,7 @@ def test_a_wrong_password_is_unavailable_and_never_shown(
     """A password from the environment, wrong: Unavailable; the why names the failure, never the
     password (nor does describe())."""
     monkeypatch.setenv("PEOPLE_PASSWORD", "wrong-horse-battery")
-    adapter = postgres_office.adapter(password={"env": "PEOPLE_PASSWORD"}, timeout=0.5)
+    adapter = postgres_office.adapter(password={"env": "PEOPLE_PASSWORD"}, timeout=1.0)
     with pytest.raises(Unavailable, match=r"password authentication failed") as caught:
         one(adapter, id_number=LI_LEI["id_number"])
     assert "wrong-horse-battery" not in caught.value.why

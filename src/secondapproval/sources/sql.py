@@ -231,17 +231,26 @@ class _Sqlite:
                 return await asyncio.wrap_future(future)
         except TimeoutError:
             raise Unavailable(f"no answer within {self.timeout:g} s") from None
+        except asyncio.CancelledError:
+            task = asyncio.current_task()
+            if future.cancelled() and task is not None and not task.cancelling():
+                # aclose() dropped the call before a thread took it, not a cancelled caller
+                raise Unavailable("the source is closed") from None
+            raise
 
     def _run(
         self, params: dict[str, Any], deadline: float
     ) -> tuple[list[str], list[Sequence[Any]]]:
-        """In a worker thread: the statement on a connection of the pool, aborted at `deadline`."""
+        """In a worker thread: the statement on a connection of the pool, aborted at `deadline`
+        or when the source is closed."""
         try:
             connection = self._connection()
         except sqlite3.Error as exc:
             raise Unavailable(f"cannot open {self.path.name}: {_first_line(exc)}") from None
         try:
-            connection.set_progress_handler(lambda: time.monotonic() > deadline, 1000)
+            connection.set_progress_handler(
+                lambda: self._closed or time.monotonic() > deadline, 1000
+            )
             cursor = connection.execute(self.statement, params)
             try:
                 rows = cursor.fetchmany(COUNTED + 1)
@@ -250,7 +259,12 @@ class _Sqlite:
                 cursor.close()
         except sqlite3.Error as exc:
             if isinstance(exc, sqlite3.OperationalError) and str(exc) == "interrupted":
-                raise Unavailable(f"no answer within {self.timeout:g} s") from None
+                late = (
+                    "the source is closed"
+                    if self._closed
+                    else f"no answer within {self.timeout:g} s"
+                )
+                raise Unavailable(late) from None
             raise Unavailable(_first_line(exc)) from None
         except OverflowError:  # an int key of more than 64 bits
             raise Unavailable("a key value is too large for SQLite") from None
@@ -283,15 +297,15 @@ class _Sqlite:
             connection.close()
 
 
-_READS = frozenset({sqlite3.SQLITE_SELECT, sqlite3.SQLITE_READ, sqlite3.SQLITE_FUNCTION})
+_READS = frozenset(
+    {sqlite3.SQLITE_SELECT, sqlite3.SQLITE_READ, sqlite3.SQLITE_FUNCTION, sqlite3.SQLITE_RECURSIVE}
+)
 
 
 def _read_only(action: int, *_: str | None) -> int:
-    """SQLite's authorizer: reading and functions (`SQLITE_RECURSIVE` for WITH RECURSIVE), no
-    write, no PRAGMA, no ATTACH, no transaction."""
-    if action in _READS or action == getattr(sqlite3, "SQLITE_RECURSIVE", -1):
-        return sqlite3.SQLITE_OK
-    return sqlite3.SQLITE_DENY
+    """SQLite's authorizer, asked as a statement is compiled: reading, functions and WITH
+    RECURSIVE pass; a write, a PRAGMA, an ATTACH, a transaction are denied."""
+    return sqlite3.SQLITE_OK if action in _READS else sqlite3.SQLITE_DENY
 
 
 class _Postgres:
