@@ -293,6 +293,34 @@ def test_a_slow_statement_is_unavailable_within_its_timeout(postgres_office: Off
     assert fast.record == {"id_number": "fast"}
 
 
+def test_a_session_the_server_dropped_is_replaced(postgres_office: Office) -> None:
+    """The server ends the pool's one session: that lookup may fail (Unavailable, never another
+    exception), and the next one is answered on a new session."""
+    adapter = postgres_office.adapter(connections=1)
+    key = {"id_number": LI_LEI["id_number"]}
+
+    async def drop_between() -> list[Answer | Exception]:
+        done: list[Answer | Exception] = [await adapter.lookup(key)]
+        with psycopg.connect(postgres_office.admin or "", autocommit=True) as db:
+            db.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                " WHERE application_name = 'secondapproval people'"
+            )
+        for _ in range(2):
+            try:
+                done.append(await adapter.lookup(key))
+            except Unavailable as exc:
+                done.append(exc)
+        await adapter.aclose()
+        return done
+
+    first, dropped, again = asyncio.run(drop_between())
+    assert isinstance(first, Answer)
+    assert isinstance(dropped, Answer | Unavailable)
+    assert isinstance(again, Answer)
+    assert again.record == LI_LEI
+
+
 def test_the_server_cancels_a_statement_at_the_timeout(postgres_office: Office) -> None:
     """statement_timeout is the session's: the server stops the statement itself."""
     answer = one(

@@ -31,8 +31,11 @@ read-only transaction forbids writes, not every function with an effect.
 A lookup answers with the one row of the key: zero rows is `NotFound`, more is `Unavailable`
 ("ambiguous: N rows", counted up to 100). The row becomes a record of JSON values (a date or a
 timestamp as ISO text, a decimal as its text, a NULL absent, bytes refused), its digest the
-SHA-256 of its canonical JSON, as for the `table` adapter. Any driver error — connection refused,
-bad SQL at run time, a lock, a timeout — is `Unavailable` with its first line, never a password.
+SHA-256 of its canonical JSON, as for the `table` adapter. SQLite has no date nor decimal type:
+keep them in TEXT columns to have them back as written (a NUMERIC column turns `1250.50` into the
+float 1250.5). Any driver error — connection refused, bad SQL at run time, a lock, a timeout, a
+session the server dropped (the pool replaces it) — is `Unavailable` with its first line, never
+the password.
 
 The timeout bounds the whole call, the wait for a connection included. SQLite runs in a pool of
 worker threads (`connections`, 4 by default), bounded by `asyncio.timeout` and, in the thread, by

@@ -24,7 +24,9 @@ Records hold JSON values whatever the format, so every format answers alike:
   never a float), `date` is ISO `YYYY-MM-DD` kept as its text, `json` is parsed as JSON. A column
   not listed stays a string. An empty cell is absent from the record.
 - JSON Lines: one object per line (blank lines skipped), read with orjson as written; a `null`
-  stays `null`.
+  stays `null`. orjson reads a number with a fraction as a float and keeps the last of a name
+  given twice in an object, so an export writes decimals as strings; an integer of more than
+  64 bits (which orjson would read as a float) is refused.
 - Parquet (pyarrow, imported when a Parquet file is read): a date or a timestamp becomes its ISO
   text, a decimal its text; a null is absent from the record, as an empty CSV cell; a binary
   value or a float that is not finite is refused.
@@ -35,6 +37,9 @@ row. A lookup whose value is neither text nor an integer finds nothing (`NotFoun
 
 The answer is a fresh copy of the row, its digest the SHA-256 of the row's canonical JSON (orjson,
 keys sorted), the same on every lookup and for the same row in any of the three formats.
+
+The helpers at the end (`in_folder`, `json_value`, `canonical`, `reference_of`) are shared with
+the `sql` adapter, so both read paths and driver values the same way.
 """
 
 from __future__ import annotations
