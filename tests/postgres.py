@@ -15,7 +15,9 @@ about a second and its data is worth nothing. `stop()` stops it (fast, else imme
 removes the folder, also after a start that failed half-way.
 
 The role (`ROLE`) logs in with its password (scram-sha-256) over TCP; the superuser `postgres`
-is trusted on 127.0.0.1 (`admin_dsn`), for what a test must set up as the owner of the cluster.
+is trusted on 127.0.0.1 (`admin_dsn`, `psql()`), for what a test must set up as the owner of the
+cluster. A test module that wants its tables apart makes its own database (`create_database`,
+then `url_of` / `dsn_of`).
 
 Without the binaries the fixture skips the tests on a laptop, and fails them when the environment
 variable CI is "true": CI never silently skips the PostgreSQL tests (.ci/run installs them).
@@ -126,7 +128,12 @@ class PostgresServer:
     @property
     def url(self) -> str:
         """`postgresql://ROLE@127.0.0.1:PORT/DATABASE`, without the password (`password`)."""
-        return f"postgresql://{ROLE}@{self.host}:{self.port}/{DATABASE}"
+        return self.url_of(DATABASE)
+
+    @property
+    def dsn(self) -> str:
+        """The libpq connection string of `ROLE` on `DATABASE`, password included."""
+        return self.dsn_of(DATABASE)
 
     @property
     def password(self) -> str:
@@ -134,16 +141,25 @@ class PostgresServer:
         return PASSWORD
 
     @property
-    def dsn(self) -> str:
-        """The libpq connection string of `ROLE` on `DATABASE`, password included."""
-        return (
-            f"host={self.host} port={self.port} dbname={DATABASE} user={ROLE} password={PASSWORD}"
-        )
-
-    @property
     def admin_dsn(self) -> str:
         """The libpq connection string of the superuser `postgres` on `DATABASE` (trusted)."""
         return f"host={self.host} port={self.port} dbname={DATABASE} user=postgres"
+
+    def url_of(self, database: str) -> str:
+        """The URL of `ROLE` on another database of the cluster, without the password."""
+        return f"postgresql://{ROLE}@{self.host}:{self.port}/{database}"
+
+    def dsn_of(self, database: str) -> str:
+        """The libpq connection string of `ROLE` on another database, password included."""
+        return (
+            f"host={self.host} port={self.port} dbname={database} user={ROLE} password={PASSWORD}"
+        )
+
+    def create_database(self, name: str) -> str:
+        """Makes a database owned by `ROLE` (one per test module keeps their tables apart in the
+        session's one cluster); returns its `dsn_of`."""
+        self.psql(f'CREATE DATABASE "{name}" OWNER {ROLE}', database="postgres")
+        return self.dsn_of(name)
 
     def start(self) -> PostgresServer:
         """Makes the cluster, starts it, makes the role and the database; returns the server.

@@ -63,6 +63,17 @@ def test_the_url_names_the_role_and_the_port_without_the_password(
         assert db.execute("SELECT 1").fetchone() == (1,)
 
 
+def test_a_module_makes_its_own_database(postgres: PostgresServer) -> None:  # noqa: F811
+    """create_database gives a database of ROLE, reached through its dsn_of and url_of."""
+    dsn = postgres.create_database("fixture_own")
+    assert dsn == postgres.dsn_of("fixture_own")
+    with psycopg.connect(postgres.url_of("fixture_own"), password=postgres.password) as db:
+        assert db.execute("SELECT current_database(), current_user").fetchone() == (
+            "fixture_own",
+            ROLE,
+        )
+
+
 def test_the_cluster_lives_in_its_own_folder(postgres: PostgresServer) -> None:  # noqa: F811
     """The data and the Unix socket are in the temporary folder; as root it belongs to the
     `postgres` OS user; the superuser runs SQL through `psql`."""

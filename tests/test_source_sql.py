@@ -75,8 +75,9 @@ class Office:
     dialect: str
     database: str
     password: str | None = None
-    admin: str | None = None
-    """PostgreSQL: the libpq string to change the data behind the adapter's back."""
+    direct: str | None = None
+    """PostgreSQL: the libpq string of the tests' own connection (to change the data behind the
+    adapter's back)."""
 
     def settings(self, statement: str, **options: Any) -> SqlSettings:
         """Settings of a statement whose `{name}` are written as the dialect's parameters."""
@@ -94,7 +95,7 @@ class Office:
         if self.dialect == "sqlite":
             with sqlite3.connect(self.database.removeprefix("sqlite:///")) as db:
                 return int(db.execute("SELECT count(*) FROM people").fetchone()[0])
-        with psycopg.connect(self.admin or "") as db:
+        with psycopg.connect(self.direct or "") as db:
             found = db.execute("SELECT count(*) FROM people").fetchone()
             return int(found[0]) if found else 0
 
@@ -152,7 +153,8 @@ def sqlite_office(tmp_path_factory: pytest.TempPathFactory) -> Office:
 
 @pytest.fixture(scope="module")
 def postgres_office(postgres: PostgresServer) -> Office:  # noqa: F811
-    with psycopg.connect(postgres.dsn, autocommit=True) as db:
+    dsn = postgres.create_database("sql_adapter")
+    with psycopg.connect(dsn, autocommit=True) as db:
         db.execute(POSTGRES_SCHEMA)
         with db.cursor() as cursor:
             cursor.executemany(
@@ -160,7 +162,7 @@ def postgres_office(postgres: PostgresServer) -> Office:  # noqa: F811
                 " VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",
                 rows(),
             )
-    return Office("postgresql", postgres.url, postgres.password, postgres.dsn)
+    return Office("postgresql", postgres.url_of("sql_adapter"), postgres.password, dsn)
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
@@ -301,7 +303,7 @@ def test_a_session_the_server_dropped_is_replaced(postgres_office: Office) -> No
 
     async def drop_between() -> list[Answer | Exception]:
         done: list[Answer | Exception] = [await adapter.lookup(key)]
-        with psycopg.connect(postgres_office.admin or "", autocommit=True) as db:
+        with psycopg.connect(postgres_office.direct or "", autocommit=True) as db:
             db.execute(
                 "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
                 " WHERE application_name = 'secondapproval people'"
@@ -596,7 +598,7 @@ def test_any_text_key_round_trips_through_both_drivers(
         db.execute("DELETE FROM keys")
         db.executemany("INSERT INTO keys VALUES (?, ?)", [(v, n) for n, v in enumerate(values)])
     db.close()
-    with psycopg.connect(postgres_office.admin or "", autocommit=True) as pg:
+    with psycopg.connect(postgres_office.direct or "", autocommit=True) as pg:
         pg.execute("DELETE FROM keys")
         with pg.cursor() as cursor:
             cursor.executemany(
