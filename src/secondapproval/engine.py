@@ -269,6 +269,11 @@ class Engine:
             return Gathered(application, served.origins, refused(application, served.guards))
         return self._gatherer.gather(served.plan, application)
 
+    def gathering_plan(self, matter: str, on: dt.date) -> Plan | None:
+        """The lookups the version in force on a date makes (None: it gathers nothing)."""
+        served = self._version(self._serving, matter, on)
+        return served.plan if served is not None else None
+
     def _version(self, serving: _Serving, matter: str, day: dt.date) -> _Served | None:
         try:
             spans = serving.spans[matter]

@@ -279,6 +279,17 @@ def deployment_of(
             problems += problems_from_validation(exc, located, (*at, "settings"))
             continue
         variants, chosen = _variants(sid, spec, adapter_class, folder, located, problems)
+        for i, lookup in enumerate(spec.lookups):
+            used = variants[chosen[i] - 1] if chosen[i] else settings
+            needed = getattr(used, "parameters", None)
+            if needed is not None and not needed <= lookup.key.keys():
+                lacking = ", ".join(sorted(needed - lookup.key.keys()))
+                problems.append(
+                    located.problem(
+                        (*at, "lookups", i, "key"),
+                        f"the adapter's settings need {lacking} from the key",
+                    )
+                )
         connections[sid] = Connection(
             sid, spec, adapter_class, settings, dist, tuple(variants), tuple(chosen)
         )

@@ -159,6 +159,11 @@ class Settings(BaseModel):
     max_connections: int = Field(default=100, ge=1)
     """Connections kept to the office at most (lookups beyond wait for one, within their time)."""
 
+    @property
+    def parameters(self) -> frozenset[str]:
+        """The key parameters the URL template needs (a POST sends the whole key)."""
+        return frozenset(placeholders(self.url))
+
     @field_validator("url")
     @classmethod
     def _url(cls, url: str) -> str:

@@ -101,6 +101,11 @@ class TableSettings(BaseModel):
     """A column whose value is the answer's reference (a certificate number, a row id)."""
 
     @property
+    def parameters(self) -> frozenset[str]:
+        """The key columns: what a lookup's key must give."""
+        return frozenset(self.key)
+
+    @property
     def file_format(self) -> Format:
         """The format given, else the one the file's suffix says."""
         if self.format is not None:
