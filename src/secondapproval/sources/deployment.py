@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from importlib.metadata import EntryPoint, entry_points
 from pathlib import Path
@@ -39,7 +39,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from ..errors import DeploymentError, Problem
+from ..errors import DeploymentError, Problem, RuleSetError
 from ..registry import ID_PATTERN, Registry
 from ..ruleset import Matter
 from ..yamlfile import Located, Path_, load_yaml, parse_yaml, problems_from_validation
@@ -209,14 +209,7 @@ def load_deployment(
     `environ`: the variables `${NAME}` reads (default `os.environ`); `adapters`: adapter classes
     by name, beside (and before) the installed entry points — an embedding's own, or a test's.
     """
-    try:
-        located = load_yaml(path)
-    except Exception as exc:  # a RuleSetError of the YAML reader: the same problems, this file
-        problems = getattr(exc, "problems", None)
-        if problems is None:
-            raise
-        raise DeploymentError(problems) from None
-    return deployment_of(located, Path(path).resolve().parent, environ, adapters)
+    return deployment_of(_read(load_yaml, path), Path(path).resolve().parent, environ, adapters)
 
 
 def parse_deployment(
@@ -227,7 +220,16 @@ def parse_deployment(
     adapters: Mapping[str, AdapterClass] | None = None,
 ) -> Deployment:
     """A deployment file given as text (tests, the service's settings)."""
-    return deployment_of(parse_yaml(text, file), folder or Path.cwd(), environ, adapters)
+    located = _read(parse_yaml, text, file)
+    return deployment_of(located, folder or Path.cwd(), environ, adapters)
+
+
+def _read(reader: Callable[..., Located], *args: Any) -> Located:
+    """The YAML reader's problems (syntax, duplicate keys …) as the deployment file's."""
+    try:
+        return reader(*args)
+    except RuleSetError as exc:
+        raise DeploymentError(exc.problems) from None
 
 
 def deployment_of(

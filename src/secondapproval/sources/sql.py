@@ -99,6 +99,9 @@ class SqlSettings(BaseModel):
     """A column whose value is the answer's reference (a row id, a certificate number)."""
     connections: int = Field(default=4, ge=1, le=100)
     """The most statements at once: PostgreSQL sessions of the pool, SQLite worker threads."""
+    booleans: list[str] = []
+    """Columns holding 0 or 1 for false or true (SQLite has no boolean type): given as JSON
+    booleans; any other value in them is Unavailable, never guessed."""
 
     @field_validator("database")
     @classmethod
@@ -175,6 +178,7 @@ class Sql:
             raw = canonical(record)
         except ValueError as exc:
             raise Unavailable(str(exc)) from None
+        record = _booleans(record, self.settings.booleans)  # after the digest of the row as read
         return Answer(record, reference_of(record, self.settings.reference), raw_digest(raw))
 
     async def aclose(self) -> None:
@@ -184,6 +188,17 @@ class Sql:
     def describe(self) -> str:
         """The database URL (never with a password: one is refused in it)."""
         return self.settings.database
+
+
+def _booleans(record: dict[str, Any], columns: Sequence[str]) -> dict[str, Any]:
+    """The record with these columns' 0 and 1 as false and true (`booleans`)."""
+    for name in columns:
+        if name in record:
+            value = record[name]
+            if value.__class__ is not int or value not in (0, 1):
+                raise Unavailable(f"column {name}: {value!r} is not 0 or 1")
+            record[name] = value == 1
+    return record
 
 
 def _record(names: Sequence[str], row: Sequence[Any]) -> dict[str, Any]:
