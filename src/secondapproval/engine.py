@@ -109,6 +109,10 @@ class Engine:
     `limits=` (`limits.Limits`) bounds one application: beyond them it refers with `INVALID:$`
     before validation, and its audit record holds a short note instead of the application.
     `validator=` builds each matter version's validator (the seam for a fault test).
+    Trust (`trust`, docs/sources.md): a caller's fact of an authoritative source is refused
+    (`INVALID:<path>`) unless the Engine vouches for that source (`vouch=` ids, or "all");
+    `deployment=` (a file or a loaded `Deployment`) connects sources through adapters, whose
+    facts `decide(..., gather=True)`, `decide_async` and `gather` look up.
     """
 
     def __init__(
