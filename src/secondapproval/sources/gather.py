@@ -156,8 +156,7 @@ def _key_check(spec: FactSpec | None) -> Callable[[Any], Any] | None:
     return plain_check(spec) if spec is not None else None
 
 
-@dataclass(frozen=True, slots=True)
-class Gathered:
+class Gathered(NamedTuple):
     """An application with what its sources gave (`facts`), and where each fact came from."""
 
     facts: Any
@@ -518,7 +517,7 @@ class Gatherer:
             if (spec := connections[s].spec).cache is not None
         }
         self._clock = clock or (lambda: dt.datetime.now(dt.UTC))
-        self._memo: dict[tuple[int, tuple[Any, ...]], tuple[Parts, tuple[Any, ...]]] = {}
+        self._memo: dict[tuple[int, tuple[Any, ...]], tuple[Parts, Origins, tuple[Any, ...]]] = {}
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
@@ -560,14 +559,17 @@ class Gatherer:
         memo = self._memo.get(key) if key is not None else None
         if memo is None:
             return None
-        parts, hits = memo
+        parts, origins, hits = memo
         caches = self._caches
         for source, call_key, asked in hits:
             if caches[source].get(call_key) is not asked:
                 return None
         if plan.guards and plan.gives_guarded(application):
             return None
-        return merged(plan, application, parts, _NONE)
+        facts = _merged(application, parts.overlay) if parts.overlay else application
+        if parts.drops:
+            facts = _without(facts, parts.drops)
+        return Gathered(facts, origins, _NONE)
 
     def _memoize(
         self, plan: Plan, application: Any, made: Made, asked: Mapping[CallKey, Asked]
@@ -584,7 +586,10 @@ class Gatherer:
                 gathered=MappingProxyType(dict(parts.gathered)),
                 failed=MappingProxyType(dict(parts.failed)),
             )
-            self._memo[key] = (frozen, hits)
+            origins = Origins(
+                plan.origins.declared, plan.origins.vouched, frozen.gathered, frozen.failed
+            )
+            self._memo[key] = (frozen, origins, hits)
         return merged(plan, application, parts, caller_refused)
 
     async def gather_async(self, plan: Plan, application: Any) -> Gathered:
