@@ -53,6 +53,7 @@ bench: $(STAMP)
 	$(PIN) $(BIN)/pytest -q benchmarks --benchmark-enable --benchmark-only --benchmark-columns=min,median,mean,max,rounds
 	$(PIN) $(BIN)/python -m benchmarks.ratios
 	$(BIN)/python -m benchmarks.throughput
+	$(BIN)/python -m benchmarks.gather
 
 bench-long: $(STAMP)
 	$(PIN) $(BIN)/pytest -q -s benchmarks -m slow --benchmark-enable
