@@ -379,3 +379,27 @@ def test_vouching_for_a_connected_source_is_refused(offices):
     )
     with pytest.raises(DeploymentError, match="both connected and vouched"):
         engine_with(offices, text)
+
+
+def test_a_swap_replans_the_lookups_and_refuses_rules_the_deployment_does_not_fit(offices):
+    from secondapproval.snapshot import RuleSetSnapshot
+
+    with engine_with(offices) as e:
+        e.swap(RuleSetSnapshot.load(RULES))
+        assert e.decide(TALENT, application(), on=ON, gather=True).approved
+        reference = RuleSetSnapshot.load(RULES.parent / "benchmarks" / "matters")
+        with pytest.raises(DeploymentError):
+            e.swap(reference)  # its facts are no matter's: the deployment maps paths of none
+        assert e.decide(TALENT, application(), on=ON, gather=True).approved
+
+
+@pytest.mark.parametrize("backend", ["native", "durable"])
+def test_gathered_decisions_are_the_same_on_both_backends(offices, backend):
+    deployment = parse_deployment(DEPLOYMENT, "deploy.yaml", adapters={"memory": offices.adapter})
+    with Engine(RULES, backend=backend, deployment=deployment) as e:
+        d = e.decide(TALENT, application(), on=ON, gather=True)
+        offices.faults["credit"] = "unavailable"
+        down = e.decide(TALENT, application(), on=ON, gather=True)
+    assert d.approved, d.codes
+    assert "UNAVAILABLE:credit-platform" in down.codes
+    assert d.backend == backend

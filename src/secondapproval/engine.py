@@ -176,8 +176,13 @@ class Engine:
         Atomic: a decision under way finishes under the snapshot it began with (its audit record
         too); every decision that begins after `swap` returns is made under the new one. Audited,
         the new snapshot's rule texts are kept beside the logs first (as at start), so its records
-        can be replayed.
+        can be replayed. With a deployment, one that does not fit the new rule set is a
+        DeploymentError, and nothing is swapped.
         """
+        if self._deployment is not None:
+            problems = self._deployment.problems_with(snapshot.all_versions(), snapshot.registry)
+            if problems:
+                raise DeploymentError(problems)
         serving = self._serve(snapshot)
         old, self._serving = self._serving.snapshot, serving
         self._log.info("rules.swapped", old=old.digest, new=snapshot.digest)
