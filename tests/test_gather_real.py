@@ -404,3 +404,32 @@ def test_check_reports_a_deployment_that_does_not_fit_the_rules(tmp_path):
     assert checked.returncode == 1
     assert f"{deploy}:6" in checked.stderr
     assert "credit.score is not a fact of any matter" in checked.stderr
+
+
+def test_a_toml_deployment_file_reads_the_same(tmp_path):
+    _files(tmp_path)
+    toml = tmp_path / "deploy.toml"
+    toml.write_text(
+        """vouch = ["graduate-employment", "criminal-records", "civil-affairs", "health-commission"]
+
+[sources.credit-platform]
+adapter = "sql"
+timeout = 2
+
+[[sources.credit-platform.lookups]]
+key = {id_number = "applicant.id_number"}
+facts = {"credit.untrustworthy" = "untrustworthy"}
+
+[sources.credit-platform.settings]
+database = "sqlite:///credit.db"
+statement = "SELECT id_number, untrustworthy FROM credit WHERE id_number = :id_number"
+booleans = ["untrustworthy"]
+""",
+        encoding="utf-8",
+    )
+    deployment = load_deployment(toml)
+    assert deployment.connected == {"credit-platform"}
+    assert deployment.vouch[0] == "graduate-employment"
+    toml.write_text("vouch = [", encoding="utf-8")
+    with pytest.raises(DeploymentError, match="TOML syntax"):
+        load_deployment(toml)

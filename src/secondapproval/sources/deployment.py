@@ -208,8 +208,23 @@ def load_deployment(
 
     `environ`: the variables `${NAME}` reads (default `os.environ`); `adapters`: adapter classes
     by name, beside (and before) the installed entry points — an embedding's own, or a test's.
+    A `.toml` file is read as TOML (the same shape; its problems name the file, not the line:
+    the standard library's reader keeps no positions).
     """
-    return deployment_of(_read(load_yaml, path), Path(path).resolve().parent, environ, adapters)
+    reader = _load_toml if Path(path).suffix.lower() == ".toml" else load_yaml
+    return deployment_of(_read(reader, path), Path(path).resolve().parent, environ, adapters)
+
+
+def _load_toml(path: str | Path) -> Located:
+    import tomllib
+
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+        return Located(tomllib.loads(text), str(path), {}, text)
+    except (OSError, UnicodeDecodeError) as exc:
+        raise DeploymentError([Problem(f"cannot read file: {exc}", str(path))]) from None
+    except tomllib.TOMLDecodeError as exc:
+        raise DeploymentError([Problem(f"TOML syntax: {exc}", str(path))]) from None
 
 
 def parse_deployment(
