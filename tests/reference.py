@@ -43,8 +43,10 @@ GOOD_REF = {
 def engine_over(folder: Path) -> Engine:
     """The one engine of this test run over `folder` (e.g. `RULES`, `REFERENCE`): built on first
     use, then shared. Decide with it only; a test that audits, swaps or limits builds its own
-    (`Engine(snapshot=engine_over(folder).snapshot, audit=...)` reuses the loaded rule set)."""
-    return Engine(folder)
+    (`Engine(snapshot=engine_over(folder).snapshot, audit=..., vouch="all")` reuses the loaded rule
+    set). It vouches for every authoritative source: the tests give the offices' facts as the
+    caller does (refusal and gathering are tested in test_trust, test_gather, test_gather_real)."""
+    return Engine(folder, vouch="all")
 
 
 def versions(engine: Engine) -> list[Matter]:

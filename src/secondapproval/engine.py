@@ -450,10 +450,14 @@ class Engine:
     def close(self) -> None:
         """Close the source adapters, commit pending audit records and close the sinks
         (AuditError if records were lost)."""
-        if self._gatherer is not None:
-            self._gatherer.close()
+        self.close_sources()
         if self._audit is not None:
             self._audit.close()
+
+    def close_sources(self) -> None:
+        """Close the source adapters only: the audit sinks stay open (engines may share one)."""
+        if self._gatherer is not None:
+            self._gatherer.close()
 
     def __enter__(self) -> Engine:
         return self

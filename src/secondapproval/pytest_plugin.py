@@ -69,6 +69,7 @@ def _engines(config: pytest.Config, rules: Path) -> EngineCache:
     if cache is None:
         cache = EngineCache(rules, backend=config.getoption("--sa-backend"))
         setattr(config, key, cache)
+        config.add_cleanup(cache.close)
     return cache
 
 

@@ -106,7 +106,8 @@ class Trust:
 def _hint(source: str, registry: Registry) -> str:
     from difflib import get_close_matches
 
-    near = get_close_matches(source, list(registry), n=1)
+    candidates = [s for s in registry if s != source and registry.authoritative(s)]
+    near = get_close_matches(source, candidates, n=1)
     return f" (did you mean {near[0]!r}?)" if near else ""
 
 

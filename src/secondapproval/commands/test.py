@@ -4,15 +4,13 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from ..engine import Engine
 from ..loader import installed_packs
 from ..scenarios.coverage import Coverage
 from ..scenarios.junit import junit_xml
-from ..scenarios.model import CaseResult
+from ..scenarios.model import CaseResult, Setting
 from ..scenarios.run import EngineCache, run_file, scenario_files
 from ._audit_options import add_audit_options, audited_engine_options, close_audit
 from ._common import add_backend_option, add_rules_option
@@ -34,28 +32,9 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
     p.set_defaults(func=run)
 
 
-def audited_engines(
-    rules: Path, backend: str, options: dict[str, Any]
-) -> Callable[[Path | None], Engine]:
-    """An engine factory (one engine per rules folder) whose engines share one audit sink."""
-    engines: dict[Path, Engine] = {}
-
-    def engine_for(folder: Path | None) -> Engine:
-        where = (folder or rules).resolve()
-        if where not in engines:
-            engines[where] = Engine(where, backend=backend, **options)
-        return engines[where]
-
-    return engine_for
-
-
 def run(args: argparse.Namespace) -> int:
-    audit = audited_engine_options(args)
-    engines = (
-        audited_engines(args.rules, args.backend, audit)
-        if audit
-        else EngineCache(args.rules, backend=args.backend)
-    )
+    audit = audited_engine_options(args)  # one sink for every engine, closed once below
+    engines = EngineCache(args.rules, backend=args.backend, **audit)
     packs = installed_packs()
     results: list[CaseResult] = []
     coverage = Coverage()
@@ -68,13 +47,14 @@ def run(args: argparse.Namespace) -> int:
                 print(f"FAIL {where} {r.name}\n{r.diff}", file=sys.stderr)
             elif not args.quiet:
                 print(f"ok   {r.file} {r.name}")
+    engines.close()
     close_audit(audit)
     failed = sum(not r.passed for r in results)
     if args.junit_xml:
         args.junit_xml.write_text(junit_xml(results), encoding="utf-8")
     if args.coverage:
         try:
-            engine = engines(None)
+            engine = engines(Setting())
         except Exception:
             engine = None
         print(coverage.report(engine))

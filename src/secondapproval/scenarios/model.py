@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
@@ -58,14 +59,40 @@ class Case(BaseModel):
 
 
 class ScenarioFile(BaseModel):
-    """A decision scenario file."""
+    """A decision scenario file. Its cases give facts as a caller does, so it says which
+    authoritative sources it vouches for (`vouch:` ids, or `all`) or gives a deployment file whose
+    adapters (a `table` of records) answer for them (DESIGN, "Trust"); a case's fact of any other
+    authoritative source is refused, as the Engine refuses it."""
 
     model_config = _Model
     matter: str
     on: str
     rules: str | None = None
+    vouch: Literal["all"] | list[Annotated[str, Field(min_length=1)]] = []
+    deployment: str | None = None
     description: str | None = None
     cases: Annotated[list[Case], Field(min_length=1)]
+
+
+@dataclass(frozen=True, slots=True)
+class Setting:
+    """What a scenario file asks of the Engine that decides it: a rules folder (None: the
+    runner's), the sources it vouches for, a deployment file (None: none). Engines are shared by
+    setting."""
+
+    rules: Path | None = None
+    vouch: tuple[str, ...] | Literal["all"] = ()
+    deployment: Path | None = None
+
+    @classmethod
+    def of(cls, scenario: ScenarioFile, file: str) -> Setting:
+        here = Path(file).parent
+        vouch = scenario.vouch if isinstance(scenario.vouch, str) else tuple(scenario.vouch)
+        return cls(
+            (here / scenario.rules) if scenario.rules else None,
+            vouch,
+            (here / scenario.deployment) if scenario.deployment else None,
+        )
 
 
 @dataclass(frozen=True, slots=True)

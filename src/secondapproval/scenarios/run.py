@@ -1,7 +1,8 @@
 """The scenario runner: each case of a scenario file decided and compared with what it expects.
 
-Decision scenario files are decided by an `Engine` (one per rules folder, shared through an
-`EngineFactory`); any other scenario file is run by the installed pack whose key marks it.
+Decision scenario files are decided by an `Engine` (one per `Setting` — rules folder, vouched
+sources, deployment — shared through an `EngineFactory`); any other scenario file is run by the
+installed pack whose key marks it.
 """
 
 from __future__ import annotations
@@ -9,14 +10,15 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
+from typing import Any
 
 from ..decision import Decision
 from ..engine import Engine
-from ..errors import Problem, RuleSetError, ScenarioError, SecondApprovalError
+from ..errors import ConfigError, Problem, RuleSetError, ScenarioError, SecondApprovalError
 from ..loader import Kind, document_kind
 from ..packs import Pack, ScenarioCase
 from ..yamlfile import Located, load_yaml
-from .model import Case, CaseResult, Expect, as_date, load_scenario
+from .model import Case, CaseResult, Expect, Setting, as_date, load_scenario
 
 
 def compare(expect: Expect, decision: Decision) -> str:
@@ -42,37 +44,64 @@ def compare(expect: Expect, decision: Decision) -> str:
     return "\n".join(lines)
 
 
-EngineFactory = Callable[[Path | None], Engine]
+EngineFactory = Callable[[Setting], Engine]
 
 
 class EngineCache:
-    """One Engine per rules folder, so many scenario files share a load."""
+    """One Engine per setting (rules folder, vouched sources, deployment), so many scenario files
+    share a load; `options` are further Engine keywords (an audit sink shared by all)."""
 
-    def __init__(self, default_rules: Path, backend: str = "native") -> None:
+    def __init__(self, default_rules: Path, backend: str = "native", **options: Any) -> None:
         self.default_rules = default_rules
         self.backend = backend
-        self._engines: dict[Path, Engine] = {}
+        self.options = options
+        self._engines: dict[Setting, Engine] = {}
 
-    def __call__(self, rules: Path | None) -> Engine:
-        folder = (rules or self.default_rules).resolve()
-        if folder not in self._engines:
-            self._engines[folder] = Engine(folder, backend=self.backend)
-        return self._engines[folder]
+    def __call__(self, setting: Setting) -> Engine:
+        key = Setting(
+            (setting.rules or self.default_rules).resolve(),
+            setting.vouch,
+            setting.deployment.resolve() if setting.deployment else None,
+        )
+        if key not in self._engines:
+            self._engines[key] = Engine(
+                key.rules,
+                backend=self.backend,
+                vouch=key.vouch,
+                deployment=key.deployment,
+                **self.options,
+            )
+        return self._engines[key]
+
+    def close(self) -> None:
+        """Close every engine (their adapters); an audit sink given in `options` stays open."""
+        for engine in self._engines.values():
+            engine.close_sources()
+        self._engines.clear()
+
+
+def _engine(doc: Located, setting: Setting, engines: EngineFactory) -> Engine:
+    """The setting's engine; vouching the rule set contradicts is named at the file's `vouch:`."""
+    try:
+        return engines(setting)
+    except ConfigError as exc:
+        raise ScenarioError([doc.problem(("vouch",), str(exc))]) from None
 
 
 def iter_cases(doc: Located, engines: EngineFactory) -> Iterator[ScenarioCase]:
     """(name, line, run) for each case of a decision scenario file, run lazily (for pytest)."""
     scenario = load_scenario(doc)
-    rules = (Path(doc.file).parent / scenario.rules) if scenario.rules else None
+    setting = Setting.of(scenario, doc.file)
+    gather = setting.deployment is not None
     file_on = as_date(scenario.on)
     for i, case in enumerate(scenario.cases):
         line, _ = doc.where(("cases", i))
 
         def run(case: Case = case, line: int | None = line) -> CaseResult:
-            engine = engines(rules)
+            engine = _engine(doc, setting, engines)
             on = as_date(case.on) if case.on else file_on
             t0 = time.perf_counter()
-            decision = engine.decide(scenario.matter, case.facts, on=on)
+            decision = engine.decide(scenario.matter, case.facts, on=on, gather=gather)
             seconds = time.perf_counter() - t0
             diff = compare(case.expect, decision)
             return CaseResult(
