@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 
 import pytest
@@ -114,3 +115,70 @@ def test_check_warns_about_guide_gaps(capsys: pytest.CaptureFixture[str]) -> Non
         assert f"warning: {BARE / 'bare.yaml'} {field}" in err
     assert main(["check", str(RULES)]) == 0
     assert "warning" not in capsys.readouterr().err
+
+
+BUNDLED = Path(__file__).resolve().parent.parent / "rules"
+CONNECTS_DEGREES = """vouch: [criminal-records]
+sources:
+  degree-registry:
+    adapter: table
+    lookups:
+      - key: {id_number: applicant.id_number}
+        facts:
+          education.level: level
+          education.full_time: full_time
+          education.regular_institution: regular_institution
+          education.certificate_verified: certificate_verified
+          education.graduated_on: graduated_on
+    settings: {path: degrees.jsonl, key: [id_number]}
+"""
+
+
+def _sections(html: str) -> dict[str, str]:
+    """Each h2 heading of the page's materials, and the text of the list after it."""
+    out: dict[str, str] = {}
+    for parent in parse_html(html).iter():
+        children = list(parent)
+        for heading, following in itertools.pairwise(children):
+            if heading.tag == f"{HTML}h2" and following.tag == f"{HTML}ul":
+                out[text_of(heading)] = text_of(following)
+    return out
+
+
+def test_with_a_deployment_only_connected_offices_are_looked_up(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Under a deployment the guide says "looked up" only where a source is connected; a vouched
+    source's facts are the platform's, the others' a reviewer's (the decision refers on them)."""
+    (tmp_path / "degrees.jsonl").write_text("", encoding="utf-8")
+    (tmp_path / "deploy.yaml").write_text(CONNECTS_DEGREES, encoding="utf-8")
+    args = ["guide", "graduate-hukou-shenzhen", "--rules", str(BUNDLED), "--on", "2019-09-01"]
+    assert main([*args, "--lang", "en", "--deployment", str(tmp_path / "deploy.yaml")]) == 0
+    sections = _sections(capsys.readouterr().out)
+    looked_up = sections["What the government looks up itself (you bring none of it)"]
+    platform = sections["Supplied by the platform you apply through (you bring none of it)"]
+    reviewer = sections["Checked by a reviewer (this service cannot look it up yet: referred)"]
+    assert "degree registry" in looked_up
+    assert "credit" not in looked_up
+    assert "criminal" not in looked_up.lower()
+    assert "criminal" in platform.lower()
+    assert "degree registry" not in platform
+    assert "credit" in reviewer
+    assert "degree registry" not in reviewer
+    assert main([*args, "--lang", "en"]) == 0  # without one: every office, as the registry says
+    plain = _sections(capsys.readouterr().out)
+    assert "credit" in plain["What the government looks up itself (you bring none of it)"]
+    assert not any(h.startswith(("Supplied by", "Checked by")) for h in plain)
+
+
+def test_a_deployment_that_does_not_fit_the_rules_is_refused_with_its_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "degrees.jsonl").write_text("", encoding="utf-8")
+    bad = CONNECTS_DEGREES.replace("education.level", "education.grade")
+    (tmp_path / "deploy.yaml").write_text(bad, encoding="utf-8")
+    args = ["guide", "graduate-hukou-shenzhen", "--rules", str(BUNDLED), "--on", "2019-09-01"]
+    assert main([*args, "--deployment", str(tmp_path / "deploy.yaml")]) != 0
+    err = capsys.readouterr().err
+    assert f"{tmp_path / 'deploy.yaml'}:8" in err
+    assert "education.grade" in err

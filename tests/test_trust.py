@@ -184,3 +184,26 @@ def test_whatever_the_caller_puts_under_credit_it_never_approves(extra):
     d = engine(vouch=vouched).decide(TALENT, facts, on=ON)
     assert d.outcome is Outcome.REFER
     assert "credit.untrustworthy" not in d.values
+
+
+# ---- a swap works trust out again against the new registry ----
+def test_vouching_for_all_covers_the_sources_of_the_snapshot_swapped_in():
+    from reference import REFERENCE
+
+    e = Engine(snapshot=engine_over(REFERENCE).snapshot, vouch="all")
+    assert "credit-platform" not in e.trust.vouched
+    e.swap(engine_over(RULES).snapshot)
+    assert set(TALENT_SOURCES) <= e.trust.vouched
+    assert e.decide(TALENT, GOOD, on=ON).outcome is Outcome.APPROVE
+
+
+def test_a_swap_to_a_registry_without_a_vouched_source_is_refused_and_changes_nothing():
+    from reference import REFERENCE
+
+    e = engine(vouch=["credit-platform"])
+    before = e.snapshot
+    with pytest.raises(ConfigError, match="'credit-platform' is not an authoritative source"):
+        e.swap(engine_over(REFERENCE).snapshot)
+    assert e.snapshot is before
+    assert e.trust.vouched == {"credit-platform"}
+    assert "INVALID:credit.untrustworthy" not in e.decide(TALENT, GOOD, on=ON).codes

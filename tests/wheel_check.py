@@ -7,13 +7,14 @@
    file of src/secondapproval (modules and package data: templates, YAML, py.typed) and nothing
    beside the package;
 2. creates a fresh venv (no system site-packages) and pip-installs the wheel there with its
-   dependencies, and none of the extras;
+   dependencies, and none of the extras (the demo's, DEMO_EXTRAS, are added before it runs);
 3. from a temporary folder outside the checkout, with no PYTHONPATH: imports every module of the
    package (but the few of OPTIONAL, whose extra is not there), checks that it was imported from
    the venv and that nothing of `benchmarks/` was loaded or can be found; runs `secondapproval
    --help`, `check`, `decide` (the README's example and a bundled sample), `test` on the
    scenarios, `guide`, `bench --rules`, `bench --peers` (a typed error naming `make bench`),
-   `packs` and the demo.
+   `packs`, a deployment of the http-json adapter refused with the extra to install, then, with
+   the demo's extras, the demo.
 
 The checkout's rules, scenarios and samples are read as data, as a user's own would be. Exit 0
 when every check passed; the first failure stops the run with its command and output.
@@ -55,10 +56,16 @@ OPTIONAL = {
     "secondapproval.backends.durable": "durable_rules_engine",
     "secondapproval.pytest_plugin": "pytest",
     "secondapproval.strategies": "hypothesis",
+    "secondapproval.sources.http": "httpx",
+    "secondapproval.standin": "uvicorn",
 }
 """Modules that need what the core install leaves out, and the module each needs: the durable
-backend needs the `durable` extra; the pytest plug-in and the Hypothesis strategies serve a user
-who has those. Any other import error in the core install is a dependency pyproject.toml lacks."""
+backend needs the `durable` extra, the http-json adapter the `sources` extra, the stand-in offices
+the `service` extra; the pytest plug-in and the Hypothesis strategies serve a user who has those.
+Any other import error in the core install is a dependency pyproject.toml lacks."""
+DEMO_EXTRAS = "sources,service"
+"""The extras the demo needs (it gathers over http-json from the stand-in offices); installed into
+the venv after the core install's checks."""
 IMPORT_ALL = """
 import importlib, importlib.util, pkgutil, sys
 import secondapproval
@@ -101,7 +108,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         _timed("install it in a fresh venv", lambda: install(wheel, venv))
         outside = work / "outside"
         outside.mkdir()
-        run_installed(venv, outside)
+        run_installed(venv, outside, wheel)
     except WheelCheckError as exc:
         print(f"FAIL {exc}", file=sys.stderr)
         return 1
@@ -166,7 +173,7 @@ def install(wheel: Path, venv: Path) -> None:
     _run([*pip, "install", "--quiet", str(wheel)], venv.parent)
 
 
-def run_installed(venv: Path, outside: Path) -> None:
+def run_installed(venv: Path, outside: Path, wheel: Path) -> None:
     """Each check of the installed package, from `outside`, with the venv's command only."""
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONHOME")}
     env["VIRTUAL_ENV"] = str(venv)
@@ -191,7 +198,16 @@ def run_installed(venv: Path, outside: Path) -> None:
 
     facts = outside / "facts.json"
     facts.write_text(json.dumps(README_FACTS), encoding="utf-8")
-    argv = [cli, "decide", "talent-reference", str(facts), "--rules", str(matters)]
+    argv = [
+        cli,
+        "decide",
+        "talent-reference",
+        str(facts),
+        "--rules",
+        str(matters),
+        "--vouch",
+        "all",
+    ]
     done = installed("secondapproval decide (README)", [*argv, "--on", "2020-01-01", "--json"])
     decision = json.loads(done.stdout)
     codes = [reason["code"] for reason in decision["reasons"]]
@@ -202,7 +218,7 @@ def run_installed(venv: Path, outside: Path) -> None:
     with (ROOT / "samples" / "applications.jsonl").open(encoding="utf-8") as f:
         sample = json.loads(f.readline())
     facts.write_text(json.dumps(sample["facts"], ensure_ascii=False), encoding="utf-8")
-    argv = [cli, "decide", sample["matter"], str(facts), "--on", sample["on"]]
+    argv = [cli, "decide", sample["matter"], str(facts), "--on", sample["on"], "--vouch", "all"]
     done = installed("secondapproval decide (a bundled sample)", [*argv, "--rules", str(rules)])
     print(f"     {sample['matter']} on {sample['on']}: {done.stdout.split(maxsplit=1)[0]}")
 
@@ -228,11 +244,22 @@ def run_installed(venv: Path, outside: Path) -> None:
     if "indicators" not in done.stdout or "measures" not in done.stdout:
         raise WheelCheckError(f"the bundled packs are not installed:\n{done.stdout}")
 
+    deployment = ROOT / "samples" / "deployment.yaml"
+    argv = [cli, "check", str(rules), "--deployment", str(deployment)]
+    env["SECONDAPPROVAL_DEMO_OFFICES"] = "http://127.0.0.1:9"  # the file's ${…}: any address
+    done = installed("check --deployment: http-json needs its extra", argv, expect=1)
+    del env["SECONDAPPROVAL_DEMO_OFFICES"]
+    if "secondapproval[sources]" not in done.stderr:
+        raise WheelCheckError(f"the missing extra was not named:\n{done.stderr}")
+
+    pip = [python, "-m", "pip", "--disable-pip-version-check", "install", "--quiet"]
+    installed(f"install the demo's extras [{DEMO_EXTRAS}]", [*pip, f"{wheel}[{DEMO_EXTRAS}]"])
     lines = (ROOT / "samples" / "applications.jsonl").read_text(encoding="utf-8").splitlines()
     samples = outside / "samples.jsonl"
     samples.write_text("\n".join(lines[::DEMO_EVERY]) + "\n", encoding="utf-8")
     argv = [python, "-m", "secondapproval.demo", "--rules", str(rules), "--samples", str(samples)]
-    done = installed("the demo (decide, audit, verify, replay)", [*argv, "--out", "demo"])
+    argv += ["--deployment", str(deployment), "--out", "demo"]
+    done = installed("the demo (gather, decide, audit, verify, replay)", argv)
     if "replay ok" not in done.stdout:
         raise WheelCheckError(f"the demo did not replay its audit log:\n{done.stdout}")
 

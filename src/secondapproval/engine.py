@@ -68,6 +68,7 @@ class _Serving:
     spans: Mapping[str, tuple[_Served, ...]]
     digest: str
     recorder: Recorder | None
+    trust: Trust
 
     @classmethod
     def of(
@@ -81,7 +82,7 @@ class _Serving:
             matter: tuple(_served(span, trust, snapshot.registry, deployment) for span in versions)
             for matter, versions in snapshot.spans.items()
         }
-        return cls(snapshot, spans, snapshot.digest, recorder)
+        return cls(snapshot, spans, snapshot.digest, recorder, trust)
 
 
 def _served(span: Span, trust: Trust, registry: Registry, deployment: Deployment | None) -> _Served:
@@ -138,7 +139,8 @@ class Engine:
         if deployment is not None and not isinstance(deployment, Deployment):
             deployment = load_deployment(deployment)
         self._deployment = deployment
-        self._trust = _trust_of(snapshot, vouch, deployment)
+        self._vouch = vouch
+        trust = _trust_of(snapshot, vouch, deployment)
         self._gatherer: Gatherer | None = None
         if deployment is not None:
             self._gatherer = Gatherer(deployment, clock=clock)
@@ -152,9 +154,9 @@ class Engine:
             from .audit.record import utc_now
 
             self._audit = Auditor(audit, key=audit_key, clock=clock or utc_now)
-        self._serving = self._serve(snapshot)
+        self._serving = self._serve(snapshot, trust)
 
-    def _serve(self, snapshot: RuleSetSnapshot) -> _Serving:
+    def _serve(self, snapshot: RuleSetSnapshot, trust: Trust) -> _Serving:
         recorder = self._audit.recorder(snapshot) if self._audit is not None else None
         self._log.info(
             "rules.loaded",
@@ -162,7 +164,7 @@ class Engine:
             matters=list(snapshot.matters),
             versions=sum(len(v) for v in snapshot.spans.values()),
         )
-        return _Serving.of(snapshot, self._trust, recorder, self._deployment)
+        return _Serving.of(snapshot, trust, recorder, self._deployment)
 
     # ---- the rule set ----
     @property
@@ -176,22 +178,20 @@ class Engine:
         Atomic: a decision under way finishes under the snapshot it began with (its audit record
         too); every decision that begins after `swap` returns is made under the new one. Audited,
         the new snapshot's rule texts are kept beside the logs first (as at start), so its records
-        can be replayed. With a deployment, one that does not fit the new rule set is a
-        DeploymentError, and nothing is swapped.
+        can be replayed. Trust is worked out again against the new registry (`vouch="all"` is
+        every authoritative source of the new rule set); a vouched source it lacks is a
+        ConfigError and a deployment that does not fit it a DeploymentError, and nothing is swapped.
         """
-        if self._deployment is not None:
-            problems = self._deployment.problems_with(snapshot.all_versions(), snapshot.registry)
-            if problems:
-                raise DeploymentError(problems)
-        serving = self._serve(snapshot)
+        trust = _trust_of(snapshot, self._vouch, self._deployment)
+        serving = self._serve(snapshot, trust)
         old, self._serving = self._serving.snapshot, serving
         self._log.info("rules.swapped", old=old.digest, new=snapshot.digest)
         return old
 
     @property
     def trust(self) -> Trust:
-        """The sources it vouches for and the sources it connects."""
-        return self._trust
+        """The sources it vouches for and the sources it connects (under the current snapshot)."""
+        return self._serving.trust
 
     @property
     def backend(self) -> str:

@@ -26,6 +26,9 @@ from ..guide import (
 )
 from ..loader import find_registry
 from ..registry import Registry
+from ..ruleset import Matter
+from ..sources.deployment import Deployment, load_deployment
+from ..sources.report import Route, routes
 from ._common import add_rules_option, iso_date
 
 
@@ -54,25 +57,34 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
         choices=["html", "md"],
         help="html or md (default: md if --out ends in .md, else html)",
     )
+    p.add_argument(
+        "--deployment",
+        type=Path,
+        metavar="FILE",
+        help='say "looked up by the office" only for the sources this deployment connects '
+        "(docs/sources.md); default: every authoritative source, as the registry says",
+    )
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     on: dt.date = args.on or dt.date.today()
     registry = find_registry([args.rules])
-    engine = Engine(args.rules, sources=registry)
+    deployment = None if args.deployment is None else load_deployment(args.deployment)
+    engine = Engine(args.rules, sources=registry, deployment=deployment)  # it checks the fit
+    engine.close_sources()  # a guide asks no source anything
     out: Path | None = args.out
     fmt: str = args.format or ("md" if out is not None and out.suffix == ".md" else "html")
     if args.all:
         if out is None:
             raise GuideError("guide --all needs --out DIR")
-        for path in write_all(engine, registry, args.lang, on, out, fmt):
+        for path in write_all(engine, registry, args.lang, on, out, fmt, deployment):
             print(path)
         return 0
     matter = engine.version_on(args.matter, on)
     if matter is None:
         raise GuideError(f"no version of {args.matter!r} is in force on {on.isoformat()}")
-    guide = build_guide(matter, registry, args.lang, on)
+    guide = build_guide(matter, registry, args.lang, on, _routes(matter, registry, deployment))
     if fmt == "html" and out is None:
         sys.stdout.write(render_html(guide))
         return 0
@@ -98,8 +110,20 @@ def write_page(guide: Guide, out: Path, fmt: str) -> list[Path]:
     return written
 
 
+def _routes(
+    matter: Matter, registry: Registry, deployment: Deployment | None
+) -> dict[str, Route] | None:
+    return None if deployment is None else routes(matter, registry, deployment)
+
+
 def write_all(
-    engine: Engine, registry: Registry, lang: Lang, on: dt.date, folder: Path, fmt: str
+    engine: Engine,
+    registry: Registry,
+    lang: Lang,
+    on: dt.date,
+    folder: Path,
+    fmt: str,
+    deployment: Deployment | None = None,
 ) -> list[Path]:
     """One page per matter in force on `on`, and an index page listing every matter."""
     folder.mkdir(parents=True, exist_ok=True)
@@ -112,7 +136,7 @@ def write_all(
             title = latest.spec.title.zh if lang == "zh" else latest.spec.title.en
             entries.append(IndexEntry(matter_id, title, None, None))
             continue
-        guide = build_guide(matter, registry, lang, on)
+        guide = build_guide(matter, registry, lang, on, _routes(matter, registry, deployment))
         name = f"{matter_id}.{fmt}"
         written += write_page(guide, folder / name, fmt)
         entries.append(IndexEntry(matter_id, guide.title, guide.version, name))

@@ -43,7 +43,10 @@ def estimated_height(guide: Guide, flow: Flow) -> float:
     conditions = math.ceil(conditions / 2) + 1 if many else conditions
     brings = _lines((m.label for m in guide.brings), CONTENT_WIDTH / 2.25)
     lookups = _lines(
-        (lk.office + ": " + "; ".join(lk.items) for lk in guide.looked_up),
+        (
+            lk.office + ": " + "; ".join(lk.items)
+            for lk in (*guide.looked_up, *guide.platform_supplies, *guide.reviewer_checks)
+        ),
         CONTENT_WIDTH * 1.25 / 2.25,
     )
     legal = _lines(((lr.ref + (lr.title or "") + (lr.url or "")) for lr in guide.legal), width)

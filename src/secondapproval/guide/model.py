@@ -1,12 +1,16 @@
 """The guide of one matter version as plain values: built from the matter file, nothing else.
 
 `build_guide(matter, registry, lang, on)` is pure: the same matter version, registry, language and
-date always give the same `Guide`, so the page can never drift from the rules that decide.
+date always give the same `Guide`, so the page can never drift from the rules that decide. Given
+a deployment's routes (`sources.report.routes`), it says "looked up by the office" only for the
+facts of connected sources; the other offices' facts are supplied by the platform that vouches for
+them, or checked by a reviewer where the deployment neither connects nor vouches for their source.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -94,6 +98,10 @@ class Guide:
     looked_up: tuple[Lookup, ...]
     measures: tuple[Measure, ...]
     legal: tuple[Legal, ...]
+    platform_supplies: tuple[Lookup, ...] = ()
+    """Offices' facts the platform applied through supplies itself (it vouches for the source)."""
+    reviewer_checks: tuple[Lookup, ...] = ()
+    """Offices' facts this deployment can neither look up nor take: a reviewer checks them."""
 
     @property
     def fixable(self) -> tuple[Condition, ...]:
@@ -109,8 +117,18 @@ def _number(value: int | Decimal | None) -> Decimal | None:
     return None if value is None else Decimal(value)
 
 
-def build_guide(matter: Matter, registry: Registry, lang: Lang, on: dt.date) -> Guide:
-    """The guide of one matter version, in one language, as of a date within its validity."""
+def build_guide(
+    matter: Matter,
+    registry: Registry,
+    lang: Lang,
+    on: dt.date,
+    routes: Mapping[str, str] | None = None,
+) -> Guide:
+    """The guide of one matter version, in one language, as of a date within its validity.
+
+    `routes`: how each input fact reaches the decision under a deployment (`looked-up`, `vouched`,
+    `applicant`, `unobtainable`: `sources.report.routes`); None: every fact of an authoritative
+    source is the office's to look up, as the registry says."""
     spec = matter.spec
     if not spec.effective.covers(on):
         raise GuideError(
@@ -134,10 +152,12 @@ def build_guide(matter: Matter, registry: Registry, lang: Lang, on: dt.date) -> 
         for r in matter.rules
     )
     brings = tuple(Material(p, label[p], inputs[p].optional) for p in inputs if p in supplied)
-    offices: dict[str, list[str]] = {}
+    groups: dict[str, dict[str, list[str]]] = {"looked-up": {}, "vouched": {}, "unobtainable": {}}
     for p, f in inputs.items():
         if p not in supplied and f.source is not None:
-            offices.setdefault(pick(registry[f.source].office, lang), []).append(label[p])
+            route = "looked-up" if routes is None else routes.get(p, "unobtainable")
+            office = pick(registry[f.source].office, lang) if f.source in registry else f.source
+            groups.get(route, groups["unobtainable"]).setdefault(office, []).append(label[p])
     base = spec.baseline or Baseline()
     measures = (
         Measure("materials", _number(base.materials), Decimal(len(brings))),
@@ -168,7 +188,13 @@ def build_guide(matter: Matter, registry: Registry, lang: Lang, on: dt.date) -> 
         service_url=str(spec.service_url) if spec.service_url else None,
         conditions=conditions,
         brings=brings,
-        looked_up=tuple(Lookup(o, tuple(items)) for o, items in offices.items()),
+        looked_up=_lookups(groups["looked-up"]),
         measures=measures,
         legal=legal,
+        platform_supplies=_lookups(groups["vouched"]),
+        reviewer_checks=_lookups(groups["unobtainable"]),
     )
+
+
+def _lookups(offices: dict[str, list[str]]) -> tuple[Lookup, ...]:
+    return tuple(Lookup(o, tuple(items)) for o, items in offices.items())

@@ -38,6 +38,8 @@ class Texts:
     optional: str
     we_look_up: str
     we_look_up_none: str
+    platform_supplies: str
+    reviewer_checks: str
     how_decided: str
     before_after: str
     before: str
@@ -93,6 +95,8 @@ ZH = Texts(
     optional="选填",
     we_look_up="政府部门自行核查（您无需提供）",
     we_look_up_none="无",
+    platform_supplies="由您办理所用的平台提供（您无需提供）",
+    reviewer_checks="由工作人员核查（本系统暂无法查询，申请转人工审核）",
     how_decided="怎么审批",
     before_after="改革前后",
     before="改革前",
@@ -149,6 +153,8 @@ EN = Texts(
     optional="optional",
     we_look_up="What the government looks up itself (you bring none of it)",
     we_look_up_none="Nothing",
+    platform_supplies="Supplied by the platform you apply through (you bring none of it)",
+    reviewer_checks="Checked by a reviewer (this service cannot look it up yet: referred)",
     how_decided="How it is decided",
     before_after="Before and after",
     before="before",

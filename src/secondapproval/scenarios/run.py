@@ -58,17 +58,15 @@ class EngineCache:
         self._engines: dict[Setting, Engine] = {}
 
     def __call__(self, setting: Setting) -> Engine:
-        key = Setting(
-            (setting.rules or self.default_rules).resolve(),
-            setting.vouch,
-            setting.deployment.resolve() if setting.deployment else None,
-        )
+        rules = (setting.rules or self.default_rules).resolve()
+        deployment = setting.deployment.resolve() if setting.deployment else None
+        key = Setting(rules, setting.vouch, deployment)
         if key not in self._engines:
             self._engines[key] = Engine(
-                key.rules,
+                rules,
                 backend=self.backend,
-                vouch=key.vouch,
-                deployment=key.deployment,
+                vouch=setting.vouch,
+                deployment=deployment,
                 **self.options,
             )
         return self._engines[key]

@@ -194,6 +194,20 @@ def _is_key(conn: Connection, path: str) -> bool:
     return any(path in lookup.key.values() for lookup in conn.spec.lookups)
 
 
+EXTRAS = {
+    "httpx": "sources",
+    "pyarrow": "sources",
+    "psycopg": "postgres",
+    "psycopg_pool": "postgres",
+}
+"""The extra of this package that installs a module its adapters import (pyproject.toml)."""
+
+
+def _extra_of(module: str | None) -> str:
+    extra = EXTRAS.get((module or "").partition(".")[0])
+    return f" (pip install 'secondapproval[{extra}]')" if extra else ""
+
+
 def installed_adapters() -> dict[str, EntryPoint]:
     """The adapters installed (entry points of `secondapproval.sources`), by name."""
     return {ep.name: ep for ep in entry_points(group=ENTRY_POINTS)}
@@ -284,6 +298,10 @@ def deployment_of(
         else:
             try:
                 adapter_class = ep.load()
+            except ModuleNotFoundError as exc:  # an adapter whose extra is not installed
+                message = f"cannot load {ep.value}: it needs {exc.name!r}{_extra_of(exc.name)}"
+                problems.append(located.problem((*at, "adapter"), message))
+                continue
             except Exception as exc:  # a plug-in that cannot be imported: this entry's problem
                 message = f"cannot load {ep.value}: {exc}"
                 problems.append(located.problem((*at, "adapter"), message))

@@ -78,12 +78,18 @@ def routes(
     """How each input fact of a matter version reaches the decision under this deployment."""
     vouch = set(vouched) | (set(deployment.vouch) if deployment is not None else set())
     connected = deployment.connected if deployment is not None else frozenset()
+    keys = {  # lookup keys come from the application, confirmed by the connected office's answer
+        path
+        for conn in (deployment.connections.values() if deployment is not None else ())
+        for lookup in conn.spec.lookups
+        for path in lookup.key.values()
+    }
     out: dict[str, Route] = {}
     for path, spec in matter.inputs.items():
         source = spec.source or "applicant"
         if source in registry and not registry.authoritative(source):
             out[path] = "applicant"
-        elif source in connected:
+        elif source in connected or path in keys:
             out[path] = "looked-up"
         elif source in vouch:
             out[path] = "vouched"
