@@ -76,7 +76,7 @@ def timed_batch(
 
 def durable_backend_row(apps: Sequence[Any], budget: float) -> Row | None:
     try:
-        engine = Engine(MATTERS, backend="durable")
+        engine = Engine(MATTERS, backend="durable", vouch="all")
     except BackendError:
         return None
     return timed(
@@ -93,7 +93,7 @@ def audited_row(apps: Sequence[Any], budget: float) -> Row | None:
         from .test_audit_bench import KEY, NullSink
     except ImportError:
         return None
-    engine = Engine(MATTERS, audit=NullSink(), audit_key=KEY)
+    engine = Engine(MATTERS, audit=NullSink(), audit_key=KEY, vouch="all")
     return timed(
         "secondapproval decide() + audit record",
         lambda a: engine.decide(REFERENCE, a, on=ON),
@@ -104,7 +104,7 @@ def audited_row(apps: Sequence[Any], budget: float) -> Row | None:
 
 
 def run(budget: float = BUDGET_S) -> list[Row]:
-    engine = Engine(MATTERS)
+    engine = Engine(MATTERS, vouch="all")
     matter = engine.version_on(REFERENCE, ON)
     assert matter is not None
     apps = list(itertools.islice(applications(matter, on=ON, seed=0), BATCH))
@@ -153,7 +153,7 @@ def run(budget: float = BUDGET_S) -> list[Row]:
 
 def bundled(budget: float = BUDGET_S) -> list[Row]:
     """decide() against the hand-written floor on a bundled matter (no peers there yet)."""
-    engine = Engine(RULES)
+    engine = Engine(RULES, vouch="all")
     matter = engine.version_on(hukou.MATTER, ON)
     assert matter is not None
     apps = list(itertools.islice(applications(matter, on=ON, seed=0), BATCH))

@@ -74,13 +74,13 @@ def test_build_and_seal_record(
 
 def test_decide_without_audit(benchmark: Any, matters: list[Any], reference_app: Any) -> None:
     """decide() with no sink: the baseline the audited figures are compared with."""
-    engine = Engine(matters)
+    engine = Engine(matters, vouch="all")
     assert benchmark(engine.decide, REFERENCE, reference_app, on=ON).approved
 
 
 def test_decide_with_null_sink(benchmark: Any, matters: list[Any], reference_app: Any) -> None:
     """decide() with its record built, hashed and chained (target p50 ≤ 8 µs, DESIGN §8)."""
-    engine = Engine(matters, audit=NullSink(), audit_key=KEY)
+    engine = Engine(matters, audit=NullSink(), audit_key=KEY, vouch="all")
     decision = benchmark(engine.decide, REFERENCE, reference_app, on=ON)
     assert decision.approved
 
@@ -93,7 +93,7 @@ def _throughput(
     batch: int,
 ) -> None:
     n = 100 if benchmark.disabled else batch
-    engine = Engine(matters, audit=make_sink(), audit_key=KEY)
+    engine = Engine(matters, audit=make_sink(), audit_key=KEY, vouch="all")
     decide = engine.decide
 
     def run() -> None:
@@ -165,7 +165,12 @@ def test_rss_is_flat_over_two_million_audited_decisions(
 ) -> None:
     """RSS grows by less than 20 MB over 2,000,000 decisions audited to a batched log."""
     log = tmp_path / "audit.jsonl"
-    engine = Engine(matters, audit=JsonLinesSink(log, fsync="fire-and-forget"), audit_key=KEY)
+    engine = Engine(
+        matters,
+        audit=JsonLinesSink(log, fsync="fire-and-forget"),
+        audit_key=KEY,
+        vouch="all",
+    )
     apps, count = reference_apps, len(reference_apps)
     for i in range(WARMUP):
         engine.decide(REFERENCE, apps[i % count], on=ON)

@@ -35,7 +35,7 @@ def _backend_or_skip(name: str) -> str:
 @pytest.mark.parametrize("backend", ["native", "durable"])
 def test_decide_reference(benchmark: Any, backend: str, reference_app: Any) -> None:
     """decide() on one approved application of the reference matter."""
-    engine = Engine(MATTERS, backend=_backend_or_skip(backend))
+    engine = Engine(MATTERS, backend=_backend_or_skip(backend), vouch="all")
     decision = benchmark(engine.decide, REFERENCE, reference_app, on=ON)
     assert decision.approved
 
@@ -44,7 +44,7 @@ def test_decide_reference(benchmark: Any, backend: str, reference_app: Any) -> N
 @pytest.mark.parametrize("matter", BUNDLED)
 def test_decide_bundled(benchmark: Any, matter: str, backend: str) -> None:
     """decide() on a generated valid application of each bundled matter."""
-    engine = Engine(RULES, backend=_backend_or_skip(backend))
+    engine = Engine(RULES, backend=_backend_or_skip(backend), vouch="all")
     on = bundled_day(engine, matter)
     version = engine.version_on(matter, on)
     assert version is not None

@@ -48,7 +48,8 @@ def latency_table(n: int) -> list[tuple[str, float, float, float, float]]:
     rows = []
     targets = [(MATTERS, REFERENCE)] + [(RULES, m) for m in Engine(RULES).matters]
     for folder, matter in targets:
-        native, durable = Engine(folder), Engine(folder, backend="durable")
+        native = Engine(folder, vouch="all")
+        durable = Engine(folder, backend="durable", vouch="all")
         on = bundled_day(native, matter) if folder == RULES else ON
         apps = _apps(native, matter, on, n)
         for engine in (native, durable):  # warm up
@@ -73,7 +74,7 @@ def test_latency_table_smoke() -> None:
 @pytest.mark.parametrize("backend", ["native", "durable"])
 def test_decide_reference_backend(benchmark: Any, backend: str, reference_app: Any) -> None:
     """decide() on one approved application of the reference matter, per backend."""
-    engine = Engine(MATTERS, backend=backend)
+    engine = Engine(MATTERS, backend=backend, vouch="all")
     decision = benchmark(engine.decide, REFERENCE, reference_app, on=ON)
     assert decision.approved
 
@@ -81,7 +82,7 @@ def test_decide_reference_backend(benchmark: Any, backend: str, reference_app: A
 @pytest.mark.slow
 def test_durable_rss_over_a_million_decisions(reference_apps: list[dict[str, Any]]) -> None:
     """RSS grows by less than 50 MB over 1,000,000 durable decisions (sessions are deleted)."""
-    engine = Engine(MATTERS, backend="durable")
+    engine = Engine(MATTERS, backend="durable", vouch="all")
     count = len(reference_apps)
     for i in range(WARMUP):
         engine.decide(REFERENCE, reference_apps[i % count], on=ON)

@@ -96,7 +96,7 @@ def run_cell(
     """Decide with `threads` threads for `seconds` into a fresh keyed log; count the returns."""
     log = folder / f"{sink}-{policy}-{threads}-{batch}" / SINKS[sink]
     log.parent.mkdir()
-    engine = Engine(matters, audit=open_log(log, key=KEY, fsync=policy), audit_key=KEY)
+    engine = Engine(matters, audit=open_log(log, key=KEY, fsync=policy), audit_key=KEY, vouch="all")
     counter = _CountingFsync(log)
     os.fsync = counter  # type: ignore[assignment]
     counts = [0] * threads

@@ -35,6 +35,8 @@ def test_decide_json_is_stable(tmp_path: Path, capsys: pytest.CaptureFixture[str
             str(REFERENCE),
             "--on",
             "2020-01-01",
+            "--vouch",
+            "all",
             "--json",
         ]
     )
@@ -70,6 +72,8 @@ def test_decide_human_output(tmp_path: Path, capsys: pytest.CaptureFixture[str])
                 str(REFERENCE),
                 "--on",
                 "2020-01-01",
+                "--vouch",
+                "all",
             ]
         )
         == 0
@@ -160,6 +164,7 @@ def test_test_command_fails_on_a_wrong_expectation(
         f"""matter: talent-reference
 on: "2020-01-01"
 rules: {REFERENCE}
+vouch: [criminal-records, degree-registry, public-security, social-insurance]
 cases:
   - name: wrong expectation
     facts: {{degree: doctor, age: 50}}

@@ -126,7 +126,7 @@ def test_reload_replaces_the_ruleset_and_frees_the_old_one(monkeypatch: pytest.M
 
 def test_threads_share_one_durable_engine() -> None:
     """Many threads deciding on one durable engine all get the right answers."""
-    engine = Engine(REFERENCE, backend="durable")
+    engine = Engine(REFERENCE, backend="durable", vouch="all")
     errors: list[str] = []
 
     def work(age: int) -> None:
@@ -146,7 +146,7 @@ def test_threads_share_one_durable_engine() -> None:
 
 def test_state_is_deleted_after_each_decision() -> None:
     """No durable_rules session outlives its decision."""
-    engine = Engine(REFERENCE, backend="durable")
+    engine = Engine(REFERENCE, backend="durable", vouch="all")
     evaluator = engine.snapshot.spans["talent-reference"][0].evaluate
     engine.decide("talent-reference", GOOD, on=ON)
     with pytest.raises(durable_rules_engine.error, match="error code: 309"):  # no such session
@@ -155,7 +155,7 @@ def test_state_is_deleted_after_each_decision() -> None:
 
 def test_durable_failure_refers(monkeypatch: pytest.MonkeyPatch) -> None:
     """A durable_rules exception during a decision becomes a refer, never an approval."""
-    engine = Engine(REFERENCE, backend="durable")
+    engine = Engine(REFERENCE, backend="durable", vouch="all")
     evaluator = engine.snapshot.spans["talent-reference"][0].evaluate
 
     def broken(_message: Any) -> Any:
@@ -253,6 +253,8 @@ def test_cli_decide_with_durable_backend(tmp_path: Path) -> None:
             "durable",
             "--on",
             "2020-01-01",
+            "--vouch",
+            "all",
         ],
         cwd=ROOT,
         capture_output=True,

@@ -108,7 +108,7 @@ def test_two_engines_do_not_interfere(tmp_path: Path) -> None:
     (other_dir / "allowance-v1.yaml").write_text(
         v1.read_text().replace("applicant.age >= 18", "applicant.age >= 40")
     )
-    a, b = Engine(rules), Engine(other_dir)
+    a, b = Engine(rules, vouch="all"), Engine(other_dir, vouch="all")
     facts = {
         "applicant": {"id_number": "440304199001010011", "married": True, "children": [1]},
         "company": {"capital": 1},
@@ -125,7 +125,7 @@ def test_two_engines_do_not_interfere(tmp_path: Path) -> None:
 
 def test_eight_threads_decide_like_one() -> None:
     """8 threads deciding concurrently give the same decisions as one thread."""
-    engine = Engine(REFERENCE)
+    engine = Engine(REFERENCE, vouch="all")
     apps: list[dict[str, Any]] = []
     for i in range(2000):
         app = dict(GOOD_REF, age=20 + i % 30, graduated_years_ago=i % 4)
@@ -370,7 +370,7 @@ def test_a_failing_validator_refers_instead_of_raising() -> None:
         built.check = broken
         return built
 
-    engine = Engine(REFERENCE, validator=validator)
+    engine = Engine(REFERENCE, validator=validator, vouch="all")
     d = engine.decide("talent-reference", GOOD_REF, on=ON)
     assert d.outcome is Outcome.REFER
     assert d.codes == ("INVALID:$",)

@@ -151,7 +151,7 @@ def test_nesting_far_deeper_than_the_stack_refers_without_recursion(depth: int) 
 def test_the_engine_refers_and_records_a_small_line(tmp_path: Path) -> None:
     """A 5 MB application refers as INVALID:$ and its audit line stays small."""
     sink = MemorySink()
-    with Engine(REFERENCE, audit=sink, audit_key=b"k" * 32) as engine:
+    with Engine(REFERENCE, audit=sink, audit_key=b"k" * 32, vouch="all") as engine:
         big = {**GOOD_REF, "notes": ["x" * 1000] * 5000}
         d = engine.decide("talent-reference", big, on=ON)
         assert d.outcome is Outcome.REFER
@@ -167,7 +167,7 @@ def test_the_engine_takes_its_limits() -> None:
     """`Engine(..., limits=...)` validates with them; the default is `Limits()`."""
     assert Engine(REFERENCE).limits == Limits()
     tight = dataclasses.replace(Limits(), max_keys=5)
-    engine = Engine(REFERENCE, limits=tight)
+    engine = Engine(REFERENCE, limits=tight, vouch="all")
     assert engine.limits is tight
     assert engine.decide("talent-reference", GOOD_REF, on=ON).codes == ("INVALID:$",)
 

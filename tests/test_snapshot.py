@@ -89,7 +89,7 @@ def test_matters_checked_in_python_have_a_digest_too() -> None:
 
 
 def test_a_decision_names_its_snapshot_and_its_version() -> None:
-    engine = Engine(REFERENCE)
+    engine = Engine(REFERENCE, vouch="all")
     d = engine.decide("talent-reference", GOOD_REF, on=ON)
     assert d.snapshot == engine.snapshot.digest
     assert d.digest == engine.versions("talent-reference")[0].digest
@@ -104,7 +104,7 @@ def test_a_decision_names_its_snapshot_and_its_version() -> None:
 def test_swap_decides_under_the_new_snapshot_and_returns_the_old(tmp_path: Path) -> None:
     old = RuleSetSnapshot.load(rules_with_age_limit(tmp_path / "a", 40))
     new = RuleSetSnapshot.load(rules_with_age_limit(tmp_path / "b", 29))
-    engine = Engine(snapshot=old)
+    engine = Engine(snapshot=old, vouch="all")
     assert engine.decide("talent-reference", GOOD_REF, on=ON).approved
     assert engine.swap(new) is old
     assert engine.snapshot is new
@@ -116,7 +116,7 @@ def test_swap_decides_under_the_new_snapshot_and_returns_the_old(tmp_path: Path)
 
 
 def test_swap_to_a_rule_set_without_the_matter_makes_it_unknown(tmp_path: Path) -> None:
-    engine = Engine(REFERENCE)
+    engine = Engine(REFERENCE, vouch="all")
     folder = tmp_path / "other"
     shutil.copytree(Path(__file__).parents[1] / "rules" / "newborn", folder)
     shutil.copy(Path(__file__).parents[1] / "rules" / "sources.yaml", folder / "sources.yaml")
@@ -137,8 +137,8 @@ def test_after_any_swaps_an_engine_decides_as_a_fresh_one(
         limit: RuleSetSnapshot.load(rules_with_age_limit(root / str(limit), limit))
         for limit in (29, 40, 50)
     }
-    fresh = {limit: Engine(snapshot=s) for limit, s in snaps.items()}
-    engine, current = Engine(snapshot=snaps[40]), 40
+    fresh = {limit: Engine(snapshot=s, vouch="all") for limit, s in snaps.items()}
+    engine, current = Engine(snapshot=snaps[40], vouch="all"), 40
     application = {**GOOD_REF, "age": 35}
     for step in steps:
         if step is not None:
@@ -160,7 +160,7 @@ def test_under_threads_each_decision_and_its_record_are_wholly_one_snapshots(
     strict = RuleSetSnapshot.load(rules_with_age_limit(tmp_path / "strict", 29))
     version_of = {s.digest: s.versions("talent-reference")[0].digest for s in (lenient, strict)}
     sink = MemorySink()
-    engine = Engine(snapshot=lenient, audit=sink, audit_key=KEY)
+    engine = Engine(snapshot=lenient, audit=sink, audit_key=KEY, vouch="all")
     stop = threading.Event()
     seen: list[tuple[str | None, bool, str | None]] = []
     failures: list[BaseException] = []
@@ -201,7 +201,7 @@ def test_an_audited_swap_keeps_the_new_rule_texts_beside_the_log(tmp_path: Path)
     sink = JsonLinesSink(log, fsync="always")
     old = RuleSetSnapshot.load(rules_with_age_limit(tmp_path / "a", 40))
     new = RuleSetSnapshot.load(rules_with_age_limit(tmp_path / "b", 29))
-    with Engine(snapshot=old, audit=sink, audit_key=KEY) as engine:
+    with Engine(snapshot=old, audit=sink, audit_key=KEY, vouch="all") as engine:
         engine.decide("talent-reference", GOOD_REF, on=ON)
         engine.swap(new)
         engine.decide("talent-reference", GOOD_REF, on=ON)

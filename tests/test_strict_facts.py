@@ -346,7 +346,7 @@ def test_the_cli_refers_a_facts_file_with_a_key_given_twice(
     facts = tmp_path / "facts.json"
     text = json.dumps(GOOD_REF)[:-1] + ', "social_insurance_months": -5}'
     facts.write_text(text, encoding="utf-8")
-    args = ["decide", "talent-reference", str(facts), "--rules", str(REFERENCE)]
+    args = ["decide", "talent-reference", str(facts), "--rules", str(REFERENCE), "--vouch", "all"]
     assert main([*args, "--on", "2021-06-01", "--json"]) == 0
     out = json.loads(capsys.readouterr().out)
     assert out["outcome"] == "refer"
@@ -505,7 +505,7 @@ def test_a_value_of_another_class_is_invalid_never_approved(
 ) -> None:
     """An Enum member, a str or dict subclass (whose equality could say anything), a key that is
     not a str: each is INVALID with a message naming its class — equal-looking values included."""
-    decision = Engine(REFERENCE).decide("talent-reference", facts, on=ON)
+    decision = Engine(REFERENCE, vouch="all").decide("talent-reference", facts, on=ON)
     assert decision.outcome is Outcome.REFER
     assert decision.codes == (code,)
     (message,) = decision.parts()[5].values()
@@ -520,6 +520,6 @@ def test_a_value_of_another_class_is_invalid_never_approved(
 def test_no_subclass_anywhere_is_approved(key: str, wrap: Any) -> None:
     """Whatever fact holds a value of another class (or a container holding one), no approval."""
     facts = {**GOOD_REF, key: wrap(GOOD_REF[key]) if wrap is not _Group else _Group()}
-    decision = Engine(REFERENCE).decide("talent-reference", facts, on=ON)
+    decision = Engine(REFERENCE, vouch="all").decide("talent-reference", facts, on=ON)
     assert decision.outcome is Outcome.REFER
     assert decision.codes == (f"INVALID:{key}",)
