@@ -207,3 +207,10 @@ def test_a_swap_to_a_registry_without_a_vouched_source_is_refused_and_changes_no
     assert e.snapshot is before
     assert e.trust.vouched == {"credit-platform"}
     assert "INVALID:credit.untrustworthy" not in e.decide(TALENT, GOOD, on=ON).codes
+
+
+def test_an_application_beyond_the_limits_is_one_invalid_not_one_per_refused_fact():
+    from secondapproval.limits import Limits
+
+    e = Engine(RULES, limits=Limits(max_keys=5))
+    assert e.decide(TALENT, GOOD, on=ON).codes == ("INVALID:$",)

@@ -404,7 +404,7 @@ class Engine:
             return Decision.no_version(decision_id, day, serving.digest)
         try:
             values, invalid, missing = check(facts, day)
-            if guards:
+            if guards and ROOT not in invalid:  # a whole application refused: nothing to take
                 refuse(facts, guards, values, invalid)
         except Exception as exc:  # a validator bug is a referral, never an exception to the caller
             self._log.error("validation.failed", matter=matter, error=repr(exc))
