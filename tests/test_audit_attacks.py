@@ -55,7 +55,7 @@ def _good(i: int) -> dict[str, object]:
 def original(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A folder holding a keyed JSON Lines log of 40 records and its head."""
     folder = tmp_path_factory.mktemp("log")
-    with Engine(REFERENCE, audit=open_log(folder / "audit.jsonl", key=KEY)) as engine:
+    with Engine(REFERENCE, audit=open_log(folder / "audit.jsonl", key=KEY), vouch="all") as engine:
         for i in range(RECORDS):
             engine.decide(MATTER, _good(i), on=ON)
     return folder
@@ -221,7 +221,7 @@ def test_the_untouched_log_verifies_and_reopens(copy_of: Callable[[], Path]) -> 
     report = verify_log(log, key=KEY)
     assert report.ok, report.summary()
     assert report.authenticated
-    with Engine(REFERENCE, audit=open_log(log, key=KEY)) as engine:
+    with Engine(REFERENCE, audit=open_log(log, key=KEY), vouch="all") as engine:
         engine.decide(MATTER, _good(1), on=ON)
     assert verify_log(log, key=KEY).records == RECORDS + 1
 
@@ -287,7 +287,7 @@ def test_a_head_copied_earlier_is_caught_only_by_a_head_kept_elsewhere(
     sink = open_log(log, key=KEY)
     sink.close()
     early = Path(head_path(log)).read_bytes()
-    with Engine(REFERENCE, audit=open_log(log, key=KEY)) as engine:  # the log grows
+    with Engine(REFERENCE, audit=open_log(log, key=KEY), vouch="all") as engine:  # the log grows
         engine.decide(MATTER, _good(3), on=ON)
     kept_elsewhere = verify_log(log, key=KEY).head
     log.write_bytes(b"".join(lines))  # cut back to 40 records …
@@ -316,7 +316,7 @@ def test_whoever_holds_the_key_is_caught_by_a_head_kept_elsewhere(
 def test_in_memory_chains_are_authenticated_the_same_way() -> None:
     """verify_lines with the key flags a record MACed under another key as forged."""
     sink = MemorySink(key=KEY)
-    engine = Engine(REFERENCE, audit=sink)
+    engine = Engine(REFERENCE, audit=sink, vouch="all")
     for i in range(5):
         engine.decide(MATTER, _good(i), on=ON)
     lines = list(sink.lines)
@@ -356,9 +356,9 @@ def test_any_application_is_decided_alike_with_and_without_audit_and_recorded(
     NaN, a tuple — never makes an audited decide() raise: it decides as the unaudited engine does
     (never an approval on such a value) and is recorded, losslessly digested, in a valid chain."""
     facts = {**GOOD_REF, key: value}
-    plain = Engine(REFERENCE).decide(MATTER, facts, on=ON)
+    plain = Engine(REFERENCE, vouch="all").decide(MATTER, facts, on=ON)
     sink = MemorySink(key=KEY)
-    audited = Engine(REFERENCE, audit=sink).decide(MATTER, facts, on=ON)
+    audited = Engine(REFERENCE, audit=sink, vouch="all").decide(MATTER, facts, on=ON)
     assert (audited.outcome, audited.codes) == (plain.outcome, plain.codes)
     if audited.outcome is Outcome.APPROVE:  # only a declared key with a value of its type
         assert key in GOOD_REF
@@ -374,7 +374,9 @@ def test_a_deep_application_is_referred_and_recorded_with_a_bounded_note() -> No
     for _ in range(10_000):
         deep = [deep]
     sink = MemorySink(key=KEY)
-    decision = Engine(REFERENCE, audit=sink).decide(MATTER, {**GOOD_REF, "x": deep}, on=ON)
+    decision = Engine(REFERENCE, audit=sink, vouch="all").decide(
+        MATTER, {**GOOD_REF, "x": deep}, on=ON
+    )
     assert decision.codes == ("INVALID:$",)
     (line,) = sink.lines
     assert len(line) < 4000
@@ -457,7 +459,7 @@ def test_the_deepest_application_the_limits_allow_is_recorded() -> None:
     for level in range(MAX_DEPTH - 1):  # with the application itself: MAX_DEPTH levels
         deep = {1: deep} if level % 2 else (deep,)
     sink = MemorySink(key=KEY)
-    engine = Engine(REFERENCE, audit=sink, limits=Limits(max_depth=MAX_DEPTH))
+    engine = Engine(REFERENCE, audit=sink, limits=Limits(max_depth=MAX_DEPTH), vouch="all")
     decision = engine.decide(MATTER, {**GOOD_REF, "x": deep}, on=ON)
     assert decision.codes == ("INVALID:x",)
     assert verify_lines(enumerate(sink.lines, 1), key=KEY).ok
@@ -482,12 +484,12 @@ def test_a_crash_before_the_first_head_update_leaves_a_log_that_reopens(tmp_path
     log = tmp_path / "audit.jsonl"
     open_log(log, key=KEY).close()
     fresh_head = Path(head_path(log)).read_bytes()
-    with Engine(REFERENCE, audit=open_log(log, key=KEY)) as engine:
+    with Engine(REFERENCE, audit=open_log(log, key=KEY), vouch="all") as engine:
         engine.decide(MATTER, _good(1), on=ON)
     Path(head_path(log)).write_bytes(fresh_head)  # as if the head update never reached the disk
     report = verify_log(log, key=KEY)
     assert report.ok, report.summary()
     assert "1 records after the head" in report.notes[0]
-    with Engine(REFERENCE, audit=open_log(log, key=KEY)) as engine:
+    with Engine(REFERENCE, audit=open_log(log, key=KEY), vouch="all") as engine:
         engine.decide(MATTER, _good(2), on=ON)
     assert verify_log(log, key=KEY).records == 2

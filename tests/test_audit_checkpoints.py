@@ -46,7 +46,7 @@ def decide_into(
 ) -> None:
     """Decide `n` applications into a keyed log, anchoring heads to `anchor`."""
     sink = open_log(log, key=KEY, fsync=fsync, anchor=anchor, anchor_every=every)
-    with Engine(REFERENCE, audit=sink) as engine:
+    with Engine(REFERENCE, audit=sink, vouch="all") as engine:
         for _ in range(n):
             engine.decide(MATTER, GOOD_REF, on=ON)
 
@@ -279,7 +279,7 @@ def test_the_sink_writes_a_final_checkpoint_on_close(tmp_path: Path, signer: Sig
     log, points = tmp_path / "audit.jsonl", tmp_path / "audit.checkpoints"
     anchor = CheckpointFile(points, signer)
     sink = open_log(log, key=KEY, fsync="group", anchor=anchor, anchor_every=3600)
-    engine = Engine(REFERENCE, audit=sink)
+    engine = Engine(REFERENCE, audit=sink, vouch="all")
     for _ in range(4):
         engine.decide(MATTER, GOOD_REF, on=ON)
     assert [h.count for h in read_checkpoints(points, signer.public).heads] == [1]
@@ -386,6 +386,7 @@ def test_cli_keygen_decide_with_checkpoints_and_verify_with_the_public_key(
     facts.write_text(json.dumps(GOOD_REF), encoding="utf-8")
     log, points = logs / "audit.jsonl", tmp_path / "audit.checkpoints"
     decide = ["decide", MATTER, str(facts), "--rules", str(REFERENCE), "--on", ON.isoformat()]
+    decide += ["--vouch", "all"]  # GOOD_REF gives the offices' facts as the caller
     audit = ["--audit", str(log), "--audit-key", str(keys / "audit.key")]
     signed = ["--audit-checkpoints", str(points), "--audit-signing-key", str(signing)]
     for _ in range(3):

@@ -81,7 +81,7 @@ def test_always_fsyncs_each_record_before_decide_returns(
     log = tmp_path / "audit.jsonl"
     sink = JsonLinesSink(log, fsync="always")
     assert (str(tmp_path), os.stat(tmp_path).st_size) in synced  # the folder, on creation
-    engine = Engine(matters, audit=sink, audit_key=KEY)
+    engine = Engine(matters, audit=sink, audit_key=KEY, vouch="all")
     for _ in range(5):
         synced.clear()
         engine.decide("talent-reference", FACTS, on=ON)
@@ -103,14 +103,16 @@ def test_fire_and_forget_commits_on_close_and_none_never_fsyncs(
     monkeypatch.setattr(os, "fsync", recording_fsync)
     grouped = tmp_path / "fire-and-forget.jsonl"
     sink = JsonLinesSink(grouped, fsync="fire-and-forget", batch=10_000, delay=60)
-    with Engine(matters, audit=sink, audit_key=KEY) as engine:
+    with Engine(matters, audit=sink, audit_key=KEY, vouch="all") as engine:
         ids = decide(engine, 50)
         assert grouped.read_bytes() == b""
     assert ids_in(grouped) == ids
     assert verify_log(grouped, key=KEY).ok
     plain = tmp_path / "none.jsonl"
     sink = JsonLinesSink(plain, fsync="none")
-    with Engine(matters, audit=sink, audit_key=KEY) as engine:  # opened: its head MACed, fsynced
+    with Engine(
+        matters, audit=sink, audit_key=KEY, vouch="all"
+    ) as engine:  # opened: its head MACed, fsynced
         synced.clear()
         ids = decide(engine, 20)
         assert ids_in(plain) == ids
@@ -123,7 +125,7 @@ def test_fire_and_forget_flushes_within_its_delay(tmp_path: Path, matters: list)
     """`fire-and-forget` commits pending records by itself after its delay, without close."""
     log = tmp_path / "audit.jsonl"
     sink = JsonLinesSink(log, fsync="fire-and-forget", delay=0.01)
-    engine = Engine(matters, audit=sink, audit_key=KEY)
+    engine = Engine(matters, audit=sink, audit_key=KEY, vouch="all")
     ids = decide(engine, 30)
     for _ in range(500):
         if log.stat().st_size and len(ids_in(log)) == 30:
@@ -138,7 +140,10 @@ def test_a_failed_write_with_always_raises_and_the_sink_stays_closed(
 ) -> None:
     """If a record cannot be made durable, decide raises AuditError, now and afterwards."""
     engine = Engine(
-        matters, audit=JsonLinesSink(tmp_path / "a.jsonl", fsync="always"), audit_key=KEY
+        matters,
+        audit=JsonLinesSink(tmp_path / "a.jsonl", fsync="always"),
+        audit_key=KEY,
+        vouch="all",
     )
     decide(engine, 2)
 
@@ -159,7 +164,7 @@ def test_a_failed_batch_commit_is_raised_by_the_next_write_or_close(
 ) -> None:
     """A batch commit that fails is never silent: the next decide or close raises AuditError."""
     sink = JsonLinesSink(tmp_path / "a.jsonl", fsync=policy, batch=1, delay=0.005)
-    engine = Engine(matters, audit=sink, audit_key=KEY)
+    engine = Engine(matters, audit=sink, audit_key=KEY, vouch="all")
 
     def vanished(fd: int, data: object) -> int:
         raise OSError(errno.EBADF, os.strerror(errno.EBADF))
@@ -223,7 +228,7 @@ from secondapproval.audit import open_log
 
 log, policy = sys.argv[1], sys.argv[2]
 sink = open_log(log, key={key!r}, fsync=policy)
-engine = Engine({matters!r}, audit=sink, audit_key={key!r})
+engine = Engine({matters!r}, audit=sink, audit_key={key!r}, vouch="all")
 facts = {facts!r}
 
 def work(k):
@@ -254,7 +259,9 @@ def crash_runs(log: Path, policy: str, runs: int, seed: int) -> list[str]:
     errors = log.with_name(log.name + ".stderr")
     # The log's first commit is made here: a kill during it would leave records and the head of
     # the empty log, which reopening refuses like a head rewritten to hide a truncation.
-    with Engine(REFERENCE, audit=open_log(log, key=KEY, fsync=policy), audit_key=KEY) as engine:
+    with Engine(
+        REFERENCE, audit=open_log(log, key=KEY, fsync=policy), audit_key=KEY, vouch="all"
+    ) as engine:
         returned = decide(engine, 1)
     for _ in range(runs):
         with open(errors, "wb") as stderr:
@@ -352,7 +359,7 @@ def test_a_torn_last_line_is_moved_aside_reported_and_the_chain_continues(
 ) -> None:
     """Reopening a log with a torn tail moves the bytes to LOG.torn, reports it and continues."""
     log = tmp_path / "audit.jsonl"
-    with Engine(matters, audit=JsonLinesSink(log), audit_key=KEY) as engine:
+    with Engine(matters, audit=JsonLinesSink(log), audit_key=KEY, vouch="all") as engine:
         decide(engine, 5)
     whole = log.read_bytes()
     torn = b'{"backend":"native 1","decision_id":"abc'
@@ -365,7 +372,7 @@ def test_a_torn_last_line_is_moved_aside_reported_and_the_chain_continues(
     assert sink.recovered is not None
     assert sink.recovered.size == len(torn)
     assert Path(sink.recovered.moved_to).read_bytes() == torn + b"\n"
-    with Engine(matters, audit=sink, audit_key=KEY) as engine:
+    with Engine(matters, audit=sink, audit_key=KEY, vouch="all") as engine:
         decide(engine, 3)
     report = verify_log(log, key=KEY)
     assert report.ok
@@ -377,7 +384,7 @@ def test_a_torn_last_line_is_moved_aside_reported_and_the_chain_continues(
 def test_truncated_log_is_detected_and_refused_for_writing(tmp_path: Path, matters: list) -> None:
     """Whole records cut from the end are reported by verify and the sink will not reopen."""
     log = tmp_path / "audit.jsonl"
-    with Engine(matters, audit=JsonLinesSink(log), audit_key=KEY) as engine:
+    with Engine(matters, audit=JsonLinesSink(log), audit_key=KEY, vouch="all") as engine:
         decide(engine, 10)
     lines = log.read_bytes().splitlines(keepends=True)
     log.write_bytes(b"".join(lines[:7]))
@@ -391,7 +398,7 @@ def test_truncated_log_is_detected_and_refused_for_writing(tmp_path: Path, matte
 def test_expect_head_catches_a_rewritten_tail(tmp_path: Path, matters: list) -> None:
     """A head stored elsewhere exposes a tail cut and a head file rewritten to match it."""
     log = tmp_path / "audit.jsonl"
-    with Engine(matters, audit=JsonLinesSink(log), audit_key=KEY) as engine:
+    with Engine(matters, audit=JsonLinesSink(log), audit_key=KEY, vouch="all") as engine:
         decide(engine, 10)
     kept = Head.parse(str(verify_log(log, key=KEY).head))
     lines = log.read_bytes().splitlines(keepends=True)
@@ -418,7 +425,7 @@ def test_eight_threads_make_one_chain_of_eighty_thousand_records(
 ) -> None:
     """8 threads × 10,000 decisions give one valid chain of exactly 80,000 records."""
     log = tmp_path / "audit.jsonl"
-    engine = Engine(matters, audit=JsonLinesSink(log, fsync="none"), audit_key=KEY)
+    engine = Engine(matters, audit=JsonLinesSink(log, fsync="none"), audit_key=KEY, vouch="all")
     ids: list[list[str]] = [[] for _ in range(8)]
 
     def work(k: int) -> None:
@@ -441,7 +448,7 @@ def test_fire_and_forget_under_back_pressure_keeps_one_chain(tmp_path: Path, mat
     """With tiny batches, threads that wait for the disk still make one gapless chain."""
     log = tmp_path / "audit.jsonl"
     sink = JsonLinesSink(log, fsync="fire-and-forget", batch=4, delay=0.001)
-    engine = Engine(matters, audit=sink, audit_key=KEY)
+    engine = Engine(matters, audit=sink, audit_key=KEY, vouch="all")
     threads = [threading.Thread(target=decide, args=(engine, 1500)) for _ in range(4)]
     for t in threads:
         t.start()
@@ -466,6 +473,7 @@ def test_several_sinks_each_keep_their_own_chain(tmp_path: Path, matters: list) 
         matters,
         audit=[memory, open_log(tmp_path / "a.sqlite"), StructlogSink(Logger())],
         audit_key=KEY,
+        vouch="all",
     ) as engine:
         ids = decide(engine, 25)
     assert verify_lines(enumerate(memory.lines, 1), heads=[(memory.head, "head")], key=KEY).ok
@@ -485,7 +493,9 @@ def test_sqlite_log_is_wal_indexed_continues_and_detects_tampering(
     """SQLite: WAL mode, indexed by decision and matter, reopened it continues; edits detected."""
     db = tmp_path / "audit.sqlite"
     for policy in POLICIES:
-        with Engine(matters, audit=SqliteSink(db, fsync=policy), audit_key=KEY) as engine:
+        with Engine(
+            matters, audit=SqliteSink(db, fsync=policy), audit_key=KEY, vouch="all"
+        ) as engine:
             decide(engine, 20)
     report = verify_log(db, key=KEY)
     assert report.ok
@@ -529,7 +539,7 @@ def test_group_commit_shares_fsyncs_and_returns_only_after_its_own(
 
     sink = JsonLinesSink(log, fsync="group")
     monkeypatch.setattr(os, "fsync", disk_fsync)
-    engine = Engine(matters, audit=sink, audit_key=KEY)
+    engine = Engine(matters, audit=sink, audit_key=KEY, vouch="all")
     seen: dict[str, int] = {}
     """Per decision, how many fsyncs of the log had completed when its decide() returned."""
 
@@ -580,7 +590,7 @@ def test_a_failed_group_commit_fails_every_writer_it_held_and_refuses_the_rest(
 
     sink = JsonLinesSink(log, fsync="group")
     monkeypatch.setattr(os, "fsync", failing_fsync)
-    engine = Engine(matters, audit=sink, audit_key=KEY)
+    engine = Engine(matters, audit=sink, audit_key=KEY, vouch="all")
     returned: list[str] = []
     refused: list[str] = []
 
@@ -640,8 +650,8 @@ def test_a_batch_is_one_commit_in_order_and_decided_as_one_by_one(
             synced.append(os.fstat(fd).st_size)
 
     monkeypatch.setattr(os, "fsync", counting_fsync)
-    engine = Engine(matters, audit=JsonLinesSink(log, fsync=policy), audit_key=KEY)
-    alone = Engine(matters)
+    engine = Engine(matters, audit=JsonLinesSink(log, fsync=policy), audit_key=KEY, vouch="all")
+    alone = Engine(matters, vouch="all")
     for _ in range(3):
         before = len(synced)
         batch = engine.decide_many("talent-reference", BATCH_APPS * 4, on=ON)
@@ -671,7 +681,7 @@ def test_a_failed_batch_commit_returns_no_decision_of_it(
     """When the fsync of a batch fails, decide_many() raises AuditError (none of its decisions is
     returned unrecorded) and the sink refuses every record after it."""
     log = tmp_path / "audit.jsonl"
-    engine = Engine(matters, audit=JsonLinesSink(log, fsync="group"), audit_key=KEY)
+    engine = Engine(matters, audit=JsonLinesSink(log, fsync="group"), audit_key=KEY, vouch="all")
     assert len(engine.decide_many("talent-reference", BATCH_APPS, on=ON)) == 6
 
     def broken_fsync(fd: int) -> None:
@@ -695,7 +705,7 @@ def test_a_batch_reaches_a_sink_without_write_many_record_by_record(matters: lis
         def info(self, event: str, **kw: object) -> None:
             events.append(kw)
 
-    with Engine(matters, audit=StructlogSink(Logger()), audit_key=KEY) as engine:
+    with Engine(matters, audit=StructlogSink(Logger()), audit_key=KEY, vouch="all") as engine:
         ids = [d.decision_id for d in engine.decide_many("talent-reference", BATCH_APPS, on=ON)]
     assert [orjson.loads(str(e["record"]))["decision_id"] for e in events] == ids
 
@@ -704,7 +714,7 @@ def test_a_log_without_its_head_is_refused_until_rebuilt(tmp_path: Path, matters
     """A deleted head file or an emptied head row is refused on reopen and reported by verify;
     `rebuild_head=True` continues the log once it has been checked."""
     for log in (tmp_path / "audit.jsonl", tmp_path / "audit.sqlite"):
-        with Engine(matters, audit=open_log(log, key=KEY), audit_key=KEY) as engine:
+        with Engine(matters, audit=open_log(log, key=KEY), audit_key=KEY, vouch="all") as engine:
             ids = decide(engine, 3)
         if log.suffix == ".jsonl":
             Path(f"{log}.head").unlink()
@@ -715,7 +725,9 @@ def test_a_log_without_its_head_is_refused_until_rebuilt(tmp_path: Path, matters
         with pytest.raises(AuditError, match="no head"):
             open_log(log, key=KEY)
         assert [p.kind for p in verify_log(log, key=KEY).problems] == ["head"]
-        with Engine(matters, audit=open_log(log, key=KEY, rebuild_head=True), audit_key=KEY) as e:
+        with Engine(
+            matters, audit=open_log(log, key=KEY, rebuild_head=True), audit_key=KEY, vouch="all"
+        ) as e:
             ids += decide(e, 2)
         assert ids_in(log) == ids
         assert verify_log(log, key=KEY).ok
@@ -732,7 +744,7 @@ from secondapproval.audit import log_lines, open_log
 facts = {facts!r}
 for log, policy in zip(sys.argv[1::2], sys.argv[2::2]):
     sink = open_log(log, key={key!r}, fsync=policy, batch=10_000, delay=60)
-    engine = Engine({matters!r}, audit=sink, audit_key={key!r})
+    engine = Engine({matters!r}, audit=sink, audit_key={key!r}, vouch="all")
     ids = [engine.decide("talent-reference", facts).decision_id for _ in range(5)]
     held = sum(1 for _ in log_lines(log))
     pid = os.fork()

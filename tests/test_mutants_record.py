@@ -545,10 +545,13 @@ def test_an_invalid_fact_without_a_reason_is_reported_without_one(compiled: Any)
 
 
 def test_a_decision_as_json_holds_outcome_reasons_and_results(engine: Engine) -> None:
-    """`to_dict` (the CLI's `--json`) names id, outcome, matter, version, digest, backend, date,
-    and every reason and result."""
+    """`to_dict` (the CLI's `--json`) names id, outcome, matter, version, digest, backend, the
+    rule-set snapshot, date, every reason and result, where each valid input fact came from (the
+    applicant, for every fact of this matter: derived facts have no provenance) and the sources
+    vouched for (none)."""
     d = decide(engine, with_applicant(age=30, name="Li"))
     (matter,) = engine.versions("record-sample")
+    from_applicant = {"via": "applicant", "source": "applicant"}
     assert d.to_dict() == {
         "decision_id": d.decision_id,
         "outcome": "refer",
@@ -556,6 +559,7 @@ def test_a_decision_as_json_holds_outcome_reasons_and_results(engine: Engine) ->
         "version": "3",
         "digest": matter.digest,
         "backend": "native",
+        "snapshot": engine.snapshot.digest,
         "on": "2024-06-01",
         "reasons": [r.to_dict() for r in d.reasons],
         "results": [
@@ -564,8 +568,37 @@ def test_a_decision_as_json_holds_outcome_reasons_and_results(engine: Engine) ->
             {"rule": "per-year", "status": "error", "facts_read": {"per_year": None}},
             {"rule": "joined-before", "status": "passed", "facts_read": {"joined": "2020-01-01"}},
         ],
+        "provenance": {
+            "applicant.age": from_applicant,
+            "applicant.name": from_applicant,
+            "income": from_applicant,
+            "joined": from_applicant,
+        },
+        "vouched": [],
     }
     assert d.to_dict()["reasons"][0]["code"] == "ERROR:per-year"
+    assert re.fullmatch(r"[0-9a-f]{64}", d.to_dict()["snapshot"])
+
+
+def test_a_decision_as_json_names_the_sources_vouched_for_and_the_facts_they_gave(
+    reference_engine: Engine,
+) -> None:
+    """An engine vouching for every source: each fact the caller gave came `vouched` from its
+    declared source (talent-reference.yaml), in path order, and `vouched` names the four sources
+    the matter reads, sorted."""
+    d = reference_engine.decide("talent-reference", GOOD_REF, on=ON)
+    doc = d.to_dict()
+    assert (doc["outcome"], doc["snapshot"]) == ("approve", reference_engine.snapshot.digest)
+    assert doc["provenance"] == {
+        "age": {"via": "vouched", "source": "public-security"},
+        "criminal_record": {"via": "vouched", "source": "criminal-records"},
+        "degree": {"via": "vouched", "source": "degree-registry"},
+        "graduated_years_ago": {"via": "vouched", "source": "degree-registry"},
+        "has_degree_certificate": {"via": "vouched", "source": "degree-registry"},
+        "social_insurance_months": {"via": "vouched", "source": "social-insurance"},
+    }
+    assert list(doc["provenance"]) == sorted(GOOD_REF)
+    assert doc["vouched"] == REFERENCE_VOUCHED
 
 
 @pytest.mark.parametrize(
@@ -731,7 +764,7 @@ def chain_of(
 ) -> tuple[list[bytes], Head]:
     """Sealed records of the reference matter, one per age, and their head (MACed with a key)."""
     sink = MemorySink(key=key)
-    engine = Engine(REFERENCE, audit=sink)
+    engine = Engine(REFERENCE, audit=sink, vouch="all")
     for age in ages:
         engine.decide("talent-reference", {**GOOD_REF, "age": age}, on=ON)
     return list(sink.lines), sink.head
@@ -1125,8 +1158,10 @@ def test_a_checkpoint_vouches_for_the_records_up_to_it(chain: tuple[list[bytes],
 
 
 def as_v1(line: bytes, *, mac: bool = False) -> bytes:
-    """A record rewritten as format v1 (`"v":1`), resealed with or without a MAC."""
-    return sealed({**record(line), "v": 1}, key=KEY if mac else None)
+    """A record rewritten as format v1 (`"v":1`, without `vouched`: a v2 member written since the
+    trust boundary, which v1 never had), resealed with or without a MAC."""
+    doc = {k: v for k, v in record(line).items() if k != "vouched"}
+    return sealed({**doc, "v": 1}, key=KEY if mac else None)
 
 
 def test_a_v1_record_is_read_without_a_mac_and_refused_with_one(
@@ -1159,7 +1194,7 @@ def test_a_keyed_record_is_a_valid_v2_audit_record(chain: tuple[list[bytes], Hea
 def write_log(path: Path, ages: tuple[int, ...] = (30, 50, 31)) -> Head:
     """A log of one decision per age, its head kept beside it; returns that head."""
     sink = open_log(path, fsync="always")
-    with Engine(REFERENCE, audit=sink, audit_key=KEY) as engine:
+    with Engine(REFERENCE, audit=sink, audit_key=KEY, vouch="all") as engine:
         for age in ages:
             engine.decide("talent-reference", {**GOOD_REF, "age": age}, on=ON)
     return sink.head
@@ -1697,8 +1732,9 @@ def at_half_past_eight() -> dt.datetime:
 
 @pytest.fixture(scope="module")
 def pii_engine(tmp_path_factory: pytest.TempPathFactory) -> Engine:
-    """The audit tests' sample matter: a personal ID number and phone, a derived age."""
-    return Engine(rules_folder(tmp_path_factory.mktemp("pii-rules")))
+    """The audit tests' sample matter: a personal ID number (public-security's, vouched for) and
+    phone, a derived age."""
+    return Engine(rules_folder(tmp_path_factory.mktemp("pii-rules")), vouch="all")
 
 
 @pytest.fixture(scope="module")
@@ -1758,6 +1794,10 @@ REFERENCE_READS = [
     ("social-insurance", ["social_insurance_months"]),
     ("no-criminal-record", ["criminal_record"]),
 ]
+REFERENCE_VOUCHED = ["criminal-records", "degree-registry", "public-security", "social-insurance"]
+"""The `vouched` member of a record of the reference matter decided by an engine vouching for all:
+the sources of its facts (talent-reference.yaml), each authoritative in benchmarks/matters/
+sources.yaml, sorted."""
 SAMPLE_READS = [
     ("adult", ["applicant.age"]),
     ("named", ["applicant.name"]),
@@ -1790,6 +1830,7 @@ def test_a_record_of_an_approval_holds_the_application_as_it_came(
         "results": results(REFERENCE_READS, *["passed"] * 6),
         "values": GOOD_REF,
         "version": "bench.1",
+        "vouched": REFERENCE_VOUCHED,
     }
 
 
@@ -1813,6 +1854,7 @@ def test_a_record_of_an_application_json_cannot_hold_holds_its_lossless_form(
         "results": results(REFERENCE_READS, "passed", "failed", *["passed"] * 4),
         "values": {**GOOD_REF, "age": big},
         "version": "bench.1",
+        "vouched": REFERENCE_VOUCHED,
     }
     assert doc["facts_hmac"] == facts_hmac(KEY, facts)
 
@@ -1858,6 +1900,7 @@ def test_a_record_of_a_missing_fact_keeps_the_null_it_came_as(
         "results": results(REFERENCE_READS, "passed", "unknown", *["passed"] * 4),
         "values": {k: v for k, v in GOOD_REF.items() if k != "age"},
         "version": "bench.1",
+        "vouched": REFERENCE_VOUCHED,
     }
 
 
@@ -1897,6 +1940,7 @@ def test_a_record_of_a_grouped_matter_holds_the_values_by_path(
             "per_year": "-0.35",
         },
         "version": "3",
+        "vouched": [],
     }
 
 
@@ -1923,6 +1967,7 @@ def test_a_record_masks_an_undeclared_key_and_names_it_invalid(
             "per_year": "500",
         },
         "version": "3",
+        "vouched": [],
     }
 
 
@@ -1957,6 +2002,7 @@ def test_a_record_masks_personal_data_in_facts_and_values(
             "degree": "bachelor",
         },
         "version": "1",
+        "vouched": ["public-security"],
     }
 
 
@@ -1983,6 +2029,7 @@ def test_a_record_with_no_version_in_force_masks_the_whole_application(
         "results": [],
         "values": {},
         "version": None,
+        "vouched": [],
     }
 
 
@@ -2009,6 +2056,7 @@ def test_a_record_of_a_matter_the_builder_does_not_know_masks_everything(engine:
             "results": [],
             "values": {},
             "version": "3",
+            "vouched": [],
         }
 
 
