@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import threading
+import time
 from typing import Any
 
 import pytest
@@ -23,6 +24,7 @@ from secondapproval import Engine, Outcome
 from secondapproval.audit.jsonl import JsonLinesSink
 from secondapproval.audit.replay import replay_log
 from secondapproval.audit.rule_texts import RuleIndex, rules_store_of
+from secondapproval.audit.sinks import MemorySink
 from secondapproval.errors import DeploymentError
 from secondapproval.provenance import Provenance
 from secondapproval.sources.contract import Answer
@@ -403,3 +405,40 @@ def test_gathered_decisions_are_the_same_on_both_backends(offices, backend):
     assert d.approved, d.codes
     assert "UNAVAILABLE:credit-platform" in down.codes
     assert d.backend == backend
+
+
+class _SlowSink(MemorySink):
+    """A sink whose every commit takes 0.2 s (an fsync on a slow disk)."""
+
+    def _commit(self, lines: list[bytes], head: Any, durable: bool) -> None:
+        time.sleep(0.2)
+        super()._commit(lines, head, durable)
+
+
+@pytest.mark.parametrize("gather", [True, False])
+def test_an_audited_async_decision_writes_its_record_off_the_event_loop(offices, gather):
+    """The loop keeps running while the sink commits; the decision returns after its record."""
+    sink = _SlowSink(key=b"k" * 32)
+    facts = application() if gather else {}
+
+    async def decide_while_ticking(e: Engine) -> tuple[Any, int, int]:
+        ticks = 0
+
+        async def tick() -> None:
+            nonlocal ticks
+            while True:
+                await asyncio.sleep(0.01)
+                ticks += 1
+
+        ticker = asyncio.create_task(tick())
+        await asyncio.sleep(0)
+        decision = await e.decide_async(TALENT, facts, on=ON, gather=gather)
+        recorded = len(sink.lines)
+        ticker.cancel()
+        return decision, ticks, recorded
+
+    with engine_with(offices, audit=sink, audit_key=b"k" * 32) as e:
+        decision, ticks, recorded = asyncio.run(decide_while_ticking(e))
+    assert decision.approved is gather
+    assert recorded == 1  # durable before it returned
+    assert ticks >= 5  # the loop ran during the 0.2 s commit

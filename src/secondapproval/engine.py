@@ -9,6 +9,7 @@ one Engine at once (snapshots are immutable; the decision counter is an atomic i
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import itertools
 import secrets
@@ -253,18 +254,26 @@ class Engine:
     ) -> Decision:
         """`decide` for an event loop (a service): the lookups are awaited, never blocking it.
 
-        Audited, the record is written in this thread once the facts are gathered.
+        Audited, the decision and its record are made in a worker thread (`asyncio.to_thread`),
+        so a sink's write and fsync never stall the loop; it returns once the record is durable
+        under the sink's policy, as `decide` does.
         """
         serving = self._serving
         if not gather:
-            return self.decide(matter, facts, on=on)
+            if self._audit is None:
+                return self.decide(matter, facts, on=on)
+            return await asyncio.to_thread(self.decide, matter, facts, on=on)
         start = _perf_ns()
         day = self._day(on)
         served = self._version(serving, matter, day)
         gathered = None
         if served is not None and served.plan is not None and self._gatherer is not None:
             gathered = await self._gatherer.gather_async(served.plan, facts)
-        return self._decide_gathering(serving, matter, facts, day, gathered, start)
+        if self._audit is None:
+            return self._decide_gathering(serving, matter, facts, day, gathered, start)
+        return await asyncio.to_thread(
+            self._decide_gathering, serving, matter, facts, day, gathered, start
+        )
 
     def gather(
         self, matter: str, application: Mapping[str, Any] | Any, *, on: dt.date | None = None
