@@ -214,3 +214,41 @@ def test_an_application_beyond_the_limits_is_one_invalid_not_one_per_refused_fac
 
     e = Engine(RULES, limits=Limits(max_keys=5))
     assert e.decide(TALENT, GOOD, on=ON).codes == ("INVALID:$",)
+
+
+# ---- the edges mutation testing found untested ----
+def test_an_office_fact_given_with_a_bad_value_is_refused_by_its_path_not_as_a_whole():
+    bad = copy.deepcopy(GOOD)
+    bad["credit"]["untrustworthy"] = "no"
+    d = engine().decide(TALENT, bad, on=ON)
+    assert "INVALID:credit.untrustworthy" in d.codes
+    assert "INVALID:$" not in d.codes
+
+
+def test_vouching_problems_are_each_named_once_and_hint_only_at_offices():
+    with pytest.raises(ConfigError) as caught:
+        engine(vouch=["zzzz", "applicant"])
+    assert str(caught.value) == (
+        "'applicant' is not an authoritative source of the registry; "
+        "'zzzz' is not an authoritative source of the registry"
+    )
+
+
+def test_the_json_form_of_a_provenance_holds_only_what_is_known():
+    from secondapproval.provenance import NO_ORIGINS, Provenance
+
+    at = dt.datetime(2024, 6, 1, 12, 30, tzinfo=dt.UTC)
+    full = Provenance("adapter", "credit-platform", at, "R-7", "ab" * 32, cached=True)
+    assert full.to_dict() == {
+        "via": "adapter",
+        "source": "credit-platform",
+        "retrieved_at": "2024-06-01T12:30:00Z",
+        "reference": "R-7",
+        "digest": "ab" * 32,
+        "cached": True,
+    }
+    assert Provenance("vouched", "degree-registry").to_dict() == {
+        "via": "vouched",
+        "source": "degree-registry",
+    }
+    assert NO_ORIGINS.of("anything") == Provenance("applicant", "applicant")
