@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 from .backends import Backend, Evaluator
 from .compiled import CompiledMatter
 from .decision import Decision
-from .errors import DeploymentError, UnknownMatterError
+from .errors import UnknownMatterError
 from .fastfacts import Check
 from .limits import DEFAULT, LIMIT, Limits
 from .log import get_logger
@@ -490,9 +490,7 @@ def _trust_of(snapshot: RuleSetSnapshot, vouch: Vouch, deployment: Deployment | 
     if deployment is None:
         connected: frozenset[str] = frozenset()
     else:
-        problems = deployment.problems_with(snapshot.all_versions(), snapshot.registry)
-        if problems:
-            raise DeploymentError(problems)
+        deployment.fit(snapshot.all_versions(), snapshot.registry)
         connected = deployment.connected
         if deployment.vouch:
             vouch = vouch if isinstance(vouch, str) else (*vouch, *deployment.vouch)

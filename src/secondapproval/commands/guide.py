@@ -70,9 +70,10 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
 def run(args: argparse.Namespace) -> int:
     on: dt.date = args.on or dt.date.today()
     registry = find_registry([args.rules])
+    engine = Engine(args.rules, sources=registry)
     deployment = None if args.deployment is None else load_deployment(args.deployment)
-    engine = Engine(args.rules, sources=registry, deployment=deployment)  # it checks the fit
-    engine.close_sources()  # a guide asks no source anything
+    if deployment is not None:  # checked against the rules; a guide opens no adapter
+        deployment.fit(engine.snapshot.all_versions(), registry)
     out: Path | None = args.out
     fmt: str = args.format or ("md" if out is not None and out.suffix == ".md" else "html")
     if args.all:

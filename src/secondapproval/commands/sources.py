@@ -27,11 +27,7 @@ def run(args: argparse.Namespace) -> int:
     loaded = checked_rules([args.rules])
     deployment = load_deployment(args.deployment) if args.deployment else None
     if deployment is not None:
-        problems = deployment.problems_with(loaded.matters, loaded.registry)
-        if problems:
-            from ..errors import DeploymentError
-
-            raise DeploymentError(problems)
+        deployment.fit(loaded.matters, loaded.registry)
     if args.json:
         doc = report_json(loaded.matters, loaded.registry, deployment)
         print(json.dumps(doc, ensure_ascii=False, sort_keys=True))

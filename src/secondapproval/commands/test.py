@@ -47,16 +47,16 @@ def run(args: argparse.Namespace) -> int:
                 print(f"FAIL {where} {r.name}\n{r.diff}", file=sys.stderr)
             elif not args.quiet:
                 print(f"ok   {r.file} {r.name}")
-    engines.close()
-    close_audit(audit)
-    failed = sum(not r.passed for r in results)
-    if args.junit_xml:
-        args.junit_xml.write_text(junit_xml(results), encoding="utf-8")
-    if args.coverage:
+    if args.coverage:  # the default rules' engine, while the engines are open
         try:
             engine = engines(Setting())
         except Exception:
             engine = None
         print(coverage.report(engine))
+    engines.close()
+    close_audit(audit)
+    failed = sum(not r.passed for r in results)
+    if args.junit_xml:
+        args.junit_xml.write_text(junit_xml(results), encoding="utf-8")
     print(f"{len(results) - failed} passed, {failed} failed")
     return 1 if failed or not results else 0

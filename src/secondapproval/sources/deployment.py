@@ -138,6 +138,22 @@ class Deployment:
     def problem(self, at: Path_, message: str) -> Problem:
         return self.located.problem(at, message)
 
+    @property
+    def key_paths(self) -> frozenset[str]:
+        """The application facts the lookups are made by (their keys)."""
+        return frozenset(
+            path
+            for conn in self.connections.values()
+            for lookup in conn.spec.lookups
+            for path in lookup.key.values()
+        )
+
+    def fit(self, matters: Iterable[Matter], registry: Registry) -> None:
+        """Raise DeploymentError when it does not fit the rule set (`problems_with`)."""
+        problems = self.problems_with(matters, registry)
+        if problems:
+            raise DeploymentError(problems)
+
     def problems_with(self, matters: Iterable[Matter], registry: Registry) -> list[Problem]:
         """What does not fit the rule set (see the module's text)."""
         matters = list(matters)

@@ -78,12 +78,8 @@ def routes(
     """How each input fact of a matter version reaches the decision under this deployment."""
     vouch = set(vouched) | (set(deployment.vouch) if deployment is not None else set())
     connected = deployment.connected if deployment is not None else frozenset()
-    keys = {  # lookup keys come from the application, confirmed by the connected office's answer
-        path
-        for conn in (deployment.connections.values() if deployment is not None else ())
-        for lookup in conn.spec.lookups
-        for path in lookup.key.values()
-    }
+    # lookup keys come from the application, confirmed by the connected office's answer
+    keys = deployment.key_paths if deployment is not None else frozenset()
     out: dict[str, Route] = {}
     for path, spec in matter.inputs.items():
         source = spec.source or "applicant"
