@@ -139,3 +139,56 @@ def test_input_is_not_mutated(engine: Engine) -> None:
     before = copy.deepcopy(facts)
     engine.decide("test-allowance", facts, on=ON)
     assert facts == before
+
+
+# ---- Python-native inputs ------------------------------------------------------------------
+
+
+def _recorded(facts: dict[str, Any]) -> dict[str, Any]:
+    """The audit record (less its decision id, time and chain) of one decision on `facts`."""
+    import orjson
+
+    from secondapproval.audit import MemorySink
+
+    sink = MemorySink()
+    clock = lambda: dt.datetime(2021, 6, 1, 8, 30, tzinfo=dt.UTC)  # noqa: E731
+    engine = Engine(FIXTURES / "rules", vouch="all", audit=sink, audit_key=b"k" * 32, clock=clock)
+    engine.decide("test-allowance", facts, on=ON)
+    record = orjson.loads(sink.lines[0])
+    for member in ("decision_id", "hash", "mac", "latency_ns"):
+        record.pop(member, None)
+    return dict(record)
+
+
+def test_python_date_is_taken_as_its_iso_string() -> None:
+    """A `datetime.date` for a date fact decides and is recorded as its ISO string would be."""
+    as_object = with_change("moved_in_on", dt.date(2019, 5, 1))
+    d = Engine(FIXTURES / "rules", vouch="all").decide("test-allowance", as_object, on=ON)
+    assert d.outcome is Outcome.APPROVE, d.codes
+    assert d.values["moved_in_on"] == dt.date(2019, 5, 1)
+    assert as_object["moved_in_on"] == dt.date(2019, 5, 1)  # the caller's object is untouched
+    assert _recorded(as_object) == _recorded(GOOD)
+
+
+@pytest.mark.parametrize(
+    "value",
+    [dt.datetime(2019, 5, 1, 0, 0), dt.date(2019, 5, 1)],
+    ids=["datetime", "date-for-a-str-fact"],
+)
+def test_python_date_elsewhere_stays_invalid(engine: Engine, value: Any) -> None:
+    """Only an exact `date` for a date fact is converted: a datetime is no date, and a date given
+    for a str fact is no string."""
+    path = "moved_in_on" if value.__class__ is dt.datetime else "applicant.phone"
+    d = engine.decide("test-allowance", with_change(path, value), on=ON)
+    assert d.outcome is Outcome.REFER
+    assert f"INVALID:{path}" in d.codes
+
+
+def test_flat_dotted_keys_get_a_hint(engine: Engine) -> None:
+    """Facts given flat, with dotted keys, are refused with a hint that facts are nested."""
+    flat = {"applicant.married": True, "moved_in_on": "2019-05-01"}
+    d = engine.decide("test-allowance", flat, on=ON)
+    assert d.outcome is Outcome.REFER
+    assert "INVALID:applicant.married" in d.codes
+    assert "nested" in d.invalid["applicant.married"]
+    assert '{"applicant":{"married":' in d.invalid["applicant.married"]

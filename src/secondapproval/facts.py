@@ -16,6 +16,7 @@ Messages come from `messages` (English, with their Chinese), values in them writ
 from __future__ import annotations
 
 import copy
+import json
 import datetime as dt
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -39,8 +40,8 @@ from .idcodes import check_cn_id, check_uscc, cn_id_birth_date
 from .jsonfile import is_text
 from .limits import DEFAULT, Limits, exceeded
 from .messages import detail
-from .paths import ROOT, nest
-from .ruleset import FactSpec, Matter
+from .paths import ROOT, nest, with_iso_dates
+from .ruleset import FactSpec, Matter, date_paths
 
 
 def _plain(fn: Callable[[object], Any]) -> Any:
@@ -122,6 +123,7 @@ class FactValidator:
         self._groups = frozenset(
             ".".join(p.split(".")[:i]) for p in inputs for i in range(1, p.count(".") + 1)
         )
+        self._dates = date_paths(matter)
         self._cn_ids = tuple(p for p, s in inputs.items() if s.type == "cn_id")
         self._cn_id_lists = tuple(
             p for p, s in inputs.items() if s.type == "list" and s.of == "cn_id"
@@ -152,6 +154,8 @@ class FactValidator:
                     return {}, {ROOT: "the application is not a JSON object"}, ()
                 if facts.__class__ is not dict:
                     return {}, {ROOT: _foreign_message(facts)}, ()
+                if self._dates:
+                    facts = with_iso_dates(facts, self._dates)  # Python callers' dates
                 if duplicated:
                     facts = self._without_duplicates(facts, duplicated, invalid)
                 foreign = _foreign(facts)
@@ -242,7 +246,7 @@ class FactValidator:
     def _message(self, err: Any, path: str, below: list[str], undeclared: bool) -> str:
         """Our message (`messages`) for one pydantic error, never pydantic's English."""
         if undeclared:
-            return "not a declared fact of this matter"
+            return self._undeclared(path)
         kind = err["type"]
         if kind == "value_error":
             found = err.get("ctx", {}).get("error")
@@ -257,6 +261,15 @@ class FactValidator:
             return f"{detail('item', int(below[0]))}: {why}"
         return why
 
+    def _undeclared(self, key: str) -> str:
+        """Why a key is refused, with a hint when it is a dotted path given flat: facts are
+        nested objects (DESIGN §10), `{"a": {"b": 1}}`, never `{"a.b": 1}`."""
+        why = "not a declared fact of this matter"
+        if "." not in key or key.split(".", 1)[0] not in self._groups:
+            return why
+        nested = json.dumps(nest({key: "…"}), ensure_ascii=False, separators=(",", ":"))
+        return f"{why}: {_NESTED}: {nested}"  # compact: `messages.zh` splits at ": "
+
     def _declared_prefix(self, loc: list[str]) -> tuple[str, int]:
         """The fact (or group, or undeclared key) an error location belongs to, and its depth."""
         for depth in range(1, len(loc) + 1):
@@ -266,6 +279,7 @@ class FactValidator:
         return ".".join(loc), len(loc)
 
 
+_NESTED = "facts are nested objects, not dotted keys"
 _BORN_LATER = "birth date in the ID number is after the decision date"
 
 _TYPE_MESSAGES = {

@@ -18,6 +18,7 @@ ZH: dict[str, str] = {
     "the application is not a JSON object": "申请不是 JSON 对象",
     "the application could not be validated": "申请无法校验",
     "not a declared fact of this matter": "不是本事项声明的信息项",
+    "facts are nested objects, not dotted keys": "信息项应为嵌套对象，而非带点的键名",
     "the key is given more than once": "同一键名出现了多次",
     "a JSON object is required": "应为 JSON 对象",
     "a JSON list is required": "应为 JSON 列表",

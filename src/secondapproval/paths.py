@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping
 from typing import Any
+
+_DATE = dt.date
 
 ROOT = "$"
 """The path of the application itself (`INVALID:$` when it is not a JSON object)."""
@@ -50,3 +53,45 @@ def remove(tree: dict[str, Any], path: str) -> None:
         node = node.get(g) if isinstance(node, dict) else None
     if isinstance(node, dict):
         node.pop(leaf, None)
+
+
+def with_iso_dates(tree: Any, paths: tuple[str, ...]) -> Any:
+    """`tree` with each `datetime.date` at one of the dotted `paths` (or an item of a list
+    there) written as its ISO `YYYY-MM-DD` string, the form JSON gives a date fact (DESIGN §10);
+    `tree` itself, untouched, when it holds none. Only exact `date` objects are written: a
+    `datetime` (a subclass) stays what it is, and invalid."""
+    if not isinstance(tree, dict):
+        return tree
+    found = [p for p in paths if _has_date(get(tree, p))]
+    if not found:
+        return tree
+    out = _copied_groups(tree, found)
+    for path in found:
+        value = get(out, path)
+        put(out, path, _iso(value) if value.__class__ is not list else [_iso(v) for v in value])
+    return out
+
+
+def _has_date(value: Any) -> bool:
+    if value.__class__ is list:
+        return any(v.__class__ is _DATE for v in value)
+    return value.__class__ is _DATE
+
+
+def _iso(value: Any) -> Any:
+    return value.isoformat() if value.__class__ is _DATE else value
+
+
+def _copied_groups(tree: dict[str, Any], paths: list[str]) -> dict[str, Any]:
+    """A copy of `tree` in which the objects on the way to `paths` are copies too (the caller's
+    application is never changed)."""
+    out = dict(tree)
+    for path in paths:
+        node = out
+        for g in path.split(".")[:-1]:
+            child = node.get(g)
+            if not isinstance(child, dict):
+                break
+            node[g] = child = dict(child)
+            node = child
+    return out

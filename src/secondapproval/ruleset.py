@@ -445,3 +445,13 @@ def check_matter(doc: Located, registry: Registry) -> Matter:
     if checker.problems:
         raise RuleSetError(checker.problems)
     return Matter(spec, doc.file, canonical_digest(spec), types, derived, rules, doc.text)
+
+
+def date_paths(matter: Matter) -> tuple[str, ...]:
+    """The input facts of a matter that hold dates (a date, or a list of dates): where a Python
+    caller's `datetime.date` is taken as its ISO string (`paths.with_iso_dates`)."""
+    return tuple(
+        p
+        for p, s in matter.inputs.items()
+        if s.type == "date" or (s.type == "list" and s.of == "date")
+    )

@@ -20,9 +20,9 @@ import orjson
 
 from ..decision import Decision, Outcome, jsonable
 from ..marks import Oversized
-from ..paths import nest
+from ..paths import nest, with_iso_dates
 from ..provenance import Origins
-from ..ruleset import FactSpec, Matter
+from ..ruleset import FactSpec, Matter, date_paths
 from ..status import FAILED, PASSED, STATUS_OF
 from ..version import __version__
 from .canonical import OPTIONS, canonical
@@ -132,6 +132,9 @@ class _Plan:
     closing: bytes  # ,"version":…
     cached: dict[tuple[int, ...], tuple[bytes, bytes | None]] = field(default_factory=dict)
     """`results` (and `reasons`, when they follow from the statuses alone) by status tuple."""
+    dates: tuple[str, ...] = ()
+    """Its date facts: a Python caller's `datetime.date` there is recorded as its ISO string,
+    so that the record is the one the JSON application makes (`facts.date_paths`)."""
 
     def results_of(self, statuses: tuple[int, ...]) -> tuple[bytes, bytes | None]:
         """The canonical `results` array, and `reasons` when every rule passed or failed."""
@@ -211,6 +214,7 @@ class RecordBuilder:
             b',"key_id":%s,"latency_ns":' % key,
             b',"matter":%s,"missing":' % canonical(matter_id),
             b',"version":%s' % canonical(version),
+            dates=date_paths(matter) if matter is not None else (),
         )
 
     def build(self, matter: str, decision: Decision, facts: Any, latency_ns: int) -> Unsealed:
@@ -223,6 +227,8 @@ class RecordBuilder:
         plan = self._plans.get(digest)
         if plan is None:
             plan = self._plan_without_matter(matter, decision.version)
+        if plan.dates:
+            facts = with_iso_dates(facts, plan.dates)
         if plan.plain and not flagged and facts.__class__ is dict:
             shown = original = vouched_json(facts)
             if plan.verbatim and len(values) == len(facts):
