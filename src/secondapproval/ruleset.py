@@ -21,7 +21,7 @@ from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, ValidationError, 
 from .errors import Problem, RuleSetError
 from .lang import ir
 from .lang.check import check
-from .lang.parser import MAX_LENGTH, parse
+from .lang.parser import MAX_LENGTH, SyntaxProblem, parse
 from .lang.types import BOOL, CN_ID, DATE, DECIMAL, INT, STR, USCC, Type, list_of
 from .registry import Registry
 from .text import Text
@@ -392,9 +392,27 @@ class _MatterChecker:
         node, problems = parse(text)
         if not problems:
             node, problems = check(node, types, expect)
+        if not problems:
+            problems = self.presence_problems(node)
         for p in problems:
             self.expr_problem(at, p.column, p.message)
         return None if problems else node
+
+    def presence_problems(self, node: ir.Node) -> list[SyntaxProblem]:
+        """`present()`/`absent()` of a required input: always present when a decision can
+        approve (a missing required fact refers), so the test says nothing — an author's slip."""
+        return [
+            SyntaxProblem(
+                n.pos + 1,
+                f"{n.fact.path!r} is required, so present() is true whenever the matter can "
+                "approve; declare it `optional: true` to test whether it is given",
+            )
+            for n in ir.walk(node)
+            if isinstance(n, ir.Presence)
+            and (spec := self.spec.facts.get(n.fact.path)) is not None
+            and spec.derive is None
+            and not spec.optional
+        ]
 
     def check_rules(self, types: dict[str, Type], derived: tuple[Derived, ...]) -> tuple[Rule, ...]:
         source_ids = {s.id for s in self.spec.sources}

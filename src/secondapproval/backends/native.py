@@ -97,6 +97,19 @@ def _quantify(items: Any, predicate: Callable[[Any], Any], winner: bool) -> Any:
     return _join(tuple(predicate(it) for it in items), winner)
 
 
+def _presence(v: dict[str, Any], errs: frozenset[str], path: str, want: bool) -> Any:
+    if path in errs:
+        return ERROR_VALUE
+    return (path in v) is want
+
+
+def _present(v: dict[str, Any], errs: frozenset[str], path: str, want: bool) -> bool:
+    """The fast form: raises where the slow form gives an error (a derived fact that failed)."""
+    if path in errs:
+        raise LookupError(path)
+    return (path in v) is want
+
+
 def _tuple(*items: Any) -> tuple[Any, ...]:
     return items
 
@@ -122,6 +135,8 @@ class _Emitter:
             "_contains": numbers.contains,
             "_not_contains": numbers.not_contains,
             "_tuple": _tuple,
+            "_presence": _presence,
+            "_present": _present,
             "_divide": numbers.divide,
             "_power": numbers.power,
             "_settled": numbers.settled,
@@ -197,6 +212,8 @@ class _Emitter:
                 return f"_fn_{f}(" + ", ".join(self.fast(a) for a in args) + ")"
             case ir.Quantifier(kind=kind, items=items, predicate=p):
                 return f"{kind}({self.fast(p)} for it in {self.fast(items)})"
+            case ir.Presence(fact=f, present=want):
+                return f"_present(v, errs, {f.path!r}, {want})"
         raise TypeError(f"unknown IR node {n!r}")
 
     def slow(self, n: ir.Node) -> str:
@@ -233,6 +250,8 @@ class _Emitter:
                 return f"_strict(_fn_{f}, " + ", ".join(self.slow(a) for a in args) + ")"
             case ir.Quantifier(kind=kind, items=items, predicate=p):
                 return f"_quantify({self.slow(items)}, lambda it: {self.slow(p)}, {kind == 'any'})"
+            case ir.Presence(fact=f, present=want):
+                return f"_presence(v, errs, {f.path!r}, {want})"
         raise TypeError(f"unknown IR node {n!r}")
 
 

@@ -109,6 +109,9 @@ class _Checker:
                 return self.call(node)
             case ir.Quantifier():
                 return self.quantifier(node)
+            case ir.Presence(fact=f):
+                fact = dataclasses.replace(f, ty=self.fact_type(f, f.path))
+                return dataclasses.replace(node, fact=fact, ty=BOOL)
         raise TypeError(f"unknown IR node {node!r}")
 
     def fact_type(self, node: ir.Node, path: str) -> Type:

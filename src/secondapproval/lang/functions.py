@@ -268,6 +268,8 @@ LIBRARY: dict[str, Function] = {
 }
 
 QUANTIFIERS = {"any_of": "any", "all_of": "all"}
+PRESENCE = {"present": True, "absent": False}
+"""`present(fact)` / `absent(fact)`: special forms over a fact path (`ir.Presence`), no calls."""
 """`any_of(list, predicate)` / `all_of(list, predicate)`: the predicate reads each item as `it`."""
 
 DATE_LITERAL = "date"

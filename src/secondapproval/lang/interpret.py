@@ -100,6 +100,10 @@ class Interpreter:
                 if xs is UNKNOWN_VALUE or xs is ERROR_VALUE:
                     return xs
                 return _kleene([self.eval(pred, x) for x in xs], dominant=(kind == "any"))
+            case ir.Presence(fact=f, present=want):
+                if f.path in self.errors:
+                    return ERROR_VALUE
+                return (f.path in self.values) is want
         raise TypeError(f"unknown IR node {node!r}")
 
     @staticmethod

@@ -158,6 +158,21 @@ class Quantifier(Node):
         return (self.items, self.predicate)
 
 
+@dataclass(frozen=True, slots=True)
+class Presence(Node):
+    """`present(fact)` (`present` True) / `absent(fact)`: whether the fact has a valid value.
+
+    Never unknown: a missing fact is absent. A derived fact that could not be computed is absent
+    too, and one whose computation failed is an error (an error is never hidden).
+    """
+
+    fact: Fact
+    present: bool = True
+
+    def children(self) -> tuple[Node, ...]:
+        return (self.fact,)
+
+
 def walk(node: Node) -> Iterator[Node]:
     """Every node of the tree, parents before children."""
     yield node
@@ -202,6 +217,8 @@ def render(node: Node) -> str:  # noqa: PLR0912
             return f"{f}(" + ", ".join(render(a) for a in args) + ")"
         case Quantifier(kind=k, items=items, predicate=p):
             return f"{k}_of({render(items)}, {render(p)})"
+        case Presence(fact=f, present=want):
+            return f"{'present' if want else 'absent'}({render(f)})"
     raise TypeError(f"not an IR node: {node!r}")
 
 

@@ -15,7 +15,7 @@ from decimal import Decimal
 from typing import Any
 
 from . import ir, numbers
-from .functions import DATE_LITERAL, LIBRARY, QUANTIFIERS
+from .functions import DATE_LITERAL, LIBRARY, PRESENCE, QUANTIFIERS
 
 
 @dataclass(frozen=True, slots=True)
@@ -203,8 +203,12 @@ class _Parser:
             return ir.Quantifier(QUANTIFIERS[name], args[0], args[1], pos=node.col_offset)
         if name == DATE_LITERAL:
             return self._date_literal(node, args)
+        if name in PRESENCE:
+            if len(args) != 1 or not isinstance(args[0], ir.Fact):
+                return self.refuse(node, f"{name}() takes one fact, e.g. {name}(applicant.phone)")
+            return ir.Presence(args[0], PRESENCE[name], pos=node.col_offset)
         if name not in LIBRARY:
-            known = [*LIBRARY, *QUANTIFIERS, DATE_LITERAL]
+            known = [*LIBRARY, *QUANTIFIERS, *PRESENCE, DATE_LITERAL]
             hint = difflib.get_close_matches(name, known, n=1)
             suffix = f" (did you mean {hint[0]}?)" if hint else ""
             return self.refuse(node, f"unknown function {name!r}{suffix}")

@@ -58,6 +58,7 @@ class _ExprGen:
             *self.facts(lambda t: t.kind == "bool"),
             self.comparison(depth),
             self.membership(depth),
+            self.presence(),
         ]
         if depth <= 0:
             return st.one_of(*leaves)
@@ -69,6 +70,10 @@ class _ExprGen:
             st.lists(sub, min_size=2, max_size=3).map(lambda xs: ir.Or(tuple(xs))),
             *self.quantifiers(),
         )
+
+    def presence(self) -> st.SearchStrategy[ir.Node]:
+        paths = st.sampled_from(sorted(self.schema)).map(ir.Fact)
+        return st.builds(ir.Presence, paths, st.booleans())
 
     def comparison(self, depth: int) -> st.SearchStrategy[ir.Node]:
         ops = st.sampled_from(["==", "!=", "<", "<=", ">", ">="])
