@@ -138,7 +138,7 @@ DAY = {"day": _spec("date")}
         ("2021-01-01T00:00", "a date is an ISO YYYY-MM-DD string"),
         ("２０２１-01-01", "a date is an ISO YYYY-MM-DD string"),
         (20210101, "a date is an ISO YYYY-MM-DD string"),
-        (dt.date(2021, 1, 1), "a date is an ISO YYYY-MM-DD string"),
+        (dt.datetime(2021, 1, 1), "not a JSON value: a datetime.datetime"),  # a date is taken
     ],
     ids=repr,
 )

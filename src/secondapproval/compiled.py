@@ -18,6 +18,10 @@ class CompiledMatter:
     evaluate: Evaluator
     backend: str
     labels: dict[str, tuple[str, str]] = field(default_factory=dict)
+    outputs: frozenset[str] = frozenset()
+    """The derived facts an approval carries: it needs every one of them computed."""
+    output_roots: dict[str, frozenset[str]] = field(default_factory=dict)
+    """Each output's input facts (why it could not be computed: `Decision.codes`)."""
 
 
 def compile_matter(
@@ -34,4 +38,6 @@ def compile_matter(
         backend.compile(matter),
         backend.name,
         labels,
+        frozenset(matter.outputs),
+        {p: matter.roots_of(p) for p in matter.outputs},
     )

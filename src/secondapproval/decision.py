@@ -205,6 +205,8 @@ class Decision:
         self._snapshot = snapshot
         self._origins = origins
         clean = not invalid and not missing and statuses.count(PASSED) == len(statuses)
+        if clean and compiled.outputs:
+            clean = values.keys() >= compiled.outputs  # an approval carries every output
         self._outcome = _APPROVE if clean else _REFER
         self._results = None
         self._reasons = None
@@ -267,6 +269,15 @@ class Decision:
     def values(self) -> Mapping[str, Any]:
         """Every valid fact, derived facts included, by dotted path."""
         return MappingProxyType(self._values)
+
+    @property
+    def outputs(self) -> Mapping[str, Any]:
+        """The values an approval carries (the matter's `output: true` facts); empty for a
+        referral — a referral carries no amount, whatever could be computed."""
+        if self._outcome is not _APPROVE or self._compiled is None:
+            return _EMPTY
+        values = self._values
+        return MappingProxyType({p: values[p] for p in self._compiled.matter.outputs})
 
     @property
     def statuses(self) -> tuple[int, ...]:
@@ -368,7 +379,25 @@ class Decision:
                     keys.setdefault(f"ERROR:{rule.id}", ("error", rule.id))
             elif code == ERROR:
                 keys.setdefault(f"ERROR:{rule.id}", ("error", rule.id))
+        self._uncomputed(keys)
         return keys
+
+    def _uncomputed(self, keys: dict[str, tuple[str, Any]]) -> None:
+        """Why each output without a value has none: its absent or invalid inputs, else its
+        own error (`ERROR:<output>`)."""
+        assert self._compiled is not None
+        invalid, values, failed = self._invalid, self._values, self._origins.failed
+        for output, roots in self._compiled.output_roots.items():
+            if output in values:
+                continue
+            causes = [p for p in sorted(roots) if p not in values]
+            for path in causes:
+                if path in invalid:
+                    keys.setdefault(f"INVALID:{path}", ("invalid", path))
+                elif path in failed or not self._covered(path):
+                    keys.setdefault(*self._absent(path, failed))
+            if not causes:
+                keys.setdefault(f"ERROR:{output}", ("output-error", output))
 
     @staticmethod
     def _absent(path: str, failed: Mapping[str, Failure]) -> tuple[str, tuple[str, Any]]:
@@ -396,6 +425,13 @@ class Decision:
         if kind == "error":
             return Reason(
                 code, f"规则无法计算：{about}", f"rule could not be evaluated: {about}", rule=about
+            )
+        if kind == "output-error":
+            return Reason(
+                code,
+                f"结果无法计算：{about}",
+                f"output could not be computed: {about}",
+                fact=about,
             )
         if kind == "failed":
             return _failure_reason(code, about)
@@ -434,6 +470,7 @@ class Decision:
             "on": self.on.isoformat(),
             "reasons": [r.to_dict() for r in self.reasons],
             "results": [r.to_dict() for r in self.results],
+            "outputs": jsonable(self.outputs),
             "provenance": {p: v.to_dict() for p, v in sorted(self.provenance.items())},
             "vouched": list(self._origins.vouched),
         }

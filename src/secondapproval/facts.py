@@ -16,12 +16,12 @@ Messages come from `messages` (English, with their Chinese), values in them writ
 from __future__ import annotations
 
 import copy
-import json
 import datetime as dt
+import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, cast
 
 from pydantic import ConfigDict, PlainValidator, StrictBool, StrictInt, StrictStr, TypeAdapter
 from pydantic import ValidationError as PydanticValidationError
@@ -154,8 +154,7 @@ class FactValidator:
                     return {}, {ROOT: "the application is not a JSON object"}, ()
                 if facts.__class__ is not dict:
                     return {}, {ROOT: _foreign_message(facts)}, ()
-                if self._dates:
-                    facts = with_iso_dates(facts, self._dates)  # Python callers' dates
+                facts = cast(dict[str, Any], with_iso_dates(facts, self._dates))  # Python dates
                 if duplicated:
                     facts = self._without_duplicates(facts, duplicated, invalid)
                 foreign = _foreign(facts)
@@ -234,7 +233,7 @@ class FactValidator:
                 path, depth = self._declared_prefix(loc)
                 undeclared = err["type"] == "extra_forbidden"
                 if undeclared or _lookup(facts, loc[:depth]) is not None:
-                    invalid.setdefault(path, self._message(err, path, loc[depth:], undeclared))
+                    invalid.setdefault(path, self._message(err, path, loc, depth, undeclared))
                 _remove(data, loc[:depth])
             try:
                 return self._adapter.validate_python(data)
@@ -243,10 +242,12 @@ class FactValidator:
         invalid[ROOT] = "the application could not be validated"
         return {}
 
-    def _message(self, err: Any, path: str, below: list[str], undeclared: bool) -> str:
-        """Our message (`messages`) for one pydantic error, never pydantic's English."""
+    def _message(self, err: Any, path: str, loc: list[str], depth: int, undeclared: bool) -> str:
+        """Our message (`messages`) for one pydantic error, never pydantic's English (at `loc`,
+        in the fact or group `path`, `depth` keys down)."""
         if undeclared:
-            return self._undeclared(path)
+            return self._undeclared(path, loc[depth - 1])
+        below = loc[depth:]
         kind = err["type"]
         if kind == "value_error":
             found = err.get("ctx", {}).get("error")
@@ -261,13 +262,13 @@ class FactValidator:
             return f"{detail('item', int(below[0]))}: {why}"
         return why
 
-    def _undeclared(self, key: str) -> str:
+    def _undeclared(self, path: str, key: str) -> str:
         """Why a key is refused, with a hint when it is a dotted path given flat: facts are
         nested objects (DESIGN §10), `{"a": {"b": 1}}`, never `{"a.b": 1}`."""
         why = "not a declared fact of this matter"
-        if "." not in key or key.split(".", 1)[0] not in self._groups:
+        if "." not in key or path.split(".", 1)[0] not in self._groups:
             return why
-        nested = json.dumps(nest({key: "…"}), ensure_ascii=False, separators=(",", ":"))
+        nested = json.dumps(nest({path: "…"}), ensure_ascii=False, separators=(",", ":"))
         return f"{why}: {_NESTED}: {nested}"  # compact: `messages.zh` splits at ": "
 
     def _declared_prefix(self, loc: list[str]) -> tuple[str, int]:

@@ -106,6 +106,8 @@ class FactSpec(BaseModel):
     pii: bool = False
     optional: bool = False
     derive: str | None = None
+    output: bool = False
+    """A derived value an approval carries (`Decision.outputs`, the audit record's `outputs`)."""
     values: list[str] | None = None
     of: ItemKind | None = None
     pattern: str | None = None
@@ -222,6 +224,24 @@ class Matter:
         """The facts an application supplies (declared and not derived)."""
         return {p: f for p, f in self.spec.facts.items() if f.derive is None}
 
+    @property
+    def outputs(self) -> tuple[str, ...]:
+        """The derived facts an approval carries (`output: true`), in declaration order."""
+        return tuple(p for p, f in self.spec.facts.items() if f.output)
+
+    def roots_of(self, path: str) -> frozenset[str]:
+        """The input facts a fact depends on (itself, for an input), through derived facts."""
+        by_path = {d.path: d for d in self.derived}
+        roots: set[str] = set()
+        todo = [path]
+        while todo:
+            p = todo.pop()
+            if p in by_path:
+                todo.extend(by_path[p].inputs)
+            else:
+                roots.add(p)
+        return frozenset(roots)
+
 
 def canonical_digest(spec: MatterFile) -> str:
     """SHA-256 of the canonical JSON of a matter file's content (not its formatting)."""
@@ -254,6 +274,8 @@ def _path_problems(path: str, members: dict[str, list[str]]) -> Iterator[_FactPr
 def _origin_problems(f: FactSpec, registry: Registry) -> Iterator[_FactProblem]:
     """An input fact names a known data source; a derived one has none and is never optional."""
     if f.derive is None:
+        if f.output:
+            yield ("output",), "an output is a derived value: give it `derive:`"
         if f.source is None:
             yield (), "a fact needs a source (an id of the data-source registry)"
         elif f.source not in registry:
@@ -428,6 +450,10 @@ class _MatterChecker:
             at = ("rules", i)
             if r.id in seen:
                 self.add((*at, "id"), f"duplicate rule id {r.id!r} (also rule {seen[r.id] + 1})")
+            if r.id in self.spec.facts and self.spec.facts[r.id].output:
+                self.add(
+                    (*at, "id"), f"rule id {r.id!r} is also an output (ERROR:{r.id} names both)"
+                )
             seen.setdefault(r.id, i)
             if r.refer.code.startswith(RESERVED_CODES):
                 self.add((*at, "refer", "code"), f"refer code {r.refer.code!r} is reserved")

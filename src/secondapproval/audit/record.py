@@ -132,6 +132,8 @@ class _Plan:
     closing: bytes  # ,"version":…
     cached: dict[tuple[int, ...], tuple[bytes, bytes | None]] = field(default_factory=dict)
     """`results` (and `reasons`, when they follow from the statuses alone) by status tuple."""
+    outputs: tuple[str, ...] = ()
+    """The matter's outputs: an approval's record holds their values (`outputs`)."""
     dates: tuple[str, ...] = ()
     """Its date facts: a Python caller's `datetime.date` there is recorded as its ISO string,
     so that the record is the one the JSON application makes (`facts.date_paths`)."""
@@ -214,6 +216,7 @@ class RecordBuilder:
             b',"key_id":%s,"latency_ns":' % key,
             b',"matter":%s,"missing":' % canonical(matter_id),
             b',"version":%s' % canonical(version),
+            outputs=matter.outputs if matter is not None else (),
             dates=date_paths(matter) if matter is not None else (),
         )
 
@@ -241,7 +244,7 @@ class RecordBuilder:
             shown, values_json, results, reasons = self._masked(plan, facts, values, statuses)
         if outcome is _APPROVE:
             reasons = b"[]"
-        elif reasons is None or flagged or missing:
+        elif reasons is None or flagged or missing or plan.outputs:  # outputs: not statuses alone
             reasons = _texts(decision.codes)
         now = self._clock()
         if now.tzinfo is not _UTC:
@@ -265,6 +268,7 @@ class RecordBuilder:
                 _origins_json(origins) if origins.gathered or origins.failed else b"",
                 b',"outcome":',
                 _OUTCOMES[outcome],
+                _outputs_json(plan, values) if plan.outputs and outcome is _APPROVE else b"",
                 b',"prev":"',
             )
         )
@@ -303,6 +307,12 @@ class RecordBuilder:
             if len(self._unplanned) < _CACHED:
                 self._unplanned[(matter, version)] = plan
         return plan
+
+
+def _outputs_json(plan: _Plan, values: Mapping[str, Any]) -> bytes:
+    """`,"outputs":{…}`: the values an approval carries, personal ones masked."""
+    outputs = {p: values[p] for p in plan.outputs}
+    return b',"outputs":' + values_json_of(mask_values(outputs, plan.pii) if plan.pii else outputs)
 
 
 def _origins_json(origins: Origins) -> bytes:

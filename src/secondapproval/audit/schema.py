@@ -6,8 +6,9 @@
 newline.
 
 Optional v2 members added later: `origins` (gathered decisions: where each gathered fact came
-from, or why its source could not give it) and `vouched` (the sources vouched for; every record
-written since the trust boundary has it, so a record without it was decided believing every fact).
+from, or why its source could not give it), `vouched` (the sources vouched for; every record
+written since the trust boundary has it, so a record without it was decided believing every fact)
+and `outputs` (an approval of a matter that declares outputs: the values it carries).
 
 Format v2 (this version) adds `mac` and takes `facts_hmac` over the application's lossless form
 (`lossless`) under the derived facts key; `facts` holds the lossless form too. Format v1 records
@@ -92,6 +93,11 @@ class AuditRecord(_Record):
         description="gathered decisions: each fact its sources gave (or could not give) — "
         "the facts whose declared source is in `vouched` came from the vouching caller, "
         "every other one from the applicant",
+    )
+    outputs: dict[str, Any] | None = Field(
+        default=None,
+        description="an approval of a matter with outputs: the values it carries (decimals as "
+        "strings, dates ISO, personal ones masked), by output fact path",
     )
     vouched: list[str] | None = Field(
         default=None,

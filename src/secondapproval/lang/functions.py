@@ -7,6 +7,7 @@ exception raised by one makes the expression an *error* (reason `ERROR:<rule id>
 
 from __future__ import annotations
 
+import bisect
 import calendar
 import datetime as dt
 from collections.abc import Callable, Sequence
@@ -104,6 +105,16 @@ def clip(x: Any, lo: Any, hi: Any) -> Any:
     return lo if x < lo else hi if x > hi else x
 
 
+def band(x: Any, table: dict[Any, Any]) -> Any:
+    """The value of the band `x` falls in: the table's value at its greatest key not above `x`
+    (`band(age, {80: 100, 90: 200, 100: 500})` is 200 for 95). Below every key is an error."""
+    keys = sorted(table)
+    i = bisect.bisect_right(keys, x)
+    if i == 0:
+        raise ValueError("band: below the lowest band")
+    return table[keys[i - 1]]
+
+
 def _minmax(pick: Callable[..., Any]) -> Callable[..., Any]:
     def impl(*args: Any) -> Any:
         if len(args) == 1:
@@ -196,6 +207,18 @@ def _sig_sum(args: Sequence[Type]) -> Type | str:
     return args[0].elem.plain()
 
 
+def _sig_band(args: Sequence[Type]) -> Type | str:
+    usage = "takes a value and a table of bands: band(x, {80: 100, 90: 200})"
+    if len(args) != 2 or args[1].kind != "dict":
+        return usage
+    x, table = args
+    if table.key is None or table.elem is None:
+        return "the table's keys, and its values, must each be of one type"
+    if not ((x.numeric and table.key.numeric) or x.kind == table.key.kind == "date"):
+        return f"the bands of a {x} are numbers or dates of its kind, not {table.key}"
+    return table.elem
+
+
 def _sig_age_on(args: Sequence[Type]) -> Type | str:
     return _fixed(["date|cn_id", "date"], INT)(args)
 
@@ -264,13 +287,19 @@ LIBRARY: dict[str, Function] = {
             "round(x[, digits]) — half away from zero; whole number without digits",
         ),
         Function("clip", clip, _sig_clip, "clip(x, lo, hi) — x limited to [lo, hi]"),
+        Function(
+            "band",
+            band,
+            _sig_band,
+            "band(x, {lo: value, …}) — the value at the greatest key not above x",
+        ),
     )
 }
 
 QUANTIFIERS = {"any_of": "any", "all_of": "all"}
+"""`any_of(list, predicate)` / `all_of(list, predicate)`: the predicate reads each item as `it`."""
 PRESENCE = {"present": True, "absent": False}
 """`present(fact)` / `absent(fact)`: special forms over a fact path (`ir.Presence`), no calls."""
-"""`any_of(list, predicate)` / `all_of(list, predicate)`: the predicate reads each item as `it`."""
 
 DATE_LITERAL = "date"
 """`date("2019-07-01")`: a date literal (its argument must be a string literal)."""

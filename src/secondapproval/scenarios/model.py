@@ -39,11 +39,15 @@ class Expect(BaseModel):
     reasons: list[str] | None = None
     reasons_include: list[str] | None = None
     results: dict[str, Literal["passed", "failed", "unknown", "error"]] | None = None
+    outputs: dict[str, Any] | None = None
+    """An approval's outputs, each as JSON gives it (a number or its string, an ISO date)."""
 
     @model_validator(mode="after")
     def _consistent(self) -> Expect:
         if self.outcome == "approve" and (self.reasons or self.reasons_include):
             raise ValueError("an approval has no reasons")
+        if self.outputs is not None and self.outcome != "approve":
+            raise ValueError("only an approval carries outputs")
         if self.reasons is not None and self.reasons_include is not None:
             raise ValueError("give either reasons (the exact set) or reasons_include, not both")
         return self

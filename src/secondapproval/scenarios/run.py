@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
-from ..decision import Decision
+from ..decision import Decision, jsonable
 from ..engine import Engine
 from ..errors import ConfigError, Problem, RuleSetError, ScenarioError, SecondApprovalError
 from ..loader import Kind, document_kind
@@ -39,9 +40,25 @@ def compare(expect: Expect, decision: Decision) -> str:
         for rule, status in sorted(expect.results.items()):
             if got.get(rule) != status:
                 lines.append(f"  rule {rule}: expected {status}, got {got.get(rule, 'absent')}")
+    if expect.outputs is not None:
+        got_outputs = jsonable(decision.outputs)
+        for name, value in sorted(expect.outputs.items()):
+            if name not in got_outputs or not _same_value(value, got_outputs[name]):
+                lines.append(f"  output {name}: expected {value!r}, got {got_outputs.get(name)!r}")
     if lines:
         lines.append(f"  actual reasons: {sorted(actual) or '(none)'}")
     return "\n".join(lines)
+
+
+def _same_value(expected: Any, actual: Any) -> bool:
+    """Whether an expected output (as YAML gives it) is the actual one: numbers by value
+    (`300` is `"300.00"`), anything else as JSON."""
+    if isinstance(expected, bool) or isinstance(actual, bool):
+        return expected is actual
+    try:
+        return Decimal(str(expected)) == Decimal(str(actual))
+    except InvalidOperation:
+        return str(expected) == str(actual)
 
 
 EngineFactory = Callable[[Setting], Engine]
