@@ -116,6 +116,12 @@ REGRESSIONS: list[tuple[str, dict[str, Any]]] = [
     # (lang.numbers.power), and both engines must say so
     ("0 ** -1.5 > a.n", {"a": {"n": 10**30}}),
     ("-(0 ** -1.5) < a.x", {"a": {"x": "-1e300"}}),
+    # bands: an exact rational falls in its band; below every band is an error
+    ("band(a.x / 3, {0: 1, 0.33: 2, 0.34: 3}) == 2", {"a": {"x": 1}}),
+    ("band(a.n, {80: 100, 90: 200}) > 0 or a.flag", {"a": {"n": 79, "flag": False}}),
+    # present()/absent(): never unknown
+    ("absent(a.n) or a.n > 3", {"a": {}}),
+    ("present(a.n) and a.n > 3", {"a": {"n": "4"}}),
 ]
 
 

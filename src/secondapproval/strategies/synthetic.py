@@ -201,6 +201,11 @@ class _ExprGen:
                 lambda f, a, b: ir.Call(f, (a, b)), st.sampled_from(["min", "max"]), sub, sub
             ),
             st.builds(lambda a, b, c: ir.Call("clip", (a, b, c)), sub, sub, sub),
+            st.builds(
+                lambda x, table: ir.Call("band", (x, ir.Const(table))),
+                sub,
+                st.dictionaries(st.one_of(_SMALL_INTS, _DECIMALS), _SMALL_INTS, min_size=1),
+            ),
         )
 
     def lookup(self, enums: list[str]) -> st.SearchStrategy[ir.Node]:
