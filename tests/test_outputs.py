@@ -179,3 +179,19 @@ def test_outputs_are_checked_at_load(tmp_path: Path, change: tuple[str, str], me
     with pytest.raises(RuleSetError) as err:
         Engine(write_matter(tmp_path, MATTER.replace(*change)), vouch="all")
     assert message in str(err.value)
+
+
+def test_a_scenario_compares_outputs_by_value(engines: dict[str, Engine]) -> None:
+    """`expect.outputs`: numbers by value, dates as ISO text; a wrong one is a difference."""
+    from secondapproval.scenarios.model import Expect
+    from secondapproval.scenarios.run import compare
+
+    facts = {"applicant": {"born": born(93), "resident": True, "top_up": "20.50"}}
+    d = engines["native"].decide("allowance-sample", facts, on=ON)
+    right = {"allowance": "200.00", "total": 220.5, "paid_from": "2025-07-01"}
+    assert compare(Expect(outcome="approve", outputs=right), d) == ""
+    wrong = compare(Expect(outcome="approve", outputs={"allowance": 100, "nosuch": 1}), d)
+    assert "output allowance: expected 100, got 200" in wrong
+    assert "output nosuch: expected 1, got None" in wrong
+    with pytest.raises(ValueError, match="only an approval carries outputs"):
+        Expect(outcome="refer", outputs={"allowance": 1})
