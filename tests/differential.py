@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from fractions import Fraction
+from pathlib import Path
 from typing import Any
 
 from reference import REFERENCE, RULES
@@ -65,6 +66,15 @@ def engines(matters: list[Matter]) -> dict[str, Engine]:
         "native": Engine(matters, backend="native"),
         "durable": Engine(matters, backend="durable"),
         "interpreter": Engine(matters, backend=InterpreterBackend()),
+    }
+
+
+def folder_engines(rules: Path) -> dict[str, Engine]:
+    """One engine per backend over a rules folder, vouching for every source."""
+    return {
+        "native": Engine(rules, vouch="all"),
+        "durable": Engine(rules, backend="durable", vouch="all"),
+        "interpreter": Engine(rules, backend=InterpreterBackend(), vouch="all"),
     }
 
 

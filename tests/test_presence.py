@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from differential import InterpreterBackend, disagreement
+from differential import disagreement, folder_engines
 from reference import examples, write_matter
 from secondapproval import Engine, Outcome, RuleSetError
 
@@ -48,11 +48,7 @@ def rules(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def engines(rules: Path) -> dict[str, Engine]:
-    return {
-        "native": Engine(rules, vouch="all"),
-        "durable": Engine(rules, backend="durable", vouch="all"),
-        "interpreter": Engine(rules, backend=InterpreterBackend(), vouch="all"),
-    }
+    return folder_engines(rules)
 
 
 CASES: list[tuple[dict[str, Any], str, tuple[str, ...]]] = [
