@@ -437,9 +437,13 @@ def still_verifies(lines: list[bytes], head: Head) -> bool:
 
 
 FIELDS = sorted(AuditRecord.model_fields)
-ADDED = {"origins": {"applicant.id_number": {"via": "adapter", "source": "public-security"}}}
+ADDED = {
+    "origins": {"applicant.id_number": {"via": "adapter", "source": "public-security"}},
+    "outputs": {"allowance": "100"},
+}
 """What an edit adds for an optional member the chain's records lack (a gathered decision's
-`origins`): a value the schema accepts, so only the hash and the MAC can tell."""
+`origins`, an approval's `outputs`): a value the schema accepts, so only the hash and the MAC can
+tell."""
 
 
 @settings(max_examples=examples(60))
