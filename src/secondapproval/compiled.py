@@ -21,7 +21,8 @@ class CompiledMatter:
     outputs: frozenset[str] = frozenset()
     """The derived facts an approval carries: it needs every one of them computed."""
     output_roots: dict[str, frozenset[str]] = field(default_factory=dict)
-    """Each output's input facts (why it could not be computed: `Decision.codes`)."""
+    """Each output's input facts, in declaration order (why it could not be computed:
+    `Decision.codes`)."""
 
 
 def compile_matter(

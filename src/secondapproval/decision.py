@@ -277,7 +277,7 @@ class Decision:
         if self._outcome is not _APPROVE or self._compiled is None:
             return _EMPTY
         values = self._values
-        return MappingProxyType({p: values[p] for p in self._compiled.matter.outputs})
+        return MappingProxyType({p: values[p] for p in self._compiled.output_roots})
 
     @property
     def statuses(self) -> tuple[int, ...]:
@@ -360,7 +360,7 @@ class Decision:
         if self._compiled is None:
             return {"NO_VERSION": ("no-version", None)}
         keys: dict[str, tuple[str, Any]] = {}
-        invalid, values, failed = self._invalid, self._values, self._origins.failed
+        invalid, failed = self._invalid, self._origins.failed
         for path in invalid:
             keys.setdefault(f"INVALID:{path}", ("invalid", path))
         for path in self._missing:
@@ -369,13 +369,7 @@ class Decision:
             if code == FAILED:
                 keys.setdefault(rule.spec.refer.code, ("rule", rule))
             elif code == UNKNOWN:
-                causes = [p for p in sorted(rule.roots) if p not in values]
-                for path in causes:
-                    if path in invalid:
-                        keys.setdefault(f"INVALID:{path}", ("invalid", path))
-                    elif path in failed or not self._covered(path):  # else its group's INVALID
-                        keys.setdefault(*self._absent(path, failed))
-                if not causes:
+                if not self._causes(keys, rule.roots):
                     keys.setdefault(f"ERROR:{rule.id}", ("error", rule.id))
             elif code == ERROR:
                 keys.setdefault(f"ERROR:{rule.id}", ("error", rule.id))
@@ -386,18 +380,21 @@ class Decision:
         """Why each output without a value has none: its absent or invalid inputs, else its
         own error (`ERROR:<output>`)."""
         assert self._compiled is not None
-        invalid, values, failed = self._invalid, self._values, self._origins.failed
         for output, roots in self._compiled.output_roots.items():
-            if output in values:
-                continue
-            causes = [p for p in sorted(roots) if p not in values]
-            for path in causes:
-                if path in invalid:
-                    keys.setdefault(f"INVALID:{path}", ("invalid", path))
-                elif path in failed or not self._covered(path):
-                    keys.setdefault(*self._absent(path, failed))
-            if not causes:
+            if output not in self._values and not self._causes(keys, roots):
                 keys.setdefault(f"ERROR:{output}", ("output-error", output))
+
+    def _causes(self, keys: dict[str, tuple[str, Any]], roots: frozenset[str]) -> bool:
+        """Add the codes of the input facts among `roots` that have no value (invalid, missing,
+        or a source's failure); whether there was any."""
+        invalid, values, failed = self._invalid, self._values, self._origins.failed
+        causes = [p for p in sorted(roots) if p not in values]
+        for path in causes:
+            if path in invalid:
+                keys.setdefault(f"INVALID:{path}", ("invalid", path))
+            elif path in failed or not self._covered(path):  # else its group's INVALID
+                keys.setdefault(*self._absent(path, failed))
+        return bool(causes)
 
     @staticmethod
     def _absent(path: str, failed: Mapping[str, Failure]) -> tuple[str, tuple[str, Any]]:

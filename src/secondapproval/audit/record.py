@@ -136,7 +136,7 @@ class _Plan:
     """The matter's outputs: an approval's record holds their values (`outputs`)."""
     dates: tuple[str, ...] = ()
     """Its date facts: a Python caller's `datetime.date` there is recorded as its ISO string,
-    so that the record is the one the JSON application makes (`facts.date_paths`)."""
+    so that the record is the one the JSON application makes (`ruleset.date_paths`)."""
 
     def results_of(self, statuses: tuple[int, ...]) -> tuple[bytes, bytes | None]:
         """The canonical `results` array, and `reasons` when every rule passed or failed."""
