@@ -440,10 +440,11 @@ FIELDS = sorted(AuditRecord.model_fields)
 ADDED = {
     "origins": {"applicant.id_number": {"via": "adapter", "source": "public-security"}},
     "outputs": {"allowance": "100"},
+    "calendar": "cn-mainland@sha256:" + "0" * 64,
 }
 """What an edit adds for an optional member the chain's records lack (a gathered decision's
-`origins`, an approval's `outputs`): a value the schema accepts, so only the hash and the MAC can
-tell."""
+`origins`, an approval's `outputs`, a working-day matter's `calendar`): a value the schema
+accepts, so only the hash and the MAC can tell."""
 
 
 @settings(max_examples=examples(60))

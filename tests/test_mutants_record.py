@@ -568,6 +568,7 @@ def test_a_decision_as_json_holds_outcome_reasons_and_results(engine: Engine) ->
             {"rule": "per-year", "status": "error", "facts_read": {"per_year": None}},
             {"rule": "joined-before", "status": "passed", "facts_read": {"joined": "2020-01-01"}},
         ],
+        "calendar": None,
         "outputs": {},
         "provenance": {
             "applicant.age": from_applicant,

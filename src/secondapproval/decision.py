@@ -257,6 +257,12 @@ class Decision:
         return self._compiled.matter.digest if self._compiled else None
 
     @property
+    def calendar(self) -> str | None:
+        """The working-day calendar its matter version counts on, as `id@sha256:<digest>`."""
+        cal = self._compiled.matter.calendar if self._compiled else None
+        return cal.name if cal is not None else None
+
+    @property
     def snapshot(self) -> str | None:
         """The digest of the rule-set snapshot it was decided under (`snapshot`)."""
         return self._snapshot
@@ -462,6 +468,7 @@ class Decision:
             "matter": self.matter,
             "version": self.version,
             "digest": self.digest,
+            "calendar": self.calendar,
             "backend": self.backend,
             "snapshot": self.snapshot,
             "on": self.on.isoformat(),

@@ -1,7 +1,8 @@
 """Loading a rule set from files: find them, read each once, tell what each document is, check it.
 
 The one place that decides what a YAML document is (`document_kind`): a matter file, a decision
-scenario file, or a file of an installed pack (marked by the pack's top-level key). The engine,
+scenario file, a working-day calendar, or a file of an installed pack (marked by the pack's
+top-level key). The engine,
 `secondapproval check`, the snapshot index of the audit trail, the scenario runner and the pytest
 plugin all ask it, so a file means the same thing to each of them.
 """
@@ -16,11 +17,12 @@ from enum import Enum
 from pathlib import Path
 from typing import Any
 
+from .calendars import Calendar, built_in_calendars, calendar_from, is_calendar_document
 from .errors import Problem, RuleSetError
 from .packs import Pack, discover
 from .registry import REGISTRY_FILE, Registry, load_registry
 from .ruleset import Matter, check_matter
-from .yamlfile import load_yaml
+from .yamlfile import Located, load_yaml
 
 PathLike = str | Path
 YAML_SUFFIXES = (".yaml", ".yml")
@@ -37,6 +39,8 @@ class Kind(Enum):
     """A decision scenario file: `matter:` without `rules:` (its `cases:` name the matter)."""
     PACK = "pack"
     """A file of an installed pack: the pack's `file_key` at the top level."""
+    CALENDAR = "calendar"
+    """A working-day calendar: `calendar:` and `years:` at the top level (see `calendars`)."""
     UNKNOWN = "unknown"
     """None of these."""
 
@@ -55,6 +59,8 @@ def document_kind(data: Any, packs: Mapping[str, Pack]) -> Document:
         return Document(Kind.UNKNOWN)
     if "matter" in data:
         return Document(Kind.MATTER if "rules" in data else Kind.SCENARIO)
+    if is_calendar_document(data):
+        return Document(Kind.CALENDAR)
     key = next((k for k in packs if k in data), None)
     return Document(Kind.PACK, packs[key]) if key is not None else Document(Kind.UNKNOWN)
 
@@ -139,16 +145,24 @@ def load_rules(paths: Iterable[PathLike], registry: Registry | None = None) -> L
     matters: list[Matter] = []
     problems: list[Problem] = []
     pack_files = 0
+    docs = []
     for f in files:
         try:
             doc = load_yaml(f)
-            found_kind = document_kind(doc.data, packs)
+        except RuleSetError as exc:
+            problems += exc.problems
+            continue
+        docs.append((f, doc, document_kind(doc.data, packs)))
+    calendars, calendar_problems = _calendars(d for _, d, k in docs if k.kind is Kind.CALENDAR)
+    problems += calendar_problems
+    for f, doc, found_kind in docs:
+        try:
             if found_kind.kind is Kind.MATTER:
-                matters.append(check_matter(doc, registry))
+                matters.append(check_matter(doc, registry, calendars))
             elif found_kind.pack is not None:
                 found_kind.pack.check_file(doc)
                 pack_files += 1
-            else:
+            elif found_kind.kind is not Kind.CALENDAR:
                 problems.append(
                     Problem(
                         "not a matter file (no `matter:` and `rules:`) and no "
@@ -190,6 +204,25 @@ def checked_rules(paths: Iterable[PathLike], registry: Registry | None = None) -
     if problems:
         raise RuleSetError(list(problems))
     return loaded
+
+
+def _calendars(docs: Iterable[Located]) -> tuple[dict[str, Calendar], list[Problem]]:
+    """The calendars a rule set may name: the built-in ones, and its own calendar files (which
+    take precedence); two files of one calendar id are a problem."""
+    found: dict[str, Calendar] = {}
+    problems: list[Problem] = []
+    for doc in docs:
+        try:
+            cal = calendar_from(doc)
+        except RuleSetError as exc:
+            problems += exc.problems
+            continue
+        if cal.id in found:
+            problems.append(
+                doc.problem(("calendar",), f"calendar {cal.id!r} is also in {found[cal.id].file}")
+            )
+        found.setdefault(cal.id, cal)
+    return {**built_in_calendars(), **found}, problems
 
 
 def _sha256(data: bytes) -> str:

@@ -7,10 +7,11 @@ listing every problem of the file. `loader` finds the files and reads each once.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Annotated, Any, Literal
@@ -18,9 +19,11 @@ from typing import Annotated, Any, Literal
 import orjson
 from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from .calendars import Calendar, built_in_calendars
 from .errors import Problem, RuleSetError
 from .lang import ir
 from .lang.check import check
+from .lang.functions import CALENDAR_FUNCTIONS
 from .lang.parser import MAX_LENGTH, SyntaxProblem, parse
 from .lang.types import BOOL, CN_ID, DATE, DECIMAL, INT, STR, USCC, Type, list_of
 from .registry import Registry
@@ -150,6 +153,8 @@ class MatterFile(BaseModel):
     baseline: Baseline | None = None
     service_url: AnyHttpUrl | None = None
     office: Text | None = None
+    calendar: Annotated[str, Field(pattern=ID)] | None = None
+    """The working-day calendar its `add_working_days`/`working_days_between` count on."""
     facts: Annotated[dict[str, FactSpec], Field(max_length=MAX_FACTS)]
     rules: Annotated[list[RuleSpec], Field(min_length=1, max_length=MAX_RULES)]
 
@@ -210,6 +215,8 @@ class Matter:
     derived: tuple[Derived, ...]
     rules: tuple[Rule, ...]
     text: str
+    calendar: Calendar | None = None
+    """The working-day calendar it names (`calendar:`), checked; part of its digest."""
 
     @property
     def id(self) -> str:
@@ -243,9 +250,12 @@ class Matter:
         return frozenset(roots)
 
 
-def canonical_digest(spec: MatterFile) -> str:
-    """SHA-256 of the canonical JSON of a matter file's content (not its formatting)."""
+def canonical_digest(spec: MatterFile, calendar: Calendar | None = None) -> str:
+    """SHA-256 of the canonical JSON of a matter file's content (not its formatting) and of the
+    calendar it counts working days on (its file's SHA-256)."""
     data = spec.model_dump(mode="json", by_alias=True, exclude_none=False)
+    if calendar is not None:
+        data["calendar_sha256"] = calendar.digest
     return hashlib.sha256(orjson.dumps(data, option=orjson.OPT_SORT_KEYS)).hexdigest()
 
 
@@ -317,10 +327,13 @@ def _pattern_problems(f: FactSpec) -> Iterator[_FactProblem]:
 
 
 class _MatterChecker:
-    def __init__(self, doc: Located, spec: MatterFile, registry: Registry) -> None:
+    def __init__(
+        self, doc: Located, spec: MatterFile, registry: Registry, calendar: Calendar | None
+    ) -> None:
         self.doc = doc
         self.spec = spec
         self.registry = registry
+        self.calendar = calendar
         self.problems: list[Problem] = []
         self.spent = 0
         """Characters of expression text checked so far (bounded by MAX_EXPRESSION_TEXT)."""
@@ -415,10 +428,29 @@ class _MatterChecker:
         if not problems:
             node, problems = check(node, types, expect)
         if not problems:
-            problems = self.presence_problems(node)
+            problems = self.presence_problems(node) + self.calendar_problems(node)
         for p in problems:
             self.expr_problem(at, p.column, p.message)
-        return None if problems else node
+        return None if problems else with_calendar(node, self.calendar)
+
+    def calendar_problems(self, node: ir.Node) -> list[SyntaxProblem]:
+        """Working-day arithmetic in a matter that names no calendar (an unknown one is reported
+        once, at its `calendar:`)."""
+        if self.calendar is not None or self.spec.calendar is not None:
+            return []
+        calls = {  # a chained comparison repeats its middle term: one problem per call written
+            (n.pos, n.func): n
+            for n in ir.walk(node)
+            if isinstance(n, ir.Call) and n.func in CALENDAR_FUNCTIONS
+        }
+        return [
+            SyntaxProblem(
+                pos + 1,
+                f"{func}() counts working days, but the matter names no `calendar:` "
+                "(e.g. calendar: cn-mainland)",
+            )
+            for pos, func in calls
+        ]
 
     def presence_problems(self, node: ir.Node) -> list[SyntaxProblem]:
         """`present()`/`absent()` of a required input: always present when a decision can
@@ -476,19 +508,52 @@ class _MatterChecker:
         return tuple(rules)
 
 
-def check_matter(doc: Located, registry: Registry) -> Matter:
-    """Validate a loaded matter document; raise RuleSetError with every problem."""
+def check_matter(
+    doc: Located, registry: Registry, calendars: Mapping[str, Calendar] | None = None
+) -> Matter:
+    """Validate a loaded matter document; raise RuleSetError with every problem.
+
+    `calendars` are the working-day calendars it may name, by id (the built-in ones if None)."""
     try:
         spec = MatterFile.model_validate(doc.data)
     except ValidationError as exc:
         raise RuleSetError(problems_from_validation(exc, doc)) from None
-    checker = _MatterChecker(doc, spec, registry)
+    known = built_in_calendars() if calendars is None else calendars
+    calendar = known.get(spec.calendar) if spec.calendar else None
+    checker = _MatterChecker(doc, spec, registry, calendar)
+    if spec.calendar and calendar is None:
+        choices = ", ".join(sorted(known)) or "none"
+        checker.add(("calendar",), f"unknown calendar {spec.calendar!r} (known: {choices})")
     types = checker.check_facts()
     derived = checker.check_derived(types)
     rules = checker.check_rules(types, derived)
     if checker.problems:
         raise RuleSetError(checker.problems)
-    return Matter(spec, doc.file, canonical_digest(spec), types, derived, rules, doc.text)
+    digest = canonical_digest(spec, calendar)
+    return Matter(spec, doc.file, digest, types, derived, rules, doc.text, calendar)
+
+
+def with_calendar(node: ir.Node, calendar: Calendar | None) -> ir.Node:
+    """A typed expression whose working-day calls carry the calendar and `decision_date` (see
+    `lang.functions.CALENDAR_FUNCTIONS`); other expressions are returned as they are."""
+    if calendar is None or not any(
+        isinstance(n, ir.Call) and n.func in CALENDAR_FUNCTIONS for n in ir.walk(node)
+    ):
+        return node
+    return _bind(node, ir.Const(calendar), ir.DecisionDate(ty=DATE))
+
+
+def _bind(node: ir.Node, calendar: ir.Const, on: ir.DecisionDate) -> ir.Node:
+    changes: dict[str, Any] = {}
+    for f in dataclasses.fields(node):
+        value = getattr(node, f.name)
+        if isinstance(value, ir.Node):
+            changes[f.name] = _bind(value, calendar, on)
+        elif isinstance(value, tuple) and value and isinstance(value[0], ir.Node):
+            changes[f.name] = tuple(_bind(v, calendar, on) for v in value)
+    if isinstance(node, ir.Call) and node.func in CALENDAR_FUNCTIONS:
+        changes["args"] = (*changes["args"], calendar, on)
+    return dataclasses.replace(node, **changes) if changes else node
 
 
 def date_paths(matter: Matter) -> tuple[str, ...]:

@@ -3,7 +3,8 @@
 A `RuleSetSnapshot` holds every matter version of a rule set compiled by one backend (validator
 and evaluator), the engine's limits, and one digest over what it was built from (DESIGN, "Rule-set
 snapshot"): SHA-256 of the canonical JSON of the sorted `(path, sha256)` list of its files — every
-matter version, the registry, the pack files — and of the limits. An `Engine` decides against its
+matter version, the registry, the pack files, the calendars its matters count working days on —
+and of the limits. An `Engine` decides against its
 current snapshot and can be handed another (`Engine.swap`); a snapshot itself never changes, so
 many threads read it without a lock.
 """
@@ -101,6 +102,7 @@ class RuleSetSnapshot:
                 files = _relative((*loaded.files, given))
             elif isinstance(sources, Registry):
                 files = (*files, ("<sources>", _registry_digest(sources)))
+        files = tuple(sorted((*files, *_calendars_of(matters))))
         engine_backend = get_backend(backend) if isinstance(backend, str) else backend
         return cls.compile(matters, files, engine_backend, limits, validator, registry)
 
@@ -191,6 +193,13 @@ def _files_of_matters(matters: Iterable[Matter]) -> tuple[tuple[str, str], ...]:
             for m in matters
         )
     )
+
+
+def _calendars_of(matters: Iterable[Matter]) -> tuple[tuple[str, str], ...]:
+    """The working-day calendars the matters count on, named `<calendar ID>` with the SHA-256
+    of their file: built-in ones are in no rules folder, yet they can change a decision."""
+    used = {m.calendar for m in matters if m.calendar is not None}
+    return tuple(sorted((f"<calendar {c.id}>", c.digest) for c in used))
 
 
 def _registry_of(sources: Registry | PathLike | None) -> Registry:

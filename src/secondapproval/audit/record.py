@@ -125,7 +125,7 @@ class _Plan:
     verbatim: bool
     """Plain, and every fact a top-level input whose valid value is its JSON value (bool, int,
     str, enum): the values of a complete valid application are the application itself."""
-    opening: bytes  # {"backend":…,"decision_id":
+    opening: bytes  # {"backend":…,("calendar":…,)"decision_id":
     to_facts: bytes  # ,"digest":…,"engine":…,"facts":
     to_latency: bytes  # ,"key_id":…,"latency_ns":
     to_missing: bytes  # ,"matter":…,"missing":
@@ -190,6 +190,7 @@ class RecordBuilder:
     def _plan(self, matter_id: str, matter: Matter | None, version: str | None = None) -> _Plan:
         backend, engine, key = self._constants
         facts = matter.spec.facts if matter is not None else {}
+        calendar = matter.calendar if matter is not None else None
         if matter is None:
             digest: str | None = None
             rules: tuple[tuple[str, list[str]], ...] = ()
@@ -211,7 +212,10 @@ class RecordBuilder:
             tree,
             matter is not None and not pii,
             matter is not None and not pii and all(_verbatim(p, f) for p, f in facts.items()),
-            b'{"backend":%s,"decision_id":' % backend,
+            b'{"backend":%s,"decision_id":' % backend
+            if calendar is None
+            else b'{"backend":%s,"calendar":%s,"decision_id":'
+            % (backend, canonical(calendar.name)),
             b',"digest":%s,"engine":%s,"facts":' % (canonical(digest), engine),
             b',"key_id":%s,"latency_ns":' % key,
             b',"matter":%s,"missing":' % canonical(matter_id),

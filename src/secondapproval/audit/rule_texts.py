@@ -2,7 +2,8 @@
 rules change.
 
 A rules store is a folder with one sub-folder per digest holding the exact text of the matter
-file (`matter.yaml`) and of the data-source registry it was checked against (`sources.yaml`).
+file (`matter.yaml`), of the data-source registry it was checked against (`sources.yaml`) and of
+the working-day calendar it counts on, if any (`calendar.yaml`).
 `RuleIndex` finds matter versions by digest in any folders — a rules folder, a rules store —
 re-checking each file and indexing it under the digest of what it actually says.
 """
@@ -13,13 +14,15 @@ import os
 from collections.abc import Iterable
 from pathlib import Path
 
+from ..calendars import Calendar, built_in_calendars, calendar_from, load_calendar
 from ..errors import Problem, RuleSetError
 from ..loader import Kind, document_kind, registry_file
 from ..registry import REGISTRY_FILE, Registry, load_registry
 from ..ruleset import Matter, check_matter
-from ..yamlfile import load_yaml
+from ..yamlfile import Located, load_yaml
 
 MATTER_FILE = "matter.yaml"
+CALENDAR_FILE = "calendar.yaml"
 
 
 def rules_store_of(log: str | os.PathLike[str]) -> Path:
@@ -43,6 +46,8 @@ def keep_texts(matters: Iterable[Matter], store: str | os.PathLike[str]) -> list
         sources = registry_file(m.file)
         if sources is not None:
             _write(folder / REGISTRY_FILE, sources.read_text(encoding="utf-8"))
+        if m.calendar is not None:
+            _write(folder / CALENDAR_FILE, m.calendar.text)
         _write(folder / MATTER_FILE, m.text)
         written.append(folder)
     return written
@@ -57,6 +62,10 @@ def _write(path: Path, text: str) -> None:
     os.replace(tmp, path)
 
 
+def _kind(doc: Located) -> Kind:
+    return document_kind(doc.data, {}).kind
+
+
 class RuleIndex:
     """Matter versions found under some folders, by digest and by matter id."""
 
@@ -67,18 +76,43 @@ class RuleIndex:
         for raw in paths:
             root = Path(raw)
             files = sorted(root.rglob("*.y*ml")) if root.is_dir() else [root]
-            for f in files:
-                if f.name != REGISTRY_FILE and f.suffix in (".yaml", ".yml"):
-                    self._add(f)
+            docs = [d for f in files if (d := self._read(f)) is not None]
+            calendars = self._calendars(d for d in docs if _kind(d) is Kind.CALENDAR)
+            for doc in docs:
+                if _kind(doc) is Kind.MATTER:
+                    self._add(doc, calendars)
 
-    def _add(self, path: Path) -> None:
+    def _read(self, path: Path) -> Located | None:
+        if path.name == REGISTRY_FILE or path.suffix not in (".yaml", ".yml"):
+            return None
         try:
-            doc = load_yaml(path)
-            if document_kind(doc.data, {}).kind is not Kind.MATTER:
-                return
+            return load_yaml(path)
+        except RuleSetError as exc:
+            self.problems += exc.problems
+            return None
+
+    def _calendars(self, docs: Iterable[Located]) -> dict[str, Calendar]:
+        """The calendars of a rules folder by id (the first of an id), then the built-in ones."""
+        found: dict[str, Calendar] = {}
+        for doc in docs:
+            try:
+                cal = calendar_from(doc)
+            except RuleSetError as exc:
+                self.problems += exc.problems
+                continue
+            found.setdefault(cal.id, cal)
+        return {**built_in_calendars(), **found}
+
+    def _add(self, doc: Located, calendars: dict[str, Calendar]) -> None:
+        path = Path(doc.file)
+        try:
             sources = registry_file(path)
             registry = load_registry(sources) if sources else Registry()
-            matter = check_matter(doc, registry)
+            kept = path.parent / CALENDAR_FILE
+            if path.name == MATTER_FILE and kept.exists():  # a rules store's folder
+                cal = load_calendar(kept)
+                calendars = {**calendars, cal.id: cal}
+            matter = check_matter(doc, registry, calendars)
         except RuleSetError as exc:
             self.problems += exc.problems
             return

@@ -8,7 +8,8 @@ newline.
 Optional v2 members added later: `origins` (gathered decisions: where each gathered fact came
 from, or why its source could not give it), `vouched` (the sources vouched for; every record
 written since the trust boundary has it, so a record without it was decided believing every fact)
-and `outputs` (an approval of a matter that declares outputs: the values it carries).
+`outputs` (an approval of a matter that declares outputs: the values it carries) and `calendar`
+(a matter version that counts working days: the calendar, `id@sha256:<digest>`).
 
 Format v2 (this version) adds `mac` and takes `facts_hmac` over the application's lossless form
 (`lossless`) under the derived facts key; `facts` holds the lossless form too. Format v1 records
@@ -93,6 +94,13 @@ class AuditRecord(_Record):
         description="gathered decisions: each fact its sources gave (or could not give) — "
         "the facts whose declared source is in `vouched` came from the vouching caller, "
         "every other one from the applicant",
+    )
+    calendar: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]*@sha256:[0-9a-f]{64}$")] | None = (
+        Field(
+            default=None,
+            description="the working-day calendar the matter version counts on, by id and the "
+            "SHA-256 of its file (also part of the matter's `digest`)",
+        )
     )
     outputs: dict[str, Any] | None = Field(
         default=None,

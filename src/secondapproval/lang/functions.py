@@ -71,6 +71,18 @@ def days_between(start: dt.date, end: dt.date) -> int:
     return (end - start).days
 
 
+def add_working_days(day: dt.date, n: int, cal: Any, on: dt.date) -> dt.date:
+    """The `n`-th working day after `day` in the matter's calendar (see `calendars`)."""
+    result: dt.date = cal.add_working_days(day, n, on)
+    return result
+
+
+def working_days_between(start: dt.date, end: dt.date, cal: Any, on: dt.date) -> int:
+    """Working days after `start` up to and including `end`, in the matter's calendar."""
+    result: int = cal.working_days_between(start, end, on)
+    return result
+
+
 def sex_of(id_number: str) -> str:
     """`male` or `female`, from the parity of the 17th character of a citizen ID number."""
     return "male" if int(id_number[16]) % 2 else "female"
@@ -252,6 +264,18 @@ LIBRARY: dict[str, Function] = {
         ),
         Function("add_days", add_days, _fixed(["date", "int"], DATE), "add_days(d, n)"),
         Function(
+            "add_working_days",
+            add_working_days,
+            _fixed(["date", "int"], DATE),
+            "add_working_days(d, n) — the n-th working day after d (before it if n < 0)",
+        ),
+        Function(
+            "working_days_between",
+            working_days_between,
+            _fixed(["date", "date"], INT),
+            "working_days_between(a, b) — working days after a up to and including b",
+        ),
+        Function(
             "add_months",
             add_months,
             _fixed(["date", "int"], DATE),
@@ -295,6 +319,11 @@ LIBRARY: dict[str, Function] = {
         ),
     )
 }
+
+CALENDAR_FUNCTIONS = frozenset({"add_working_days", "working_days_between"})
+"""Functions over the matter's working-day calendar. A rule writes two arguments; the checker of
+the matter appends the calendar (a `Const`) and `decision_date` (what was published by then), so
+every backend calls the implementation with four. `ir.render` shows the two that were written."""
 
 QUANTIFIERS = {"any_of": "any", "all_of": "all"}
 """`any_of(list, predicate)` / `all_of(list, predicate)`: the predicate reads each item as `it`."""

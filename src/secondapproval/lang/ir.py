@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from .functions import CALENDAR_FUNCTIONS
 from .types import ANY, Type
 
 
@@ -214,7 +215,8 @@ def render(node: Node) -> str:  # noqa: PLR0912
         case Lookup(table=t, key=k):
             return f"{render(t)}[{render(k)}]"
         case Call(func=f, args=args):
-            return f"{f}(" + ", ".join(render(a) for a in args) + ")"
+            written = args[:2] if f in CALENDAR_FUNCTIONS else args
+            return f"{f}(" + ", ".join(render(a) for a in written) + ")"
         case Quantifier(kind=k, items=items, predicate=p):
             return f"{k}_of({render(items)}, {render(p)})"
         case Presence(fact=f, present=want):

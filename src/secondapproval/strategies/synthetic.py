@@ -13,16 +13,27 @@ from collections.abc import Callable, Mapping, Sequence
 
 from hypothesis import strategies as st
 
+from ..calendars import built_in_calendars
 from ..lang import ir
 from ..lang.check import check
 from ..lang.types import BOOL, Type
-from ..ruleset import FactSpec, Matter, MatterFile, Rule, canonical_digest, fact_type
+from ..ruleset import (
+    FactSpec,
+    Matter,
+    MatterFile,
+    Rule,
+    canonical_digest,
+    fact_type,
+    with_calendar,
+)
 
 __all__ = ["SCHEMA", "SCHEMA_FACTS", "expressions", "synthetic_matter"]
 
 _SMALL_INTS = st.integers(-3, 40)
 _DECIMALS = st.decimals(-100, 100, places=2, allow_nan=False, allow_infinity=False)
 _DATES = st.dates(dt.date(1990, 1, 1), dt.date(2030, 12, 31))
+_WORKING_DATES = st.dates(dt.date(2022, 12, 1), dt.date(2027, 1, 31))
+"""Around the years the built-in calendar covers, for the working-day functions."""
 _STRINGS = st.sampled_from(["", "a", "b", "ab", "中", "bachelor", "master"])
 
 
@@ -172,6 +183,8 @@ class _ExprGen:
                 dates,
             )
         )
+        near = st.one_of(dates, _WORKING_DATES.map(ir.Const))
+        leaves.append(st.builds(lambda a, b: ir.Call("working_days_between", (a, b)), near, near))
         ids = _facts_of(self.schema, lambda t: t.domain == "cn_id")
         if ids:
             leaves.append(
@@ -242,6 +255,13 @@ class _ExprGen:
                 sub,
                 st.integers(-400, 400),
             ),
+            st.builds(
+                lambda d, n: ir.Call("add_working_days", (d, n)),
+                st.one_of(sub, _WORKING_DATES.map(ir.Const)),
+                st.one_of(
+                    st.integers(-300, 300).map(ir.Const), *self.facts(lambda t: t.kind == "int")
+                ),
+            ),
         )
 
     def string(self) -> st.SearchStrategy[ir.Node]:
@@ -263,10 +283,13 @@ class _ExprGen:
 def synthetic_matter(
     facts: Mapping[str, FactSpec], rules: Sequence[ir.Node], matter_id: str = "synthetic"
 ) -> Matter:
-    """A checked `Matter` with the given input facts and one rule per (typed) expression."""
+    """A checked `Matter` with the given input facts and one rule per (typed) expression; its
+    working-day calls count on the built-in `cn-mainland` calendar."""
+    calendar = built_in_calendars()["cn-mainland"]
     spec = MatterFile.model_validate(
         {
             "matter": matter_id,
+            "calendar": calendar.id,
             "title": {"zh": "合成事项", "en": "Synthetic matter"},
             "version": "1",
             "effective": {"from": "1900-01-01"},
@@ -284,10 +307,13 @@ def synthetic_matter(
     )
     types = {p: fact_type(f) for p, f in facts.items()}
     checked = tuple(
-        Rule(spec.rules[i], e, tuple(sorted(ir.facts_of(e))), ir.facts_of(e))
+        Rule(
+            spec.rules[i], with_calendar(e, calendar), tuple(sorted(ir.facts_of(e))), ir.facts_of(e)
+        )
         for i, e in enumerate(rules)
     )
-    return Matter(spec, "<synthetic>", canonical_digest(spec), types, (), checked, "")
+    digest = canonical_digest(spec, calendar)
+    return Matter(spec, "<synthetic>", digest, types, (), checked, "", calendar)
 
 
 SCHEMA_FACTS: dict[str, FactSpec] = {
