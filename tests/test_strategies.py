@@ -16,6 +16,7 @@ from secondapproval.generate.literals import compared_literals
 from secondapproval.idcodes import check_cn_id, check_uscc
 from secondapproval.lang import ir
 from secondapproval.lang.types import BOOL
+from secondapproval.ruleset import with_calendar
 from secondapproval.strategies import (
     SCHEMA,
     SCHEMA_FACTS,
@@ -112,4 +113,5 @@ def test_expressions_are_well_typed_booleans(expr: ir.Node) -> None:
     assert expr.ty == BOOL
     assert ir.facts_of(expr) <= set(SCHEMA)
     matter = synthetic_matter(SCHEMA_FACTS, [expr])
-    assert matter.rules[0].expr == expr
+    assert matter.rules[0].expr == with_calendar(expr, matter.calendar)  # working days: bound
+    assert ir.render(matter.rules[0].expr) == ir.render(expr)
