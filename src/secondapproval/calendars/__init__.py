@@ -17,12 +17,14 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
+import functools
 import hashlib
 import itertools
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
+from types import MappingProxyType
 from typing import Annotated, Any
 
 from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, ValidationError
@@ -113,10 +115,6 @@ class Calendar:
 
     def __hash__(self) -> int:
         return hash((self.id, self.digest))
-
-    @property
-    def end(self) -> dt.date:
-        return self.start + dt.timedelta(days=len(self.counts) - 1)
 
     def known_until(self, on: dt.date) -> dt.date | None:
         """The last day whose working status was published on or before `on` (None: none)."""
@@ -226,28 +224,18 @@ def _build(spec: CalendarFile, doc: Located) -> Calendar:
     return Calendar(spec.calendar, digest, doc.file, doc.text, start, published, tuple(counts))
 
 
-def built_in() -> dict[str, Calendar]:
-    """The calendars shipped with the library, by id."""
+def load_calendar(path: str | Path) -> Calendar:
+    p = Path(path)
+    return calendar_from(parse_yaml(p.read_text(encoding="utf-8"), str(p)))
+
+
+@functools.cache
+def built_in_calendars() -> Mapping[str, Calendar]:
+    """The calendars shipped with the library, by id (read once per process)."""
     found: dict[str, Calendar] = {}
     for entry in resources.files(__package__).iterdir():
         if entry.name.endswith((".yaml", ".yml")):
             text = entry.read_text(encoding="utf-8")
             cal = calendar_from(parse_yaml(text, f"<built-in>/calendars/{entry.name}"))
             found[cal.id] = cal
-    return found
-
-
-def load_calendar(path: str | Path) -> Calendar:
-    p = Path(path)
-    return calendar_from(parse_yaml(p.read_text(encoding="utf-8"), str(p)))
-
-
-_BUILT_IN: dict[str, Calendar] | None = None
-
-
-def built_in_calendars() -> Mapping[str, Calendar]:
-    """The built-in calendars, read once per process."""
-    global _BUILT_IN
-    if _BUILT_IN is None:
-        _BUILT_IN = built_in()
-    return _BUILT_IN
+    return MappingProxyType(found)
