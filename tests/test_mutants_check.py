@@ -382,7 +382,7 @@ def test_function_calls(text: str, problems: list[tuple[int, str]], node_types: 
         ),
         (
             "any_of(children, any_of(children, it > 1) and it > 2)",
-            [(18, "any_of/all_of cannot be nested")],
+            [(18, "any_of/all_of/count cannot be nested")],
             [
                 "bool", "list[int]", "bool",
                 "bool", "list[int]", "bool", "int", "int",

@@ -265,6 +265,7 @@ def test_refused_literals(text: str, message: str) -> None:
     [
         ("decision_date", ir.DecisionDate()),
         ("it", ir.It()),
+        ("it.age", ir.ItField("age")),
         ("age", ir.Fact("age")),
         ("_x_", ir.Fact("_x_")),
         ("_", ir.Fact("_")),
@@ -276,7 +277,8 @@ def test_refused_literals(text: str, message: str) -> None:
     ],
 )
 def test_names_and_dotted_paths(text: str, node: ir.Node) -> None:
-    """A name is a fact path, `decision_date` or `it`; a dotted name is one fact path."""
+    """A name is a fact path, `decision_date` or `it`; a dotted name is one fact path, or a
+    field of `it`."""
     parsed = accepted("1 == " + text)
     assert isinstance(parsed, ir.Compare)
     assert parsed.right == node
@@ -294,15 +296,15 @@ def test_names_and_dotted_paths(text: str, node: ir.Node) -> None:
         ("x.y__.z", "dunder name 'y__' is not allowed"),
         ("__x.__y", "dunder name '__y' is not allowed"),
         ("decision_date.year", "attribute access on 'decision_date' is not allowed"),
-        ("it.age", "attribute access on 'it' is not allowed"),
-        ("it.a.b", "attribute access on 'it' is not allowed"),
+        ("it.a.b", "a field of 'it' has no fields"),
         ("(a + b).c", "attribute access is not allowed (only dotted fact paths)"),
         ("'s'.upper", "attribute access is not allowed (only dotted fact paths)"),
         ("{'a': 1}['a'].b", "attribute access is not allowed (only dotted fact paths)"),
     ],
 )
 def test_refused_names(text: str, message: str) -> None:
-    """Dunder names, attributes of decision_date and it, and other attributes are refused."""
+    """Dunder names, attributes of decision_date and of a field of it, and other attributes are
+    refused."""
     node, problems = parse("1 == " + text)
     assert problems == [SyntaxProblem(6, message)]
     assert node == ir.Compare("==", ir.Const(1), NONE)

@@ -14,13 +14,13 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from decimal import Decimal
 from typing import Any
 
 from .idcodes import check_cn_id, check_uscc
 from .messages import detail
-from .ruleset import FactSpec
+from .ruleset import FactSpec, FieldSpec, field_spec
 
 # JSON's number syntax without an exponent, ASCII digits only, matched over the whole string
 _DECIMAL_TEXT = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?")
@@ -114,3 +114,70 @@ def plain_check(spec: FactSpec) -> Callable[[object], Any] | None:
     if spec.type == "str" and spec.pattern is not None:
         return matching(spec.pattern)
     return _PLAIN.get(spec.type)
+
+
+_EXACT: dict[str, type] = {"bool": bool, "int": int, "str": str}
+
+
+def value_check(spec: FactSpec, max_string: int | None = None) -> Callable[[object], Any]:
+    """The check of one value of a scalar or enum type (a list's item, a record's field): the
+    plain check, or the exact JSON type and, for an enum, membership. With `max_string`, a
+    longer string is refused too (the fast path's own bound; the slow path walks the limits)."""
+    check = plain_check(spec)
+    if check is not None:
+        return check
+    exact = _EXACT[spec.type] if spec.type != "enum" else str
+    members = frozenset(spec.values or ()) if spec.type == "enum" else None
+    why = "one of the allowed values is required"
+    wrong = detail(why, list(spec.values or ())) if members is not None else None
+
+    def exactly(value: object) -> Any:
+        if value.__class__ is not exact:
+            raise ValueError(wrong or _TYPE_MESSAGE[spec.type])
+        if members is not None and value not in members:
+            raise ValueError(wrong)
+        if max_string is not None and exact is str and len(value) > max_string:  # type: ignore[arg-type]
+            raise ValueError("too long")
+        return value
+
+    return exactly
+
+
+_TYPE_MESSAGE = {
+    "bool": "true or false is required",
+    "int": "an integer is required",
+    "str": "a string is required",
+}
+
+
+def record_check(
+    fields: Mapping[str, FieldSpec], max_string: int | None = None
+) -> Callable[[object], dict[str, Any]]:
+    """The check of one item of a list of records: a JSON object whose keys are declared fields,
+    each required one given, each value valid for its field; the record with its canonical values
+    in declared order. A `null` field is an absent one. Refused whole at the first wrong field
+    (and so the list: a list with a doubtful item is invalid, never approved on the others)."""
+    checks = {name: value_check(field_spec(f), max_string) for name, f in fields.items()}
+    required = frozenset(name for name, f in fields.items() if not f.optional)
+    names = frozenset(fields)
+
+    def check(value: object) -> dict[str, Any]:
+        if value.__class__ is not dict:
+            raise ValueError("a JSON object is required")
+        if not value.keys() <= names:
+            extra = next(k for k in value if k not in names)
+            raise ValueError(detail("not a field of the list's items", str(extra)))
+        out: dict[str, Any] = {}
+        for name, field_check in checks.items():
+            item = value.get(name)
+            if item is None:
+                if name in required:
+                    raise ValueError(detail("a required field is absent", name))
+                continue
+            try:
+                out[name] = field_check(item)
+            except ValueError as exc:
+                raise ValueError(f"{detail('field', name)}: {exc}") from None
+        return out
+
+    return check

@@ -31,6 +31,7 @@ from .codegen import compile_unit
 from .factchecks import (
     DECIMAL_DIGITS,  # noqa: F401 (documented as facts.DECIMAL_DIGITS)
     matching,
+    record_check,
     to_date,
     to_decimal,
     to_money,
@@ -41,7 +42,7 @@ from .jsonfile import is_text
 from .limits import DEFAULT, Limits, exceeded
 from .messages import detail
 from .paths import ROOT, nest, with_iso_dates
-from .ruleset import FactSpec, Matter, date_paths
+from .ruleset import FactSpec, Matter, date_paths, field_spec, item_spec
 
 
 def _plain(fn: Callable[[object], Any]) -> Any:
@@ -64,8 +65,11 @@ def annotation(spec: FactSpec) -> Any:
     """The pydantic annotation that validates one fact."""
     if spec.type == "enum":
         return Literal[tuple(spec.values or ())]
+    if spec.type == "list" and spec.of == "record":
+        record = _plain(record_check(spec.fields or {}))
+        return list[record]  # type: ignore[valid-type]
     if spec.type == "list":
-        item = _SCALARS[spec.of or "str"]
+        item = annotation(item_spec(spec))
         return list[item]  # type: ignore[valid-type]
     if spec.type == "str" and spec.pattern is not None:
         return _plain(matching(spec.pattern))
@@ -128,6 +132,12 @@ class FactValidator:
         self._cn_id_lists = tuple(
             p for p, s in inputs.items() if s.type == "list" and s.of == "cn_id"
         )
+        self._cn_id_fields = tuple(
+            (p, n)
+            for p, s in inputs.items()
+            for n, f in (s.fields or {}).items()
+            if f.type == "cn_id"
+        )
         self._flatten = _flattener(tree, unit_filename("flatten", matter))
         if fast and _within(tree, inputs, limits):
             path = fast_path(inputs, limits, unit_filename("facts", matter))
@@ -165,14 +175,7 @@ class FactValidator:
                 except PydanticValidationError as exc:
                     nested = self._salvage(facts, exc, invalid)
                 values = nested if self._flat else self._flatten(nested)  # a fresh dict
-            for path in self._cn_ids:
-                if path in values and cn_id_birth_date(values[path]) > on:
-                    invalid[path] = _BORN_LATER
-                    del values[path]
-            for path in self._cn_id_lists:
-                if path in values and any(cn_id_birth_date(i) > on for i in values[path]):
-                    invalid[path] = _BORN_LATER
-                    del values[path]
+            self._drop_born_later(values, on, invalid)
             if values.keys() >= self._required:
                 return values, invalid, ()
             missing = tuple(
@@ -183,6 +186,26 @@ class FactValidator:
             return values, invalid, missing
 
         return check
+
+    def _drop_born_later(
+        self, values: dict[str, Any], on: dt.date, invalid: dict[str, str]
+    ) -> None:
+        """ID numbers (a fact, an item of a list, a record's field) whose holder is born after
+        the decision date: the fact is invalid."""
+        later = [p for p in self._cn_ids if p in values and cn_id_birth_date(values[p]) > on]
+        later += [
+            p
+            for p in self._cn_id_lists
+            if p in values and any(cn_id_birth_date(i) > on for i in values[p])
+        ]
+        later += [
+            p
+            for p, name in self._cn_id_fields
+            if p in values and any(name in r and cn_id_birth_date(r[name]) > on for r in values[p])
+        ]
+        for path in later:
+            invalid[path] = _BORN_LATER
+            values.pop(path, None)
 
     def _covered(self, path: str, invalid: Mapping[str, str]) -> bool:
         """Whether the fact is already accounted for as invalid (itself or its group)."""
@@ -310,10 +333,18 @@ def _within(tree: Mapping[str, Any], inputs: Mapping[str, FactSpec], limits: Lim
 
     keys, depth = size(tree, 1)
     lists = any(s.type == "list" for s in inputs.values())
-    longest = max((len(v) for s in inputs.values() if s.values for v in s.values), default=0)
+    records = any(s.of == "record" for s in inputs.values())
+    values = [
+        v
+        for s in inputs.values()
+        for spec in (s, *map(field_spec, (s.fields or {}).values()))
+        if spec.values
+        for v in spec.values
+    ]
+    longest = max(map(len, values), default=0)
     return (
         keys <= limits.max_keys
-        and depth + lists <= limits.max_depth
+        and depth + lists + records <= limits.max_depth
         and longest <= limits.max_string
         and limits.max_string >= 100  # ID numbers, dates, bounded decimal strings fit
     )

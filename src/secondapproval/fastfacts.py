@@ -26,11 +26,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from .codegen import compile_unit
-from .factchecks import plain_check
+from .factchecks import plain_check, record_check, value_check
 from .idcodes import cn_id_birth_date
 from .limits import Limits
 from .paths import nest
-from .ruleset import FactSpec
+from .ruleset import FactSpec, item_spec
 
 FastValidator = Callable[[Any], dict[str, Any] | None]
 Checked = tuple[dict[str, Any], dict[str, str], tuple[str, ...]]
@@ -48,20 +48,6 @@ _LONG = ("str", "decimal", "money")
 """Fact types whose valid value may be a string longer than `Limits.max_string`."""
 
 
-def _exactly(kind: str, max_string: int) -> Callable[[object], Any]:
-    """An item check of a list fact: the value itself if of exactly this JSON type."""
-    exact = {"bool": bool, "int": int, "str": str}[kind]
-
-    def check(value: object) -> Any:
-        if value.__class__ is not exact:
-            raise ValueError(f"not a {kind}")
-        if exact is str and len(value) > max_string:  # type: ignore[arg-type]
-            raise ValueError("too long")
-        return value
-
-    return check
-
-
 class _Source:
     """The generated source and the constants it reads (bound as default arguments)."""
 
@@ -75,6 +61,9 @@ class _Source:
         self.lines: list[str] = []
         self.lists: list[str] = []
         """The variables holding list facts (their items count toward `max_items`)."""
+        self.records: list[tuple[str, int]] = []
+        """The variables holding lists of records, and their fields (the most keys an item
+        has: the items' keys count toward `max_keys`)."""
 
     def const(self, value: Any) -> str:
         name = f"_k{len(self.consts)}"
@@ -108,7 +97,11 @@ class _Source:
             self.add(f"{indent}    {doubt}")
         elif spec.type == "list":
             of = spec.of or "str"
-            item = plain_check(FactSpec(type=of)) or _exactly(of, long)
+            item = (
+                record_check(spec.fields or {}, long)
+                if of == "record"
+                else value_check(item_spec(spec), long)
+            )
             self.add(
                 f"{indent}if {var}.__class__ is not list or len({var}) > {self.limits.max_items}:"
             )
@@ -117,6 +110,11 @@ class _Source:
             if of == "cn_id" and dated:
                 self.add(f"{indent}for i in {var}:")
                 self.add(f"{indent}    if _born(i) > on:")
+                self.add(f"{indent}        {doubt}")
+            ids = [n for n, f in (spec.fields or {}).items() if f.type == "cn_id"]
+            for name in ids if dated else ():
+                self.add(f"{indent}for i in {var}:")
+                self.add(f"{indent}    if {name!r} in i and _born(i[{name!r}]) > on:")
                 self.add(f"{indent}        {doubt}")
         elif check is not None:
             self.guarded(f"{var} = {self.const(check)}({var})", indent, doubt)
@@ -156,6 +154,8 @@ class _Source:
                 leaves.append(f"{sub[0]!r}: {name}")
                 if sub[1].type == "list":
                     self.lists.append(name)
+                if sub[1].fields:
+                    self.records.append((name, len(sub[1].fields)))
 
     def partial(self, node: dict[str, Any], var: str, indent: str) -> None:
         """Some declared keys absent: read each with a default."""
@@ -174,6 +174,13 @@ class _Source:
                 self.add(f"{indent}    out[{sub[0]!r}] = {name}")
                 if sub[1].type == "list":
                     self.add(f"{indent}    items += len({name})")
+                if sub[1].fields:
+                    self.add(f"{indent}    keys += len({name}) * {len(sub[1].fields)}")
+
+
+def _keys(tree: dict[str, Any]) -> int:
+    """The keys of the objects of a nested shape, in all."""
+    return len(tree) + sum(_keys(sub) for sub in tree.values() if isinstance(sub, dict))
 
 
 @dataclass(frozen=True, slots=True)
@@ -193,13 +200,20 @@ def fast_source(inputs: dict[str, FactSpec], limits: Limits) -> tuple[str, dict[
     tree = nest({path: (path, spec) for path, spec in inputs.items()})  # the adapter's order
     src = _Source(limits)
     lists = any(spec.type == "list" for spec in inputs.values())
+    records = any(spec.fields for spec in inputs.values())
+    declared = _keys(tree)  # the most keys the application's objects hold
     src.add("    if facts.__class__ is not dict:")
     src.add("        return None")
     src.add("    out = {}")
     src.add("    items = 0")
+    if records:
+        src.add("    keys = 0")
     src.partial(tree, "facts", "    ")
     if lists:
         src.add(f"    if items > {limits.max_items}:")
+        src.add("        return None")
+    if records:
+        src.add(f"    if keys + {declared} > {limits.max_keys}:")
         src.add("        return None")
     src.add("    return out")
     partial = src.take()
@@ -211,6 +225,10 @@ def fast_source(inputs: dict[str, FactSpec], limits: Limits) -> tuple[str, dict[
     if src.lists:
         total = " + ".join(f"len({v})" for v in src.lists)
         src.add(f"            if {total} > {limits.max_items}:")
+        src.add("                raise _DoubtError")
+    if src.records:
+        keys = " + ".join(f"len({v}) * {n}" for v, n in src.records)
+        src.add(f"            if {keys} + {declared} > {limits.max_keys}:")
         src.add("                raise _DoubtError")
     src.add("        except (KeyError, _DoubtError):")
     src.add("            return _slow(facts, on)")

@@ -29,6 +29,9 @@ ZH: dict[str, str] = {
     "a string is required": "应为字符串",
     "one of the allowed values is required": "应为允许的取值之一",
     "item": "列表项",
+    "field": "字段",
+    "not a field of the list's items": "不是列表项的字段",
+    "a required field is absent": "缺少必填字段",
     # numbers
     "a number is required, not a boolean": "应为数字，而不是布尔值",
     "number is not finite": "数字不是有限值",

@@ -57,25 +57,47 @@ def remove(tree: dict[str, Any], path: str) -> None:
 
 def with_iso_dates(tree: Any, paths: tuple[str, ...]) -> Any:
     """`tree` with each `datetime.date` at one of the dotted `paths` (or an item of a list
-    there) written as its ISO `YYYY-MM-DD` string, the form JSON gives a date fact (DESIGN §10);
-    `tree` itself, untouched, when it holds none. Only exact `date` objects are written: a
-    `datetime` (a subclass) stays what it is, and invalid."""
+    there, or the field `f` of the records of a list at `path[].f`) written as its ISO
+    `YYYY-MM-DD` string, the form JSON gives a date fact (DESIGN §10); `tree` itself, untouched,
+    when it holds none. Only exact `date` objects are written: a `datetime` (a subclass) stays
+    what it is, and invalid."""
     if not isinstance(tree, dict):
         return tree
-    found = [p for p in paths if _has_date(get(tree, p))]
+    fields: dict[str, list[str]] = {}
+    for p in paths:
+        path, _, name = p.partition("[].")
+        fields.setdefault(path, [])
+        if name:
+            fields[path].append(name)
+    found = [p for p, names in fields.items() if _has_date(get(tree, p), names)]
     if not found:
         return tree
     out = _copied_groups(tree, found)
     for path in found:
         value = get(out, path)
-        put(out, path, _iso(value) if value.__class__ is not list else [_iso(v) for v in value])
+        if value.__class__ is not list:
+            put(out, path, _iso(value))
+        elif fields[path]:
+            put(out, path, [_iso_fields(v, fields[path]) for v in value])
+        else:
+            put(out, path, [_iso(v) for v in value])
     return out
 
 
-def _has_date(value: Any) -> bool:
+def _has_date(value: Any, fields: list[str]) -> bool:
+    if value.__class__ is list and fields:
+        return any(
+            v.__class__ is dict and any(v.get(f).__class__ is _DATE for f in fields) for v in value
+        )
     if value.__class__ is list:
         return any(v.__class__ is _DATE for v in value)
     return value.__class__ is _DATE
+
+
+def _iso_fields(record: Any, fields: list[str]) -> Any:
+    if record.__class__ is not dict:
+        return record
+    return {k: _iso(v) if k in fields else v for k, v in record.items()}
 
 
 def _iso(value: Any) -> Any:

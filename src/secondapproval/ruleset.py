@@ -25,7 +25,7 @@ from .lang import ir
 from .lang.check import check
 from .lang.functions import CALENDAR_FUNCTIONS
 from .lang.parser import MAX_LENGTH, SyntaxProblem, parse
-from .lang.types import BOOL, CN_ID, DATE, DECIMAL, INT, STR, USCC, Type, list_of
+from .lang.types import BOOL, CN_ID, DATE, DECIMAL, INT, STR, USCC, Type, list_of, record_of
 from .registry import Registry
 from .text import Text
 from .yamlfile import Located, problems_from_validation
@@ -42,7 +42,12 @@ MAX_EXPRESSION_TEXT = 50_000
 FactKind = Literal[
     "bool", "int", "decimal", "money", "str", "enum", "date", "list", "cn_id", "uscc"
 ]
-ItemKind = Literal["bool", "int", "decimal", "money", "str", "date", "cn_id", "uscc"]
+ItemKind = Literal[
+    "bool", "int", "decimal", "money", "str", "enum", "date", "cn_id", "uscc", "record"
+]
+FieldKind = Literal["bool", "int", "decimal", "money", "str", "enum", "date", "cn_id", "uscc"]
+FIELD_NAME = re.compile(r"[a-z_][a-z0-9_]*")
+MAX_FIELDS = 100
 
 _Model = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
@@ -100,6 +105,20 @@ class Baseline(BaseModel):
     sources: list[str] = []
 
 
+class FieldSpec(BaseModel):
+    """A field of the items of a list of records (`of: record`): a scalar, required unless
+    `optional`."""
+
+    model_config = _Model
+    type: FieldKind
+    optional: bool = False
+    values: list[str] | None = None
+    pattern: str | None = None
+    pii: bool = False
+    label: Text | None = None
+    description: str | None = None
+
+
 class FactSpec(BaseModel):
     """A typed fact of the application."""
 
@@ -113,9 +132,27 @@ class FactSpec(BaseModel):
     """A derived value an approval carries (`Decision.outputs`, the audit record's `outputs`)."""
     values: list[str] | None = None
     of: ItemKind | None = None
+    """The type of a list's items; `enum` takes the `values`, `record` the `fields`."""
+    fields: Annotated[dict[str, FieldSpec], Field(max_length=MAX_FIELDS)] | None = None
     pattern: str | None = None
     label: Text | None = None
     description: str | None = None
+
+
+def item_spec(spec: FactSpec) -> FactSpec:
+    """The spec of one item of a list fact of scalars or enums (its `of`, its `values`)."""
+    return FactSpec(type=spec.of or "str", values=spec.values, source=spec.source)
+
+
+def field_spec(field: FieldSpec) -> FactSpec:
+    """A record's field as the spec of a fact of its type, to check and generate its values."""
+    return FactSpec(
+        type=field.type,
+        values=field.values,
+        pattern=field.pattern,
+        optional=field.optional,
+        source="applicant",
+    )
 
 
 class Refer(BaseModel):
@@ -176,7 +213,10 @@ def fact_type(spec: FactSpec) -> Type:
     if spec.type == "enum":
         return Type("str", values=frozenset(spec.values or ()))
     if spec.type == "list":
-        return list_of(_SCALAR_TYPES[spec.of or "str"])
+        if spec.of == "record":
+            fields = {name: fact_type(field_spec(f)) for name, f in (spec.fields or {}).items()}
+            return list_of(record_of(fields))
+        return list_of(fact_type(item_spec(spec)))
     return _SCALAR_TYPES[spec.type]
 
 
@@ -297,25 +337,39 @@ def _origin_problems(f: FactSpec, registry: Registry) -> Iterator[_FactProblem]:
         yield ("optional",), "a derived fact cannot be optional"
 
 
-def _values_problems(f: FactSpec) -> Iterator[_FactProblem]:
-    """An enum has values, each once; no other type has any."""
-    if f.type == "enum":
+def _values_problems(f: FactSpec | FieldSpec) -> Iterator[_FactProblem]:
+    """An enum (or a list of enums) has values, each once; no other type has any."""
+    if f.type == "enum" or (isinstance(f, FactSpec) and f.of == "enum"):
         if not f.values:
             yield (), "an enum needs values"
         elif len(set(f.values)) != len(f.values):
             yield ("values",), "enum values repeat"
     elif f.values is not None:
-        yield ("values",), "values are only for enums"
+        yield ("values",), "values are only for enums (and lists of enums)"
 
 
 def _item_type_problems(f: FactSpec) -> Iterator[_FactProblem]:
-    """A list, and only a list, says the type of its items (`of`)."""
+    """A list, and only a list, says the type of its items (`of`); a list of records, and only
+    one, has fields."""
     if (f.of is not None) != (f.type == "list"):
         yield (), "a list needs `of` (its item type); only lists have one"
+    if (f.fields is not None) != (f.of == "record"):
+        yield (), "a list of records needs `fields`; nothing else has them"
+    elif f.fields is not None and not f.fields:
+        yield ("fields",), "a record needs at least one field"
 
 
-def _pattern_problems(f: FactSpec) -> Iterator[_FactProblem]:
-    """A pattern belongs to a str fact and is a valid regular expression."""
+def _field_problems(f: FactSpec) -> Iterator[_FactProblem]:
+    """Each field of a record: a lower-case name, its values and pattern as for a fact."""
+    for name, field in (f.fields or {}).items():
+        if not FIELD_NAME.fullmatch(name):
+            yield ("fields", name), f"field name {name!r} must be a lower-case name"
+        for where, message in (*_values_problems(field), *_pattern_problems(field)):
+            yield ("fields", name, *where), message
+
+
+def _pattern_problems(f: FactSpec | FieldSpec) -> Iterator[_FactProblem]:
+    """A pattern belongs to a str fact (or field) and is a valid regular expression."""
     if f.pattern is None:
         return
     if f.type != "str":
@@ -363,6 +417,7 @@ class _MatterChecker:
                 _origin_problems(f, self.registry),
                 _values_problems(f),
                 _item_type_problems(f),
+                _field_problems(f),
                 _pattern_problems(f),
             ):
                 for where, message in problems:
@@ -463,6 +518,7 @@ class _MatterChecker:
             )
             for n in ir.walk(node)
             if isinstance(n, ir.Presence)
+            and isinstance(n.fact, ir.Fact)
             and (spec := self.spec.facts.get(n.fact.path)) is not None
             and spec.derive is None
             and not spec.optional
@@ -557,10 +613,12 @@ def _bind(node: ir.Node, calendar: ir.Const, on: ir.DecisionDate) -> ir.Node:
 
 
 def date_paths(matter: Matter) -> tuple[str, ...]:
-    """The input facts of a matter that hold dates (a date, or a list of dates): where a Python
-    caller's `datetime.date` is taken as its ISO string (`paths.with_iso_dates`)."""
-    return tuple(
-        p
-        for p, s in matter.inputs.items()
-        if s.type == "date" or (s.type == "list" and s.of == "date")
-    )
+    """The input facts of a matter that hold dates (a date, or a list of dates) and the date
+    fields of its lists of records (`path[].field`): where a Python caller's `datetime.date` is
+    taken as its ISO string (`paths.with_iso_dates`)."""
+    found: list[str] = []
+    for p, s in matter.inputs.items():
+        if s.type == "date" or (s.type == "list" and s.of == "date"):
+            found.append(p)
+        found += [f"{p}[].{n}" for n, f in (s.fields or {}).items() if f.type == "date"]
+    return tuple(found)

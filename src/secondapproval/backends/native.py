@@ -97,6 +97,26 @@ def _quantify(items: Any, predicate: Callable[[Any], Any], winner: bool) -> Any:
     return _join(tuple(predicate(it) for it in items), winner)
 
 
+def _count(items: Any, predicate: Callable[[Any], Any]) -> Any:
+    if items is UNKNOWN_VALUE or items is ERROR_VALUE:
+        return items
+    unknown = False
+    found = 0
+    for it in items:
+        x = predicate(it)
+        if x is ERROR_VALUE:
+            return ERROR_VALUE
+        if x is UNKNOWN_VALUE:
+            unknown = True
+        elif x:
+            found += 1
+    return UNKNOWN_VALUE if unknown else found
+
+
+def _field(it: dict[str, Any], name: str) -> Any:
+    return it.get(name, UNKNOWN_VALUE)
+
+
 def _presence(v: dict[str, Any], errs: frozenset[str], path: str, want: bool) -> Any:
     if path in errs:
         return ERROR_VALUE
@@ -131,6 +151,8 @@ class _Emitter:
             "_and": _and,
             "_not": _not,
             "_quantify": _quantify,
+            "_count": _count,
+            "_field": _field,
             "_status": status_code,
             "_contains": numbers.contains,
             "_not_contains": numbers.not_contains,
@@ -180,6 +202,8 @@ class _Emitter:
                 return "on"
             case ir.It():
                 return "it"
+            case ir.ItField(name=name):
+                return f"it[{name!r}]"
             case ir.Not(operand=o):
                 return f"(not {self.fast(o)})"
             case ir.And(operands=ops):
@@ -210,10 +234,14 @@ class _Emitter:
                 return f"{self.const(t.value)}[{self.fast(k)}]"
             case ir.Call(func=f, args=args):
                 return f"_fn_{f}(" + ", ".join(self.fast(a) for a in args) + ")"
+            case ir.Quantifier(kind="count", items=items, predicate=p):
+                return f"sum(1 for it in {self.fast(items)} if {self.fast(p)})"
             case ir.Quantifier(kind=kind, items=items, predicate=p):
                 return f"{kind}({self.fast(p)} for it in {self.fast(items)})"
-            case ir.Presence(fact=f, present=want):
-                return f"_present(v, errs, {f.path!r}, {want})"
+            case ir.Presence(fact=ir.ItField(name=name), present=want):
+                return f"(({name!r} in it) is {want})"
+            case ir.Presence(fact=ir.Fact(path=path), present=want):
+                return f"_present(v, errs, {path!r}, {want})"
         raise TypeError(f"unknown IR node {n!r}")
 
     def slow(self, n: ir.Node) -> str:
@@ -227,6 +255,8 @@ class _Emitter:
                 return "on"
             case ir.It():
                 return "it"
+            case ir.ItField(name=name):
+                return f"_field(it, {name!r})"
             case ir.Not(operand=o):
                 return f"_not({self.slow(o)})"
             case ir.And(operands=ops):
@@ -248,10 +278,14 @@ class _Emitter:
                 return f"_strict({self.const(t.value)}.__getitem__, {self.slow(k)})"
             case ir.Call(func=f, args=args):
                 return f"_strict(_fn_{f}, " + ", ".join(self.slow(a) for a in args) + ")"
+            case ir.Quantifier(kind="count", items=items, predicate=p):
+                return f"_count({self.slow(items)}, lambda it: {self.slow(p)})"
             case ir.Quantifier(kind=kind, items=items, predicate=p):
                 return f"_quantify({self.slow(items)}, lambda it: {self.slow(p)}, {kind == 'any'})"
-            case ir.Presence(fact=f, present=want):
-                return f"_presence(v, errs, {f.path!r}, {want})"
+            case ir.Presence(fact=ir.ItField(name=name), present=want):
+                return f"(({name!r} in it) is {want})"
+            case ir.Presence(fact=ir.Fact(path=path), present=want):
+                return f"_presence(v, errs, {path!r}, {want})"
         raise TypeError(f"unknown IR node {n!r}")
 
 

@@ -73,6 +73,8 @@ class _Checker:
                         node, ty=self.fail(node, "'it' outside any_of/all_of")
                     )
                 return dataclasses.replace(node, ty=self.in_quantifier)
+            case ir.ItField():
+                return dataclasses.replace(node, ty=self.item_field(node))
             case ir.Not(operand=o):
                 o2 = self.expect_bool(self.typed(o), "not")
                 return dataclasses.replace(node, operand=o2, ty=BOOL)
@@ -109,7 +111,10 @@ class _Checker:
                 return self.call(node)
             case ir.Quantifier():
                 return self.quantifier(node)
-            case ir.Presence(fact=f):
+            case ir.Presence(fact=ir.ItField() as f):
+                field = dataclasses.replace(f, ty=self.item_field(f))
+                return dataclasses.replace(node, fact=field, ty=BOOL)
+            case ir.Presence(fact=ir.Fact() as f):
                 fact = dataclasses.replace(f, ty=self.fact_type(f, f.path))
                 return dataclasses.replace(node, fact=fact, ty=BOOL)
         raise TypeError(f"unknown IR node {node!r}")
@@ -122,6 +127,22 @@ class _Checker:
         hint = difflib.get_close_matches(path, list(self.schema), n=1)
         suffix = f" (did you mean {hint[0]!r}?)" if hint else ""
         return self.fail(node, f"unknown fact {path!r}{suffix}")
+
+    def item_field(self, node: ir.ItField) -> Type:
+        item = self.in_quantifier
+        if item is None:
+            return self.fail(node, "'it' outside any_of/all_of")
+        if item is ANY:
+            return ANY
+        if item.kind != "record":
+            return self.fail(node, f"'it' is a {item}: only a list of records has fields")
+        found = item.field(node.name)
+        if found is None:
+            names = [name for name, _ in item.fields or ()]
+            hint = difflib.get_close_matches(node.name, names, n=1)
+            suffix = f" (did you mean {hint[0]!r}?)" if hint else ""
+            return self.fail(node, f"the items have no field {node.name!r}{suffix}")
+        return found
 
     def expect_bool(self, node: ir.Node, where: str) -> ir.Node:
         if node.ty.kind not in ("bool", "any"):
@@ -153,6 +174,8 @@ class _Checker:
             if elem is not None and not comparable(item.ty, elem) and ANY not in (item.ty, elem):
                 self.fail(node, f"{item.ty} can never be in a list of {elem}")
             self.check_enum_literal(item.ty, container)
+            if elem is not None:
+                self.check_enum_literal(elem, item)
         elif container.ty.kind == "str":
             if item.ty.kind not in ("str", "any"):
                 self.fail(node, f"{item.ty} can never be in a string")
@@ -208,17 +231,19 @@ class _Checker:
 
     def quantifier(self, node: ir.Quantifier) -> ir.Node:
         items = self.typed(node.items)
+        name = "count" if node.kind == "count" else f"{node.kind}_of"
         if self.in_quantifier is not None:
-            self.fail(node, "any_of/all_of cannot be nested")
+            self.fail(node, "any_of/all_of/count cannot be nested")
         elem = ANY
         if items.ty.kind == "list":
             elem = items.ty.elem or ANY
         elif items.ty is not ANY:
-            self.fail(node, f"{node.kind}_of() needs a list, not {items.ty}")
+            self.fail(node, f"{name}() needs a list, not {items.ty}")
         outer, self.in_quantifier = self.in_quantifier, elem
-        predicate = self.expect_bool(self.typed(node.predicate), f"{node.kind}_of")
+        predicate = self.expect_bool(self.typed(node.predicate), name)
         self.in_quantifier = outer
-        return dataclasses.replace(node, items=items, predicate=predicate, ty=BOOL)
+        ty = INT if node.kind == "count" else BOOL
+        return dataclasses.replace(node, items=items, predicate=predicate, ty=ty)
 
 
 def check(

@@ -325,7 +325,7 @@ CALENDAR_FUNCTIONS = frozenset({"add_working_days", "working_days_between"})
 the matter appends the calendar (a `Const`) and `decision_date` (what was published by then), so
 every backend calls the implementation with four. `ir.render` shows the two that were written."""
 
-QUANTIFIERS = {"any_of": "any", "all_of": "all"}
+QUANTIFIERS = {"any_of": "any", "all_of": "all", "count": "count"}
 """`any_of(list, predicate)` / `all_of(list, predicate)`: the predicate reads each item as `it`."""
 PRESENCE = {"present": True, "absent": False}
 """`present(fact)` / `absent(fact)`: special forms over a fact path (`ir.Presence`), no calls."""

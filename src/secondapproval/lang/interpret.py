@@ -73,6 +73,8 @@ class Interpreter:
                 return self.on
             case ir.It():
                 return it
+            case ir.ItField(name=name):
+                return it.get(name, UNKNOWN_VALUE) if isinstance(it, dict) else it
             case ir.Not(operand=o):
                 v = self.eval(o, it)
                 return v if v is UNKNOWN_VALUE or v is ERROR_VALUE else not v
@@ -99,11 +101,17 @@ class Interpreter:
                 xs = self.eval(items, it)
                 if xs is UNKNOWN_VALUE or xs is ERROR_VALUE:
                     return xs
-                return _kleene([self.eval(pred, x) for x in xs], dominant=(kind == "any"))
-            case ir.Presence(fact=f, present=want):
-                if f.path in self.errors:
+                results = [self.eval(pred, x) for x in xs]
+                if kind == "count":
+                    absent = _absent(results)
+                    return absent if absent is not None else sum(r is True for r in results)
+                return _kleene(results, dominant=(kind == "any"))
+            case ir.Presence(fact=ir.ItField(name=name), present=want):
+                return (name in it) is want
+            case ir.Presence(fact=ir.Fact(path=path), present=want):
+                if path in self.errors:
                     return ERROR_VALUE
-                return (f.path in self.values) is want
+                return (path in self.values) is want
         raise TypeError(f"unknown IR node {node!r}")
 
     @staticmethod

@@ -44,7 +44,17 @@ class DecisionDate(Node):
 
 @dataclass(frozen=True, slots=True)
 class It(Node):
-    """The element a list quantifier (`any_of`, `all_of`) is testing."""
+    """The element a list quantifier (`any_of`, `all_of`, `count`) is testing."""
+
+
+@dataclass(frozen=True, slots=True)
+class ItField(Node):
+    """`it.<name>`: a field of the record a quantifier over a list of records is testing.
+
+    Unknown when the record leaves an optional field out.
+    """
+
+    name: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,9 +159,11 @@ class Call(Node):
 
 @dataclass(frozen=True, slots=True)
 class Quantifier(Node):
-    """`any_of(list, predicate)` / `all_of(list, predicate)`; the predicate reads `it`."""
+    """`any_of(list, predicate)` / `all_of(list, predicate)` (bool), `count(list, predicate)`
+    (int: the items it holds for; an error if it errs on one, else unknown if unknown on one);
+    the predicate reads `it`."""
 
-    kind: str  # "any" | "all"
+    kind: str  # "any" | "all" | "count"
     items: Node
     predicate: Node
 
@@ -167,7 +179,8 @@ class Presence(Node):
     too, and one whose computation failed is an error (an error is never hidden).
     """
 
-    fact: Fact
+    fact: Fact | ItField
+    """A fact, or a field of the record a quantifier tests (`present(it.phone)`)."""
     present: bool = True
 
     def children(self) -> tuple[Node, ...]:
@@ -198,6 +211,8 @@ def render(node: Node) -> str:  # noqa: PLR0912
             return "decision_date"
         case It():
             return "it"
+        case ItField(name=name):
+            return f"it.{name}"
         case Not(operand=o):
             return f"not ({render(o)})"
         case And(operands=ops):
@@ -218,7 +233,8 @@ def render(node: Node) -> str:  # noqa: PLR0912
             written = args[:2] if f in CALENDAR_FUNCTIONS else args
             return f"{f}(" + ", ".join(render(a) for a in written) + ")"
         case Quantifier(kind=k, items=items, predicate=p):
-            return f"{k}_of({render(items)}, {render(p)})"
+            name = "count" if k == "count" else f"{k}_of"
+            return f"{name}({render(items)}, {render(p)})"
         case Presence(fact=f, present=want):
             return f"{'present' if want else 'absent'}({render(f)})"
     raise TypeError(f"not an IR node: {node!r}")

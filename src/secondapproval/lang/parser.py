@@ -107,8 +107,11 @@ class _Parser:
             for part in parts:
                 if _is_dunder(part):
                     return self.refuse(node, f"dunder name {part!r} is not allowed")
+            if cur.id == "it" and len(parts) == 2:
+                return ir.ItField(parts[0], pos=node.col_offset)
             if cur.id in ("decision_date", "it"):
-                return self.refuse(node, f"attribute access on {cur.id!r} is not allowed")
+                what = "a field of 'it' has no fields" if cur.id == "it" else None
+                return self.refuse(node, what or f"attribute access on {cur.id!r} is not allowed")
             return ir.Fact(".".join(reversed(parts)), pos=node.col_offset)
         return self.refuse(node, "attribute access is not allowed (only dotted fact paths)")
 
@@ -204,7 +207,7 @@ class _Parser:
         if name == DATE_LITERAL:
             return self._date_literal(node, args)
         if name in PRESENCE:
-            if len(args) != 1 or not isinstance(args[0], ir.Fact):
+            if len(args) != 1 or not isinstance(args[0], ir.Fact | ir.ItField):
                 return self.refuse(node, f"{name}() takes one fact, e.g. {name}(applicant.phone)")
             return ir.Presence(args[0], PRESENCE[name], pos=node.col_offset)
         if name not in LIBRARY:

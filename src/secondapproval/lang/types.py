@@ -9,8 +9,10 @@ from dataclasses import dataclass
 class Type:
     """A type of the expression language.
 
-    `kind` is one of bool, int, decimal, str, date, list, dict, any. Enumerations are `str` with
-    `values`; the domain types `cn_id` and `uscc` are `str` with a `domain`.
+    `kind` is one of bool, int, decimal, str, date, list, dict, record, any. Enumerations are
+    `str` with `values`; the domain types `cn_id` and `uscc` are `str` with a `domain`. A record
+    (an item of a list of records) has `fields`, each a name and a scalar type; a rule reads them
+    only as `it.<field>` inside a quantifier.
     """
 
     kind: str
@@ -18,10 +20,13 @@ class Type:
     key: Type | None = None
     values: frozenset[str] | None = None
     domain: str | None = None
+    fields: tuple[tuple[str, Type], ...] | None = None
 
     def __str__(self) -> str:
         if self.kind == "list":
             return f"list[{self.elem}]"
+        if self.kind == "record":
+            return "record(" + ", ".join(f"{k}: {t}" for k, t in self.fields or ()) + ")"
         if self.kind == "dict":
             return f"dict[{self.key}, {self.elem}]"
         if self.domain:
@@ -36,9 +41,13 @@ class Type:
 
     def plain(self) -> Type:
         """The type without enumeration values or domain: what operators care about."""
-        if self.kind in ("list", "dict"):
+        if self.kind in ("list", "dict", "record"):
             return self
         return SCALARS[self.kind]
+
+    def field(self, name: str) -> Type | None:
+        """The type of a record's field, or None (no such field, or not a record)."""
+        return dict(self.fields or ()).get(name)
 
 
 BOOL = Type("bool")
@@ -56,10 +65,16 @@ def list_of(elem: Type) -> Type:
     return Type("list", elem=elem)
 
 
+def record_of(fields: dict[str, Type]) -> Type:
+    return Type("record", fields=tuple(fields.items()))
+
+
 def comparable(a: Type, b: Type) -> bool:
     """Whether == and != make sense between values of these types."""
     if a.kind == "any" or b.kind == "any":
         return True
+    if a.kind == "record" or b.kind == "record":
+        return False  # a record is compared by its fields (`it.relation == "child"`), never whole
     if a.numeric and b.numeric:
         return True
     if a.kind == "list" and b.kind == "list":
@@ -89,5 +104,5 @@ def unify(a: Type, b: Type) -> Type | None:
             return list_of(e) if e else None
         if a == b:
             return a
-        return a.plain()
+        return None if a.kind == "record" else a.plain()
     return None
