@@ -21,7 +21,7 @@ from .generate.identifiers import DIGITS, REGION_CODES, cn_id, org_code, regions
 from .generate.literals import constants, preferred_bools
 from .generate.values import near, refused
 from .paths import put
-from .ruleset import FactSpec, Matter
+from .ruleset import FactSpec, Matter, field_spec
 
 _BORN_FROM, _BIRTH_DAYS = dt.date(1960, 1, 1), 16_000
 """Applicants are born on one of 16,000 days from 1960 (until late 2003)."""
@@ -74,12 +74,24 @@ class _Values:
         return makers[kind]()
 
     def valid(self, path: str, spec: FactSpec) -> Any:
+        if spec.type == "list" and spec.fields is not None:
+            return [self.record(path, spec) for _ in range(self.rng.randrange(4))]
         if spec.type == "list":
             items = (
                 self.scalar(spec.of or "str", spec, path) for _ in range(self.rng.randrange(4))
             )
             return [x for x in items if x is not _MISSING]
         return self.scalar(spec.type, spec, path)
+
+    def record(self, path: str, spec: FactSpec) -> dict[str, Any]:
+        """An item of a list of records: each field valid, an optional one now and then left
+        out (as is a `str` field with a `pattern`: a required one makes the list invalid)."""
+        out: dict[str, Any] = {}
+        for name, field in (spec.fields or {}).items():
+            value = self.scalar(field.type, field_spec(field), f"{path}[].{name}")
+            if value is not _MISSING and not (field.optional and self.rng.random() < 0.3):
+                out[name] = value
+        return out
 
     def wrong(self, spec: FactSpec, good: Any) -> Any:
         """A value the validator refuses for the fact: one way of going wrong, then one value."""

@@ -107,14 +107,13 @@ class Baseline(BaseModel):
 
 class FieldSpec(BaseModel):
     """A field of the items of a list of records (`of: record`): a scalar, required unless
-    `optional`."""
+    `optional`. Personal data is marked on the list (`pii: true` masks every item)."""
 
     model_config = _Model
     type: FieldKind
     optional: bool = False
     values: list[str] | None = None
     pattern: str | None = None
-    pii: bool = False
     label: Text | None = None
     description: str | None = None
 

@@ -26,7 +26,7 @@ from ..decision import Decision
 from ..lang.interpret import Interpreter
 from ..lang.kleene import ERROR_VALUE, UNKNOWN_VALUE, status_code
 from ..lang.parser import parse_iso_date
-from ..lang.types import Type
+from ..lang.types import ANY, Type
 from ..provenance import Failure, Origins, Provenance
 from ..ruleset import Matter
 from .head import Head
@@ -69,6 +69,8 @@ def _typed(value: Any, t: Type) -> Any:
         return Decimal(str(value))
     if t.kind == "list" and isinstance(value, list) and t.elem is not None:
         return [_typed(v, t.elem) for v in value]
+    if t.kind == "record" and isinstance(value, dict):
+        return {k: _typed(v, t.field(k) or ANY) for k, v in value.items()}
     return value
 
 

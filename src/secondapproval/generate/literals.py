@@ -37,18 +37,27 @@ def compared_literals(matter: Matter) -> dict[str, tuple[Any, ...]]:
     """Per fact path, the literals an expression compares that fact with (sorted by `repr`).
 
     A comparison with a constant on either side, membership in a constant list and the keys of
-    a lookup table indexed by the fact; lookup-table values are not compared with the fact.
+    a lookup table indexed by the fact; lookup-table values are not compared with the fact. The
+    field `f` of the records of a list `path` a quantifier tests (`it.f`) is `path[].f`.
     """
     found: dict[str, set[Any]] = {}
     for expr in expressions(matter):
         for node in ir.walk(expr):
+            if isinstance(node, ir.Quantifier) and isinstance(node.items, ir.Fact):
+                for inner in ir.walk(node.predicate):
+                    for item, literal in _compared_pairs(inner):
+                        if isinstance(item, ir.ItField):
+                            _add(found, f"{node.items.path}[].{item.name}", literal)
             for fact, literal in _compared_pairs(node):
-                if isinstance(fact, ir.Fact) and isinstance(literal, ir.Const):
-                    values = literal.value if isinstance(literal.value, tuple) else (literal.value,)
-                    found.setdefault(fact.path, set()).update(
-                        v for v in values if not isinstance(v, dict)
-                    )
+                if isinstance(fact, ir.Fact):
+                    _add(found, fact.path, literal)
     return {path: tuple(sorted(values, key=repr)) for path, values in found.items()}
+
+
+def _add(found: dict[str, set[Any]], path: str, literal: ir.Node) -> None:
+    if isinstance(literal, ir.Const):
+        values = literal.value if isinstance(literal.value, tuple) else (literal.value,)
+        found.setdefault(path, set()).update(v for v in values if not isinstance(v, dict))
 
 
 def _compared_pairs(node: ir.Node) -> list[tuple[ir.Node, ir.Node]]:

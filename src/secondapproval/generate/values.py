@@ -26,6 +26,7 @@ WRONG_TYPES: Mapping[str, tuple[Any, ...]] = {
     "date": (20210101, True),
     "enum": (1, True),
     "list": ("not-a-list", "a,b", 1, {"a": 1}),
+    "record": ("not-a-record", 1, ["x"]),
     "cn_id": (12345, True, 1.5),
     "uscc": (12345, True, 1.5),
 }

@@ -21,7 +21,7 @@ from ..generate.identifiers import uscc as build_uscc
 from ..generate.literals import compared_literals, constants
 from ..generate.values import boundary_values, dates_before, refused
 from ..paths import nest
-from ..ruleset import FactSpec, Matter
+from ..ruleset import FactSpec, Matter, field_spec, item_spec
 
 __all__ = [
     "applications",
@@ -117,14 +117,19 @@ def fact_values(
     on: dt.date | None = None,
     *,
     valid_only: bool = False,
+    fields: Mapping[str, Sequence[Any]] | None = None,
 ) -> st.SearchStrategy[Any]:
     """JSON values of one fact: valid ones, boundary values next to `literals`, malformed ones.
 
     `numbers` and `on` add dates (and citizen ID birth dates) that many years, months or days
-    before the decision date, and a day either side — the edges of age and deadline rules.
+    before the decision date, and a day either side — the edges of age and deadline rules. For a
+    list of records, `fields` holds the literals of each field (`compared_literals`: `path[].f`)
+    and the malformed values include lists with one spoiled record among valid ones.
     """
+    if spec.type == "list" and spec.fields is not None:
+        return _record_lists(spec, fields or {}, numbers, on, valid_only=valid_only)
     if spec.type == "list":
-        item = FactSpec(type=spec.of or "str", source=spec.source)
+        item = item_spec(spec)
         valid: st.SearchStrategy[Any] = st.lists(
             fact_values(item, literals, numbers, on, valid_only=True), max_size=4
         )
@@ -139,6 +144,60 @@ def fact_values(
     if valid_only:
         return valid
     return _weighted(valid, _wrong(spec), 8)
+
+
+def _record_lists(
+    spec: FactSpec,
+    literals: Mapping[str, Sequence[Any]],
+    numbers: Sequence[int],
+    on: dt.date | None,
+    *,
+    valid_only: bool,
+) -> st.SearchStrategy[Any]:
+    """Lists of records: valid ones (optional fields given, left out or null), and, unless
+    `valid_only`, a wrong JSON type or a valid list with one spoiled record put in."""
+    fields = {name: field_spec(f) for name, f in (spec.fields or {}).items()}
+    values = {
+        name: fact_values(f, literals.get(name, ()), numbers, on, valid_only=True)
+        for name, f in fields.items()
+    }
+    required = {name: values[name] for name, f in fields.items() if not f.optional}
+    optional = {
+        name: st.one_of(values[name], st.none()) for name, f in fields.items() if f.optional
+    }
+    record = st.fixed_dictionaries(required, optional=optional)
+    valid = st.lists(record, max_size=4)
+    if valid_only:
+        return valid
+    spoiled = st.tuples(valid, _spoiled_record(record, fields), st.integers(0, 4)).map(
+        lambda t: [*t[0][: t[2]], t[1], *t[0][t[2] :]]
+    )
+    wrong = st.one_of(st.sampled_from(refused("list", None, "record")["type"]), spoiled)
+    return _weighted(valid, wrong, 8)
+
+
+@st.composite
+def _spoiled_record(
+    draw: st.DrawFn, record: st.SearchStrategy[dict[str, Any]], fields: Mapping[str, FactSpec]
+) -> Any:
+    """A record the validator refuses: a field's value wrong, a required field left out or
+    null, an undeclared field, or no JSON object at all."""
+    good = dict(draw(record))
+    name = draw(st.sampled_from(sorted(fields)))
+    way = draw(st.sampled_from(["value", "absent", "undeclared", "type"]))
+    if way == "value":
+        good[name] = draw(_wrong(fields[name]))
+    elif way == "absent":
+        required = sorted(n for n, f in fields.items() if not f.optional)
+        if not required:
+            return draw(st.sampled_from(refused("list", None, "record")["item"][0]))
+        good[draw(st.sampled_from(required))] = draw(st.sampled_from([_ABSENT, None]))
+        good = {k: v for k, v in good.items() if v is not _ABSENT}
+    elif way == "undeclared":
+        good["x_" + draw(st.from_regex(r"[a-z]{1,6}", fullmatch=True))] = 1
+    else:
+        return draw(st.sampled_from(refused("list", None, "record")["item"][0]))
+    return good
 
 
 # ---- applications -----------------------------------------------------------------------------
@@ -159,7 +218,14 @@ def _fact_strategies(
     literals = compared_literals(matter)
     counts = constants(matter).counts
     return {
-        path: fact_values(spec, literals.get(path, ()), counts, on, valid_only=valid_only)
+        path: fact_values(
+            spec,
+            literals.get(path, ()),
+            counts,
+            on,
+            valid_only=valid_only,
+            fields={n: literals.get(f"{path}[].{n}", ()) for n in spec.fields or {}},
+        )
         for path, spec in matter.inputs.items()
     }
 

@@ -19,6 +19,7 @@ from ..lang.check import check
 from ..lang.types import BOOL, Type
 from ..ruleset import (
     FactSpec,
+    FieldSpec,
     Matter,
     MatterFile,
     Rule,
@@ -137,6 +138,9 @@ class _ExprGen:
                         st.booleans(),
                     )
                 )
+            elif t.kind == "list" and t.elem is not None and t.elem.values is not None:
+                members = st.sampled_from(sorted(t.elem.values)).map(ir.Const)
+                options.append(st.builds(ir.In, members, st.just(ir.Fact(path)), st.booleans()))
             elif t.kind == "list" and t.elem is not None and t.elem.kind == "str":
                 options.append(
                     st.builds(ir.In, self.string(), st.just(ir.Fact(path)), st.booleans())
@@ -147,20 +151,61 @@ class _ExprGen:
 
     def quantifiers(self) -> list[st.SearchStrategy[ir.Node]]:
         out: list[st.SearchStrategy[ir.Node]] = []
-        for path, t in sorted(self.schema.items()):
-            if t.kind == "list" and t.elem is not None and t.elem.numeric:
-                pred = st.builds(
-                    ir.Compare,
-                    st.sampled_from(["<", ">=", "=="]),
-                    st.just(ir.It()),
-                    _SMALL_INTS.map(ir.Const),
+        for path, pred in self.predicates():
+            out.append(
+                st.builds(
+                    ir.Quantifier, st.sampled_from(["any", "all"]), st.just(ir.Fact(path)), pred
                 )
-                out.append(
-                    st.builds(
-                        ir.Quantifier, st.sampled_from(["any", "all"]), st.just(ir.Fact(path)), pred
-                    )
-                )
+            )
         return out
+
+    def counts(self) -> list[st.SearchStrategy[ir.Node]]:
+        """`count(list, predicate)`: a number."""
+        return [
+            st.builds(ir.Quantifier, st.just("count"), st.just(ir.Fact(path)), pred)
+            for path, pred in self.predicates()
+        ]
+
+    def predicates(self) -> list[tuple[str, st.SearchStrategy[ir.Node]]]:
+        """Per list fact a quantifier can test, predicates over its items (`it`, `it.<field>`)."""
+        out: list[tuple[str, st.SearchStrategy[ir.Node]]] = []
+        for path, t in sorted(self.schema.items()):
+            elem = t.elem if t.kind == "list" else None
+            if elem is None:
+                continue
+            if elem.numeric:
+                out.append((path, _ordered(st.just(ir.It()), _SMALL_INTS.map(ir.Const))))
+            elif elem.values is not None:
+                out.append((path, _member(st.just(ir.It()), sorted(elem.values))))
+            elif elem.kind == "record":
+                out.append((path, self.record_predicate(elem)))
+        return out
+
+    def record_predicate(self, record: Type) -> st.SearchStrategy[ir.Node]:
+        """Conditions on the fields of a record, and on facts outside it."""
+        numbers = st.one_of(_SMALL_INTS.map(ir.Const), *self.facts(lambda t: t.numeric))
+        leaves: list[st.SearchStrategy[ir.Node]] = []
+        for name, t in record.fields or ():
+            field = st.just(ir.ItField(name))
+            leaves.append(st.builds(ir.Presence, field, st.booleans()))
+            if t.values is not None:
+                leaves.append(_member(field, sorted(t.values)))
+            elif t.numeric:
+                leaves.append(_ordered(field, st.one_of(numbers, _DECIMALS.map(ir.Const))))
+            elif t.kind == "date":
+                leaves.append(_ordered(field, st.one_of(self.date(0))))
+            elif t.kind == "bool":
+                leaves.append(field)
+            elif t.domain == "cn_id":
+                age = field.map(lambda f: ir.Call("age_on", (f, ir.DecisionDate())))
+                leaves.append(_ordered(age, numbers))
+        leaf = st.one_of(*leaves)
+        return st.one_of(
+            leaf,
+            leaf.map(ir.Not),
+            st.lists(leaf, min_size=2, max_size=3).map(lambda xs: ir.And(tuple(xs))),
+            st.lists(leaf, min_size=2, max_size=3).map(lambda xs: ir.Or(tuple(xs))),
+        )
 
     def number(self, depth: int) -> st.SearchStrategy[ir.Node]:
         leaves: list[st.SearchStrategy[ir.Node]] = [
@@ -174,6 +219,7 @@ class _ExprGen:
         lists = _facts_of(self.schema, lambda t: t.kind == "list")
         if lists:
             leaves.append(st.sampled_from(lists).map(lambda p: ir.Call("len", (ir.Fact(p),))))
+        leaves += self.counts()
         dates = self.date(0)
         leaves.append(
             st.builds(
@@ -277,6 +323,22 @@ class _ExprGen:
         )
 
 
+def _ordered(
+    left: st.SearchStrategy[ir.Node], right: st.SearchStrategy[ir.Node]
+) -> st.SearchStrategy[ir.Node]:
+    return st.builds(ir.Compare, st.sampled_from(["<", "<=", ">=", "==", "!="]), left, right)
+
+
+def _member(item: st.SearchStrategy[ir.Node], values: list[str]) -> st.SearchStrategy[ir.Node]:
+    """`item == "v"`, or `item in [...]` / `not in` over some of the enum's values."""
+    some = st.lists(st.sampled_from(values), max_size=3, unique=True)
+    one = st.sampled_from(values).map(ir.Const)
+    return st.one_of(
+        st.builds(ir.Compare, st.sampled_from(["==", "!="]), item, one),
+        st.builds(ir.In, item, some.map(lambda v: ir.Const(tuple(v))), st.booleans()),
+    )
+
+
 # ---- a matter around expressions ----------------------------------------------------------------
 
 
@@ -327,6 +389,20 @@ SCHEMA_FACTS: dict[str, FactSpec] = {
     "a.id": FactSpec(type="cn_id", source="applicant"),
     "a.tags": FactSpec(type="list", of="str", source="applicant"),
     "a.scores": FactSpec(type="list", of="int", source="applicant"),
+    "a.kinds": FactSpec(type="list", of="enum", values=["x", "y", "z"], source="applicant"),
+    "a.people": FactSpec(
+        type="list",
+        of="record",
+        source="applicant",
+        fields={
+            "rel": FieldSpec(type="enum", values=["child", "spouse", "parent"]),
+            "age": FieldSpec(type="int"),
+            "income": FieldSpec(type="money", optional=True),
+            "born": FieldSpec(type="date", optional=True),
+            "id": FieldSpec(type="cn_id", optional=True),
+            "works": FieldSpec(type="bool", optional=True),
+        },
+    ),
 }
 """A fact schema with one fact of every kind, for random-expression tests."""
 
