@@ -10,13 +10,17 @@ import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from reference import REFERENCE, RULES, engine_over, versions
+from reference import REFERENCE, ROOT, RULES, engine_over, versions
 from secondapproval import Engine, Matter
 from secondapproval.benchgen import applications
 from secondapproval.facts import FactValidator
 
 ON = dt.date(2020, 1, 1)
-MATTERS = versions(engine_over(REFERENCE)) + versions(engine_over(RULES))
+MATTERS = [
+    *versions(engine_over(REFERENCE)),
+    *versions(engine_over(RULES)),
+    *versions(engine_over(ROOT / "docs" / "examples")),  # lists of enums and of records
+]
 VALIDATORS = {id(m): (FactValidator(m), FactValidator(m, fast=False)) for m in MATTERS}
 
 
