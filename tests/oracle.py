@@ -266,6 +266,22 @@ class Oracle:
                     return xs
                 results = [self.eval(pred, x) for x in xs]
                 return kleene_or(results) if name == "any_of" else kleene_and(results)
+            case ast.Call(func=ast.Name(id="count"), args=[items, pred]):
+                # "the number of items for which p is true; unknown when p is unknown for an
+                # item, an error when p errs on one" (errors rank above unknown)
+                xs = self.eval(items, it)
+                if xs is UNKNOWN or xs is ERROR:
+                    return xs
+                results = [self.eval(pred, x) for x in xs]
+                return _strict(results) or sum(1 for r in results if r is True)
+            case ast.Call(func=ast.Name(id=("present" | "absent") as name), args=[arg]):
+                # "present(x) is true when the fact has a valid value"; of `it.f`, when the
+                # item gives the field
+                if isinstance(arg, ast.Attribute) and _is_it(arg.value):
+                    given = arg.attr in it
+                else:
+                    given = self.fact(arg) is not UNKNOWN
+                return given if name == "present" else not given
             case ast.Call(func=ast.Name(id="date"), args=[ast.Constant(value=str(text))]):
                 return dt.date.fromisoformat(text)
             case ast.Call(func=ast.Name(id=name), args=args):
@@ -297,6 +313,9 @@ class Oracle:
                 return self.on
             case ast.Name(id="it"):
                 return it
+            case ast.Attribute(value=ast.Name(id="it"), attr=field):
+                # "reading [an optional field] it leaves out is unknown"
+                return _typed(it[field]) if field in it else UNKNOWN
             case ast.Name() | ast.Attribute():
                 return self.fact(node)
         raise ValueError(f"not in the language: {ast.dump(node)}")
@@ -311,11 +330,17 @@ class Oracle:
         if path not in self.facts:
             return UNKNOWN
         value = self.facts[path]
-        if isinstance(value, Decimal):
-            return _exact(Fraction(value))
         if isinstance(value, list):
-            return tuple(_exact(Fraction(v)) if isinstance(v, Decimal) else v for v in value)
-        return value
+            return tuple(v if isinstance(v, dict) else _typed(v) for v in value)
+        return _typed(value)
+
+
+def _typed(value: Any) -> Any:
+    return _exact(Fraction(value)) if isinstance(value, Decimal) else value
+
+
+def _is_it(node: ast.expr) -> bool:
+    return isinstance(node, ast.Name) and node.id == "it"
 
 
 def status(value: Any) -> str:

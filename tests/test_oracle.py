@@ -30,7 +30,7 @@ from secondapproval.idcodes import cn_id_check_character
 from secondapproval.lang.check import check
 from secondapproval.lang.parser import parse
 from secondapproval.lang.types import BOOL
-from secondapproval.ruleset import FactSpec, fact_type
+from secondapproval.ruleset import FactSpec, FieldSpec, fact_type
 from secondapproval.strategies import synthetic_matter
 
 KNOWN = {
@@ -57,6 +57,19 @@ FACTS: dict[str, FactSpec] = {
     "o.scores": FactSpec(type="list", of="int", source=_A),
     "o.amounts": FactSpec(type="list", of="decimal", source=_A),
     "o.days": FactSpec(type="list", of="date", source=_A),
+    "o.kinds": FactSpec(type="list", of="enum", values=["x", "y", "z"], source=_A),
+    "o.people": FactSpec(
+        type="list",
+        of="record",
+        source=_A,
+        fields={
+            "rel": FieldSpec(type="enum", values=["child", "spouse", "parent"]),
+            "age": FieldSpec(type="int"),
+            "pay": FieldSpec(type="decimal", optional=True),
+            "born": FieldSpec(type="date", optional=True),
+            "works": FieldSpec(type="bool", optional=True),
+        },
+    ),
 }
 TYPES = {p: fact_type(f) for p, f in FACTS.items()}
 
@@ -208,6 +221,18 @@ def bools(depth: int, known: set[str]) -> st.SearchStrategy[str]:
         st.tuples(st.sampled_from(["any_of", "all_of"]), st.sampled_from(DATE_LITS)).map(
             lambda t: f"{t[0]}(o.days, it < {t[1]})"
         ),
+        st.tuples(st.sampled_from(["any_of", "all_of"]), st.sampled_from(KINDS)).map(
+            lambda t: f"{t[0]}(o.kinds, it == {t[1]})"
+        ),
+        st.tuples(st.sampled_from(KINDS), st.sampled_from(["in", "not in"])).map(
+            lambda t: f"{t[0]} {t[1]} o.kinds"
+        ),
+        st.tuples(st.sampled_from(["any_of", "all_of"]), person()).map(
+            lambda t: f"{t[0]}(o.people, {t[1]})"
+        ),
+        st.tuples(person(), st.sampled_from(CMP), n).map(
+            lambda t: f"count(o.people, {t[0]}) {t[1]} {t[2]}"
+        ),
     ]
     if "list-literals" not in KNOWN or "list-literals" not in known:
         leaves.append(
@@ -232,6 +257,39 @@ def bools(depth: int, known: set[str]) -> st.SearchStrategy[str]:
             lambda t: f"({t[0]} {t[1]} {t[2]})"
         ),
         sub.map(lambda a: f"(not {a})"),
+    )
+
+
+KINDS = ['"x"', '"y"', '"z"']
+
+
+def person() -> st.SearchStrategy[str]:
+    """A condition on one record of o.people (`it.<field>`, `present(it.<field>)`)."""
+    leaf = st.one_of(
+        st.tuples(st.sampled_from(["==", "!="]), st.sampled_from(['"child"', '"parent"'])).map(
+            lambda t: f"it.rel {t[0]} {t[1]}"
+        ),
+        st.sampled_from(['it.rel in ["spouse", "parent"]', 'it.rel not in ["child"]']),
+        st.tuples(st.sampled_from(CMP), st.sampled_from(INT_LITS[:7] + ["o.n"])).map(
+            lambda t: f"it.age {t[0]} {t[1]}"
+        ),
+        st.tuples(st.sampled_from(CMP), st.sampled_from([*DEC_LITS[:5], "o.x", "it.age"])).map(
+            lambda t: f"it.pay {t[0]} {t[1]}"
+        ),
+        st.tuples(st.sampled_from(CMP), st.sampled_from([*DATE_LITS[:3], "decision_date"])).map(
+            lambda t: f"it.born {t[0]} {t[1]}"
+        ),
+        st.sampled_from(["it.works", "not it.works", "it.works == o.flag"]),
+        st.tuples(st.sampled_from(["present", "absent"]), st.sampled_from(["pay", "born"])).map(
+            lambda t: f"{t[0]}(it.{t[1]})"
+        ),
+        st.sampled_from(["age_on(it.born, decision_date) >= 18", "it.pay / it.age > 1"]),
+    )
+    return st.one_of(
+        leaf,
+        st.tuples(leaf, st.sampled_from(["and", "or"]), leaf).map(
+            lambda t: f"({t[0]} {t[1]} {t[2]})"
+        ),
     )
 
 
@@ -282,8 +340,18 @@ def _value(path: str, on: dt.date) -> st.SearchStrategy[Any]:
             return st.sampled_from(["low", "mid", "high"])
         case "cn_id":
             return id_numbers(on)
+    if kind.of == "record":
+        return st.lists(PEOPLE, max_size=3)
+    if kind.of == "enum":
+        return st.lists(st.sampled_from(kind.values or []), max_size=3)
     item = {"int": INTS, "str": NAMES, "decimal": DECIMALS, "date": DATES}[kind.of or "str"]
     return st.lists(item, max_size=3)
+
+
+PEOPLE = st.fixed_dictionaries(
+    {"rel": st.sampled_from(["child", "spouse", "parent"]), "age": INTS},
+    optional={"pay": DECIMALS, "born": DATES, "works": st.booleans()},
+)
 
 
 @st.composite
@@ -302,6 +370,8 @@ def _json(value: Any) -> Any:
         return value.isoformat()
     if isinstance(value, list):
         return [_json(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _json(v) for k, v in value.items()}
     return value
 
 
@@ -311,6 +381,8 @@ def _oracle_value(path: str, value: Any) -> Any:
         return Decimal(value)
     if kind.type == "list" and kind.of == "decimal":
         return [Decimal(v) for v in value]
+    if kind.of == "record":
+        return [{k: Decimal(v) if k == "pay" else v for k, v in r.items()} for r in value]
     return value
 
 
