@@ -270,7 +270,7 @@ def person() -> st.SearchStrategy[str]:
             lambda t: f"it.rel {t[0]} {t[1]}"
         ),
         st.sampled_from(['it.rel in ["spouse", "parent"]', 'it.rel not in ["child"]']),
-        st.tuples(st.sampled_from(CMP), st.sampled_from(INT_LITS[:7] + ["o.n"])).map(
+        st.tuples(st.sampled_from(CMP), st.sampled_from([*INT_LITS[:7], "o.n"])).map(
             lambda t: f"it.age {t[0]} {t[1]}"
         ),
         st.tuples(st.sampled_from(CMP), st.sampled_from([*DEC_LITS[:5], "o.x", "it.age"])).map(
