@@ -424,3 +424,15 @@ def test_declaration_problems_name_file_line_and_field(
     assert found.line is not None
     assert found.file.endswith("m.yaml")
     assert (found.field or "").startswith("facts.family.")
+
+
+def test_the_guide_names_the_fields_of_a_list_of_records() -> None:
+    from reference import ROOT
+    from secondapproval.guide.model import build_guide
+
+    engine = Engine(ROOT / "docs" / "examples")
+    matter = engine.snapshot.versions("food-licence-renewal-example")[0]
+    zh_guide = build_guide(matter, engine.snapshot.registry, "zh", ON)
+    en_guide = build_guide(matter, engine.snapshot.registry, "en", ON)
+    assert "从业人员（身份证号码、岗位、健康证明有效期至（无则不填））" in [m.label for m in zh_guide.brings]
+    assert any(m.label.startswith("Food handlers (ID number, Role, ") for m in en_guide.brings)

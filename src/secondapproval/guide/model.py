@@ -16,7 +16,7 @@ from decimal import Decimal
 
 from ..errors import SecondApprovalError
 from ..registry import Registry
-from ..ruleset import Baseline, Matter
+from ..ruleset import Baseline, FactSpec, Matter
 from ..text import Text
 from .texts import Lang
 
@@ -117,6 +117,15 @@ def _number(value: int | Decimal | None) -> Decimal | None:
     return None if value is None else Decimal(value)
 
 
+def _label(path: str, spec: FactSpec, lang: Lang) -> str:
+    """A fact as the guide names it; a list of records with its fields: 从业人员（岗位、…）."""
+    text = pick(spec.label, lang) if spec.label else path
+    if not spec.fields:
+        return text
+    fields = [pick(f.label, lang) if f.label else name for name, f in spec.fields.items()]
+    return f"{text}（{'、'.join(fields)}）" if lang == "zh" else f"{text} ({', '.join(fields)})"
+
+
 def build_guide(
     matter: Matter,
     registry: Registry,
@@ -137,7 +146,7 @@ def build_guide(
         )
     inputs = matter.inputs
     supplied = {p for p, f in inputs.items() if not registry.authoritative(f.source or "")}
-    label = {p: pick(f.label, lang) if f.label else p for p, f in inputs.items()}
+    label = {p: _label(p, f, lang) for p, f in inputs.items()}
     numbers = {r.id: i for i, r in enumerate(matter.rules, start=1)}
     conditions = tuple(
         Condition(
