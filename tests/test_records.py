@@ -436,3 +436,16 @@ def test_the_guide_names_the_fields_of_a_list_of_records() -> None:
     en_guide = build_guide(matter, engine.snapshot.registry, "en", ON)
     assert "从业人员（身份证号码、岗位、健康证明有效期至（无则不填））" in [m.label for m in zh_guide.brings]
     assert any(m.label.startswith("Food handlers (ID number, Role, ") for m in en_guide.brings)
+
+
+def test_a_key_given_twice_in_a_record_makes_the_list_invalid(matter: Any) -> None:
+    from secondapproval.jsonfile import loads
+
+    text = (
+        '{"family": {"needs": ["care"], "members": [{"relation": "parent", "relation": "child", '
+        f'"id_number": "{CHILD}"}}]}}}}'
+    )
+    for fast in (True, False):
+        valid = FactValidator(matter, fast=fast).validate(loads(text), ON)
+        assert valid.invalid == {"family.members": "the key is given more than once"}
+        assert "family.members" not in valid.values
