@@ -434,7 +434,8 @@ def test_the_guide_names_the_fields_of_a_list_of_records() -> None:
     matter = engine.snapshot.versions("food-licence-renewal-example")[0]
     zh_guide = build_guide(matter, engine.snapshot.registry, "zh", ON)
     en_guide = build_guide(matter, engine.snapshot.registry, "en", ON)
-    assert "从业人员（身份证号码、岗位、健康证明有效期至（无则不填））" in [m.label for m in zh_guide.brings]
+    zh_labels = [m.label for m in zh_guide.brings]
+    assert "从业人员（身份证号码、岗位、健康证明有效期至（无则不填））" in zh_labels
     assert any(m.label.startswith("Food handlers (ID number, Role, ") for m in en_guide.brings)
 
 
