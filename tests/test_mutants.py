@@ -140,7 +140,7 @@ DECIMAL_FACTS = {
 
 @pytest.mark.parametrize("fast", [True, False], ids=["fast", "adapter"])
 @pytest.mark.parametrize("kind", sorted(DECIMAL_FACTS))
-@pytest.mark.parametrize("value", NOT_FINITE, ids=repr)
+@pytest.mark.parametrize("value", NOT_FINITE, ids=ascii)
 def test_nan_and_infinities_are_invalid_for_a_decimal(value: Any, kind: str, fast: bool) -> None:
     """Mutation killed: NaN (or an infinity) accepted for a decimal, money or list of decimals."""
     validator = FactValidator(
