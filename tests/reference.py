@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import os
+import re
 from pathlib import Path
 
 from hypothesis import settings
@@ -74,3 +75,10 @@ def examples(n: int) -> int:
     """The example count of a test that sets its own (`@settings(max_examples=examples(300))`):
     `n`, except under the quick profile (`make quick`), which caps it at its own few."""
     return min(n, settings().max_examples) if PROFILE == "quick" else n
+
+
+def plain_id(value: object) -> str:
+    """A test id of ASCII letters, digits and dashes. pytest escapes an id with other characters
+    again each time one process collects it (mutmut collects twice: stats, then the clean run),
+    and a test whose id changed is not found."""
+    return re.sub(r"[^A-Za-z0-9_.]+", "-", repr(value)).strip("-")[:60] or "empty"

@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 from pydantic import TypeAdapter
 
+from reference import plain_id
 from secondapproval.facts import DECIMAL_DIGITS, FactValidator, Validated
 from secondapproval.fastfacts import Check, Checked, FastValidator, fast_path
 from secondapproval.idcodes import (
@@ -82,7 +83,7 @@ DIGITS = "1234567890" * 3
         (1e-05, Decimal("0.00001")),
         (Decimal("1E+27"), Decimal("1E+27")),
     ],
-    ids=ascii,
+    ids=plain_id,
 )
 def test_a_decimal_within_the_bound_is_valid(fast: bool, value: Any, expected: Decimal) -> None:
     """28 significant digits, 28 decimal places, below 10**28: valid, read exactly."""
@@ -117,7 +118,7 @@ def test_a_decimal_within_the_bound_is_valid(fast: bool, value: Any, expected: D
         ("０", NOT_A_NUMBER),
         ([1], NOT_A_NUMBER),
     ],
-    ids=ascii,
+    ids=plain_id,
 )
 def test_a_decimal_beyond_the_bound_says_why(fast: bool, value: Any, message: str) -> None:
     """Each way out of the bound has its own message (the reasons show it)."""
@@ -140,7 +141,7 @@ DAY = {"day": _spec("date")}
         (20210101, "a date is an ISO YYYY-MM-DD string"),
         (dt.datetime(2021, 1, 1), "not a JSON value: a datetime.datetime"),  # a date is taken
     ],
-    ids=ascii,
+    ids=plain_id,
 )
 def test_a_bad_date_says_why(fast: bool, value: Any, message: str) -> None:
     """A date is an ASCII `YYYY-MM-DD` string naming a day that exists."""
@@ -281,7 +282,7 @@ def test_a_nested_application_gives_its_values_by_path_in_declared_order(fast: b
         ("a.b.zz", None, "not a declared fact of this matter"),
         ("zz", None, "not a declared fact of this matter"),
     ],
-    ids=ascii,
+    ids=plain_id,
 )
 def test_each_kind_of_wrong_value_has_its_message(
     fast: bool, path: str, value: Any, message: str
@@ -311,7 +312,7 @@ def test_a_fact_given_null_is_missing_not_invalid(fast: bool) -> None:
 
 
 @BOTH
-@pytest.mark.parametrize("app", [{}, {"a": None}, {"a": {"b": None}, "top": None}], ids=ascii)
+@pytest.mark.parametrize("app", [{}, {"a": None}, {"a": {"b": None}, "top": None}], ids=plain_id)
 def test_absent_facts_are_missing_in_declared_order(fast: bool, app: Any) -> None:
     """Every required fact absent is missing, in declared order; an optional one never is."""
     assert _validate(NESTED, app, fast=fast) == Validated({}, {}, ALL_REQUIRED)
@@ -354,7 +355,7 @@ def test_a_matter_with_every_fact_in_a_group_gives_values_by_path(fast: bool) ->
 
 
 @BOTH
-@pytest.mark.parametrize("app", [[], "x", 3, None, [NESTED_GOOD]], ids=ascii)
+@pytest.mark.parametrize("app", [[], "x", 3, None, [NESTED_GOOD]], ids=plain_id)
 def test_an_application_that_is_not_an_object_is_invalid_at_the_root(fast: bool, app: Any) -> None:
     """Nothing else is said: no fact is missing."""
     result = _validate(NESTED, app, fast=fast)
@@ -404,7 +405,7 @@ def test_the_application_is_not_changed(fast: bool) -> None:
         ({"a": {"ns": [{"k": Duplicated([1, 1])}]}}, ("a.ns",)),  # inside a list: the list
         ({"top": Duplicated([1, 1]), "a": {"n": Duplicated([1, 2])}}, ("top", "a.n")),
     ],
-    ids=ascii,
+    ids=plain_id,
 )
 def test_a_key_given_twice_is_invalid_at_its_fact_or_group(
     fast: bool, app: Any, invalid: tuple[str, ...]
@@ -523,7 +524,7 @@ def test_a_matter_beyond_the_limits_refers_its_valid_applications(
 
 
 @pytest.mark.parametrize(
-    "limits", [Limits(max_keys=4), Limits(max_depth=1), Limits(max_string=99)], ids=ascii
+    "limits", [Limits(max_keys=4), Limits(max_depth=1), Limits(max_string=99)], ids=plain_id
 )
 def test_a_matter_beyond_the_limits_validates_with_the_adapter(
     monkeypatch: pytest.MonkeyPatch, limits: Limits
@@ -745,7 +746,7 @@ def test_the_fast_path_answers_a_complete_valid_application_itself() -> None:
         ("n", _DROP),
         ("g.h.ids", _DROP),
     ],
-    ids=ascii,
+    ids=plain_id,
 )
 def test_the_fast_path_hands_a_doubtful_application_to_the_slow_path(path: str, value: Any) -> None:
     """A wrong type or value, a late birth date, an odd or absent key: the slow path decides."""
@@ -764,7 +765,7 @@ def test_a_key_swapped_for_an_undeclared_one_is_a_doubt() -> None:
     assert _partial(slow)(app) is None
 
 
-@pytest.mark.parametrize("app", [None, [], [KINDS_APP], "x", Duplicated([KINDS_APP])], ids=ascii)
+@pytest.mark.parametrize("app", [None, [], [KINDS_APP], "x", Duplicated([KINDS_APP])], ids=plain_id)
 def test_an_application_that_is_not_a_dict_goes_to_the_slow_path(app: Any) -> None:
     """Only a plain dict is read by the fast path."""
     check, slow = _fast(KINDS)
@@ -804,7 +805,7 @@ def test_partial_reads_an_application_with_absent_facts() -> None:
         {"g": {"names": "a"}},
         {"name": None},
     ],
-    ids=ascii,
+    ids=plain_id,
 )
 def test_partial_doubts_an_undeclared_key_or_a_wrong_value(app: Any) -> None:
     """At its first doubt `partial` gives None (the adapter then says what is wrong)."""

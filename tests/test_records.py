@@ -5,7 +5,6 @@ of the same conditions; the audit record and replay."""
 from __future__ import annotations
 
 import datetime as dt
-import re
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from differential import disagreement, folder_engines
-from reference import examples, write_matter
+from reference import examples, plain_id, write_matter
 from secondapproval import Engine, Outcome, RuleSetError
 from secondapproval.audit import RuleIndex, open_log, replay_log
 from secondapproval.facts import FactValidator
@@ -28,11 +27,6 @@ from secondapproval.messages import zh
 from secondapproval.strategies import SCHEMA, applications, expressions, valid_applications
 
 ON = dt.date(2025, 9, 1)
-
-
-def _id(value: object) -> str:
-    """A plain test id (the parameters hold newlines and quotes)."""
-    return re.sub(r"\W+", "-", str(value)).strip("-")[:48]
 
 
 KEY = b"records-test-key-kept-far-away!!"
@@ -175,7 +169,7 @@ def test_a_family_that_meets_every_condition_is_approved(engines: dict[str, Engi
         (family({"relation": "child", "id_number": CHILD}, needs=()), {"NEEDS"}),
         (family({"relation": "child", "id_number": CHILD}, needs=("care", "schooling")), {"NEEDS"}),
     ],
-    ids=_id,
+    ids=plain_id,
 )
 def test_conditions_over_the_items(
     engines: dict[str, Engine], facts: dict[str, Any], codes: set[str]
@@ -216,7 +210,7 @@ def test_an_adult_child_whose_studying_is_not_given_is_unknown_so_refer(
             "birth date in the ID number is after the decision date",
         ),
     ],
-    ids=_id,
+    ids=plain_id,
 )
 def test_one_doubtful_item_makes_the_whole_list_invalid(
     engines: dict[str, Engine], member: Any, why: str
@@ -361,7 +355,7 @@ def test_random_expressions_reach_records() -> None:
         ("count(a.n, it > 1) > 0", "count() needs a list, not int"),
         ("any_of(a.people, it.age.x > 1)", "a field of 'it' has no fields"),
     ],
-    ids=_id,
+    ids=plain_id,
 )
 def test_type_errors(text: str, message: str) -> None:
     node, problems = parse(text)
@@ -380,7 +374,7 @@ def test_type_errors(text: str, message: str) -> None:
         '"x" in a.kinds and all_of(a.kinds, it in ["x", "y"])',
         "len(a.people) == count(a.people, it.works)",
     ],
-    ids=_id,
+    ids=plain_id,
 )
 def test_well_typed_record_expressions(text: str) -> None:
     node, problems = parse(text)
@@ -422,7 +416,7 @@ def test_well_typed_record_expressions(text: str) -> None:
             "Input should be",
         ),
     ],
-    ids=_id,
+    ids=plain_id,
 )
 def test_declaration_problems_name_file_line_and_field(
     tmp_path: Path, old: str, new: str, message: str
