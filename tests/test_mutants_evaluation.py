@@ -423,6 +423,19 @@ EVALUATIONS: list[tuple[str, dict[str, Any], tuple[str, ...], Any]] = [
     ("all_of(a.l, it > 1)", {}, ("a.l",), ERROR_VALUE),
     ("any_of(a.l, it > a.y)", {"a.l": [1, 2]}, (), UNKNOWN_VALUE),
     ("all_of(a.l, it > a.y)", {"a.l": [1, 2]}, ("a.y",), ERROR_VALUE),
+    ("count(a.l, it > 1)", {"a.l": [1, 2, 3]}, (), 2),
+    ("count(a.l, it > 5)", {"a.l": [1, 2, 3]}, (), 0),
+    ("count(a.l, it > 1)", {}, (), UNKNOWN_VALUE),
+    ("count(a.l, it > 1)", {}, ("a.l",), ERROR_VALUE),
+    ("count(a.l, it > a.y)", {"a.l": [1, 2]}, (), UNKNOWN_VALUE),
+    ("count(a.l, it > a.y)", {"a.l": [1, 2]}, ("a.y",), ERROR_VALUE),
+    ("count(a.l, it.f > 1)", {"a.l": [{"f": 2}, {"f": 0}]}, (), 1),
+    ("count(a.l, it.f > 1)", {"a.l": [{"f": 2}, {}]}, (), UNKNOWN_VALUE),
+    ("count(a.l, it.f > 1 or 1 / it.f > 0)", {"a.l": [{"f": 0}, {}]}, (), ERROR_VALUE),
+    ("any_of(a.l, it.f > 1)", {"a.l": [{}, {"f": 2}]}, (), True),
+    ("all_of(a.l, present(it.f))", {"a.l": [{"f": 2}, {}]}, (), False),
+    ("all_of(a.l, absent(it.g))", {"a.l": [{"f": 2}, {}]}, (), True),
+    ("any_of(a.l, present(it.f) and it.f == 2)", {"a.l": [{}, {"f": 2}]}, (), True),
 ]
 
 

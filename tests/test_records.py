@@ -48,6 +48,7 @@ facts:
       income: {type: money, optional: true}
       studying: {type: bool, optional: true}
       since: {type: date, optional: true}
+      nickname: {type: str, optional: true}
   family.needs:
     type: list
     of: enum
@@ -247,6 +248,11 @@ def test_python_dates_in_records_are_their_iso_text(tmp_path: Path, rules: Path)
         record = orjson.loads(log.read_text().splitlines()[-1])
         records.append({k: record[k] for k in ("facts", "values", "results", "outcome")})
     assert records[0] == records[1]
+    a_date_for_a_str = family(
+        {"relation": "child", "id_number": CHILD, "nickname": dt.date(2024, 5, 6)}
+    )
+    d = Engine(rules).decide("family-sample", a_date_for_a_str, on=ON)
+    assert "INVALID:family.members" in d.codes  # only a date field takes a date
     a_datetime = family(
         {"relation": "child", "id_number": CHILD, "since": dt.datetime(2024, 5, 6, 1, 2)}
     )
