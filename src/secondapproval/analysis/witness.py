@@ -1,0 +1,81 @@
+"""A z3 model as an application: the facts object (DESIGN §10) and the decision date it names."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from fractions import Fraction
+from typing import Any
+
+import z3
+
+from ..generate.identifiers import REGION_CODES, cn_id, org_code, regions_in, uscc
+from ..paths import put
+from .encode import Encoder, FactVars
+
+WRONG = {
+    "bool": "not-a-bool",
+    "int": "not-an-int",
+    "decimal": "not-a-number",
+    "money": "not-an-amount",
+    "str": 12345,
+    "enum": 12345,
+    "date": "not-a-date",
+    "cn_id": "not-an-id",
+    "uscc": "not-a-code",
+    "list": "not-a-list",
+}
+"""Per fact type, a JSON value the validator refuses: what an invalid fact of a witness holds."""
+
+
+def application(model: z3.ModelRef, enc: Encoder) -> tuple[dict[str, Any], dt.date]:
+    """The facts of the model (given ones with their values, invalid ones with a refused value,
+    the others left out) and its decision date."""
+    app: dict[str, Any] = {}
+    for path, f in enc.facts.items():
+        if _true(model, f.invalid):
+            put(app, path, WRONG.get(f.spec.type, "not-valid"))
+        elif _true(model, f.given):
+            put(app, path, value(model, f))
+    on = dt.date.fromordinal(model.eval(enc.on, model_completion=True).as_long())
+    return app, on
+
+
+def _true(model: z3.ModelRef, b: Any) -> bool:
+    return bool(z3.is_true(model.eval(b, model_completion=True)))
+
+
+def value(model: z3.ModelRef, f: FactVars) -> Any:
+    """The JSON value of a given fact in the model."""
+    got = model.eval(f.value, model_completion=True)
+    kind = f.spec.type
+    if kind == "bool":
+        return z3.is_true(got)
+    if kind == "int":
+        return got.as_long()
+    if kind in ("decimal", "money"):
+        return _decimal_text(got, kind)
+    if kind == "date":
+        return dt.date.fromordinal(got.as_long()).isoformat()
+    if kind in ("str", "enum"):
+        return got.as_string()
+    if kind == "cn_id":
+        born = dt.date.fromordinal(model.eval(f.extra["born"], model_completion=True).as_long())
+        seq = model.eval(f.extra["seq"], model_completion=True).as_long()
+        return cn_id(regions_in(born.year)[0], born, seq)
+    if kind == "uscc":
+        n = abs(got.as_long()) % 10**8
+        return uscc("91", REGION_CODES[0], org_code(f"{n:08d}"))
+    if kind == "list":
+        return []  # lists are not encoded yet (approximate): the engine decides the empty one
+    raise ValueError(f"no witness value for a fact of type {kind}")
+
+
+def _decimal_text(got: Any, kind: str) -> str:
+    q = Fraction(got.numerator_as_long(), got.denominator_as_long())
+    k = next(k for k in range(60) if (q * 10**k).denominator == 1)  # a bounded decimal
+    d = Decimal(int(q * 10**k)).scaleb(-k)
+    text = format(d, "f")
+    if kind == "money" and "." in text and len(text.split(".")[1]) > 2:
+        raise ValueError(f"no amount of money: {text}")
+    return text

@@ -1,0 +1,185 @@
+"""Static analysis (secondapproval.analysis): the bundled matters are approvable with witnesses the
+engine approves, deliberately broken matters show each finding, an approximate encoding never
+claims a proof, and the encoding agrees with the interpreter on generated expressions and facts."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import subprocess
+import sys
+from typing import Any
+
+import pytest
+import z3
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from reference import FIXTURES, REFERENCE, RULES, engine_over, examples, versions
+from secondapproval import Engine, Matter
+from secondapproval.analysis import analyze
+from secondapproval.analysis.encode import Encoder
+from secondapproval.facts import FactValidator
+from secondapproval.lang import ir
+from secondapproval.lang.interpret import evaluate
+from secondapproval.lang.kleene import ERROR_VALUE, UNKNOWN_VALUE
+from secondapproval.ruleset import FactSpec
+from secondapproval.strategies import applications, expressions, synthetic_matter
+
+BROKEN = FIXTURES / "analysis"
+BUNDLED = versions(engine_over(RULES)) + versions(engine_over(REFERENCE))
+
+
+@pytest.mark.parametrize("matter", BUNDLED, ids=lambda m: f"{m.id}@{m.version}")
+def test_every_bundled_matter_is_approvable_and_every_rule_can_pass_fail_and_be_unknown(
+    matter: Matter,
+) -> None:
+    """Each claim's witness was decided by the engine inside `analyze` (it raises otherwise)."""
+    engine = engine_over(RULES if matter in versions(engine_over(RULES)) else REFERENCE)
+    report = analyze(matter, engine)
+    assert report.approximate == ()
+    assert report.approvable.answer == "yes"
+    assert report.approvable.witness is not None
+    w = report.approvable.witness
+    assert engine.decide(matter.id, w.facts, on=w.on).outcome.value == "approve"
+    for rule, claims in report.rules.items():
+        assert {k: c.answer for k, c in claims.items()} == dict.fromkeys(
+            ("passed", "failed", "unknown"), "yes"
+        ), rule
+    assert report.findings == []
+
+
+@pytest.fixture(scope="module")
+def broken() -> Engine:
+    return Engine(BROKEN, vouch="all")
+
+
+@pytest.mark.parametrize(
+    ("matter", "kinds"),
+    [
+        ("broken-unapprovable", ["unapprovable"]),
+        ("broken-dead-rule", ["dead-rule"]),
+        ("broken-never-passes", ["unapprovable", "never-passes"]),
+        ("broken-approximate", ["approvable-unknown"]),
+    ],
+)
+def test_each_broken_matter_shows_its_finding(
+    broken: Engine, matter: str, kinds: list[str]
+) -> None:
+    report = analyze(broken.versions(matter)[0], broken)
+    assert [f.kind for f in report.findings] == kinds
+
+
+def test_an_approximate_encoding_never_claims_a_proof(broken: Engine) -> None:
+    """`round` is approximate (uninterpreted): the contradiction it hides is unknown, not proved."""
+    report = analyze(broken.versions("broken-approximate")[0], broken)
+    assert report.approvable.answer == "unknown"
+    assert report.approximate
+    assert all(c.answer != "no" for cs in report.rules.values() for c in cs.values())
+
+
+def test_a_dead_rule_is_proved_and_the_others_keep_their_witnesses(broken: Engine) -> None:
+    report = analyze(broken.versions("broken-dead-rule")[0], broken)
+    assert report.rules["always-true"]["failed"].answer == "no"
+    assert report.rules["always-true"]["passed"].answer == "yes"
+    assert report.rules["adult"]["failed"].answer == "yes"
+
+
+def test_the_cli_fails_on_errors_and_with_strict_on_warnings() -> None:
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "secondapproval", "analyze", *args],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+
+    broken = run(str(BROKEN))
+    assert broken.returncode == 1
+    assert "error: unapprovable" in broken.stdout
+    fine = run(str(BROKEN), "--matter", "broken-dead-rule")
+    assert fine.returncode == 0
+    assert "warning: dead-rule" in fine.stdout
+    assert run(str(BROKEN), "--matter", "broken-dead-rule", "--strict").returncode == 1
+    doc = json.loads(run(str(RULES), "--json", "--on", "2026-12-01").stdout)
+    assert {r["matter"] for r in doc} >= {"graduate-hukou-shenzhen"}
+    assert all(r["approvable"]["answer"] in ("yes", "no", "unknown") for r in doc)
+
+
+# ---- the encoding against the interpreter -----------------------------------------------------
+
+_A = "applicant"
+FACTS: dict[str, FactSpec] = {
+    "a.n": FactSpec(type="int", source=_A),
+    "a.m": FactSpec(type="int", source=_A),
+    "a.x": FactSpec(type="decimal", source=_A),
+    "a.flag": FactSpec(type="bool", source=_A),
+    "a.day": FactSpec(type="date", source=_A),
+    "a.name": FactSpec(type="str", source=_A),
+    "a.level": FactSpec(type="enum", values=["low", "mid", "high"], source=_A),
+    "a.id": FactSpec(type="cn_id", source=_A),
+}
+SCHEMA = {p: synthetic_matter(FACTS, [ir.Const(True)]).types[p] for p in FACTS}
+ON = dt.date(2024, 2, 29)
+
+
+def _status(value: Any) -> str:
+    if value is ERROR_VALUE:
+        return "error"
+    if value is UNKNOWN_VALUE:
+        return "unknown"
+    return "passed" if value else "failed"
+
+
+def _pinned(enc: Encoder, values: dict[str, Any]) -> list[Any]:
+    """Constraints that fix every input fact to the validated values (absent: not given)."""
+    out = []
+    for path, f in enc.facts.items():
+        out.append(z3.Not(f.invalid))
+        if path not in values:
+            out.append(z3.Not(f.given))
+            continue
+        out.append(f.given)
+        v = values[path]
+        if f.spec.type == "cn_id":
+            born = dt.date(int(v[6:10]), int(v[10:12]), int(v[12:14]))
+            out += [f.extra["born"] == born.toordinal(), f.extra["seq"] == int(v[14:17])]
+        elif f.spec.type == "date":
+            out.append(f.value == v.toordinal())
+        elif f.spec.type == "decimal":
+            out.append(f.value == z3.RealVal(str(v)))
+        elif f.spec.type in ("str", "enum"):
+            out.append(f.value == z3.StringVal(v))
+        else:
+            out.append(f.value == v)
+    return out
+
+
+@settings(
+    max_examples=examples(int(os.environ.get("ANALYSIS_EXAMPLES", "150"))),
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+@given(expr=expressions(SCHEMA, max_depth=2), data=st.data())
+def test_the_encoding_agrees_with_the_interpreter(expr: ir.Node, data: st.DataObject) -> None:
+    """With every fact pinned to drawn values, the one status the solver allows a rule is the
+    interpreter's (expressions the encoding approximates are left out)."""
+    matter = synthetic_matter(FACTS, [expr])
+    enc = Encoder(matter, ON)
+    if enc.approximate:
+        return
+    facts = data.draw(applications(matter, on=ON))
+    valid = FactValidator(matter).validate(facts, ON)
+    expected = _status(evaluate(matter.rules[0].expr, valid.values, ON))
+    rule = matter.rules[0].id
+    solver = z3.Solver()
+    solver.set("timeout", 10_000)
+    solver.add(*enc.constraints, *_pinned(enc, valid.values))
+    for name, condition in enc.status(rule).items():
+        solver.push()
+        solver.add(condition)
+        result = solver.check()
+        solver.pop()
+        assert result != z3.unknown, ir.render(expr)
+        assert (result == z3.sat) == (name == expected), (ir.render(expr), valid.values, name)
