@@ -249,7 +249,12 @@ def test_python_dates_in_records_are_their_iso_text(tmp_path: Path, rules: Path)
         records.append({k: record[k] for k in ("facts", "values", "results", "outcome")})
     assert records[0] == records[1]
     a_date_for_a_str = family(
-        {"relation": "child", "id_number": CHILD, "nickname": dt.date(2024, 5, 6)}
+        {
+            "relation": "child",
+            "id_number": CHILD,
+            "since": dt.date(2024, 5, 6),
+            "nickname": dt.date(2024, 5, 6),
+        }
     )
     d = Engine(rules).decide("family-sample", a_date_for_a_str, on=ON)
     assert "INVALID:family.members" in d.codes  # only a date field takes a date
