@@ -58,10 +58,12 @@ OPTIONAL = {
     "secondapproval.strategies": "hypothesis",
     "secondapproval.sources.http": "httpx",
     "secondapproval.standin": "uvicorn",
+    "secondapproval.analysis": "z3",
 }
 """Modules that need what the core install leaves out, and the module each needs: the durable
 backend needs the `durable` extra, the http-json adapter the `sources` extra, the stand-in offices
-the `service` extra; the pytest plug-in and the Hypothesis strategies serve a user who has those.
+the `service` extra, static analysis the `analyze` extra (z3); the pytest plug-in and the
+Hypothesis strategies serve a user who has those.
 Any other import error in the core install is a dependency pyproject.toml lacks."""
 DEMO_EXTRAS = "sources,service"
 """The extras the demo needs (it gathers over http-json from the stand-in offices); installed into
