@@ -31,6 +31,15 @@ BROKEN = FIXTURES / "analysis"
 BUNDLED = versions(engine_over(RULES)) + versions(engine_over(REFERENCE))
 
 
+BUNDLED_FINDINGS = {
+    # add_years(graduated_on, 2) has no value for a graduation in 9998 or 9999: true, and harmless
+    "graduate-hukou-shenzhen": ["derivation-fails"],
+    # the age limit is a lookup by degree, which fails for any other degree: so passing it
+    # implies the degree rule (DESIGN §8's reference matter keeps both, as the report's peers do)
+    "talent-reference": ["redundant"],
+}
+
+
 @pytest.mark.parametrize("matter", BUNDLED, ids=lambda m: f"{m.id}@{m.version}")
 def test_every_bundled_matter_is_approvable_and_every_rule_can_pass_fail_and_be_unknown(
     matter: Matter,
@@ -47,7 +56,7 @@ def test_every_bundled_matter_is_approvable_and_every_rule_can_pass_fail_and_be_
         assert {k: c.answer for k, c in claims.items()} == dict.fromkeys(
             ("passed", "failed", "unknown"), "yes"
         ), rule
-    assert report.findings == []
+    assert [f.kind for f in report.findings] == BUNDLED_FINDINGS.get(matter.id, [])
 
 
 @pytest.fixture(scope="module")
@@ -62,6 +71,7 @@ def broken() -> Engine:
         ("broken-dead-rule", ["dead-rule"]),
         ("broken-never-passes", ["unapprovable", "never-passes"]),
         ("broken-approximate", ["approvable-unknown"]),
+        ("broken-divides", ["derivation-fails"]),
     ],
 )
 def test_each_broken_matter_shows_its_finding(
@@ -84,6 +94,44 @@ def test_a_dead_rule_is_proved_and_the_others_keep_their_witnesses(broken: Engin
     assert report.rules["always-true"]["failed"].answer == "no"
     assert report.rules["always-true"]["passed"].answer == "yes"
     assert report.rules["adult"]["failed"].answer == "yes"
+
+
+def test_a_derivation_that_fails_shows_the_facts_that_make_it_fail(broken: Engine) -> None:
+    report = analyze(broken.versions("broken-divides")[0], broken)
+    (finding,) = report.findings
+    assert finding.witness is not None
+    assert finding.witness.facts["a"]["members"] == 0
+    d = broken.decide("broken-divides", finding.witness.facts, on=finding.witness.on)
+    assert "ERROR:low-income" in d.codes
+
+
+def test_a_redundant_rule_names_the_rules_that_imply_it() -> None:
+    engine = engine_over(REFERENCE)
+    report = analyze(engine.versions("talent-reference")[0], engine)
+    (finding,) = report.findings
+    assert finding.rule == "degree-level"
+    assert "'age-limit'" in finding.message
+
+
+def test_the_fail_safe_check_catches_an_engine_that_approves_without_a_fact() -> None:
+    """Given an engine that approves anything, every required fact removed or made invalid is
+    a fail-safe error: the check reads the engine's decisions, not the encoding."""
+    from secondapproval.analysis.findings import _fail_safe
+
+    engine = engine_over(REFERENCE)
+    matter = engine.versions("talent-reference")[0]
+    report = analyze(matter, engine)
+    assert report.approvable.witness is not None
+    assert _fail_safe(matter, engine, report.approvable.witness) == []
+
+    class Approving:
+        def decide(self, matter_id: str, facts: Any, on: dt.date) -> Any:
+            return engine.decide(matter_id, report.approvable.witness.facts, on=on)  # type: ignore[union-attr]
+
+    found = _fail_safe(matter, Approving(), report.approvable.witness)  # type: ignore[arg-type]
+    required = [p for p, s in matter.inputs.items() if not s.optional]
+    assert len(found) == 2 * len(required)
+    assert {f.kind for f in found} == {"fail-safe"}
 
 
 def test_the_cli_fails_on_errors_and_with_strict_on_warnings() -> None:

@@ -1,16 +1,19 @@
 """What a matter version can and cannot approve, each claim with a witness the engine decides.
 
 `analyze(matter, engine)` asks the solver: can the matter approve (a witness application, or a
-proof that none can)? Can each rule pass, fail, be unknown (given every fact valid: only its own
-facts' absence makes it unknown)? A rule that can never fail is dead (a warning); one that can
-never pass makes the matter unapprovable (an error). Every witness is decided by the engine, and
-the analysis stops with `AnalysisError` when the engine disagrees with an exact encoding (the
-encoding or the engine has a bug); where the encoding is approximate (`Encoder.approximate`) a
-"no" is *unknown*, never a proof.
+proof that none can)? Can each rule pass, fail (on clean applications), be unknown? A rule that
+can never fail is dead (a warning); one that can never pass makes the matter unapprovable (an
+error); one implied by the others is redundant (a warning naming them); a derived fact that can
+fail on valid facts is shown with the facts that make it fail. The approving witness is decided
+again with each required fact removed and made invalid: the engine must refer (fail-safe).
+Every witness is decided by the engine, and the analysis stops with `AnalysisError` when the
+engine disagrees with an exact encoding (the encoding or the engine has a bug); where the
+encoding is approximate (`Encoder.approximate`) a "no" is *unknown*, never a proof.
 """
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -19,9 +22,14 @@ import z3
 
 from ..engine import Engine
 from ..errors import SecondApprovalError
+from ..facts import FactValidator
+from ..lang import ir
+from ..lang.interpret import evaluate
+from ..lang.kleene import ERROR_VALUE, UNKNOWN_VALUE
+from ..paths import put, remove
 from ..ruleset import Matter
 from .encode import Encoder
-from .witness import application
+from .witness import WRONG, application
 
 Severity = Literal["error", "warning", "info"]
 TIMEOUT_MS = 10_000
@@ -182,7 +190,118 @@ def analyze(matter: Matter, engine: Engine, on: dt.date | None = None) -> Report
                     rule,
                 )
             )
+    if claim.answer == "yes" and claim.witness is not None:
+        report.findings += _fail_safe(matter, engine, claim.witness)
+        dead = {r for r, cs in report.rules.items() if cs["failed"].answer == "no"}
+        report.findings += _redundant(enc, asker, dead)
+    report.findings += _failing_derivations(matter, enc, asker)
     return report
+
+
+def _fail_safe(matter: Matter, engine: Engine, w: Witness) -> list[Finding]:
+    """The approving witness with each required fact removed, and with it made invalid, decided
+    by the engine: each must refer (a proof over the encoding alone would hold by construction;
+    this checks the code)."""
+    out = []
+    for path, spec in matter.inputs.items():
+        if spec.optional:
+            continue
+        for change, facts in (
+            ("removed", _without(w.facts, path)),
+            ("invalid", _with(w.facts, path, WRONG.get(spec.type, "not-valid"))),
+        ):
+            d = engine.decide(matter.id, facts, on=w.on)
+            if d.outcome.value == "approve":
+                out.append(
+                    Finding(
+                        "error",
+                        "fail-safe",
+                        f"approved with the required fact {path!r} {change}",
+                        witness=Witness(facts, w.on),
+                    )
+                )
+    return out
+
+
+def _without(facts: dict[str, Any], path: str) -> dict[str, Any]:
+    out = copy.deepcopy(facts)
+    remove(out, path)
+    return out
+
+
+def _with(facts: dict[str, Any], path: str, value: Any) -> dict[str, Any]:
+    out = copy.deepcopy(facts)
+    put(out, path, value)
+    return out
+
+
+def _redundant(enc: Encoder, asker: _Asker, dead: set[str]) -> list[Finding]:
+    """A rule that passes on every clean application on which the others all pass is implied by
+    them (a warning naming the ones that imply it: an unsat core). A dead rule, implied by
+    anything, is reported as dead only."""
+    if not asker.exact or len(enc.rules) < 2:
+        return []
+    out = []
+    passed = {r: enc.status(r)["passed"] for r in enc.rules}
+    for rule in (r for r in enc.rules if r not in dead):
+        solver = z3.Solver()
+        solver.set("timeout", TIMEOUT_MS)
+        solver.add(*enc.constraints, enc.clean(), z3.Not(passed[rule]))
+        marks = {z3.Bool(f"__implies:{r}"): r for r in enc.rules if r != rule}
+        for mark, r in marks.items():
+            solver.add(z3.Implies(mark, passed[r]))
+        if solver.check(*marks) == z3.unsat:
+            by = sorted(marks[m] for m in solver.unsat_core())
+            message = f"rule {rule!r} is implied by {', '.join(map(repr, by)) or 'nothing'}"
+            out.append(Finding("warning", "redundant", message + " (proved)", rule))
+    return out
+
+
+def _failing_derivations(matter: Matter, enc: Encoder, asker: _Asker) -> list[Finding]:
+    """A derived fact whose computation can fail although every fact is given and valid (a
+    division by zero, a lookup with no row), with the inputs that make it fail."""
+    out = []
+    for d in matter.derived:
+        claim, _ = asker.ask(
+            enc.all_valid(),
+            z3.Not(z3.Or(*[f.invalid for f in enc.facts.values()])),
+            enc.values[d.path].err,
+        )
+        if claim.answer != "yes" or claim.witness is None:
+            continue
+        w = claim.witness
+        if not _derivation_fails(matter, d.path, w):
+            if asker.exact:
+                raise AnalysisError(
+                    f"{matter.id}: {d.path} fails on {w.to_dict()} for the solver, "
+                    "not for the interpreter"
+                )
+            continue
+        out.append(
+            Finding(
+                "warning",
+                "derivation-fails",
+                f"the derived fact {d.path!r} fails on valid facts ({d.expr.ty} from "
+                f"{ir.render(d.expr)})",
+                witness=w,
+            )
+        )
+    return out
+
+
+def _derivation_fails(matter: Matter, path: str, w: Witness) -> bool:
+    """Whether the interpreter, on the engine's validated facts, gives the derived fact an error."""
+    values = dict(FactValidator(matter).validate(w.facts, w.on).values)
+    errors: set[str] = set()
+    for d in matter.derived:
+        v = evaluate(d.expr, values, w.on, frozenset(errors))
+        if v is ERROR_VALUE:
+            errors.add(d.path)
+        elif v is not UNKNOWN_VALUE:
+            values[d.path] = v
+        if d.path == path:
+            return d.path in errors
+    return False
 
 
 def _status_of(decision: Any, rule: str) -> str:
