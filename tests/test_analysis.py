@@ -150,6 +150,14 @@ def test_the_cli_fails_on_errors_and_with_strict_on_warnings() -> None:
     assert fine.returncode == 0
     assert "warning: dead-rule" in fine.stdout
     assert run(str(BROKEN), "--matter", "broken-dead-rule", "--strict").returncode == 1
+    check = subprocess.run(
+        [sys.executable, "-m", "secondapproval", "check", "--analyze", str(BROKEN)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert check.returncode == 1
+    assert "error: never-passes" in check.stdout
     doc = json.loads(run(str(RULES), "--json", "--on", "2026-12-01").stdout)
     assert {r["matter"] for r in doc} >= {"graduate-hukou-shenzhen"}
     assert all(r["approvable"]["answer"] in ("yes", "no", "unknown") for r in doc)

@@ -34,6 +34,16 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
         help="print the Python generated for each version of this matter",
     )
     p.add_argument(
+        "--analyze",
+        action="store_true",
+        help="also analyse each matter (secondapproval analyze): fail on its errors",
+    )
+    p.add_argument(
+        "--strict",
+        action="store_true",
+        help="with --analyze, fail on its warnings too",
+    )
+    p.add_argument(
         "--deployment",
         type=Path,
         metavar="FILE",
@@ -64,6 +74,14 @@ def run(args: argparse.Namespace) -> int:
     if args.show_code is not None:
         print(generated_code(matters, args.show_code), end="")
         return 0
+    if args.analyze:
+        from .analyze import analyze_paths, failed, print_reports
+
+        folders = [p for p in args.paths if p.is_dir()]
+        reports = analyze_paths(folders)
+        print_reports(reports)
+        if failed(reports, args.strict):
+            return 1
     ids = sorted({m.id for m in matters})
     print(
         f"ok: {len(ids)} matters ({len(matters)} versions), {sum(len(m.rules) for m in matters)}"
