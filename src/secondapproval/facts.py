@@ -138,6 +138,7 @@ class FactValidator:
             for n, f in (s.fields or {}).items()
             if f.type == "cn_id"
         )
+        self._any_ids = bool(self._cn_ids or self._cn_id_lists or self._cn_id_fields)
         self._flatten = _flattener(tree, unit_filename("flatten", matter))
         if fast and _within(tree, inputs, limits):
             path = fast_path(inputs, limits, unit_filename("facts", matter))
@@ -175,7 +176,8 @@ class FactValidator:
                 except PydanticValidationError as exc:
                     nested = self._salvage(facts, exc, invalid)
                 values = nested if self._flat else self._flatten(nested)  # a fresh dict
-            self._drop_born_later(values, on, invalid)
+            if self._any_ids:
+                self._drop_born_later(values, on, invalid)
             if values.keys() >= self._required:
                 return values, invalid, ()
             missing = tuple(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Mapping
 from typing import Any
 
@@ -63,12 +64,7 @@ def with_iso_dates(tree: Any, paths: tuple[str, ...]) -> Any:
     what it is, and invalid."""
     if not isinstance(tree, dict):
         return tree
-    fields: dict[str, list[str]] = {}
-    for p in paths:
-        path, _, name = p.partition("[].")
-        fields.setdefault(path, [])
-        if name:
-            fields[path].append(name)
+    fields = _date_fields(paths)
     found = [p for p, names in fields.items() if _has_date(get(tree, p), names)]
     if not found:
         return tree
@@ -84,7 +80,18 @@ def with_iso_dates(tree: Any, paths: tuple[str, ...]) -> Any:
     return out
 
 
-def _has_date(value: Any, fields: list[str]) -> bool:
+@functools.cache
+def _date_fields(paths: tuple[str, ...]) -> dict[str, tuple[str, ...]]:
+    """Each dotted path of `paths` → the date fields of its records (`path[].f`), or () for a
+    date or a list of dates. Parsed once per matter's tuple (the audit record asks per decision)."""
+    fields: dict[str, tuple[str, ...]] = {}
+    for p in paths:
+        path, _, name = p.partition("[].")
+        fields[path] = fields.get(path, ()) + ((name,) if name else ())
+    return fields
+
+
+def _has_date(value: Any, fields: tuple[str, ...]) -> bool:
     if value.__class__ is list and fields:
         return any(
             v.__class__ is dict and any(v.get(f).__class__ is _DATE for f in fields) for v in value
@@ -94,7 +101,7 @@ def _has_date(value: Any, fields: list[str]) -> bool:
     return value.__class__ is _DATE
 
 
-def _iso_fields(record: Any, fields: list[str]) -> Any:
+def _iso_fields(record: Any, fields: tuple[str, ...]) -> Any:
     if record.__class__ is not dict:
         return record
     return {k: _iso(v) if k in fields else v for k, v in record.items()}

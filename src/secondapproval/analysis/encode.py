@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 from fractions import Fraction
@@ -159,8 +158,6 @@ class Encoder:
         given = z3.Bool(self.name(f"given:{path}"))
         invalid = z3.Bool(self.name(f"invalid:{path}"))
         self.constraints.append(z3.Not(z3.And(given, invalid)))
-        if not spec.optional:
-            pass  # a required fact may still be absent: the application then refers MISSING
         value, extra = self._value(self.name(path), spec, t)
         return FactVars(path, spec, t, given, invalid, value, extra)
 
@@ -458,9 +455,6 @@ class Encoder:
     def all_valid(self) -> Any:
         """Every input fact given and valid (optional ones too): the facts a rule can read."""
         return z3.And(*[f.given for f in self.facts.values()])
-
-    def iter_constraints(self) -> Iterator[Any]:
-        yield from self.constraints
 
 
 class _UnsupportedError(Exception):

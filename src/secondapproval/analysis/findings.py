@@ -113,7 +113,7 @@ class _Asker:
         self.matter = matter
         self.exact = not enc.approximate
 
-    def ask(self, *goal: Any) -> tuple[Claim, z3.ModelRef | None]:
+    def ask(self, *goal: Any) -> Claim:
         solver = z3.Solver()
         solver.set("timeout", TIMEOUT_MS)
         solver.add(*self.enc.constraints, *goal)
@@ -121,15 +121,15 @@ class _Asker:
         if result == z3.sat:
             model = solver.model()
             facts, on = application(model, self.enc)
-            return Claim("yes", Witness(facts, on)), model
+            return Claim("yes", Witness(facts, on))
         if result == z3.unsat and self.exact:
-            return Claim("no", why="proved by the solver"), None
+            return Claim("no", why="proved by the solver")
         why = (
             "the solver gave up"
             if result == z3.unknown
             else "not encoded exactly: " + "; ".join(sorted(set(self.enc.approximate)))
         )
-        return Claim("unknown", why=why), None
+        return Claim("unknown", why=why)
 
     def decide(self, w: Witness) -> Any:
         return self.engine.decide(self.matter.id, w.facts, on=w.on)
@@ -157,7 +157,7 @@ def analyze(matter: Matter, engine: Engine, on: dt.date | None = None) -> Report
         raise ValueError(f"{matter.id}@{matter.version} is not in force on {on.isoformat()}")
     enc = Encoder(matter, on)
     asker = _Asker(enc, engine, matter)
-    claim, _ = asker.ask(enc.approves())
+    claim = asker.ask(enc.approves())
     claim = asker.confirm(claim, lambda d: d.outcome.value == "approve", "it approves")
     report = Report(
         matter.id, matter.version, claim, approximate=tuple(sorted(set(enc.approximate)))
@@ -172,7 +172,7 @@ def analyze(matter: Matter, engine: Engine, on: dt.date | None = None) -> Report
         status = enc.status(rule)
         claims: dict[str, Claim] = {}
         for want in ("passed", "failed", "unknown"):
-            c, _ = asker.ask(status[want], *(() if want == "unknown" else (enc.clean(),)))
+            c = asker.ask(status[want], *(() if want == "unknown" else (enc.clean(),)))
             claims[want] = asker.confirm(
                 c, lambda d, r=rule, w=want: _status_of(d, r) == w, f"{rule} is {want}"
             )
@@ -262,7 +262,7 @@ def _failing_derivations(matter: Matter, enc: Encoder, asker: _Asker) -> list[Fi
     division by zero, a lookup with no row), with the inputs that make it fail."""
     out = []
     for d in matter.derived:
-        claim, _ = asker.ask(
+        claim = asker.ask(
             enc.all_valid(),
             z3.Not(z3.Or(*[f.invalid for f in enc.facts.values()])),
             enc.values[d.path].err,
