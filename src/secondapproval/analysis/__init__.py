@@ -3,6 +3,7 @@ cannot approve, each claim with a witness application the engine decides (`findi
 
 from __future__ import annotations
 
-from .findings import AnalysisError, Claim, Finding, Report, Witness, analyze
+from .ask import AnalysisError, Claim, Witness
+from .findings import Finding, Report, analyze
 
 __all__ = ["AnalysisError", "Claim", "Finding", "Report", "Witness", "analyze"]

@@ -15,54 +15,24 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import z3
 
 from ..engine import Engine
-from ..errors import SecondApprovalError
 from ..facts import FactValidator
 from ..lang import ir
 from ..lang.interpret import evaluate
 from ..lang.kleene import ERROR_VALUE, UNKNOWN_VALUE
 from ..paths import put, remove
 from ..ruleset import Matter
+from .ask import AnalysisError, Asker, Claim, Witness, decided, status_of, summary
 from .encode import Encoder
-from .witness import WRONG, application
+from .witness import WRONG
 
 Severity = Literal["error", "warning", "info"]
-TIMEOUT_MS = 10_000
-
-
-class AnalysisError(SecondApprovalError, RuntimeError):
-    """The engine decided a witness otherwise than the solver claimed: a bug, shown loudly."""
-
-
-@dataclass(frozen=True)
-class Witness:
-    facts: dict[str, Any]
-    on: dt.date
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"facts": self.facts, "on": self.on.isoformat()}
-
-
-@dataclass(frozen=True)
-class Claim:
-    """One question's answer: `yes` with a witness, `no` (proved), or `unknown`."""
-
-    answer: Literal["yes", "no", "unknown"]
-    witness: Witness | None = None
-    why: str = ""
-
-    def to_dict(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"answer": self.answer}
-        if self.witness is not None:
-            out["witness"] = self.witness.to_dict()
-        if self.why:
-            out["why"] = self.why
-        return out
 
 
 @dataclass(frozen=True)
@@ -106,96 +76,105 @@ class Report:
         }
 
 
-class _Asker:
-    def __init__(self, enc: Encoder, engine: Engine, matter: Matter) -> None:
-        self.enc = enc
-        self.engine = engine
-        self.matter = matter
-        self.exact = not enc.approximate
-
-    def ask(self, *goal: Any) -> Claim:
-        solver = z3.Solver()
-        solver.set("timeout", TIMEOUT_MS)
-        solver.add(*self.enc.constraints, *goal)
-        result = solver.check()
-        if result == z3.sat:
-            model = solver.model()
-            facts, on = application(model, self.enc)
-            return Claim("yes", Witness(facts, on))
-        if result == z3.unsat and self.exact:
-            return Claim("no", why="proved by the solver")
-        why = (
-            "the solver gave up"
-            if result == z3.unknown
-            else "not encoded exactly: " + "; ".join(sorted(set(self.enc.approximate)))
-        )
-        return Claim("unknown", why=why)
-
-    def decide(self, w: Witness) -> Any:
-        return self.engine.decide(self.matter.id, w.facts, on=w.on)
-
-    def confirm(self, claim: Claim, check: Any, what: str) -> Claim:
-        """The engine's decision of the witness must bear the claim out."""
-        if claim.witness is None:
-            return claim
-        decision = self.decide(claim.witness)
-        if check(decision):
-            return claim
-        if not self.exact:
-            return Claim("unknown", why=f"the witness did not hold on the engine ({what})")
-        raise AnalysisError(
-            f"{self.matter.id}@{self.matter.version}: the solver says {what} for "
-            f"{claim.witness.to_dict()}, the engine decided {decision.outcome.value} "
-            f"{list(decision.codes)}"
-        )
-
-
 def analyze(matter: Matter, engine: Engine, on: dt.date | None = None) -> Report:
     """The analysis of one matter version, every witness decided by `engine` (on `on`, which the
     version must be in force on; by default, any day it is)."""
     if on is not None and not matter.spec.effective.covers(on):
         raise ValueError(f"{matter.id}@{matter.version} is not in force on {on.isoformat()}")
     enc = Encoder(matter, on)
-    asker = _Asker(enc, engine, matter)
-    claim = asker.ask(enc.approves())
-    claim = asker.confirm(claim, lambda d: d.outcome.value == "approve", "it approves")
-    report = Report(
-        matter.id, matter.version, claim, approximate=tuple(sorted(set(enc.approximate)))
-    )
-    if claim.answer == "no":
-        report.findings.append(
-            Finding("error", "unapprovable", "no application can be approved (proved)")
-        )
-    elif claim.answer == "unknown":
-        report.findings.append(Finding("info", "approvable-unknown", claim.why))
+    asker = Asker([enc])
+    check = _Checks(matter, engine)
+    claim = asker.confirm(asker.ask(enc.approves()), check.approves, "it approves")
+    report = Report(matter.id, matter.version, claim, approximate=tuple(asker.approximate))
+    report.findings += _approvable_findings(claim)
+    passing = {r: asker.mark(enc.status(r)["passed"]) for r in enc.rules}
+    alone: set[str] = set()  # rules shown failing while every other one passes
     for rule in enc.rules:
-        status = enc.status(rule)
-        claims: dict[str, Claim] = {}
-        for want in ("passed", "failed", "unknown"):
-            c = asker.ask(status[want], *(() if want == "unknown" else (enc.clean(),)))
-            claims[want] = asker.confirm(
-                c, lambda d, r=rule, w=want: _status_of(d, r) == w, f"{rule} is {want}"
-            )
-        report.rules[rule] = claims
-        if claims["failed"].answer == "no":
-            report.findings.append(
-                Finding("warning", "dead-rule", f"rule {rule!r} can never fail (proved)", rule)
-            )
-        if claims["passed"].answer == "no":
-            report.findings.append(
-                Finding(
-                    "error",
-                    "never-passes",
-                    f"rule {rule!r} can never pass (proved): the matter cannot approve",
-                    rule,
-                )
-            )
+        report.rules[rule], fails_alone = _rule_claims(enc, asker, check, rule, claim, passing)
+        report.findings += _rule_findings(rule, report.rules[rule])
+        if fails_alone:
+            alone.add(rule)
     if claim.answer == "yes" and claim.witness is not None:
         report.findings += _fail_safe(matter, engine, claim.witness)
         dead = {r for r, cs in report.rules.items() if cs["failed"].answer == "no"}
-        report.findings += _redundant(enc, asker, dead)
+        report.findings += _redundant(enc, asker, passing, skip=alone | dead)
     report.findings += _failing_derivations(matter, enc, asker)
     return report
+
+
+class _Checks:
+    """What the engine decides of a witness, as `Asker.confirm` reads it (None: as claimed)."""
+
+    def __init__(self, matter: Matter, engine: Engine) -> None:
+        self.matter = matter
+        self.engine = engine
+
+    def approves(self, w: Witness) -> str | None:
+        d = decided(self.engine, self.matter.id, w)
+        return None if d.outcome.value == "approve" else summary(d)
+
+    def statuses(self, want: dict[str, str]) -> Callable[[Witness], str | None]:
+        def holds(w: Witness) -> str | None:
+            d = decided(self.engine, self.matter.id, w)
+            got = {r: status_of(d, r) for r in want}
+            return None if got == want else f"{summary(d)} {got}"
+
+        return holds
+
+
+def _rule_claims(
+    enc: Encoder,
+    asker: Asker,
+    check: _Checks,
+    rule: str,
+    approving: Claim,
+    passing: dict[str, Any],
+) -> tuple[dict[str, Claim], bool]:
+    """Can the rule pass, fail and be unknown? Passing is shown by the approving witness when
+    there is one; failing is asked first with every other rule passing (the witness a reviewer
+    wants, and a proof the rule is not implied by the others: the second value), then alone."""
+    status = enc.status(rule)
+    others = [m for r, m in passing.items() if r != rule]
+    if approving.answer == "yes":
+        passed = approving
+    else:
+        passed = asker.confirm(
+            asker.ask(status["passed"], enc.clean()),
+            check.statuses({rule: "passed"}),
+            f"{rule} is passed",
+        )
+    failed = asker.ask(status["failed"], enc.clean(), under=others)
+    want = {rule: "failed", **{r: "passed" for r in passing if r != rule}}
+    alone = failed.answer == "yes"
+    if not alone:
+        failed = asker.ask(status["failed"], enc.clean())
+        want = {rule: "failed"}
+    failed = asker.confirm(failed, check.statuses(want), f"{rule} is failed")
+    unknown = asker.confirm(
+        asker.ask(status["unknown"]), check.statuses({rule: "unknown"}), f"{rule} is unknown"
+    )
+    claims = {"passed": passed, "failed": failed, "unknown": unknown}
+    return claims, alone and failed.answer == "yes"
+
+
+def _approvable_findings(claim: Claim) -> list[Finding]:
+    if claim.answer == "no":
+        return [Finding("error", "unapprovable", "no application can be approved (proved)")]
+    if claim.answer == "bounded":
+        return [Finding("warning", "unapprovable-bounded", f"no application approves: {claim.why}")]
+    if claim.answer == "unknown":
+        return [Finding("info", "approvable-unknown", claim.why)]
+    return []
+
+
+def _rule_findings(rule: str, claims: dict[str, Claim]) -> list[Finding]:
+    out = []
+    if claims["failed"].answer == "no":
+        out.append(Finding("warning", "dead-rule", f"rule {rule!r} can never fail (proved)", rule))
+    if claims["passed"].answer == "no":
+        message = f"rule {rule!r} can never pass (proved): the matter cannot approve"
+        out.append(Finding("error", "never-passes", message, rule))
+    return out
 
 
 def _fail_safe(matter: Matter, engine: Engine, w: Witness) -> list[Finding]:
@@ -235,29 +214,27 @@ def _with(facts: dict[str, Any], path: str, value: Any) -> dict[str, Any]:
     return out
 
 
-def _redundant(enc: Encoder, asker: _Asker, dead: set[str]) -> list[Finding]:
+def _redundant(
+    enc: Encoder, asker: Asker, passing: dict[str, Any], skip: set[str]
+) -> list[Finding]:
     """A rule that passes on every clean application on which the others all pass is implied by
-    them (a warning naming the ones that imply it: an unsat core). A dead rule, implied by
-    anything, is reported as dead only."""
-    if not asker.exact or len(enc.rules) < 2:
+    them (a warning naming the ones that imply it: an unsat core). The rules in `skip` need no
+    question: one shown failing while the others pass is not implied, and a dead rule, implied
+    by anything, is reported as dead only."""
+    if not asker.exact or asker.bounded or len(enc.rules) < 2:
         return []
     out = []
-    passed = {r: enc.status(r)["passed"] for r in enc.rules}
-    for rule in (r for r in enc.rules if r not in dead):
-        solver = z3.Solver()
-        solver.set("timeout", TIMEOUT_MS)
-        solver.add(*enc.constraints, enc.clean(), z3.Not(passed[rule]))
-        marks = {z3.Bool(f"__implies:{r}"): r for r in enc.rules if r != rule}
-        for mark, r in marks.items():
-            solver.add(z3.Implies(mark, passed[r]))
-        if solver.check(*marks) == z3.unsat:
-            by = sorted(marks[m] for m in solver.unsat_core())
+    for rule in (r for r in enc.rules if r not in skip):
+        marks = {passing[r]: r for r in enc.rules if r != rule}
+        goal = asker.mark(enc.clean(), z3.Not(enc.status(rule)["passed"]))
+        if asker.check(goal, *marks) == z3.unsat:
+            by = sorted(marks[m] for m in asker.solver.unsat_core() if m in marks)
             message = f"rule {rule!r} is implied by {', '.join(map(repr, by)) or 'nothing'}"
             out.append(Finding("warning", "redundant", message + " (proved)", rule))
     return out
 
 
-def _failing_derivations(matter: Matter, enc: Encoder, asker: _Asker) -> list[Finding]:
+def _failing_derivations(matter: Matter, enc: Encoder, asker: Asker) -> list[Finding]:
     """A derived fact whose computation can fail although every fact is given and valid (a
     division by zero, a lookup with no row), with the inputs that make it fail."""
     out = []
@@ -302,7 +279,3 @@ def _derivation_fails(matter: Matter, path: str, w: Witness) -> bool:
         if d.path == path:
             return d.path in errors
     return False
-
-
-def _status_of(decision: Any, rule: str) -> str:
-    return str(next(r.status.value for r in decision.results if r.rule == rule))

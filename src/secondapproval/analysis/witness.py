@@ -28,16 +28,18 @@ WRONG = {
 """Per fact type, a JSON value the validator refuses: what an invalid fact of a witness holds."""
 
 
-def application(model: z3.ModelRef, enc: Encoder) -> tuple[dict[str, Any], dt.date]:
+def application(model: z3.ModelRef, encoders: list[Encoder]) -> tuple[dict[str, Any], dt.date]:
     """The facts of the model (given ones with their values, invalid ones with a refused value,
-    the others left out) and its decision date."""
+    the others left out) and its decision date; the facts of several encodings sharing their
+    facts and date (`Encoder(like=…)`) are one application."""
     app: dict[str, Any] = {}
-    for path, f in enc.facts.items():
+    facts = {p: f for enc in reversed(encoders) for p, f in enc.facts.items()}
+    for path, f in facts.items():
         if _true(model, f.invalid):
             put(app, path, WRONG.get(f.spec.type, "not-valid"))
         elif _true(model, f.given):
             put(app, path, value(model, f))
-    on = dt.date.fromordinal(model.eval(enc.on, model_completion=True).as_long())
+    on = dt.date.fromordinal(model.eval(encoders[0].on, model_completion=True).as_long())
     return app, on
 
 
