@@ -7,8 +7,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
-import subprocess
-import sys
 from typing import Any
 
 import pytest
@@ -20,6 +18,7 @@ from reference import FIXTURES, REFERENCE, RULES, engine_over, examples, version
 from secondapproval import Engine, Matter
 from secondapproval.analysis import analyze
 from secondapproval.analysis.encode import Encoder
+from secondapproval.cli import main
 from secondapproval.facts import FactValidator
 from secondapproval.lang import ir
 from secondapproval.lang.interpret import evaluate
@@ -139,31 +138,24 @@ def test_the_fail_safe_check_catches_an_engine_that_approves_without_a_fact() ->
     assert {f.kind for f in found} == {"fail-safe"}
 
 
-def test_the_cli_fails_on_errors_and_with_strict_on_warnings() -> None:
-    def run(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [sys.executable, "-m", "secondapproval", "analyze", *args],
-            capture_output=True,
-            text=True,
-            check=False,
-        )
+def test_the_cli_fails_on_errors_and_with_strict_on_warnings(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    def run(*args: str) -> tuple[int, str]:
+        code = main(["analyze", *args])
+        return code, capsys.readouterr().out
 
-    broken = run(str(BROKEN))
-    assert broken.returncode == 1
-    assert "error: unapprovable" in broken.stdout
-    fine = run(str(BROKEN), "--matter", "broken-dead-rule")
-    assert fine.returncode == 0
-    assert "warning: dead-rule" in fine.stdout
-    assert run(str(BROKEN), "--matter", "broken-dead-rule", "--strict").returncode == 1
-    check = subprocess.run(
-        [sys.executable, "-m", "secondapproval", "check", "--analyze", str(BROKEN)],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert check.returncode == 1
-    assert "error: never-passes" in check.stdout
-    doc = json.loads(run(str(RULES), "--json", "--on", "2026-12-01").stdout)
+    code, out = run(str(BROKEN))
+    assert code == 1
+    assert "error: unapprovable" in out
+    code, out = run(str(BROKEN), "--matter", "broken-dead-rule")
+    assert code == 0
+    assert "warning: dead-rule" in out
+    assert run(str(BROKEN), "--matter", "broken-dead-rule", "--strict")[0] == 1
+    assert main(["check", "--analyze", str(BROKEN)]) == 1
+    assert "error: never-passes" in capsys.readouterr().out
+    code, out = run(str(RULES), "--json", "--on", "2026-12-01")
+    doc = json.loads(out)
     assert {r["matter"] for r in doc} >= {"graduate-hukou-shenzhen"}
     assert all(r["approvable"]["answer"] in ("yes", "no", "unknown") for r in doc)
 

@@ -120,21 +120,31 @@ class FactVars:
 class Encoder:
     """Encodes one matter version: its input facts, derived facts, rules and outcome."""
 
-    def __init__(self, matter: Matter, on: dt.date | None = None, tag: str = "") -> None:
+    def __init__(
+        self,
+        matter: Matter,
+        on: dt.date | None = None,
+        tag: str = "",
+        like: Encoder | None = None,
+    ) -> None:
+        """`like`: an encoding of another version whose decision date and input facts this one
+        shares (the facts declared alike in both), so that one application is decided by both
+        (`analysis.versions`); the date is then the one `like` constrains."""
         self.matter = matter
         self.tag = tag
         self.constraints: list[Any] = []
         self.approximate: list[str] = []
         self._fresh = itertools.count()
-        self._civil: dict[str, Civil] = {}
+        self._civil: dict[str, Civil] = {} if like is None else like._civil  # the same days
         spec = matter.spec.effective
-        self.on = z3.Int(f"{tag}on")
-        if on is not None:
+        self.on = z3.Int(f"{tag}on") if like is None else like.on
+        if like is None and on is not None:
             self.constraints.append(self.on == on.toordinal())
-        else:
+        elif like is None:
             last = (spec.to or dt.date(spec.from_.year + 50, 12, 31)).toordinal()
             self.constraints += [self.on >= spec.from_.toordinal(), self.on <= last]
-        self.facts = {p: self._input(p, s) for p, s in matter.inputs.items()}
+        shared = like.facts if like is not None else {}
+        self.facts = {p: self._input(p, s, shared.get(p)) for p, s in matter.inputs.items()}
         self.values: dict[str, Sym] = {
             p: Sym(f.given, FALSE, f.value) for p, f in self.facts.items()
         }
@@ -153,8 +163,12 @@ class Encoder:
     def fresh(self, sort: Any, why: str) -> Any:
         return z3.Const(f"{self.tag}_{why}_{next(self._fresh)}", sort)
 
-    def _input(self, path: str, spec: FactSpec) -> FactVars:
+    def _input(self, path: str, spec: FactSpec, alike: FactVars | None = None) -> FactVars:
         t = self.matter.types[path]
+        if alike is not None and declared_alike(alike.spec, spec) and alike.type == t:
+            return alike
+        if alike is not None:
+            self.approximate.append(f"{path} is declared otherwise in the other version")
         given = z3.Bool(self.name(f"given:{path}"))
         invalid = z3.Bool(self.name(f"invalid:{path}"))
         self.constraints.append(z3.Not(z3.And(given, invalid)))
@@ -455,6 +469,12 @@ class Encoder:
     def all_valid(self) -> Any:
         """Every input fact given and valid (optional ones too): the facts a rule can read."""
         return z3.And(*[f.given for f in self.facts.values()])
+
+
+def declared_alike(a: FactSpec, b: FactSpec) -> bool:
+    """Whether two declarations accept the same values (optional or not, labelled or not)."""
+    ignored = {"optional", "label", "description", "pii", "source", "output"}
+    return bool(a.model_dump(exclude=ignored) == b.model_dump(exclude=ignored))
 
 
 class _UnsupportedError(Exception):
