@@ -137,14 +137,16 @@ class Encoder:
         self._fresh = itertools.count()
         self._civil: dict[str, Civil] = {} if like is None else like._civil  # the same days
         spec = matter.spec.effective
-        self.on = z3.Int(f"{tag}on") if like is None else like.on
+        self.on: Any = z3.Int(f"{tag}on") if like is None else like.on
         if like is None and on is not None:
             self.constraints.append(self.on == on.toordinal())
         elif like is None:
             last = (spec.to or dt.date(spec.from_.year + 50, 12, 31)).toordinal()
             self.constraints += [self.on >= spec.from_.toordinal(), self.on <= last]
         shared = like.facts if like is not None else {}
-        self.facts = {p: self._input(p, s, shared.get(p)) for p, s in matter.inputs.items()}
+        self.facts: dict[str, FactVars] = {
+            p: self._input(p, s, shared.get(p)) for p, s in matter.inputs.items()
+        }
         self.values: dict[str, Sym] = {
             p: Sym(f.given, FALSE, f.value) for p, f in self.facts.items()
         }

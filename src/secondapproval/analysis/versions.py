@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -84,13 +85,14 @@ def compare(
     }
     engines = {"old": pinned(old_engine, old), "new": pinned(new_engine, new)}
     changes = []
-    for direction, yes, no in (("widens", "new", "old"), ("narrows", "old", "new")):
+    directions: tuple[tuple[Direction, str, str], ...] = (
+        ("widens", "new", "old"),
+        ("narrows", "old", "new"),
+    )
+    for direction, yes, no in directions:
         claim = asker.ask(approves[yes], z3.Not(approves[no]))
-        claim = asker.confirm(
-            claim,
-            lambda w, y=yes, n=no: _outcomes(engines, old.id, w, approve=y, refer=n),
-            f"{yes} approves and {no} refers",
-        )
+        holds = _outcomes(engines, old.id, approve=yes, refer=no)
+        claim = asker.confirm(claim, holds, f"{yes} approves and {no} refers")
         rules = {} if claim.witness is None else _rules_that_differ(engines, old.id, claim.witness)
         changes.append(Change(direction, claim, rules))
     return VersionDiff(
@@ -110,12 +112,17 @@ def _absent(enc: Encoder, other: Encoder) -> list[Any]:
 
 
 def _outcomes(
-    engines: dict[str, Engine], matter: str, w: Witness, approve: str, refer: str
-) -> str | None:
-    yes, no = decided(engines[approve], matter, w), decided(engines[refer], matter, w)
-    if yes.outcome.value == "approve" and no.outcome.value == "refer":
-        return None
-    return f"{approve}: {summary(yes)}, {refer}: {summary(no)}"
+    engines: dict[str, Engine], matter: str, approve: str, refer: str
+) -> Callable[[Witness], str | None]:
+    """The check that one version approves a witness and the other refers it."""
+
+    def holds(w: Witness) -> str | None:
+        yes, no = decided(engines[approve], matter, w), decided(engines[refer], matter, w)
+        if yes.outcome.value == "approve" and no.outcome.value == "refer":
+            return None
+        return f"{approve}: {summary(yes)}, {refer}: {summary(no)}"
+
+    return holds
 
 
 def _rules_that_differ(engines: dict[str, Engine], matter: str, w: Witness) -> dict[str, str]:

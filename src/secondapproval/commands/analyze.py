@@ -168,7 +168,8 @@ def run_diff(args: argparse.Namespace) -> int:
     """Print the comparisons; with `--strict`, a version that widens approval fails the run (a
     reviewer must accept it: run without `--strict`)."""
     try:
-        diffs = diff_paths(*args.diff, args.paths, args.matter, args.on)
+        old, new = args.diff
+        diffs = diff_paths(old, new, args.paths, args.matter, args.on)
     except ImportError:  # z3 is the [analyze] extra
         print("error: analyze needs z3: pip install 'secondapproval[analyze]'", file=sys.stderr)
         return 2
