@@ -66,15 +66,31 @@ class Asker:
         self.encoders = list(encoders)
         self.solver = z3.Solver()
         self.solver.set("timeout", TIMEOUT_MS)
-        for enc in self.encoders:
-            self.solver.add(*enc.constraints)
-        self.approximate = sorted({a for e in self.encoders for a in e.approximate})
-        self.bounded = sorted({b for e in self.encoders for b in getattr(e, "bounded", ())})
-        self.exact = not self.approximate
+        self._asserted = [0] * len(self.encoders)
+        self.sync()
         self._marks = itertools.count()
+
+    @property
+    def approximate(self) -> list[str]:
+        return sorted({a for e in self.encoders for a in e.approximate})
+
+    @property
+    def bounded(self) -> list[str]:
+        return sorted({b for e in self.encoders for b in getattr(e, "bounded", ())})
+
+    @property
+    def exact(self) -> bool:
+        return not any(e.approximate for e in self.encoders)
+
+    def sync(self) -> None:
+        """Assert what the encoders constrained since (a term encoded after the solver began)."""
+        for i, enc in enumerate(self.encoders):
+            self.solver.add(*enc.constraints[self._asserted[i] :])
+            self._asserted[i] = len(enc.constraints)
 
     def mark(self, *goal: Any) -> Any:
         """A literal that, when assumed, asserts `goal`."""
+        self.sync()
         literal = z3.Bool(f"__goal{next(self._marks)}")
         self.solver.add(z3.Implies(literal, z3.And(*goal)))
         return literal

@@ -1,0 +1,69 @@
+"""Generated boundary scenarios (`analysis.boundaries`, `scenarios generate`): for every bundled
+matter the file passes the scenario runner, shows every rule passed, failed and unknown (or lists
+the result unreachable with its proof), and puts cases on both sides of each comparison."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from reference import FIXTURES, REFERENCE, RULES, engine_over, versions
+from secondapproval import Engine, Matter
+from secondapproval.analysis.boundaries import RESULTS, generate, scenario_document
+from secondapproval.cli import main
+
+BUNDLED = [(RULES, m) for m in versions(engine_over(RULES))] + [
+    (REFERENCE, m) for m in versions(engine_over(REFERENCE))
+]
+
+
+@pytest.mark.parametrize(("folder", "matter"), BUNDLED, ids=lambda x: getattr(x, "id", ""))
+def test_every_rule_shows_each_result_and_the_file_passes_the_runner(
+    folder: Path, matter: Matter, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    engine = engine_over(folder)
+    b = generate(matter, engine)
+    for rule in matter.rules:
+        shown = b.shown(rule.id)
+        unreachable = b.unreachable.get(rule.id, {})
+        assert set(RESULTS) <= shown | set(unreachable), rule.id
+        assert all(c.answer == "no" for c in unreachable.values()), unreachable
+    out = tmp_path / "generated.yaml"
+    out.write_text(
+        yaml.safe_dump(scenario_document(b, str(folder)), allow_unicode=True), encoding="utf-8"
+    )
+    assert main(["test", "--rules", str(folder), str(out)]) == 0
+    assert f"{len(b.cases)} passed, 0 failed" in capsys.readouterr().out
+
+
+def test_a_comparison_gets_a_case_on_it_and_either_side_of_it() -> None:
+    engine = Engine(FIXTURES / "analysis", vouch="all")
+    (matter,) = engine.versions("broken-dead-rule")
+    b = generate(matter, engine)
+    at = {c.name: c for c in b.cases if c.note == "a boundary of (a.age >= 18)"}
+    assert {name: c.results["adult"] for name, c in at.items()} == {
+        "adult at a.age = 18 − 1: failed, refer": "failed",
+        "adult at a.age = 18: passed, approve": "passed",
+        "adult at a.age = 18 + 1: passed, approve": "passed",
+    }
+    ages = sorted(c.witness.facts["a"]["age"] for c in at.values())
+    assert ages == [17, 18, 19]
+    assert b.unreachable == {"always-true": {"failed": b.unreachable["always-true"]["failed"]}}
+    assert b.unreachable["always-true"]["failed"].answer == "no"
+    doc = scenario_document(b, "rules")
+    assert "always-true: failed: unreachable (proved by z3)" in doc["description"]
+
+
+def test_the_cli_writes_a_file_the_runner_accepts(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "scenarios" / "newborn.yaml"
+    matter = "newborn-one-thing-zhongshan"
+    assert main(["scenarios", "generate", matter, "--rules", str(RULES), "--out", str(out)]) == 0
+    assert "cases of newborn-one-thing-zhongshan" in capsys.readouterr().out
+    doc = yaml.safe_load(out.read_text(encoding="utf-8"))
+    assert (out.parent / doc["rules"]).resolve() == RULES.resolve()
+    assert main(["test", str(out)]) == 0  # the file names its rules folder
+    assert main(["scenarios", "generate", matter, "--version", "0", "--out", str(out)]) == 1
