@@ -21,9 +21,12 @@ from typing import Any
 
 import z3
 
+from ..calendars import Calendar
 from ..lang import ir
+from ..lang.functions import CALENDAR_FUNCTIONS
 from ..lang.types import BOOL, Type
 from ..ruleset import FactSpec, Matter
+from . import workdays
 
 DECIMAL_DIGITS = 28
 """A decimal input has at most 28 significant digits and 28 decimal places (`factchecks`)."""
@@ -136,6 +139,7 @@ class Encoder:
         self.approximate: list[str] = []
         self._fresh = itertools.count()
         self._civil: dict[str, Civil] = {} if like is None else like._civil  # the same days
+        self._counted: dict[Calendar, list[Any]] = {} if like is None else like._counted
         spec = matter.spec.effective
         self.on: Any = z3.Int(f"{tag}on") if like is None else like.on
         if like is None and on is not None:
@@ -430,9 +434,30 @@ class Encoder:
                 value = z3.If(xk >= kk, self.literal(table.value[k], t), value)
             low, kk = _same_sort(x, self.literal(min(table.value), nodes[0].ty))
             return strict(args[:1], value, low < kk)
-        if f in ("add_working_days", "working_days_between"):
-            return self.unknown(nodes[0], f"working days ({f}) over the calendar", t)
+        if f in CALENDAR_FUNCTIONS and len(nodes) == 4 and isinstance(nodes[2], ir.Const):
+            return self.working_days(f, args, nodes[2].value)  # bound by the checker
         return self.unknown(nodes[0] if nodes else ir.Const(0), f"the function {f}()", t)
+
+    def working_days(self, f: str, args: list[Sym], calendar: Calendar) -> Sym:
+        """A call over the calendar the checker bound to it (with `decision_date`, its 4th
+        argument); the encoding is exact (`workdays`)."""
+        day, other, on = args[0].v, args[1].v, args[3].v
+        if f == "working_days_between":
+            value, fails = workdays.working_days_between(calendar, day, other, on)
+            self.count_on(calendar, day, other)
+            return strict(args, value, fails)
+        result = self.fresh(z3.IntSort(), "workday")
+        pin, fails = workdays.add_working_days(calendar, day, other, on, result)
+        self.constraints.append(pin)
+        self.count_on(calendar, day, result)
+        return strict(args, result, fails)
+
+    def count_on(self, calendar: Calendar, *days: Any) -> None:
+        """Days counted on: the count's monotonicity between each and those before (`workdays`)."""
+        counted = self._counted.setdefault(calendar, [])
+        for day in days:
+            self.constraints += workdays.monotone(calendar, day, counted)
+            counted.append(day)
 
     def domain(self, node: ir.Node, part: str) -> Any:
         if isinstance(node, ir.Fact) and node.path in self.facts:
