@@ -24,6 +24,7 @@ import z3
 from ..lang import ir
 from ..lang.types import BOOL, Type
 from ..ruleset import FactSpec, Matter
+from . import lists
 
 DECIMAL_DIGITS = 28
 """A decimal input has at most 28 significant digits and 28 decimal places (`factchecks`)."""
@@ -120,11 +121,24 @@ class FactVars:
 class Encoder:
     """Encodes one matter version: its input facts, derived facts, rules and outcome."""
 
-    def __init__(self, matter: Matter, on: dt.date | None = None, tag: str = "") -> None:
+    def __init__(
+        self,
+        matter: Matter,
+        on: dt.date | None = None,
+        tag: str = "",
+        *,
+        list_bound: int | None = None,
+    ) -> None:
         self.matter = matter
         self.tag = tag
         self.constraints: list[Any] = []
         self.approximate: list[str] = []
+        self.bounded: list[str] = []
+        """The bounds of list facts (`lists`): an unsat answer holds only within them."""
+        self.parts: dict[str, dict[str, Any]] = {}
+        """The `born`/`seq` of an ID number in a list, by its value's name (`lists`)."""
+        self._list_bounds = lists.bounds(matter)
+        self._list_bound = list_bound
         self._fresh = itertools.count()
         self._civil: dict[str, Civil] = {}
         spec = matter.spec.effective
@@ -158,6 +172,10 @@ class Encoder:
         given = z3.Bool(self.name(f"given:{path}"))
         invalid = z3.Bool(self.name(f"invalid:{path}"))
         self.constraints.append(z3.Not(z3.And(given, invalid)))
+        if spec.type == "list":
+            k = self._list_bound or self._list_bounds.get(path, lists.BOUND)
+            bounded = lists.value(self, self.name(path), path, spec, t, k)
+            return FactVars(path, spec, t, given, invalid, bounded)
         value, extra = self._value(self.name(path), spec, t)
         return FactVars(path, spec, t, given, invalid, value, extra)
 
@@ -260,6 +278,8 @@ class Encoder:
                 members = [self.expr(x, it) for x in items]
                 found = z3.Or(*[self.equal(si.v, m.v) for m in members])
                 return strict([*members, si], z3.Not(found) if neg else found)
+            case ir.In(item=i, container=c, negated=neg) if c.ty.kind == "list":
+                return lists.member(self, i, c, neg, it)
             case ir.Arith(op=op, left=a, right=b):
                 return self.arith(op, self.expr(a, it), self.expr(b, it), node.ty)
             case ir.Neg(operand=o):
@@ -276,6 +296,8 @@ class Encoder:
                 given = self.facts[p].given if p in self.facts else s.ok
                 value = given if want else z3.Not(given)
                 return const_sym(value) if p in self.facts else Sym(z3.Not(s.err), s.err, value)
+            case ir.It() | ir.ItField() | ir.Presence() | ir.Quantifier() | ir.ListOf():
+                return lists.expr(self, node, it)
         return self.unknown(node, f"{type(node).__name__} ({ir.render(node)})")
 
     def argument(self, node: ir.Node, it: Any) -> Sym:
@@ -313,7 +335,9 @@ class Encoder:
         return x == y
 
     def compare(self, op: str, a: ir.Node, b: ir.Node, it: Any) -> Sym:
-        if a.ty.kind in ("list", "dict", "record") or b.ty.kind in ("list", "dict", "record"):
+        if a.ty.kind == "list" or b.ty.kind == "list":
+            return lists.compare(self, op, a, b, it)
+        if a.ty.kind in ("dict", "record") or b.ty.kind in ("dict", "record"):
             why = f"a comparison of lists ({ir.render(a)} {op} {ir.render(b)})"
             return self.unknown(a, why, BOOL)
         sa, sb = self.expr(a, it), self.expr(b, it)
@@ -363,6 +387,8 @@ class Encoder:
         self, f: str, args: list[Sym], nodes: tuple[ir.Node, ...], t: Type
     ) -> Sym:
         vs = [a.v for a in args]
+        if f in ("len", "sum", "min", "max") and len(args) == 1 and nodes[0].ty.kind == "list":
+            return lists.call(self, f, args[0], nodes[0], t)
         if f == "days_between":
             return strict(args, vs[1] - vs[0])
         if f == "add_days":
@@ -386,7 +412,7 @@ class Encoder:
         if f == "birth_date":
             return strict(args, self.born(nodes[0], args[0]))
         if f == "sex_of":
-            seq = self.domain(nodes[0], "seq")
+            seq = self.domain(nodes[0], "seq", vs[0])
             male = z3.StringVal("male")
             return strict(args, z3.If(seq % 2 == 1, male, z3.StringVal("female")))
         if f == "len" and nodes[0].ty.kind == "str":
@@ -418,9 +444,13 @@ class Encoder:
             return self.unknown(nodes[0], f"working days ({f}) over the calendar", t)
         return self.unknown(nodes[0] if nodes else ir.Const(0), f"the function {f}()", t)
 
-    def domain(self, node: ir.Node, part: str) -> Any:
+    def domain(self, node: ir.Node, part: str, value: Any = None) -> Any:
         if isinstance(node, ir.Fact) and node.path in self.facts:
             found = self.facts[node.path].extra.get(part)
+            if found is not None:
+                return found
+        if isinstance(node, ir.It | ir.ItField) and z3.is_expr(value):
+            found = self.parts.get(value.sexpr(), {}).get(part)
             if found is not None:
                 return found
         self.approximate.append(f"the {part} of {ir.render(node)}")
@@ -428,7 +458,7 @@ class Encoder:
 
     def born(self, node: ir.Node, s: Sym) -> Any:
         if node.ty.domain == "cn_id":
-            return self.domain(node, "born")
+            return self.domain(node, "born", s.v)
         return s.v
 
     # ---- the outcome ----
