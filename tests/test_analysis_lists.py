@@ -97,11 +97,9 @@ def _pinned(enc: Encoder, values: dict[str, Any]) -> list[Any]:
     return out
 
 
-_LISTS = (ir.Quantifier, ir.It, ir.ItField)
-
-
 def _reads_a_list(node: ir.Node) -> bool:
-    return any(isinstance(n, _LISTS) or n.ty.kind == "list" for n in ir.walk(node))
+    """Whether `node` reads a list fact (a quantifier, `len`, `sum`, `in`, `==` over one)."""
+    return any(isinstance(n, ir.Fact) and n.ty.kind == "list" for n in ir.walk(node))
 
 
 @settings(

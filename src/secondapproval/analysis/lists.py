@@ -83,6 +83,12 @@ def bounds(matter: Matter) -> dict[str, int]:
     return out
 
 
+def _read(matter: Matter) -> frozenset[str]:
+    """The facts the rules and derivations of `matter` read."""
+    roots = [r.expr for r in matter.rules] + [d.expr for d in matter.derived]
+    return frozenset().union(*(ir.facts_of(e) for e in roots))
+
+
 def _measured(node: ir.Node) -> str | None:
     """The list fact whose length or count `node` is (`len(x)`, `count(x, …)`), if it is one."""
     if isinstance(node, ir.Call) and node.func == "len" and len(node.args) == 1:
@@ -102,7 +108,8 @@ def value(enc: Encoder, name: str, path: str, spec: FactSpec, t: Type, k: int) -
     constraints (in `enc.constraints`)."""
     length = z3.Int(f"{name}:len")
     enc.constraints += [length >= 0, length <= k]
-    enc.bounded.append(f"lists of at most {k} items ({path})")
+    if path in _read(enc.matter):  # the items of a list no rule reads change no answer
+        enc.bounded.append(f"lists of at most {k} items ({path})")
     elem = t.elem
     assert elem is not None
     items = []
