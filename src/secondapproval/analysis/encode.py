@@ -26,7 +26,7 @@ from ..lang import ir
 from ..lang.functions import CALENDAR_FUNCTIONS
 from ..lang.types import BOOL, Type
 from ..ruleset import FactSpec, Matter
-from . import workdays
+from . import lists, workdays
 
 DECIMAL_DIGITS = 28
 """A decimal input has at most 28 significant digits and 28 decimal places (`factchecks`)."""
@@ -129,14 +129,23 @@ class Encoder:
         on: dt.date | None = None,
         tag: str = "",
         like: Encoder | None = None,
+        *,
+        list_bound: int | None = None,
     ) -> None:
         """`like`: an encoding of another version whose decision date and input facts this one
         shares (the facts declared alike in both), so that one application is decided by both
-        (`analysis.versions`); the date is then the one `like` constrains."""
+        (`analysis.versions`); the date is then the one `like` constrains. `list_bound`: the
+        most items a list fact has (default: `lists`)."""
         self.matter = matter
         self.tag = tag
         self.constraints: list[Any] = []
         self.approximate: list[str] = []
+        self.bounded: list[str] = []
+        """The bounds of list facts (`lists`): an unsat answer holds only within them."""
+        self.parts: dict[str, dict[str, Any]] = {}
+        """The `born`/`seq` of an ID number in a list, by its value's name (`lists`)."""
+        self._list_bounds = lists.bounds(matter)
+        self._list_bound = list_bound
         self._fresh = itertools.count()
         self._civil: dict[str, Civil] = {} if like is None else like._civil  # the same days
         self._counted: dict[Calendar, list[Any]] = {} if like is None else like._counted
@@ -178,6 +187,10 @@ class Encoder:
         given = z3.Bool(self.name(f"given:{path}"))
         invalid = z3.Bool(self.name(f"invalid:{path}"))
         self.constraints.append(z3.Not(z3.And(given, invalid)))
+        if spec.type == "list":
+            k = self._list_bound or self._list_bounds.get(path, lists.BOUND)
+            bounded = lists.value(self, self.name(path), path, spec, t, k)
+            return FactVars(path, spec, t, given, invalid, bounded)
         value, extra = self._value(self.name(path), spec, t)
         return FactVars(path, spec, t, given, invalid, value, extra)
 
@@ -280,6 +293,8 @@ class Encoder:
                 members = [self.expr(x, it) for x in items]
                 found = z3.Or(*[self.equal(si.v, m.v) for m in members])
                 return strict([*members, si], z3.Not(found) if neg else found)
+            case ir.In(item=i, container=c, negated=neg) if c.ty.kind == "list":
+                return lists.member(self, i, c, neg, it)
             case ir.Arith(op=op, left=a, right=b):
                 return self.arith(op, self.expr(a, it), self.expr(b, it), node.ty)
             case ir.Neg(operand=o):
@@ -296,6 +311,8 @@ class Encoder:
                 given = self.facts[p].given if p in self.facts else s.ok
                 value = given if want else z3.Not(given)
                 return const_sym(value) if p in self.facts else Sym(z3.Not(s.err), s.err, value)
+            case ir.It() | ir.ItField() | ir.Presence() | ir.Quantifier() | ir.ListOf():
+                return lists.expr(self, node, it)
         return self.unknown(node, f"{type(node).__name__} ({ir.render(node)})")
 
     def argument(self, node: ir.Node, it: Any) -> Sym:
@@ -333,7 +350,9 @@ class Encoder:
         return x == y
 
     def compare(self, op: str, a: ir.Node, b: ir.Node, it: Any) -> Sym:
-        if a.ty.kind in ("list", "dict", "record") or b.ty.kind in ("list", "dict", "record"):
+        if a.ty.kind == "list" or b.ty.kind == "list":
+            return lists.compare(self, op, a, b, it)
+        if a.ty.kind in ("dict", "record") or b.ty.kind in ("dict", "record"):
             why = f"a comparison of lists ({ir.render(a)} {op} {ir.render(b)})"
             return self.unknown(a, why, BOOL)
         sa, sb = self.expr(a, it), self.expr(b, it)
@@ -383,6 +402,8 @@ class Encoder:
         self, f: str, args: list[Sym], nodes: tuple[ir.Node, ...], t: Type
     ) -> Sym:
         vs = [a.v for a in args]
+        if f in ("len", "sum", "min", "max") and len(args) == 1 and nodes[0].ty.kind == "list":
+            return lists.call(self, f, args[0], nodes[0], t)
         if f == "days_between":
             return strict(args, vs[1] - vs[0])
         if f == "add_days":
@@ -406,7 +427,7 @@ class Encoder:
         if f == "birth_date":
             return strict(args, self.born(nodes[0], args[0]))
         if f == "sex_of":
-            seq = self.domain(nodes[0], "seq")
+            seq = self.domain(nodes[0], "seq", vs[0])
             male = z3.StringVal("male")
             return strict(args, z3.If(seq % 2 == 1, male, z3.StringVal("female")))
         if f == "len" and nodes[0].ty.kind == "str":
@@ -459,9 +480,13 @@ class Encoder:
             self.constraints += workdays.monotone(calendar, day, counted)
             counted.append(day)
 
-    def domain(self, node: ir.Node, part: str) -> Any:
+    def domain(self, node: ir.Node, part: str, value: Any = None) -> Any:
         if isinstance(node, ir.Fact) and node.path in self.facts:
             found = self.facts[node.path].extra.get(part)
+            if found is not None:
+                return found
+        if isinstance(node, ir.It | ir.ItField) and z3.is_expr(value):
+            found = self.parts.get(value.sexpr(), {}).get(part)
             if found is not None:
                 return found
         self.approximate.append(f"the {part} of {ir.render(node)}")
@@ -469,7 +494,7 @@ class Encoder:
 
     def born(self, node: ir.Node, s: Sym) -> Any:
         if node.ty.domain == "cn_id":
-            return self.domain(node, "born")
+            return self.domain(node, "born", s.v)
         return s.v
 
     # ---- the outcome ----

@@ -12,6 +12,7 @@ import z3
 from ..generate.identifiers import REGION_CODES, cn_id, org_code, regions_in, uscc
 from ..paths import put
 from .encode import Encoder, FactVars
+from .lists import Bounded
 
 WRONG = {
     "bool": "not-a-bool",
@@ -49,8 +50,14 @@ def _true(model: z3.ModelRef, b: Any) -> bool:
 
 def value(model: z3.ModelRef, f: FactVars) -> Any:
     """The JSON value of a given fact in the model."""
-    got = model.eval(f.value, model_completion=True)
-    kind = f.spec.type
+    if f.spec.type == "list":
+        return _list(model, f)
+    return _scalar(model, f.spec.type, f.value, f.extra)
+
+
+def _scalar(model: z3.ModelRef, kind: str, term: Any, extra: dict[str, Any]) -> Any:
+    """The JSON value of one scalar (a fact, a list's item, a record's field) in the model."""
+    got = model.eval(term, model_completion=True)
     if kind == "bool":
         return z3.is_true(got)
     if kind == "int":
@@ -62,15 +69,36 @@ def value(model: z3.ModelRef, f: FactVars) -> Any:
     if kind in ("str", "enum"):
         return got.as_string()
     if kind == "cn_id":
-        born = dt.date.fromordinal(model.eval(f.extra["born"], model_completion=True).as_long())
-        seq = model.eval(f.extra["seq"], model_completion=True).as_long()
+        born = dt.date.fromordinal(model.eval(extra["born"], model_completion=True).as_long())
+        seq = model.eval(extra["seq"], model_completion=True).as_long()
         return cn_id(regions_in(born.year)[0], born, seq)
     if kind == "uscc":
         n = abs(got.as_long()) % 10**8
         return uscc("91", REGION_CODES[0], org_code(f"{n:08d}"))
-    if kind == "list":
-        return []  # lists are not encoded yet (approximate): the engine decides the empty one
     raise ValueError(f"no witness value for a fact of type {kind}")
+
+
+def _list(model: z3.ModelRef, f: FactVars) -> list[Any]:
+    """The model's first `length` items: scalars, or records of their declared fields (an
+    optional field the model leaves out is left out)."""
+    lst = f.value
+    assert isinstance(lst, Bounded)
+    n = model.eval(lst.length, model_completion=True).as_long()
+    out: list[Any] = []
+    for item in lst.items[:n]:
+        if item.fields is None:
+            assert item.slot is not None
+            out.append(_scalar(model, f.spec.of or "str", item.slot.value, item.slot.extra))
+            continue
+        specs = f.spec.fields or {}
+        out.append(
+            {
+                name: _scalar(model, specs[name].type, s.value, s.extra)
+                for name, s in item.fields.items()
+                if _true(model, s.present)
+            }
+        )
+    return out
 
 
 def _decimal_text(got: Any, kind: str) -> str:
