@@ -147,15 +147,18 @@ class Encoder:
         self._list_bounds = lists.bounds(matter)
         self._list_bound = list_bound
         self._fresh = itertools.count()
-        self._civil: dict[str, Civil] = {} if like is None else like._civil  # the same days
+        self._civil: dict[int, Civil] = {} if like is None else like._civil  # the same days
         self._counted: dict[Calendar, list[Any]] = {} if like is None else like._counted
         spec = matter.spec.effective
-        self.on: Any = z3.Int(f"{tag}on") if like is None else like.on
-        if like is None and on is not None:
-            self.constraints.append(self.on == on.toordinal())
-        elif like is None:
-            last = (spec.to or dt.date(spec.from_.year + 50, 12, 31)).toordinal()
-            self.constraints += [self.on >= spec.from_.toordinal(), self.on <= last]
+        last = spec.to or dt.date(spec.from_.year + 50, 12, 31)
+        self.on: Any
+        if like is not None:
+            self.on = like.on
+        elif on is not None:
+            self.on = z3.IntVal(on.toordinal())
+        else:
+            self.on = z3.Int(f"{tag}on")
+            self.constraints += [self.on >= spec.from_.toordinal(), self.on <= last.toordinal()]
         shared = like.facts if like is not None else {}
         self.facts: dict[str, FactVars] = {
             p: self._input(p, s, shared.get(p)) for p, s in matter.inputs.items()
@@ -219,9 +222,8 @@ class Encoder:
                 self.approximate.append(f"the pattern of {name}")
             return v, {}
         if kind == "cn_id":
-            born, seq = z3.Int(name + ":born"), z3.Int(name + ":seq")
-            first, last = dt.date(1900, 1, 1).toordinal(), dt.date(2099, 12, 31).toordinal()
-            self.constraints += [born >= first, born <= last, born <= self.on]
+            born, seq = self.day(name + ":born", 1900, 2099), z3.Int(name + ":seq")
+            self.constraints.append(born <= self.on)
             self.constraints += [seq >= 0, seq <= 999]
             return z3.String(name), {"born": born, "seq": seq}
         if kind == "uscc":
@@ -243,8 +245,27 @@ class Encoder:
         return z3.IntSort()
 
     # ---- dates ----
+    def day(self, name: str, first_year: int, last_year: int) -> Any:
+        """A day chosen by its year, month and day (in the years given): its day number is their
+        ordinal, and its civil parts are known without solving for them (`civil`)."""
+        c = Civil(*(z3.Int(f"{name}:{p}") for p in "ymd"))
+        self.constraints += [
+            c.y >= first_year,
+            c.y <= last_year,
+            c.m >= 1,
+            c.m <= 12,
+            c.d >= 1,
+            c.d <= days_in_month(c.y, c.m),
+        ]
+        day = ordinal(c.y, c.m, c.d)
+        self._civil[day.get_id()] = c
+        return day
+
     def civil(self, day: Any) -> Civil:
-        key = day.sexpr()
+        key = day.get_id()
+        if key not in self._civil and z3.is_int_value(day):
+            date = dt.date.fromordinal(day.as_long())
+            self._civil[key] = Civil(*map(z3.IntVal, (date.year, date.month, date.day)))
         if key not in self._civil:
             n = next(self._fresh)
             c = Civil(*(z3.Int(f"{self.tag}_{p}{n}") for p in "ymd"))
