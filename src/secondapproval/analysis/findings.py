@@ -150,11 +150,40 @@ def _rule_claims(
         failed = asker.ask(status["failed"], enc.clean())
         want = {rule: "failed"}
     failed = asker.confirm(failed, check.statuses(want), f"{rule} is failed")
-    unknown = asker.confirm(
+    unknown = _left_out(check, rule, approving) or asker.confirm(
         asker.ask(status["unknown"]), check.statuses({rule: "unknown"}), f"{rule} is unknown"
     )
     claims = {"passed": passed, "failed": failed, "unknown": unknown}
     return claims, alone and failed.answer == "yes"
+
+
+def _left_out(check: _Checks, rule: str, approving: Claim) -> Claim | None:
+    """The approving witness with one input fact the rule reads left out, if the engine then
+    gives the rule unknown: a witness no solver needs to find."""
+    if approving.witness is None:
+        return None
+    w = approving.witness
+    holds = check.statuses({rule: "unknown"})
+    for path in reads(check.matter, rule):
+        candidate = Witness(_without(w.facts, path), w.on)
+        if candidate.facts != w.facts and holds(candidate) is None:
+            return Claim("yes", candidate)
+    return None
+
+
+def reads(matter: Matter, rule: str) -> list[str]:
+    """The input facts a rule reads, through the derived facts it reads."""
+    derived = {d.path: d.expr for d in matter.derived}
+    expr = next(r.expr for r in matter.rules if r.id == rule)
+    out: list[str] = []
+    todo = [expr]
+    while todo:
+        for node in ir.walk(todo.pop()):
+            if isinstance(node, ir.Fact) and node.path in derived:
+                todo.append(derived.pop(node.path))
+            elif isinstance(node, ir.Fact) and node.path in matter.inputs and node.path not in out:
+                out.append(node.path)
+    return out
 
 
 def _approvable_findings(claim: Claim) -> list[Finding]:
