@@ -26,45 +26,18 @@ from ..lang import ir
 from ..lang.functions import CALENDAR_FUNCTIONS
 from ..lang.types import BOOL, Type
 from ..ruleset import FactSpec, Matter
-from . import lists, workdays
+from .lists import BOUND, bounds
+from .lists import call as list_call
+from .lists import compare as list_compare
+from .lists import expr as list_expr
+from .lists import member as list_member
+from .lists import value as list_value
+from .terms import FALSE, TRUE, Sym, const_sym, kleene, same_sort, strict
+from .workdays import add_working_days, monotone, working_days_between
 
 DECIMAL_DIGITS = 28
 """A decimal input has at most 28 significant digits and 28 decimal places (`factchecks`)."""
 LAST_DAY = dt.date.max.toordinal()
-
-
-@dataclass(frozen=True)
-class Sym:
-    """An expression's value: `ok` (has one), `err` (failed), `v` (the value when ok)."""
-
-    ok: Any
-    err: Any
-    v: Any
-
-
-TRUE = z3.BoolVal(True)
-FALSE = z3.BoolVal(False)
-
-
-def const_sym(v: Any) -> Sym:
-    return Sym(TRUE, FALSE, v)
-
-
-def strict(args: list[Sym], value: Any, fails: Any = FALSE) -> Sym:
-    """An operation of strict arguments: an error if any is one, else unknown if any is, else
-    its value (or an error where `fails` holds)."""
-    ok = z3.And(*[a.ok for a in args]) if args else TRUE
-    err = z3.Or(*[a.err for a in args], z3.And(ok, fails))
-    return Sym(z3.And(ok, z3.Not(fails)), err, value)
-
-
-def kleene(ops: list[Sym], dominant: bool) -> Sym:
-    """`or` (dominant True) / `and` (dominant False): a decisive operand wins, then an error,
-    then unknown (docs/language.md, "Three-valued evaluation")."""
-    wins = z3.Or(*[z3.And(o.ok, o.v if dominant else z3.Not(o.v)) for o in ops])
-    err = z3.And(z3.Not(wins), z3.Or(*[o.err for o in ops]))
-    every = z3.And(*[o.ok for o in ops])
-    return Sym(z3.Or(wins, every), err, wins if dominant else z3.Not(wins))
 
 
 # ---- dates -----------------------------------------------------------------------------------
@@ -144,7 +117,7 @@ class Encoder:
         """The bounds of list facts (`lists`): an unsat answer holds only within them."""
         self.parts: dict[str, dict[str, Any]] = {}
         """The `born`/`seq` of an ID number in a list, by its value's name (`lists`)."""
-        self._list_bounds = lists.bounds(matter)
+        self._list_bounds = bounds(matter)
         self._list_bound = list_bound
         self._fresh = itertools.count()
         self._civil: dict[int, Civil] = {} if like is None else like._civil  # the same days
@@ -191,8 +164,8 @@ class Encoder:
         invalid = z3.Bool(self.name(f"invalid:{path}"))
         self.constraints.append(z3.Not(z3.And(given, invalid)))
         if spec.type == "list":
-            k = self._list_bound or self._list_bounds.get(path, lists.BOUND)
-            bounded = lists.value(self, self.name(path), path, spec, t, k)
+            k = self._list_bound or self._list_bounds.get(path, BOUND)
+            bounded = list_value(self, self.name(path), path, spec, t, k)
             return FactVars(path, spec, t, given, invalid, bounded)
         value, extra = self._value(self.name(path), spec, t)
         return FactVars(path, spec, t, given, invalid, value, extra)
@@ -315,7 +288,7 @@ class Encoder:
                 found = z3.Or(*[self.equal(si.v, m.v) for m in members])
                 return strict([*members, si], z3.Not(found) if neg else found)
             case ir.In(item=i, container=c, negated=neg) if c.ty.kind == "list":
-                return lists.member(self, i, c, neg, it)
+                return list_member(self, i, c, neg, it)
             case ir.Arith(op=op, left=a, right=b):
                 return self.arith(op, self.expr(a, it), self.expr(b, it), node.ty)
             case ir.Neg(operand=o):
@@ -333,7 +306,7 @@ class Encoder:
                 value = given if want else z3.Not(given)
                 return const_sym(value) if p in self.facts else Sym(z3.Not(s.err), s.err, value)
             case ir.It() | ir.ItField() | ir.Presence() | ir.Quantifier() | ir.ListOf():
-                return lists.expr(self, node, it)
+                return list_expr(self, node, it)
         return self.unknown(node, f"{type(node).__name__} ({ir.render(node)})")
 
     def argument(self, node: ir.Node, it: Any) -> Sym:
@@ -367,17 +340,17 @@ class Encoder:
 
     @staticmethod
     def equal(a: Any, b: Any) -> Any:
-        x, y = _same_sort(a, b)
+        x, y = same_sort(a, b)
         return x == y
 
     def compare(self, op: str, a: ir.Node, b: ir.Node, it: Any) -> Sym:
         if a.ty.kind == "list" or b.ty.kind == "list":
-            return lists.compare(self, op, a, b, it)
+            return list_compare(self, op, a, b, it)
         if a.ty.kind in ("dict", "record") or b.ty.kind in ("dict", "record"):
             why = f"a comparison of lists ({ir.render(a)} {op} {ir.render(b)})"
             return self.unknown(a, why, BOOL)
         sa, sb = self.expr(a, it), self.expr(b, it)
-        x, y = _same_sort(sa.v, sb.v)
+        x, y = same_sort(sa.v, sb.v)
         value = {
             "==": lambda: x == y,
             "!=": lambda: x != y,
@@ -424,7 +397,7 @@ class Encoder:
     ) -> Sym:
         vs = [a.v for a in args]
         if f in ("len", "sum", "min", "max") and len(args) == 1 and nodes[0].ty.kind == "list":
-            return lists.call(self, f, args[0], nodes[0], t)
+            return list_call(self, f, args[0], nodes[0], t)
         if f == "days_between":
             return strict(args, vs[1] - vs[0])
         if f == "add_days":
@@ -456,15 +429,15 @@ class Encoder:
         if f in ("min", "max") and len(args) > 1:
             out = vs[0]
             for v in vs[1:]:
-                x, y = _same_sort(out, v)
+                x, y = same_sort(out, v)
                 out = z3.If(y < x, y, x) if f == "min" else z3.If(y > x, y, x)
             return strict(args, out)
         if f == "abs":
             return strict(args, z3.If(vs[0] < 0, -vs[0], vs[0]))
         if f == "clip":
-            x, lo = _same_sort(vs[0], vs[1])
-            x, hi = _same_sort(x, vs[2])
-            lo, hi = _same_sort(lo, hi)
+            x, lo = same_sort(vs[0], vs[1])
+            x, hi = same_sort(x, vs[2])
+            lo, hi = same_sort(lo, hi)
             return strict(args, z3.If(x < lo, lo, z3.If(x > hi, hi, x)), lo > hi)
         if f == "band":
             table = nodes[1]
@@ -472,9 +445,9 @@ class Encoder:
             x = vs[0]
             value = self.literal(table.value[min(table.value)], t)
             for k in sorted(table.value):
-                xk, kk = _same_sort(x, self.literal(k, nodes[0].ty))
+                xk, kk = same_sort(x, self.literal(k, nodes[0].ty))
                 value = z3.If(xk >= kk, self.literal(table.value[k], t), value)
-            low, kk = _same_sort(x, self.literal(min(table.value), nodes[0].ty))
+            low, kk = same_sort(x, self.literal(min(table.value), nodes[0].ty))
             return strict(args[:1], value, low < kk)
         if f in CALENDAR_FUNCTIONS and len(nodes) == 4 and isinstance(nodes[2], ir.Const):
             return self.working_days(f, args, nodes[2].value)  # bound by the checker
@@ -485,11 +458,11 @@ class Encoder:
         argument); the encoding is exact (`workdays`)."""
         day, other, on = args[0].v, args[1].v, args[3].v
         if f == "working_days_between":
-            value, fails = workdays.working_days_between(calendar, day, other, on)
+            value, fails = working_days_between(calendar, day, other, on)
             self.count_on(calendar, day, other)
             return strict(args, value, fails)
         result = self.fresh(z3.IntSort(), "workday")
-        pin, fails = workdays.add_working_days(calendar, day, other, on, result)
+        pin, fails = add_working_days(calendar, day, other, on, result)
         self.constraints.append(pin)
         self.count_on(calendar, day, result)
         return strict(args, result, fails)
@@ -498,7 +471,7 @@ class Encoder:
         """Days counted on: the count's monotonicity between each and those before (`workdays`)."""
         counted = self._counted.setdefault(calendar, [])
         for day in days:
-            self.constraints += workdays.monotone(calendar, day, counted)
+            self.constraints += monotone(calendar, day, counted)
             counted.append(day)
 
     def domain(self, node: ir.Node, part: str, value: Any = None) -> Any:
@@ -575,9 +548,3 @@ def _bounded_decimal(v: Any, places: int, fresh: Any) -> Any:
         n = fresh(z3.IntSort(), f"dec{k}")
         cases.append(z3.And(v * 10**k == z3.ToReal(n), n < 10**DECIMAL_DIGITS, n > -(10**28)))
     return z3.Or(*cases)
-
-
-def _same_sort(a: Any, b: Any) -> tuple[Any, Any]:
-    if isinstance(a, z3.ArithRef) and isinstance(b, z3.ArithRef) and a.is_int() != b.is_int():
-        return (z3.ToReal(a) if a.is_int() else a), (z3.ToReal(b) if b.is_int() else b)
-    return a, b

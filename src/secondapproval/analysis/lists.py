@@ -17,17 +17,17 @@ K is `BOUND`, or more for a list whose length or count a rule compares with a gr
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import z3
 
 from ..lang import ir
 from ..lang.types import BOOL, Type
 from ..ruleset import FactSpec, Matter, field_spec, item_spec
-from . import encode
+from .terms import FALSE, TRUE, Sym, const_sym, same_sort, strict
 
-if TYPE_CHECKING:
-    from .encode import Encoder, Sym
+Encoder = Any
+"""An `analysis.encode.Encoder`, which imports this module (so this one does not import it)."""
 
 BOUND = 3
 """The items of a list fact the encoding holds, unless a rule needs more (`bounds`)."""
@@ -128,7 +128,7 @@ def value(enc: Encoder, name: str, path: str, spec: FactSpec, t: Type, k: int) -
 
 def _slot(enc: Encoder, name: str, spec: FactSpec, t: Type) -> Slot:
     v, extra = enc._value(name, spec, t)  # a scalar as the encoder makes one of a fact
-    present = z3.Bool(f"{name}:present") if spec.optional else encode.TRUE
+    present = z3.Bool(f"{name}:present") if spec.optional else TRUE
     if extra:
         enc.parts[v.sexpr()] = extra
     return Slot(v, present, extra)
@@ -143,27 +143,27 @@ def expr(enc: Encoder, node: ir.Node, it: Any) -> Sym:
     item = it if isinstance(it, Item) else None
     match node:
         case ir.It() if item is not None and item.slot is not None:
-            return encode.const_sym(item.slot.value)
+            return const_sym(item.slot.value)
         case ir.ItField(name=n) if item is not None and item.fields and n in item.fields:
             s = item.fields[n]
-            return encode.Sym(s.present, encode.FALSE, s.value)
+            return Sym(s.present, FALSE, s.value)
         case ir.Presence(fact=ir.ItField(name=n), present=want) if (
             item is not None and item.fields and n in item.fields
         ):
             p = item.fields[n].present
-            return encode.const_sym(p if want else z3.Not(p))
+            return const_sym(p if want else z3.Not(p))
         case ir.Quantifier(kind=kind, items=items, predicate=pred):
             xs = of(enc, items, it)
             if xs is None:
-                return enc.unknown(node, f"a quantifier over {ir.render(items)}")
+                return _unknown(enc, node, f"a quantifier over {ir.render(items)}")
             lst = xs.v
             results = [enc.expr(pred, x) for x in lst.items]
             return _quantify(kind, xs, lst, results)
         case ir.ListOf(items=items):
             syms = [enc.expr(x, it) for x in items]
-            slots = tuple(Item(slot=Slot(s.v, encode.TRUE)) for s in syms)
-            return encode.strict(syms, Bounded(z3.IntVal(len(slots)), slots))
-    return enc.unknown(node, f"{type(node).__name__} ({ir.render(node)})")
+            slots = tuple(Item(slot=Slot(s.v, TRUE)) for s in syms)
+            return strict(syms, Bounded(z3.IntVal(len(slots)), slots))
+    return _unknown(enc, node, f"{type(node).__name__} ({ir.render(node)})")
 
 
 def of(enc: Encoder, node: ir.Node, it: Any) -> Sym | None:
@@ -171,8 +171,8 @@ def of(enc: Encoder, node: ir.Node, it: Any) -> Sym | None:
     if isinstance(node, ir.Const) and isinstance(node.value, tuple):
         elem = node.ty.elem
         values = [enc.literal(x, elem) for x in node.value] if elem is not None else []
-        slots = tuple(Item(slot=Slot(v, encode.TRUE)) for v in values)
-        return encode.const_sym(Bounded(z3.IntVal(len(slots)), slots))
+        slots = tuple(Item(slot=Slot(v, TRUE)) for v in values)
+        return const_sym(Bounded(z3.IntVal(len(slots)), slots))
     s = enc.expr(node, it)
     return s if isinstance(s.v, Bounded) else None
 
@@ -194,15 +194,15 @@ def _quantify(kind: str, xs: Sym, lst: Bounded, results: list[Sym]) -> Sym:
         ok, err, v = z3.Or(wins, every), z3.And(z3.Not(wins), errs), wins
         if kind == "all":
             v = z3.Not(wins)
-    return encode.Sym(z3.And(xs.ok, ok), z3.Or(xs.err, z3.And(xs.ok, err)), v)
+    return Sym(z3.And(xs.ok, ok), z3.Or(xs.err, z3.And(xs.ok, err)), v)
 
 
 def _or(xs: list[Any]) -> Any:
-    return z3.Or(*xs) if xs else encode.FALSE
+    return z3.Or(*xs) if xs else FALSE
 
 
 def _and(xs: list[Any]) -> Any:
-    return z3.And(*xs) if xs else encode.TRUE
+    return z3.And(*xs) if xs else TRUE
 
 
 # ---- functions, membership and equality ---------------------------------------------------
@@ -211,25 +211,25 @@ def _and(xs: list[Any]) -> Any:
 def call(enc: Encoder, f: str, arg: Sym, node: ir.Node, t: Type) -> Sym:
     """`len`, `sum`, `min` or `max` of one list."""
     if not isinstance(arg.v, Bounded) or _identifiers(node.ty):
-        return enc.unknown(node, f"{f}() of {ir.render(node)}", t)
+        return _unknown(enc, node, f"{f}() of {ir.render(node)}", t)
     lst = arg.v
     if f == "len":
-        return encode.strict([arg], lst.length)
+        return strict([arg], lst.length)
     values = [_scalar(x) for x in lst.items]
     if f == "sum":
         zero = z3.RealVal(0) if t.kind == "decimal" else z3.IntVal(0)
-        terms = [z3.If(lst.active(i), *encode._same_sort(v, zero)) for i, v in enumerate(values)]
-        return encode.strict([arg], z3.Sum(*terms) if terms else zero)
+        addends = [z3.If(lst.active(i), *same_sort(v, zero)) for i, v in enumerate(values)]
+        return strict([arg], z3.Sum(*addends) if addends else zero)
     if f in ("min", "max") and not values:  # of an empty literal: an error
-        return encode.strict([arg], z3.IntVal(0), encode.TRUE)
+        return strict([arg], z3.IntVal(0), TRUE)
     if f in ("min", "max"):
         out = values[0]
         for i, v in enumerate(values[1:], start=1):
-            x, y = encode._same_sort(v, out)
+            x, y = same_sort(v, out)
             better = x < y if f == "min" else x > y
             out = z3.If(z3.And(lst.active(i), better), x, y)
-        return encode.strict([arg], out, lst.length == 0)
-    return enc.unknown(node, f"{f}() of {ir.render(node)}", t)
+        return strict([arg], out, lst.length == 0)
+    return _unknown(enc, node, f"{f}() of {ir.render(node)}", t)
 
 
 def member(enc: Encoder, item: ir.Node, container: ir.Node, negated: bool, it: Any) -> Sym:
@@ -238,29 +238,29 @@ def member(enc: Encoder, item: ir.Node, container: ir.Node, negated: bool, it: A
     xs = of(enc, container, it) if elem is not None and elem.kind != "record" else None
     if xs is None or _identifiers(container.ty):
         why = f"membership in {ir.render(container)}"
-        return enc.unknown(item, why, BOOL)
+        return _unknown(enc, item, why, BOOL)
     si, lst = enc.expr(item, it), xs.v
     found = _or(
         [z3.And(lst.active(i), enc.equal(si.v, _scalar(x))) for i, x in enumerate(lst.items)]
     )
-    return encode.strict([xs, si], z3.Not(found) if negated else found)
+    return strict([xs, si], z3.Not(found) if negated else found)
 
 
 def compare(enc: Encoder, op: str, a: ir.Node, b: ir.Node, it: Any) -> Sym:
     """`==` / `!=` of two lists of scalars: the same length and the same items in order."""
     why = f"a comparison of lists ({ir.render(a)} {op} {ir.render(b)})"
     if op not in ("==", "!=") or any(_not_scalars(n.ty) for n in (a, b)):
-        return enc.unknown(a, why, BOOL)
+        return _unknown(enc, a, why, BOOL)
     sa, sb = of(enc, a, it), of(enc, b, it)
     if sa is None or sb is None:
-        return enc.unknown(a, why, BOOL)
+        return _unknown(enc, a, why, BOOL)
     la, lb = sa.v, sb.v
     same = [
         z3.Implies(la.active(i), enc.equal(_scalar(x), _scalar(y)))
         for i, (x, y) in enumerate(zip(la.items, lb.items, strict=False))
     ]
     equal = z3.And(la.length == lb.length, *same)
-    return encode.strict([sa, sb], equal if op == "==" else z3.Not(equal))
+    return strict([sa, sb], equal if op == "==" else z3.Not(equal))
 
 
 def _scalar(item: Item) -> Any:
@@ -278,3 +278,9 @@ def _not_scalars(t: Type) -> bool:
     if t.kind != "list":
         return True
     return t.elem is not None and (t.elem.kind == "record" or _identifiers(t))
+
+
+def _unknown(enc: Encoder, node: ir.Node, why: str, ty: Type | None = None) -> Sym:
+    """What the encoding does not know (`Encoder.unknown`: any value, any status; listed)."""
+    out: Sym = enc.unknown(node, why, ty)
+    return out
