@@ -4,10 +4,11 @@ Every expression becomes a `Sym`: `ok` (it has a value), `err` (its evaluation f
 facts) and `v`, the value when `ok` (unknown is neither). The encoding follows the value model
 exactly where it can: ints are integers, decimals exact rationals (a decimal input is a bounded
 decimal), dates day numbers (`date.toordinal()`) with their year, month and day derived by the
-civil calendar's integer arithmetic, strings z3 strings. An input fact is *given* (valid) or not,
-and *invalid* or not; a rule is passed, failed, unknown or in error as the engines say. What it
-cannot encode exactly it replaces by a fresh, unconstrained value and names it in `approximate`:
-a query that depends on one never yields a proof (`analysis.findings`).
+civil calendar's integer arithmetic, strings z3 strings (a declared pattern a z3 regular
+expression, `analysis.regex`). An input fact is *given* (valid) or not, and *invalid* or not;
+a rule is passed, failed, unknown or in error as the engines say. What it cannot encode exactly
+it replaces by a fresh, unconstrained value and names it in `approximate`: a query that depends
+on one never yields a proof (`analysis.findings`).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ import z3
 from ..lang import ir
 from ..lang.types import BOOL, Type
 from ..ruleset import FactSpec, Matter
+from . import regex
 
 DECIMAL_DIGITS = 28
 """A decimal input has at most 28 significant digits and 28 decimal places (`factchecks`)."""
@@ -182,7 +184,10 @@ class Encoder:
             return v, {}
         if kind == "str":
             v = z3.String(name)
-            if spec.pattern is not None:
+            language = None if spec.pattern is None else regex.to_z3(spec.pattern)
+            if language is not None:  # restricts the value only: given, absent or invalid alike
+                self.constraints.append(z3.InRe(v, language))
+            elif spec.pattern is not None:
                 self.approximate.append(f"the pattern of {name}")
             return v, {}
         if kind == "cn_id":
