@@ -63,7 +63,7 @@ def to_z3(pattern: str) -> Any:
     re.ASCII, or None when it has a construct this cannot translate exactly (or is no pattern)."""
     try:
         parsed = _parser.parse(pattern, re.ASCII)
-    except (re.error, OverflowError, RecursionError):
+    except (re.error, ValueError, OverflowError, RecursionError):
         return None
     flags = parsed.state.flags
     if flags & ~_FLAGS_KEPT:
