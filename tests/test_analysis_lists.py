@@ -7,9 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import re
 import time
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -240,37 +238,23 @@ def example() -> Engine:
     return Engine(ROOT / "docs" / "examples", vouch="all")
 
 
-def test_the_example_matter_is_exact_but_for_its_patterns(example: Engine) -> None:
-    """Its lists of records and of enums are bounded, not approximate, and its working-day
-    window is exact: what is left approximate is the patterns of its two str facts."""
+def test_the_example_matter_is_exact_within_its_list_bounds(example: Engine) -> None:
+    """Its lists of records and of enums are bounded, not approximate; its working-day window
+    and the patterns of its two str facts are exact."""
     enc = Encoder(example.versions(EXAMPLE)[0])
-    assert set(enc.approximate) == {
-        "the pattern of licence.number",
-        "the pattern of contact.phone",
-    }
+    assert enc.approximate == []
     assert sorted(enc.bounded) == [
         "lists of at most 3 items (business.categories)",
         "lists of at most 3 items (staff.food_handlers)",
     ]
 
 
-def _without_patterns(tmp_path: Path) -> Engine:
-    """The example matter without its two patterns: exact but for
-    the bound of its lists."""
-    text = (ROOT / "docs" / "examples" / "food-licence-renewal.yaml").read_text(encoding="utf-8")
-    text = re.sub(r"\n\s+pattern: .*", "", text)
-    (tmp_path / "m.yaml").write_text(text, encoding="utf-8")
-    sources = (ROOT / "docs" / "examples" / "sources.yaml").read_text(encoding="utf-8")
-    (tmp_path / "sources.yaml").write_text(sources, encoding="utf-8")
-    return Engine(tmp_path, vouch="all")
-
-
 def test_the_example_matter_approves_and_each_rule_can_pass_fail_and_be_unknown(
-    tmp_path: Path,
+    example: Engine,
 ) -> None:
     """Every witness was decided by the engine inside `analyze` (it raises on an exact
     encoding the engine disagrees with); the approving one holds staff and categories."""
-    engine = _without_patterns(tmp_path)
+    engine = example
     matter = engine.versions(EXAMPLE)[0]
     start = time.perf_counter()
     report = analyze(matter, engine)
@@ -291,7 +275,7 @@ def test_the_example_matter_approves_and_each_rule_can_pass_fail_and_be_unknown(
         assert {k: c.answer for k, c in claims.items()} == want, rule
     # add_years(expires_on, 5) has no value in 9995-9999; the band of a negative floor area none
     assert sorted(f.kind for f in report.findings) == ["derivation-fails", "derivation-fails"]
-    print(f"analysis of {EXAMPLE} (no patterns): {elapsed:.1f} s")
+    print(f"analysis of {EXAMPLE}: {elapsed:.1f} s")
 
 
 # ---- a matter that needs more items than it allows ----------------------------------------------

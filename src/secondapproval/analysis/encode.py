@@ -4,10 +4,11 @@ Every expression becomes a `Sym`: `ok` (it has a value), `err` (its evaluation f
 facts) and `v`, the value when `ok` (unknown is neither). The encoding follows the value model
 exactly where it can: ints are integers, decimals exact rationals (a decimal input is a bounded
 decimal), dates day numbers (`date.toordinal()`) with their year, month and day derived by the
-civil calendar's integer arithmetic, strings z3 strings. An input fact is *given* (valid) or not,
-and *invalid* or not; a rule is passed, failed, unknown or in error as the engines say. What it
-cannot encode exactly it replaces by a fresh, unconstrained value and names it in `approximate`:
-a query that depends on one never yields a proof (`analysis.findings`).
+civil calendar's integer arithmetic, strings z3 strings (a declared pattern a z3 regular
+expression, `analysis.regex`). An input fact is *given* (valid) or not, and *invalid* or not;
+a rule is passed, failed, unknown or in error as the engines say. What it cannot encode exactly
+it replaces by a fresh, unconstrained value and names it in `approximate`: a query that depends
+on one never yields a proof (`analysis.findings`).
 """
 
 from __future__ import annotations
@@ -32,7 +33,8 @@ from .lists import compare as list_compare
 from .lists import expr as list_expr
 from .lists import member as list_member
 from .lists import value as list_value
-from .terms import FALSE, TRUE, Sym, const_sym, kleene, same_sort, strict
+from .regex import to_z3
+from .terms import FALSE, TRUE, Sym, const_sym, kleene, same_sort, strict, string_value
 from .workdays import add_working_days, monotone, working_days_between
 
 DECIMAL_DIGITS = 28
@@ -187,11 +189,14 @@ class Encoder:
             return v, {}
         if kind == "enum":
             v = z3.String(name)
-            self.constraints.append(z3.Or(*[v == z3.StringVal(x) for x in spec.values or ()]))
+            self.constraints.append(z3.Or(*[v == string_value(x) for x in spec.values or ()]))
             return v, {}
         if kind == "str":
             v = z3.String(name)
-            if spec.pattern is not None:
+            language = None if spec.pattern is None else to_z3(spec.pattern)
+            if language is not None:  # restricts the value only: given, absent or invalid alike
+                self.constraints.append(z3.InRe(v, language))
+            elif spec.pattern is not None:
                 self.approximate.append(f"the pattern of {name}")
             return v, {}
         if kind == "cn_id":
@@ -335,7 +340,7 @@ class Encoder:
         if isinstance(v, dt.date):
             return z3.IntVal(v.toordinal())
         if isinstance(v, str):
-            return z3.StringVal(v)
+            return string_value(v)
         raise _UnsupportedError(f"a literal {v!r}")
 
     @staticmethod

@@ -48,3 +48,9 @@ def same_sort(a: Any, b: Any) -> tuple[Any, Any]:
     if isinstance(a, z3.ArithRef) and isinstance(b, z3.ArithRef) and a.is_int() != b.is_int():
         return (z3.ToReal(a) if a.is_int() else a), (z3.ToReal(b) if b.is_int() else b)
     return a, b
+
+
+def string_value(text: str) -> Any:
+    """The z3 string of `text`, every character escaped: `StringVal` reads `\\u{..}` in its
+    argument as an escape, so a rule's literal holding that text would otherwise be another."""
+    return z3.StringVal("".join(f"\\u{{{ord(c):x}}}" for c in text))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ctypes
 import datetime as dt
 from decimal import Decimal
 from fractions import Fraction
@@ -67,7 +68,7 @@ def _scalar(model: z3.ModelRef, kind: str, term: Any, extra: dict[str, Any]) -> 
     if kind == "date":
         return dt.date.fromordinal(got.as_long()).isoformat()
     if kind in ("str", "enum"):
-        return got.as_string()
+        return text(got)
     if kind == "cn_id":
         born = dt.date.fromordinal(model.eval(extra["born"], model_completion=True).as_long())
         seq = model.eval(extra["seq"], model_completion=True).as_long()
@@ -99,6 +100,17 @@ def _list(model: z3.ModelRef, f: FactVars) -> list[Any]:
             }
         )
     return out
+
+
+def text(got: Any) -> str:
+    """The Python string of a z3 string value, read as its code points: `as_string()` spells
+    a non-printable or non-ASCII character (and a backslash) as `\\u{..}`, which the engine would
+    take literally (a CJK name, a pattern's `[^a]` could never be a witness)."""
+    ctx, ast = got.ctx_ref(), got.as_ast()
+    n = z3.Z3_get_string_length(ctx, ast)
+    points = (ctypes.c_uint * n)()
+    z3.Z3_get_string_contents(ctx, ast, n, points)
+    return "".join(map(chr, points))
 
 
 def _decimal_text(got: Any, kind: str) -> str:
