@@ -8,26 +8,23 @@ from __future__ import annotations
 import datetime as dt
 import os
 import time
-from typing import Any
 
 import pytest
 import z3
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
+from analysis_pins import assert_only_status, status
 from reference import FIXTURES, ROOT, examples, plain_id
 from secondapproval import Engine
 from secondapproval.analysis import analyze
 from secondapproval.analysis.encode import Encoder
-from secondapproval.analysis.lists import Bounded, Slot
 from secondapproval.facts import FactValidator
 from secondapproval.lang import ir
 from secondapproval.lang.check import check
 from secondapproval.lang.interpret import evaluate
-from secondapproval.lang.kleene import ERROR_VALUE, UNKNOWN_VALUE
 from secondapproval.lang.parser import parse
 from secondapproval.lang.types import BOOL
-from secondapproval.ruleset import field_spec
 from secondapproval.strategies import (
     SCHEMA,
     SCHEMA_FACTS,
@@ -39,60 +36,6 @@ from secondapproval.strategies import (
 
 ON = dt.date(2024, 2, 29)
 EXAMPLE = "food-licence-renewal-example"
-
-
-def _status(value: Any) -> str:
-    if value is ERROR_VALUE:
-        return "error"
-    if value is UNKNOWN_VALUE:
-        return "unknown"
-    return "passed" if value else "failed"
-
-
-def _scalar(kind: str, term: Any, extra: dict[str, Any], v: Any) -> list[Any]:
-    """Constraints that fix one scalar (a fact, an item, a field) to a validated value."""
-    if kind == "cn_id":
-        born = dt.date(int(v[6:10]), int(v[10:12]), int(v[12:14]))
-        return [extra["born"] == born.toordinal(), extra["seq"] == int(v[14:17])]
-    if kind == "date":
-        return [term == v.toordinal()]
-    if kind in ("decimal", "money"):
-        return [term == z3.RealVal(str(v))]
-    if kind in ("str", "enum"):
-        return [term == z3.StringVal(v)]
-    return [term == v]
-
-
-def _slot(kind: str, slot: Slot, v: Any) -> list[Any]:
-    return _scalar(kind, slot.value, slot.extra, v)
-
-
-def _pinned(enc: Encoder, values: dict[str, Any]) -> list[Any]:
-    """Constraints that fix every input fact to the validated values (absent: not given); a list
-    to its length and its items, a record's optional field to present or not."""
-    out = []
-    for path, f in enc.facts.items():
-        out.append(z3.Not(f.invalid))
-        if path not in values:
-            out.append(z3.Not(f.given))
-            continue
-        out.append(f.given)
-        v = values[path]
-        if not isinstance(f.value, Bounded):
-            out += _scalar(f.spec.type, f.value, f.extra, v)
-            continue
-        out.append(f.value.length == len(v))
-        for item, x in zip(f.value.items, v, strict=False):
-            if item.slot is not None:
-                out += _slot(f.spec.of or "str", item.slot, x)
-                continue
-            assert item.fields is not None
-            for name, slot in item.fields.items():
-                kind = field_spec((f.spec.fields or {})[name]).type
-                out.append(slot.present == (name in x))
-                if name in x:
-                    out += _slot(kind, slot, x[name])
-    return out
 
 
 def _reads_a_list(node: ir.Node) -> bool:
@@ -119,19 +62,10 @@ def test_the_list_encoding_agrees_with_the_interpreter(expr: ir.Node, data: st.D
     event("exact")
     facts = data.draw(applications(matter, on=ON))
     valid = FactValidator(matter).validate(facts, ON)
-    expected = _status(evaluate(matter.rules[0].expr, valid.values, ON))
+    expected = status(evaluate(matter.rules[0].expr, valid.values, ON))
     event(f"status {expected}")
     rule = matter.rules[0].id
-    solver = z3.Solver()
-    solver.set("timeout", 10_000)
-    solver.add(*enc.constraints, *_pinned(enc, dict(valid.values)))
-    for name, condition in enc.status(rule).items():
-        solver.push()
-        solver.add(condition)
-        result = solver.check()
-        solver.pop()
-        assert result != z3.unknown, ir.render(expr)
-        assert (result == z3.sat) == (name == expected), (ir.render(expr), valid.values, name)
+    assert_only_status(enc, rule, dict(valid.values), expected)
 
 
 _SMALL = st.integers(-1, 3)
@@ -169,17 +103,8 @@ def _agrees(expr: ir.Node, data: st.DataObject, bound: int = 4) -> str:
     assert enc.approximate == [], ir.render(expr)
     facts = data.draw(st.one_of(applications(matter, on=ON), _SMALL_FACTS))
     valid = FactValidator(matter).validate(facts, ON)
-    expected = _status(evaluate(matter.rules[0].expr, valid.values, ON))
-    solver = z3.Solver()
-    solver.set("timeout", 10_000)
-    solver.add(*enc.constraints, *_pinned(enc, dict(valid.values)))
-    for name, condition in enc.status(matter.rules[0].id).items():
-        solver.push()
-        solver.add(condition)
-        result = solver.check()
-        solver.pop()
-        assert result != z3.unknown, ir.render(expr)
-        assert (result == z3.sat) == (name == expected), (ir.render(expr), valid.values, name)
+    expected = status(evaluate(matter.rules[0].expr, valid.values, ON))
+    assert_only_status(enc, matter.rules[0].id, dict(valid.values), expected)
     return expected
 
 
