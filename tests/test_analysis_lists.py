@@ -1,7 +1,7 @@
 """Bounded lists in the analysis (secondapproval.analysis.lists): the encoding of list facts, their
 quantifiers and functions agrees with the interpreter on generated expressions and applications,
-the example matter with lists of records and enums is analysed exactly but for its patterns and
-working days, and a matter that needs more items than it allows has no approval within the bound."""
+the example matter with lists of records and enums is analysed exactly (within the bound of its
+lists), and a matter that needs more items than it allows has no approval within the bound."""
 
 from __future__ import annotations
 
