@@ -60,7 +60,7 @@ class Claim:
 
 class Asker:
     """The solver of one or more encodings (sharing their facts: `Encoder(like=…)`), asked goal
-    by goal; `engines` decide the witnesses (`Asker.decide`)."""
+    by goal; the caller's engines decide the witnesses (`Asker.confirm`)."""
 
     def __init__(self, encoders: Iterable[Encoder]) -> None:
         self.encoders = list(encoders)
@@ -76,7 +76,7 @@ class Asker:
 
     @property
     def bounded(self) -> list[str]:
-        return sorted({b for e in self.encoders for b in getattr(e, "bounded", ())})
+        return sorted({b for e in self.encoders for b in e.bounded})
 
     @property
     def exact(self) -> bool:

@@ -71,7 +71,8 @@ def diff_paths(
             for n in after.versions(m)
             if (o := _predecessor(before.versions(m), n)) is not None
         ]
-        return [compare(o, before, n, after, on) for o, n in pairs if on is None or _covers(n, on)]
+        in_force = [(o, n) for o, n in pairs if on is None or n.spec.effective.covers(on)]
+        return [compare(o, before, n, after, on) for o, n in in_force]
     engine = _engine_over(paths)
     return [compare(_version(engine, old), engine, _version(engine, new), engine, on)]
 
@@ -84,10 +85,6 @@ def _predecessor(versions: tuple[Any, ...], new: Any) -> Any:
     if in_force:
         return in_force[0]
     return max(earlier, key=lambda v: v.spec.effective.from_, default=None)
-
-
-def _covers(version: Any, on: dt.date) -> bool:
-    return bool(version.spec.effective.covers(on))
 
 
 def _engine_over(paths: list[Path]) -> Any:
