@@ -14,6 +14,7 @@ on one never yields a proof (`analysis.findings`).
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import itertools
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -148,6 +149,7 @@ class Encoder:
                 self.approximate.append(f"whether the quotient {d.path} terminates")
             self.values[d.path] = self.expr(d.expr)
         self.rules = {r.id: self.expr(r.expr) for r in matter.rules}
+        self._status: dict[str, dict[str, Any]] = {}
 
     # ---- facts ----
     def name(self, what: str) -> str:
@@ -201,7 +203,7 @@ class Encoder:
             return v, {}
         if kind == "cn_id":
             born, seq = self.day(name + ":born", 1900, 2099), z3.Int(name + ":seq")
-            self.constraints.append(born <= self.on)
+            self.constraints.append(self.not_after(born, self.on))
             self.constraints += [seq >= 0, seq <= 999]
             return z3.String(name), {"born": born, "seq": seq}
         if kind == "uscc":
@@ -238,6 +240,14 @@ class Encoder:
         day = ordinal(c.y, c.m, c.d)
         self._civil[day.get_id()] = c
         return day
+
+    def not_after(self, day: Any, other: Any) -> Any:
+        """`day <= other`, over their civil parts: for a day chosen by its parts (`day`) this
+        keeps the ordinal's divisions out of the solver's way."""
+        a, b = self.civil(day), self.civil(other)
+        same_month = z3.And(a.y == b.y, a.m == b.m)
+        earlier_month = z3.And(a.y == b.y, a.m < b.m)
+        return z3.Or(a.y < b.y, earlier_month, z3.And(same_month, a.d <= b.d))
 
     def civil(self, day: Any) -> Civil:
         key = day.get_id()
@@ -498,27 +508,41 @@ class Encoder:
 
     # ---- the outcome ----
     def status(self, rule: str) -> dict[str, Any]:
-        s = self.rules[rule]
-        return {
-            "passed": z3.And(s.ok, s.v),
-            "failed": z3.And(s.ok, z3.Not(s.v)),
-            "error": s.err,
-            "unknown": z3.And(z3.Not(s.ok), z3.Not(s.err)),
-        }
+        if rule not in self._status:
+            s = self.rules[rule]
+            self._status[rule] = {
+                "passed": z3.And(s.ok, s.v),
+                "failed": z3.And(s.ok, z3.Not(s.v)),
+                "error": s.err,
+                "unknown": z3.And(z3.Not(s.ok), z3.Not(s.err)),
+            }
+        return self._status[rule]
 
     def clean(self) -> Any:
         """Every required fact given, none invalid."""
+        return self._clean
+
+    def approves(self) -> Any:
+        return self._approves
+
+    def all_valid(self) -> Any:
+        """Every input fact given and valid (optional ones too): the facts a rule can read."""
+        return self._all_valid
+
+    @functools.cached_property
+    def _clean(self) -> Any:
         parts = [z3.Not(f.invalid) for f in self.facts.values()]
         parts += [f.given for f in self.facts.values() if not f.spec.optional]
         return z3.And(*parts)
 
-    def approves(self) -> Any:
+    @functools.cached_property
+    def _approves(self) -> Any:
         outputs = [self.values[p].ok for p in self.matter.outputs]
         passed = [self.status(r)["passed"] for r in self.rules]
         return z3.And(self.clean(), *passed, *outputs)
 
-    def all_valid(self) -> Any:
-        """Every input fact given and valid (optional ones too): the facts a rule can read."""
+    @functools.cached_property
+    def _all_valid(self) -> Any:
         return z3.And(*[f.given for f in self.facts.values()])
 
 

@@ -4,6 +4,7 @@ ways a valid one is spoiled so that the strict checks of `idcodes` refuse it."""
 from __future__ import annotations
 
 import datetime as dt
+import functools
 
 from ..idcodes import cn_id_check_character, regions, uscc_check_character
 
@@ -19,6 +20,7 @@ USCC_HEADS = tuple(registrar + kind for registrar in "159" for kind in "123")
 _ORG_WEIGHTS = (3, 7, 9, 10, 5, 8, 4, 2)
 
 
+@functools.cache
 def regions_in(year: int) -> tuple[str, ...]:
     """The codes of `REGION_CODES` assigned in a year (a birth year), by the GB/T 2260 table."""
     table = regions()
