@@ -12,9 +12,9 @@ from typing import Any
 import pytest
 
 from benchmarks.conftest import RULES
-from benchmarks.wide import wide_matter
 from secondapproval import Engine
 from secondapproval.analysis import analyze
+from secondapproval.strategies.wide import wide_matter
 
 ENGINE = Engine(RULES, vouch="all")
 VERSIONS = [v for m in ENGINE.matters for v in ENGINE.versions(m)]
@@ -32,8 +32,8 @@ def test_analyze_a_bundled_matter(benchmark: Any, matter: Any) -> None:
     ids=lambda n: f"{n}-rules",
 )
 def wide(request: Any, tmp_path_factory: Any) -> tuple[Engine, Any]:
-    """A generated matter of 50 or 200 rules (`benchmarks.wide`); target ≤ 10 s (issue 18). The
-    200-rule one runs in `make bench-long` (`-m slow`)."""
+    """A generated matter of 50 or 200 rules (`secondapproval.strategies.wide`); target ≤ 10 s
+    (issue 18). The 200-rule one runs in `make bench-long` (`-m slow`)."""
     folder = tmp_path_factory.mktemp("wide")
     matter = wide_matter(request.param, folder)
     engine = Engine(folder, vouch="all")

@@ -3,7 +3,8 @@
 `facts`: applications drawn from a matter's fact schema (`applications`, `valid_applications`),
 one fact's values (`fact_values`) and citizen ID numbers and credit codes, valid and spoiled.
 `synthetic`: random well-typed expressions over a fact schema and a matter around them, for the
-differential tests between backends. Importing this package needs Hypothesis (a dev dependency).
+differential tests between backends. `wide`: generated matters of many rules (the analysis
+benchmark's, and its tests'). Importing this package needs Hypothesis (a dev dependency).
 """
 
 from __future__ import annotations
