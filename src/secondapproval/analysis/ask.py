@@ -138,9 +138,5 @@ def decided(engine: Engine, matter: str, w: Witness) -> Any:
     return engine.decide(matter, w.facts, on=w.on)
 
 
-def status_of(decision: Any, rule: str) -> str:
-    return str(next(r.status.value for r in decision.results if r.rule == rule))
-
-
 def summary(decision: Any) -> str:
     return f"{decision.outcome.value} {list(decision.codes)}"

@@ -28,8 +28,9 @@ from ..lang.interpret import evaluate
 from ..lang.kleene import ERROR_VALUE, UNKNOWN_VALUE
 from ..paths import put, remove
 from ..ruleset import Matter
-from .ask import AnalysisError, Asker, Claim, Witness, decided, status_of, summary
+from .ask import AnalysisError, Asker, Claim, Witness, decided, summary
 from .encode import Encoder
+from .parts import Parts
 from .witness import WRONG
 
 Severity = Literal["error", "warning", "info"]
@@ -84,13 +85,16 @@ def analyze(matter: Matter, engine: Engine, on: dt.date | None = None) -> Report
     enc = Encoder(matter, on)
     asker = Asker([enc])
     check = _Checks(matter, engine)
-    claim = asker.confirm(asker.ask(enc.approves()), check.approves, "it approves")
+    one = Parts(matter, on)
+    claim = one.approve() or asker.ask(enc.approves())
+    claim = asker.confirm(claim, check.approves, "it approves")
+    one.base = claim.witness
     report = Report(matter.id, matter.version, claim, approximate=tuple(asker.approximate))
     report.findings += _approvable_findings(claim)
     passing = {r: asker.mark(enc.status(r)["passed"]) for r in enc.rules}
     alone: set[str] = set()  # rules shown failing while every other one passes
     for rule in enc.rules:
-        report.rules[rule], fails_alone = _rule_claims(enc, asker, check, rule, claim, passing)
+        report.rules[rule], fails_alone = _rule_claims(enc, asker, one, check, rule, passing)
         report.findings += _rule_findings(rule, report.rules[rule])
         if fails_alone:
             alone.add(rule)
@@ -116,7 +120,8 @@ class _Checks:
     def statuses(self, want: dict[str, str]) -> Callable[[Witness], str | None]:
         def holds(w: Witness) -> str | None:
             d = decided(self.engine, self.matter.id, w)
-            got = {r: status_of(d, r) for r in want}
+            results = {r.rule: r.status.value for r in d.results}
+            got = {r: results[r] for r in want}
             return None if got == want else f"{summary(d)} {got}"
 
         return holds
@@ -125,44 +130,46 @@ class _Checks:
 def _rule_claims(
     enc: Encoder,
     asker: Asker,
+    one: Parts,
     check: _Checks,
     rule: str,
-    approving: Claim,
     passing: dict[str, Any],
 ) -> tuple[dict[str, Claim], bool]:
     """Can the rule pass, fail and be unknown? Passing is shown by the approving witness when
     there is one; failing is asked first with every other rule passing (the witness a reviewer
-    wants, and a proof the rule is not implied by the others: the second value), then alone."""
+    wants, and a proof the rule is not implied by the others: the second value), then alone.
+    Each question goes to the rule's part first (`Parts.ask`), then to the whole matter."""
     status = enc.status(rule)
     others = [m for r, m in passing.items() if r != rule]
-    if approving.answer == "yes":
-        passed = approving
-    else:
-        passed = asker.confirm(
-            asker.ask(status["passed"], enc.clean()),
-            check.statuses({rule: "passed"}),
-            f"{rule} is passed",
-        )
-    failed = asker.ask(status["failed"], enc.clean(), under=others)
+    approving = Claim("yes", one.base) if one.base is not None else None
+    passed = approving or asker.confirm(
+        one.ask(rule, "passed", others=False) or asker.ask(status["passed"], enc.clean()),
+        check.statuses({rule: "passed"}),
+        f"{rule} is passed",
+    )
+    failed = one.ask(rule, "failed", others=True) or asker.ask(
+        status["failed"], enc.clean(), under=others
+    )
     want = {rule: "failed", **{r: "passed" for r in passing if r != rule}}
     alone = failed.answer == "yes"
     if not alone:
-        failed = asker.ask(status["failed"], enc.clean())
+        failed = one.ask(rule, "failed", others=False) or asker.ask(status["failed"], enc.clean())
         want = {rule: "failed"}
     failed = asker.confirm(failed, check.statuses(want), f"{rule} is failed")
-    unknown = _left_out(check, rule, approving) or asker.confirm(
-        asker.ask(status["unknown"]), check.statuses({rule: "unknown"}), f"{rule} is unknown"
+    unknown = _left_out(check, rule, one.base) or asker.confirm(
+        one.ask(rule, "unknown", others=False) or asker.ask(status["unknown"]),
+        check.statuses({rule: "unknown"}),
+        f"{rule} is unknown",
     )
     claims = {"passed": passed, "failed": failed, "unknown": unknown}
     return claims, alone and failed.answer == "yes"
 
 
-def _left_out(check: _Checks, rule: str, approving: Claim) -> Claim | None:
-    """The approving witness with one input fact the rule reads left out, if the engine then
+def _left_out(check: _Checks, rule: str, w: Witness | None) -> Claim | None:
+    """The approving witness `w` with one input fact the rule reads left out, if the engine then
     gives the rule unknown: a witness no solver needs to find."""
-    if approving.witness is None:
+    if w is None:
         return None
-    w = approving.witness
     holds = check.statuses({rule: "unknown"})
     for path in reads(check.matter, rule):
         candidate = Witness(_without(w.facts, path), w.on)
