@@ -18,11 +18,14 @@ from secondapproval import Engine
 from secondapproval.analysis import analyze
 from secondapproval.analysis.encode import Encoder
 from secondapproval.analysis.regex import MAX_CHAR, any_char, class_intervals, to_z3
+from secondapproval.analysis.terms import string_value
 from secondapproval.analysis.witness import text
 from secondapproval.factchecks import matching
 from secondapproval.lang import ir
+from secondapproval.lang.check import check
+from secondapproval.lang.parser import parse
 from secondapproval.lang.types import BOOL
-from secondapproval.ruleset import FactSpec
+from secondapproval.ruleset import FactSpec, fact_type
 from secondapproval.strategies import synthetic_matter
 
 BROKEN = FIXTURES / "analysis"
@@ -201,6 +204,25 @@ def test_the_encoder_lists_an_untranslatable_pattern_as_approximate(
     facts = {"a.code": FactSpec(type="str", source="applicant", pattern=pattern)}
     matter = synthetic_matter(facts, [ir.Const(True, ty=BOOL)])
     assert Encoder(matter).approximate == approximate
+
+
+def test_a_text_beyond_z3s_alphabet_is_approximate_never_a_proof() -> None:
+    """A rule's literal, or an enum's value, beyond z3's alphabet is no z3 string: the encoding
+    says so (approximate) instead of reading its escape as the escape's characters."""
+    beyond = "\U0010b000"
+    facts = {
+        "a.name": FactSpec(type="str", source="applicant"),
+        "a.kind": FactSpec(type="enum", values=["x", beyond], source="applicant"),
+    }
+    schema = {p: fact_type(f) for p, f in facts.items()}
+    rule, problems = check(parse(f'a.name == "{beyond}"')[0], schema, BOOL)
+    assert not problems
+    assert (
+        Encoder(synthetic_matter(facts, [rule])).approximate
+        == [f"a text beyond z3's alphabet ({beyond!r})"] * 2
+    )
+    with pytest.raises(ValueError, match="beyond z3's alphabet"):
+        string_value("b" + beyond)
 
 
 # ---- patterns in matters -------------------------------------------------------------------

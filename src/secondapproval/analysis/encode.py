@@ -35,7 +35,17 @@ from .lists import expr as list_expr
 from .lists import member as list_member
 from .lists import value as list_value
 from .regex import to_z3
-from .terms import FALSE, TRUE, Sym, const_sym, kleene, same_sort, strict, string_value
+from .terms import (
+    FALSE,
+    TRUE,
+    Sym,
+    const_sym,
+    kleene,
+    representable,
+    same_sort,
+    strict,
+    string_value,
+)
 from .workdays import add_working_days, monotone, working_days_between
 
 DECIMAL_DIGITS = 28
@@ -191,7 +201,7 @@ class Encoder:
             return v, {}
         if kind == "enum":
             v = z3.String(name)
-            self.constraints.append(z3.Or(*[v == string_value(x) for x in spec.values or ()]))
+            self.constraints.append(z3.Or(*[v == self.literal(x, t) for x in spec.values or ()]))
             return v, {}
         if kind == "str":
             v = z3.String(name)
@@ -350,7 +360,10 @@ class Encoder:
         if isinstance(v, dt.date):
             return z3.IntVal(v.toordinal())
         if isinstance(v, str):
-            return string_value(v)
+            if representable(v):
+                return string_value(v)
+            self.approximate.append(f"a text beyond z3's alphabet ({v!r})")
+            return self.fresh(z3.StringSort(), "text")
         raise _UnsupportedError(f"a literal {v!r}")
 
     @staticmethod

@@ -9,6 +9,8 @@ from typing import Any
 
 import z3
 
+from .regex import MAX_CHAR
+
 
 @dataclass(frozen=True)
 class Sym:
@@ -50,7 +52,16 @@ def same_sort(a: Any, b: Any) -> tuple[Any, Any]:
     return a, b
 
 
+def representable(text: str) -> bool:
+    """Whether `text` is a z3 string: its code points are in z3's alphabet (up to `MAX_CHAR`)."""
+    return all(ord(c) <= MAX_CHAR for c in text)
+
+
 def string_value(text: str) -> Any:
     """The z3 string of `text`, every character escaped: `StringVal` reads `\\u{..}` in its
-    argument as an escape, so a rule's literal holding that text would otherwise be another."""
+    argument as an escape, so a rule's literal holding that text would otherwise be another.
+    A text beyond z3's alphabet (`representable`) is a `ValueError`: z3 would read its escape
+    as the characters of the escape."""
+    if not representable(text):
+        raise ValueError(f"{text!r} has a code point beyond z3's alphabet (U+{MAX_CHAR:X})")
     return z3.StringVal("".join(f"\\u{{{ord(c):x}}}" for c in text))
