@@ -76,7 +76,8 @@ def test_the_parts_of_a_generated_matter_share_no_fact(rules: list[Any]) -> None
 def whole(matter: Matter, engine: Engine, monkeypatch: pytest.MonkeyPatch) -> Report:
     """The analysis without parts: every question asked of the whole matter."""
     with monkeypatch.context() as m:
-        m.setattr(Parts, "useful", property(lambda self: False))
+        m.setattr(Parts, "approve", lambda self: None)
+        m.setattr(Parts, "ask", lambda self, rule, result, *, others: None)
         return analyze(matter, engine)
 
 
@@ -108,13 +109,15 @@ def test_by_parts_every_bundled_and_fixture_matter_gets_the_whole_matters_answer
     assert_same_report(analyze(matter, engine), whole(matter, engine, monkeypatch))
 
 
+@pytest.mark.parametrize("linked", [False, True], ids=["parts", "linked"])
 def test_by_parts_a_generated_matter_of_many_rules_gets_the_whole_matters_answers(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, linked: bool
 ) -> None:
-    matter_id = wide_matter(21, tmp_path)
+    """Many parts; or one, each rule's witness changing its own facts of the approving one."""
+    matter_id = wide_matter(21, tmp_path, linked=linked)
     engine = Engine(tmp_path, vouch="all")
     matter = engine.versions(matter_id)[0]
-    assert len(parts(matter)) > 5
+    assert len(parts(matter)) == 1 if linked else len(parts(matter)) > 5
     by_parts = analyze(matter, engine)
     assert by_parts.approvable.answer == "yes"
     assert_same_report(by_parts, whole(matter, engine, monkeypatch))
@@ -188,3 +191,27 @@ def test_on_a_day_a_part_cannot_pass_the_proof_names_it(tmp_path: Path) -> None:
     assert report.approvable.answer == "no"
     assert "over 'late'" not in report.approvable.why
     assert "over 'recent'" in report.approvable.why
+
+
+def test_a_rule_read_with_a_shared_fact_fails_by_its_own_facts_alone(tmp_path: Path) -> None:
+    """In a matter of one part (every rule reads the household), a rule's failing witness is
+    the approving one with only the facts few rules read changed: the shared fact keeps its
+    value, and every other rule still passes."""
+    matter_id = wide_matter(21, tmp_path, linked=True)
+    engine = Engine(tmp_path, vouch="all")
+    matter = engine.versions(matter_id)[0]
+    base = analyze(matter, engine).approvable.witness
+    assert base is not None
+    one = Parts(matter)
+    one.base = base
+    for rule in matter.rules:
+        claim = one.ask(rule.id, "failed", others=True)
+        assert claim is not None, rule.id
+        assert claim.witness is not None, rule.id
+        w = claim.witness
+        assert w.on == base.on
+        assert w.facts["a"]["household"] == base.facts["a"]["household"]
+        changed = {k for k in base.facts["a"] if w.facts["a"].get(k) != base.facts["a"][k]}
+        assert {f"a.{k}" for k in changed} <= rule.roots, rule.id
+        d = engine.decide(matter_id, w.facts, on=w.on)
+        assert [r.rule for r in d.results if r.status.value != "passed"] == [rule.id]

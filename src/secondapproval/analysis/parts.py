@@ -17,13 +17,19 @@ import dataclasses
 import datetime as dt
 from typing import Any
 
+from ..facts import FactValidator
 from ..paths import get, put, remove
 from ..ruleset import Matter, Rule
 from .ask import Asker, Claim, Witness
 from .encode import Encoder
+from .pins import pinned
 
 Result = str
 """A rule's status asked for: passed, failed or unknown."""
+
+NEIGHBOURS = 8
+"""A fact read by more rules than this is no rule's own: a witness that changes it (and so would
+have to keep all those rules passing) is asked of the whole matter (`Parts._changed`)."""
 
 
 @dataclasses.dataclass(eq=False)
@@ -114,8 +120,24 @@ class Parts:
         self.on = on
         self.all = parts(matter)
         self.of = {r: p for p in self.all for r in p.rules}
-        self.base: Witness | None = None
-        """An approving application: a part's model on its day completes it (`ask`)."""
+        self.readers: dict[str, list[Rule]] = {p: [] for p in matter.inputs}
+        for r in matter.rules:
+            for p in r.roots:
+                self.readers[p].append(r)
+        self._base: Witness | None = None
+        self._values: dict[str, Any] = {}
+
+    @property
+    def base(self) -> Witness | None:
+        """An approving application: a part's model on its day completes it, and a model of a
+        rule's own facts with the others pinned to it changes it (`ask`)."""
+        return self._base
+
+    @base.setter
+    def base(self, w: Witness | None) -> None:
+        self._base = w
+        if w is not None:
+            self._values = dict(FactValidator(self.matter).validate(w.facts, w.on).values)
 
     @property
     def useful(self) -> bool:
@@ -150,15 +172,49 @@ class Parts:
         """Whether `rule` can have `result` (on clean facts, but for unknown; with every other
         rule passing, for `others`): a witness on the base's day, completed by the base; a proof
         that its part has none on any day; or None, for the whole matter to answer."""
+        if self.base is not None:
+            near = self._near(rule, result, others, self.base)
+            if near is not None:
+                return near
         if not self.useful:
             return None
-        part = self.of[rule]
-        if self.base is not None:
-            near = self._ask(part, rule, result, others, self.base.on)
-            if near.answer == "yes" and near.witness is not None:
-                facts = _merge(self.base.facts, near.witness.facts, part.facts)
-                return Claim("yes", Witness(facts, self.base.on))
-        return self._proof(self._ask(part, rule, result, others, self.on), part)
+        return self._proof(self._ask(self.of[rule], rule, result, others, self.on), self.of[rule])
+
+    def _near(self, rule: str, result: Result, others: bool, base: Witness) -> Claim | None:
+        """A witness that is the base but for the facts of the rule's part, or else but for
+        the rule's own facts (`_own`)."""
+        if self.useful:
+            part = self.of[rule]
+            claim = self._ask(part, rule, result, others, base.on)
+            if claim.answer == "yes" and claim.witness is not None:
+                return Claim(
+                    "yes", Witness(_merge(base.facts, claim.witness.facts, part.facts), base.on)
+                )
+        return self._changed(rule, result, others, base)
+
+    def _changed(self, rule: str, result: Result, others: bool, base: Witness) -> Claim | None:
+        """A witness that changes only the rule's own facts (those at most `NEIGHBOURS` rules
+        read) of the base: the rule and the rules that read them are asked with every other
+        fact they read pinned to the base's value (`analysis.pins`), so each other rule keeps its
+        base status but those, which pass again for `others`. None: no such witness."""
+        target = next(r for r in self.matter.rules if r.id == rule)
+        own = frozenset(p for p in target.roots if len(self.readers[p]) <= NEIGHBOURS)
+        if not own:
+            return None
+        near = {r.id: r for p in own for r in self.readers[p] if r.id != rule} if others else {}
+        rules = [target, *near.values()]
+        facts = frozenset().union(*(r.roots for r in rules))
+        enc = Encoder(part_of(self.matter, rules, facts).matter, base.on)
+        try:
+            pins = pinned(enc, self._values, sorted(facts - own))
+        except ValueError:  # a base value z3 cannot hold
+            return None
+        status = enc.status(rule)[result]
+        goal = [status, *pins] + ([] if result == "unknown" else [enc.clean()])
+        claim = Asker([enc]).ask(*goal, *(enc.status(r)["passed"] for r in near))
+        if claim.answer != "yes" or claim.witness is None:
+            return None
+        return Claim("yes", Witness(_merge(base.facts, claim.witness.facts, own), base.on))
 
     def _ask(
         self, part: Part, rule: str, result: Result, others: bool, on: dt.date | None

@@ -38,21 +38,26 @@ def _rule(i: int, rng: random.Random, facts: dict[str, dict[str, object]]) -> st
     return f"a.b{k}"
 
 
-def wide_matter(n: int, folder: Path) -> str:
-    """Write the matter of `n` rules into `folder`; its id."""
+def wide_matter(n: int, folder: Path, *, linked: bool = False) -> str:
+    """Write the matter of `n` rules into `folder`; its id. `linked`: every rule reads one fact
+    more, the household's size, so that no rule is independent of the others (the matter is one
+    part, `analysis.parts`), as when every condition reads the applicant's record."""
     rng = random.Random(n)
     facts: dict[str, dict[str, object]] = {}
+    if linked:
+        facts["a.household"] = {"type": "int", "source": "applicant"}
     rules = []
     for i in range(n):
+        when = _rule(i, rng, facts)
         rules.append(
             {
                 "id": f"rule-{i}",
-                "when": _rule(i, rng, facts),
+                "when": f"({when}) and a.household >= 1" if linked else when,
                 "says": {"zh": f"条件{i}", "en": f"Condition {i}"},
                 "refer": {"code": f"R{i}", "zh": "不符合", "en": "Not met"},
             }
         )
-    matter = f"wide-{n}"
+    matter = f"wide-{n}" + ("-linked" if linked else "")
     doc = {
         "matter": matter,
         "title": {"zh": "生成的事项", "en": f"A generated matter of {n} rules"},
