@@ -54,6 +54,7 @@ bench: $(STAMP)
 	$(PIN) $(BIN)/python -m benchmarks.ratios
 	$(BIN)/python -m benchmarks.throughput
 	$(BIN)/python -m benchmarks.gather
+	$(PIN) $(BIN)/python -m benchmarks.analysis_parts
 
 bench-long: $(STAMP)
 	$(PIN) $(BIN)/pytest -q -s benchmarks -m slow --benchmark-enable
