@@ -57,6 +57,17 @@ class DeploymentError(RuleSetError):
     what = "deployment file"
 
 
+class BundleError(SecondApprovalError, ValueError):
+    """A rule-set bundle cannot be written or opened: names the bundle, the member (or key file)
+    at fault when there is one, and what is wrong with it."""
+
+    def __init__(self, bundle: str, message: str, member: str | None = None) -> None:
+        self.bundle = bundle
+        self.member = member
+        where = bundle if member is None else f"{bundle}: {member}"
+        super().__init__(f"{where}: {message}")
+
+
 class ConfigError(SecondApprovalError, ValueError):
     """An Engine's settings contradict its rule set (a vouched source that is not in the registry,
     a source both vouched for and connected)."""
