@@ -14,15 +14,14 @@ import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 
-import orjson
 from typing_extensions import override
 
 from ..errors import AuditError
-from .canonical import split_sealed
 from .head import Head
 from .keys import AuditKey
 from .rule_texts import rules_store_of
 from .sinks import Anchor, ChainSink, Found, FsyncPolicy
+from .tables import found_at_end, row_of
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS audit (
@@ -106,41 +105,14 @@ class SqliteSink(ChainSink):
 
     def _recover(self, rebuild_head: bool) -> Found:
         row = self._db.execute("SELECT seq, record FROM audit ORDER BY seq DESC LIMIT 1").fetchone()
-        last = Head()
-        if row:
-            parts = split_sealed(str(row[1]).encode("utf-8"))
-            if parts is None:
-                raise AuditError(
-                    f"{self.path}: the last record is damaged; run "
-                    f"`secondapproval audit verify {self.path}`"
-                )
-            last = Head(int(row[0]), parts.hash, parts.mac)
         got = self._db.execute("SELECT count, hash, mac FROM head WHERE id = 1").fetchone()
         stored = Head(int(got[0]), str(got[1]), got[2]) if got else None
-        if stored is None:
-            if last.count and not rebuild_head:
-                raise AuditError(
-                    f"{self.path}: the database holds {last.count} records but no head row, so "
-                    "records cut from its end could not be detected; check it with "
-                    f"`secondapproval audit verify {self.path} --expect-head COUNT:HASH` against "
-                    "a head kept elsewhere, then reopen it with rebuild_head=True"
-                )
-        elif (stored.count, stored.hash) != (last.count, last.hash):
-            raise AuditError(
-                f"{self.path}: the records end at {last.count} but the head names record "
-                f"{stored.count}; run `secondapproval audit verify {self.path}`"
-            )
-        return Found(last, stored)
+        last = (int(row[0]), str(row[1])) if row else None
+        return found_at_end(str(self.path), last, stored, rebuild_head=rebuild_head)
 
     @override
     def _commit(self, lines: list[bytes], head: Head, durable: bool) -> None:
-        rows = []
-        for line in lines:
-            text = line.decode("utf-8").rstrip("\n")
-            doc = orjson.loads(text)
-            rows.append(
-                (doc["seq"], doc["decision_id"], doc["matter"], doc["time"], doc["hash"], text)
-            )
+        rows = [row_of(line) for line in lines]
         db = self._db
         signed = self._signed(head)
         db.execute("BEGIN IMMEDIATE")
