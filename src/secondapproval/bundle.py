@@ -446,7 +446,7 @@ def _check_signature(
     with, or the bundle is unsigned and need not be signed."""
     if sig is None:
         if required:
-            raise BundleError(bundle, "is not signed, and a signature is required", SIGNATURE)
+            raise BundleError(bundle, f"not signed (no {SIGNATURE}), and a signature is required")
         return None
     try:
         doc = orjson.loads(sig)
