@@ -17,6 +17,7 @@ from .jsonl import JsonLinesSink, Torn
 from .keys import AuditKey
 from .lossless import lossless, lossless_json
 from .mask import mask
+from .postgres import PostgresSink, postgres_chains, with_chain
 from .record import FactsDigest, RecordBuilder, Unsealed, facts_hmac
 from .replay import Replayed, Replayer, ReplayReport, replay_log
 from .rule_texts import RuleIndex, keep_texts
@@ -33,7 +34,7 @@ from .sinks import (
     StructlogSink,
 )
 from .sqlite import SqliteSink
-from .verify import AuditProblem, VerifyReport, log_lines, verify_lines, verify_log
+from .verify import AuditProblem, VerifyReport, log_lines, log_targets, verify_lines, verify_log
 
 __all__ = [
     "DURABLE",
@@ -54,6 +55,7 @@ __all__ = [
     "JsonLinesSink",
     "MemorySink",
     "OpenedAudit",
+    "PostgresSink",
     "PublicKey",
     "RecordBuilder",
     "ReplayReport",
@@ -74,14 +76,17 @@ __all__ = [
     "keep_texts",
     "log_lines",
     "log_secret",
+    "log_targets",
     "lossless",
     "lossless_json",
     "mask",
     "open_audit",
     "open_checkpoints",
     "open_log",
+    "postgres_chains",
     "read_checkpoints",
     "replay_log",
     "verify_lines",
     "verify_log",
+    "with_chain",
 ]

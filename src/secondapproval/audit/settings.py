@@ -1,7 +1,8 @@
 """Audit settings turned into an open log: its key found (or created), checkpoints, the sink.
 
 What the command line's `--audit LOG` and a deployment ask for alike: the key from a file, the
-environment (`KEY_ENV`) or `LOG.key` beside the log; signed checkpoints kept elsewhere; the sink
+environment (`KEY_ENV`) or `LOG.key` beside the log (a PostgreSQL log has no folder beside it:
+its key comes from a file or the environment); signed checkpoints kept elsewhere; the sink
 opened (and recovered) under a fsync policy. Nothing here prints: what the caller should know —
 a key just created, a torn record set aside, a torn checkpoint dropped — is said to `note`, as
 one line each, when it happens.
@@ -19,9 +20,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ..errors import AuditError
 from .checkpoints import CheckpointFile, SigningKey
-from .files import open_log
+from .files import LogTarget, log_name, open_log
 from .keys import KEY_ENV, NEW_KEY_NOTE, log_key
+from .postgres import is_postgres
 from .sinks import Anchor, ChainSink, FsyncPolicy
 
 Note = Callable[[str], None]
@@ -33,13 +36,26 @@ def _unheard(line: str) -> None:
 
 
 def log_secret(
-    log: str | os.PathLike[str],
+    log: LogTarget,
     key_file: str | os.PathLike[str] | None,
     *,
     create: bool,
     note: Note = _unheard,
 ) -> bytes | None:
-    """The audit key of a log: from `key_file`, `$KEY_ENV`, or `LOG.key` (created if `create`)."""
+    """The audit key of a log: from `key_file`, `$KEY_ENV`, or `LOG.key` (created if `create`).
+
+    A PostgreSQL log takes its key from `key_file` or `$KEY_ENV` only; with neither, `create`
+    (a log about to be written) is an AuditError, and a log being read has no key (None).
+    """
+    if is_postgres(log):
+        if key_file is None and not os.environ.get(KEY_ENV):
+            if create:
+                raise AuditError(
+                    f"{log_name(log)}: a PostgreSQL log needs its audit key from a file "
+                    f"(--audit-key FILE) or ${KEY_ENV}: there is no folder beside it for LOG.key"
+                )
+            return None
+        return log_key(log, key_file, create=False, env=KEY_ENV)[0]  # never LOG.key: see above
     key, created = log_key(log, key_file, create=create, env=KEY_ENV)
     if created is not None:
         note(NEW_KEY_NOTE.format(created))
@@ -62,7 +78,8 @@ def open_checkpoints(
 class AuditSettings:
     """Where decisions are recorded and how: the log, its key file, fsync policy, anchor."""
 
-    log: Path
+    log: Path | str
+    """A path, or a PostgreSQL URL (`postgresql://…?chain=NAME`)."""
     key_file: Path | None = None
     """None: the key is `$KEY_ENV`, else `LOG.key` (created if absent)."""
     fsync: FsyncPolicy = "group"
@@ -96,5 +113,5 @@ def open_audit(settings: AuditSettings, note: Note = _unheard) -> OpenedAudit:
     )
     recovered = getattr(sink, "recovered", None)
     if recovered is not None:
-        note(f"warning: {settings.log}: {recovered}")
+        note(f"warning: {log_name(settings.log)}: {recovered}")
     return OpenedAudit(sink, key)

@@ -1,10 +1,11 @@
 """Verifying a log: every hash, link and MAC, the order, and the end against heads and checkpoints.
 
-`verify_lines` checks a sequence of sealed lines; `verify_log` reads a JSON Lines or SQLite log
-and also checks it against the head kept beside it, a head the user stored elsewhere and signed
-checkpoints. Each problem names the line (or SQLite row), the record and what is wrong: `edited`,
-`deleted`, `inserted`, `reordered`, `truncated`, `torn`, `damaged`, `head`, `forged` (a MAC that
-the key does not vouch for) or `unauthenticated` (records no key or checkpoint vouches for).
+`verify_lines` checks a sequence of sealed lines; `verify_log` reads a JSON Lines or SQLite log,
+or one chain of a PostgreSQL log, and also checks it against the head kept beside it, a head the
+user stored elsewhere and signed checkpoints. Each problem names the line (or database row), the
+record and what is wrong: `edited`, `deleted`, `inserted`, `reordered`, `truncated`, `torn`,
+`damaged`, `head`, `forged` (a MAC that the key does not vouch for) or `unauthenticated` (records
+no key or checkpoint vouches for).
 
 What vouches for a record: its MAC under the audit key (`key=`), or a signed checkpoint at or
 after it (`checkpoints=`, already checked against the public key: `checkpoints.read_checkpoints`).
@@ -25,9 +26,19 @@ from pydantic import ValidationError
 
 from ..errors import AuditError
 from .canonical import GENESIS, canonical, sha256_hex, split_sealed
+from .files import LogTarget, log_name
 from .head import Head, head_path, read_head_file
 from .jsonl import torn_path
 from .keys import AuditKey
+from .postgres import (
+    Target,
+    is_postgres,
+    postgres_chains,
+    postgres_has_chain,
+    postgres_head,
+    postgres_lines,
+    with_chain,
+)
 from .schema import record_model
 from .sqlite import is_sqlite, sqlite_head, sqlite_lines
 
@@ -332,14 +343,27 @@ def file_lines(path: str | os.PathLike[str]) -> Iterator[tuple[int, bytes]]:
         raise AuditError(f"{path}: cannot read the log: {exc}") from None
 
 
-def log_lines(path: str | os.PathLike[str]) -> Iterator[tuple[int, bytes]]:
-    """The lines of a JSON Lines log, or the rows of a SQLite one."""
+def log_lines(path: LogTarget) -> Iterator[tuple[int, bytes]]:
+    """The lines of a JSON Lines log, or the rows of a SQLite log or of a PostgreSQL chain."""
+    if is_postgres(path):
+        return postgres_lines(path)
     return sqlite_lines(path) if is_sqlite(path) else file_lines(path)
 
 
-def stored_head(path: str | os.PathLike[str]) -> Head | None:
-    """The head kept beside a log (in a SQLite log, its head table)."""
+def stored_head(path: LogTarget) -> Head | None:
+    """The head kept beside a log (in a SQLite log, its head table; in PostgreSQL, the chain's
+    head row)."""
+    if is_postgres(path):
+        return postgres_head(path)
     return sqlite_head(path) if is_sqlite(path) else read_head_file(head_path(path))
+
+
+def log_targets(path: LogTarget) -> list[LogTarget]:
+    """The logs a target stands for: a PostgreSQL URL that names no chain, one URL per chain
+    in its database (`with_chain`); any other target, itself."""
+    if not is_postgres(path) or Target.parse(path).chain is not None:
+        return [path]
+    return [with_chain(path, chain) for chain in postgres_chains(path)]
 
 
 @runtime_checkable
@@ -359,7 +383,7 @@ class CheckedCheckpoints(Protocol):
 
 
 def verify_log(
-    path: str | os.PathLike[str],
+    path: LogTarget,
     *,
     key: AuditKey | bytes | None = None,
     checkpoints: CheckedCheckpoints | Iterable[Head] = (),
@@ -368,15 +392,17 @@ def verify_log(
     no_head: bool = False,
     on_record: OnRecord | None = None,
 ) -> VerifyReport:
-    """Verify a JSON Lines or SQLite log: its chain, its MACs under `key` (or the `checkpoints`
-    that vouch for it), its end against its own head and `expect_head`.
+    """Verify a JSON Lines or SQLite log, or a chain of a PostgreSQL log (the one its URL names,
+    else `main`): its chain, its MACs under `key` (or the `checkpoints` that vouch for it), its
+    end against its own head and `expect_head`.
 
     A log without a head is a problem unless `no_head` says it never had one (records cut from
     its end could then go unseen, unless `expect_head` or a checkpoint names its end). Given the
     result of `read_checkpoints`, the checkpoint file's own problems come first in the report.
     """
-    if not Path(path).exists():
-        raise AuditError(f"{path}: no such log")
+    source = log_name(path)
+    if not (postgres_has_chain(path) if is_postgres(path) else Path(path).exists()):
+        raise AuditError(f"{source}: no such log")
     audit_key = None if key is None else AuditKey.of(key)
     checked: CheckedCheckpoints | None = None
     if isinstance(checkpoints, CheckedCheckpoints):
@@ -387,7 +413,7 @@ def verify_log(
     heads = [(stored, "the head kept beside the log")] if stored is not None else []
     if expect_head is not None:
         heads.append((expect_head, "the expected head"))
-    unit = "row" if is_sqlite(path) else "line"
+    unit = "row" if is_postgres(path) or is_sqlite(path) else "line"
     report = verify_lines(
         log_lines(path),
         heads=heads,
@@ -395,7 +421,7 @@ def verify_log(
         checkpoints=heads_signed,
         chain_only=chain_only,
         on_record=on_record,
-        source=str(path),
+        source=source,
         unit=unit,
     )
     problems = [*(checked.problems if checked is not None else ()), *report.problems]
@@ -428,8 +454,8 @@ def verify_log(
             f"{report.head.count - stored.count} records after the head kept beside the log "
             "(written since its last update: a live log, or a crash before the head was updated)"
         )
-    torn = Path(torn_path(path))
-    if torn.exists() and torn.stat().st_size:
+    torn = None if is_postgres(path) else Path(torn_path(path))
+    if torn is not None and torn.exists() and torn.stat().st_size:
         notes.append(
             f"{torn.stat().st_size} bytes of torn records were moved aside to {torn} "
             "when the log was reopened after a crash"
@@ -442,7 +468,7 @@ def verify_log(
             "could have rewritten it consistently"
         )
     return VerifyReport(
-        str(path),
+        source,
         report.records,
         report.head,
         tuple(problems),
