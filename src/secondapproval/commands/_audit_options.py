@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from ..audit.checkpoints import CheckpointFile
+from ..audit.files import log_target
 from ..audit.keys import KEY_ENV
 from ..audit.settings import AuditSettings, open_audit, open_checkpoints
 from ..audit.sinks import POLICIES
@@ -21,10 +22,11 @@ from ..errors import AuditError
 def add_audit_options(p: argparse.ArgumentParser, fsync: str) -> None:
     p.add_argument(
         "--audit",
-        type=Path,
+        type=log_target,
         metavar="PATH",
-        help="append an audit record of each decision to this log "
-        "(JSON Lines, or SQLite for a .sqlite path)",
+        help="append an audit record of each decision to this log (JSON Lines, SQLite for a "
+        ".sqlite path, or a chain of a PostgreSQL database: postgresql://USER@HOST:PORT/DB"
+        "[?chain=NAME], the password best in $PGPASSWORD or ~/.pgpass)",
     )
     p.add_argument(
         "--audit-fsync",
