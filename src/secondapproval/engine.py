@@ -14,15 +14,15 @@ import datetime as dt
 import itertools
 import secrets
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from .backends import Backend, Evaluator
 from .compiled import CompiledMatter
 from .decision import Decision
-from .errors import UnknownMatterError
+from .errors import ConfigError, UnknownMatterError
 from .fastfacts import Check
 from .limits import DEFAULT, LIMIT, Limits
 from .log import get_logger
@@ -70,6 +70,9 @@ class _Serving:
     digest: str
     recorder: Recorder | None
     trust: Trust
+    deployment: Deployment | None = None
+    narrowings: dict[frozenset[str], _Serving] = field(default_factory=dict, compare=False)
+    """The same snapshot served to callers that vouch for fewer sources (`narrowed`), cached."""
 
     @classmethod
     def of(
@@ -83,7 +86,24 @@ class _Serving:
             matter: tuple(_served(span, trust, snapshot.registry, deployment) for span in versions)
             for matter, versions in snapshot.spans.items()
         }
-        return cls(snapshot, spans, snapshot.digest, recorder, trust)
+        return cls(snapshot, spans, snapshot.digest, recorder, trust, deployment)
+
+    def narrowed(self, vouched: frozenset[str]) -> _Serving:
+        """This serving for a caller that vouches for only `vouched` of the Engine's vouched
+        sources: the others' facts are guarded again (ConfigError for a source the Engine does
+        not vouch for). Same snapshot, same recorder; built once per set."""
+        if vouched == self.trust.vouched:
+            return self
+        cached = self.narrowings.get(vouched)
+        if cached is not None:
+            return cached
+        beyond = sorted(vouched - self.trust.vouched)
+        if beyond:
+            raise ConfigError(f"the engine does not vouch for {', '.join(beyond)}")
+        trust = Trust(vouched, self.trust.connected)
+        serving = _Serving.of(self.snapshot, trust, self.recorder, self.deployment)
+        self.narrowings[vouched] = serving
+        return serving
 
 
 def _served(span: Span, trust: Trust, registry: Registry, deployment: Deployment | None) -> _Served:
@@ -225,23 +245,36 @@ class Engine:
         *,
         on: dt.date | None = None,
         gather: bool = False,
+        vouched: Collection[str] | None = None,
     ) -> Decision:
         """Decide one application: approve only if every rule passed on present, valid facts.
 
         `gather=True` first asks the connected sources for the facts they hold (`gather`):
         concurrently, once per source and key; what they cannot give refers. Without it, a
         fact of a connected source is refused like any guarded one. Audited, its record is
-        written to every audit sink before it is returned.
+        written to every audit sink before it is returned. `vouched` narrows the Engine's
+        vouching for this call (a service's caller that vouches for fewer sources): the facts
+        of the other sources it vouches for are refused as if it vouched for none of them.
         """
-        serving = self._serving
+        serving = self._serving_for(vouched)
         recorder = serving.recorder
         if gather:
             return self._decide_gathering(serving, matter, facts, on, None)
         if recorder is None:
             return self._decide(serving, matter, facts, on)
+        return self._decide_recorded(serving, matter, facts, on)
+
+    def _serving_for(self, vouched: Collection[str] | None) -> _Serving:
+        serving = self._serving
+        return serving if vouched is None else serving.narrowed(frozenset(vouched))
+
+    def _decide_recorded(
+        self, serving: _Serving, matter: str, facts: Any, on: dt.date | None
+    ) -> Decision:
         start = _perf_ns()
         decision = self._decide(serving, matter, facts, on)
-        recorder.record(matter, decision, _as_recorded(decision, facts), _perf_ns() - start)
+        assert serving.recorder is not None
+        serving.recorder.record(matter, decision, _as_recorded(decision, facts), _perf_ns() - start)
         return decision
 
     async def decide_async(
@@ -251,19 +284,20 @@ class Engine:
         *,
         on: dt.date | None = None,
         gather: bool = True,
+        vouched: Collection[str] | None = None,
     ) -> Decision:
         """`decide` for an event loop (a service): the lookups are awaited, never blocking it.
 
         Audited, the decision and its record are made in a worker thread (`asyncio.to_thread`),
         so a sink's write and fsync never stall the loop; it returns once the record is durable
-        under the sink's policy, as `decide` does.
+        under the sink's policy, as `decide` does. `vouched` as in `decide`.
         """
-        serving = self._serving
+        serving = self._serving_for(vouched)
+        start = _perf_ns()
         if not gather:
             if self._audit is None:
-                return self.decide(matter, facts, on=on)
-            return await asyncio.to_thread(self.decide, matter, facts, on=on)
-        start = _perf_ns()
+                return self._decide(serving, matter, facts, on)
+            return await asyncio.to_thread(self._decide_recorded, serving, matter, facts, on)
         day = self._day(on)
         served = self._version(serving, matter, day)
         gathered = None
@@ -376,17 +410,24 @@ class Engine:
         *,
         on: dt.date | None = None,
         gather: bool = False,
+        vouched: Collection[str] | None = None,
     ) -> list[Decision]:
         """Decide a batch of applications of one matter on one date, under one snapshot.
 
         Audited, the batch's records are committed together: the call returns once all of them
         are stored as the sinks' policy promises (under `group` and `always`, one fsync).
         `gather=True` gathers for the whole batch at once (each distinct call made once).
+        `vouched` as in `decide`.
         """
-        serving = self._serving
-        recorder = serving.recorder
+        serving = self._serving_for(vouched)
         if gather:
             return self._decide_many_gathering(serving, matter, list(applications), on)
+        return self._decide_many(serving, matter, applications, on)
+
+    def _decide_many(
+        self, serving: _Serving, matter: str, applications: Iterable[Any], on: dt.date | None
+    ) -> list[Decision]:
+        recorder = serving.recorder
         if recorder is None:
             return [self._decide(serving, matter, facts, on) for facts in applications]
         decided = []
@@ -437,7 +478,7 @@ class Engine:
         day = self._day(on)
         served = self._version(serving, matter, day)
         if served is None or served.plan is None or self._gatherer is None:
-            return self.decide_many(matter, applications, on=day)
+            return self._decide_many(serving, matter, applications, day)
         start = _perf_ns()
         batch = self._gatherer.gather_many(served.plan, applications)
         each = (_perf_ns() - start) // max(1, len(applications))

@@ -57,6 +57,12 @@ class DeploymentError(RuleSetError):
     what = "deployment file"
 
 
+class ServiceConfigError(RuleSetError):
+    """The decision service's configuration file (keys, limits, audit) cannot be loaded."""
+
+    what = "service configuration"
+
+
 class BundleError(SecondApprovalError, ValueError):
     """A rule-set bundle cannot be written or opened: names the bundle, the member (or key file)
     at fault when there is one, and what is wrong with it."""
