@@ -8,10 +8,10 @@ tables created if absent (in `schema`, or the first schema of the search path):
     audit_heads   (chain PRIMARY KEY, count, hash, mac, updated)
 
 `record` is the sealed line as text (canonical JSON: the database must be UTF8). A commit is one
-statement, so one transaction and one round trip: it inserts the batch's records and moves the
-chain's head from the head this sink last stored to the new one — if the head row is no longer
-what this sink stored (another writer, one that took no lock), nothing is written and the sink
-fails closed. Under a durable policy (`always`, `group`, and the batches of `fire-and-forget`)
+transaction, pipelined (two round trips): it moves the chain's head row from the head this sink
+last stored to the new one and inserts the batch's records — if the head row is no longer what
+this sink stored (another writer, one that took no lock), it is rolled back and the sink fails
+closed. Under a durable policy (`always`, `group`, and the batches of `fire-and-forget`)
 the session's `synchronous_commit` is at least `on` (a stronger setting of the server, such as
 `remote_apply`, is kept), so the commit returns once the server has flushed its WAL; under `none`
 it is `off` (the server has the records; a crash of the server may lose the last of them).
@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
@@ -247,29 +248,27 @@ CREATE TABLE IF NOT EXISTS {heads} (
     updated timestamptz NOT NULL DEFAULT now()
 )
 """
-_COMMIT = """
-WITH head AS ({move} RETURNING 1),
-added AS (
-    INSERT INTO {records} (chain, seq, decision_id, matter, time, hash, record)
-    SELECT %(chain)s, r.* FROM unnest(%(seqs)s::bigint[], %(ids)s::text[], %(matters)s::text[],
-                                      %(times)s::text[], %(hashes)s::text[], %(lines)s::text[]) AS r
-    WHERE EXISTS (SELECT FROM head)
-    RETURNING 1
-)
-SELECT (SELECT count(*) FROM head), (SELECT count(*) FROM added)
-"""
-"""One commit, one statement: the chain's head moved on and the records inserted only if it
-moved (a head row that is no longer what this sink stored moves nothing: `{move}` finds none)."""
 _MOVE = """
 UPDATE {heads} SET count = %(count)s, hash = %(hash)s, mac = %(mac)s, updated = now()
 WHERE chain = %(chain)s AND count = %(was_count)s AND hash = %(was_hash)s
+RETURNING 1
 """
-"""The head row moved from the head this sink last stored."""
-_INSERT = """
+"""The chain's head row moved on from the head this sink last stored (a row that is no longer
+that head, changed by a writer that took no lock, moves nothing)."""
+_FIRST = """
 INSERT INTO {heads} (chain, count, hash, mac) VALUES (%(chain)s, %(count)s, %(hash)s, %(mac)s)
 ON CONFLICT (chain) DO NOTHING
+RETURNING 1
 """
 """A chain's first head row (none was there when the sink opened), unless one appeared since."""
+_ADD = """
+INSERT INTO {records} (chain, seq, decision_id, matter, time, hash, record)
+VALUES (%s, %s, %s, %s, %s, %s, %s)
+"""
+
+
+class _HeadMovedError(Exception):
+    """The head row was not the one this sink stored: the commit is rolled back."""
 
 
 class PostgresSink(ChainSink):
@@ -288,9 +287,13 @@ class PostgresSink(ChainSink):
         rebuild_head: bool = False,
         anchor: Anchor | None = None,
         anchor_every: float = 1.0,
+        lock_wait: float = 0.0,
     ) -> None:
         """`dsn`: a `postgresql://` URL (its `chain` and `schema` parameters read here) or a
-        libpq string; `chain`: the chain to write (the URL's, else `main`)."""
+        libpq string; `chain`: the chain to write (the URL's, else `main`); `schema`: where the
+        tables are (the URL's, else the search path's first); `lock_wait`: seconds to wait for
+        the chain's lock (a writer that was just killed may hold it a moment longer, until its
+        server process notices). The other arguments are `ChainSink`'s."""
         target = Target.parse(dsn, chain=chain, schema=schema)
         self.target = replace(target, chain=target.chain_name)
         self.chain = self.target.chain_name
@@ -300,7 +303,7 @@ class PostgresSink(ChainSink):
         try:
             self._names = _tables(self.target.schema)
             self._prepare(fsync)
-            self._claim(where)
+            self._claim(where, lock_wait)
             found = self._recover(rebuild_head)
             self._head_row: Head | None = found.stored
             """The head row as this sink last stored it (what the next commit moves on from)."""
@@ -343,27 +346,39 @@ class PostgresSink(ChainSink):
             conn.execute("SET synchronous_commit = off")
         elif row is None or row[0] == "off":
             conn.execute("SET synchronous_commit = on")
-        with conn.transaction():  # writers opening at once: one creates, the others wait
-            conn.execute("SELECT pg_advisory_xact_lock(%s)", (_key("tables", self.target.schema),))
-            if self.target.schema:
-                conn.execute(
-                    sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(
-                        sql.Identifier(self.target.schema)
+        if not self._tables_exist():  # tables made by a DBA need no CREATE privilege
+            with conn.transaction():  # writers opening at once: one creates, the others wait
+                lock = _key("tables", self.target.schema)
+                conn.execute("SELECT pg_advisory_xact_lock(%s)", (lock,))
+                if self.target.schema:
+                    conn.execute(
+                        sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(
+                            sql.Identifier(self.target.schema)
+                        )
                     )
-                )
-            for statement in _SCHEMA.split(";"):
-                conn.execute(sql.SQL(statement).format(**self._names))
-        self._first, self._next = (
-            sql.SQL(_COMMIT).format(**self._names, move=sql.SQL(move).format(**self._names))
-            for move in (_INSERT, _MOVE)
+                for statement in _SCHEMA.split(";"):
+                    conn.execute(sql.SQL(statement).format(**self._names))
+        self._first, self._move, self._add = (
+            sql.SQL(statement).format(**self._names) for statement in (_FIRST, _MOVE, _ADD)
         )
 
-    def _claim(self, where: str) -> None:
-        """Take the chain's advisory lock for the session, or refuse: another writer holds it."""
+    def _tables_exist(self) -> bool:
+        names = [name.as_string(self._conn) for name in self._names.values()]
+        row = self._conn.execute("SELECT to_regclass(%s), to_regclass(%s)", names).fetchone()
+        return row is not None and None not in row
+
+    def _claim(self, where: str, wait: float) -> None:
+        """Take the chain's advisory lock for the session, waiting up to `wait` seconds, or
+        refuse: another writer holds it."""
         key = lock_key(self.chain, self.target.schema)
-        row = self._conn.execute("SELECT pg_try_advisory_lock(%s)", (key,)).fetchone()
-        if row is not None and row[0]:
-            return
+        deadline = time.monotonic() + wait
+        while True:
+            row = self._conn.execute("SELECT pg_try_advisory_lock(%s)", (key,)).fetchone()
+            if row is not None and row[0]:
+                return
+            if time.monotonic() >= deadline:
+                break
+            time.sleep(0.05)
         holder = self._conn.execute(
             "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted"
             " AND classid::bigint = %s AND objid::bigint = %s AND objsubid = 1",
@@ -392,9 +407,10 @@ class PostgresSink(ChainSink):
 
     @override
     def _commit(self, lines: list[bytes], head: Head, durable: bool) -> None:
+        """One transaction, pipelined (two round trips): the head row moved on, the records
+        inserted; rolled back if the head row was not the one this sink stored."""
         import psycopg
 
-        rows = [row_of(line) for line in lines]
         signed, was = self._signed(head), self._head_row
         params = {
             "chain": self.chain,
@@ -403,29 +419,26 @@ class PostgresSink(ChainSink):
             "mac": signed.mac,
             "was_count": None if was is None else was.count,
             "was_hash": None if was is None else was.hash,
-            "seqs": [r.seq for r in rows],
-            "ids": [r.decision_id for r in rows],
-            "matters": [r.matter for r in rows],
-            "times": [r.time for r in rows],
-            "hashes": [r.hash for r in rows],
-            "lines": [r.record for r in rows],
         }
-        statement = self._first if was is None else self._next
+        rows = [(self.chain, *row_of(line)) for line in lines]
         conn = self._conn
         try:
-            if durable == self._sync:
-                got = conn.execute(statement, params).fetchone()
-            else:
-                with conn.transaction():
+            with conn.pipeline(), conn.transaction():
+                if durable != self._sync:
                     conn.execute(f"SET LOCAL synchronous_commit = {'on' if durable else 'off'}")
-                    got = conn.execute(statement, params).fetchone()
-        except psycopg.Error as exc:
-            raise AuditError(_why(self.target, exc)) from None
-        if got is None or got[0] != 1 or got[1] != len(rows):
+                moved = conn.execute(self._first if was is None else self._move, params)
+                if rows:
+                    with conn.cursor() as cursor:
+                        cursor.executemany(self._add, rows)
+                if moved.fetchone() is None:
+                    raise _HeadMovedError
+        except (_HeadMovedError, psycopg.errors.UniqueViolation):
             raise AuditError(
                 f"the head row of chain {self.chain} is no longer the one this sink stored "
-                f"({was or 'none'}): another writer changed it, one that holds no lock"
-            )
+                f"({was or 'none'}): another writer changed the chain, one that holds no lock"
+            ) from None
+        except psycopg.Error as exc:
+            raise AuditError(_why(self.target, exc)) from None
         self._head_row = signed
 
     @override
