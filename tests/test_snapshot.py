@@ -21,8 +21,10 @@ from hypothesis import strategies as st
 
 from reference import GOOD_REF, ON, REFERENCE, examples
 from secondapproval import Engine, Limits, Outcome, UnknownMatterError
+from secondapproval.audit.files import open_log
 from secondapproval.audit.jsonl import JsonLinesSink
 from secondapproval.audit.sinks import MemorySink
+from secondapproval.audit.verify import verify_log
 from secondapproval.snapshot import RuleSetSnapshot
 
 MATTER = REFERENCE / "talent-reference.yaml"
@@ -189,11 +191,47 @@ def test_under_threads_each_decision_and_its_record_are_wholly_one_snapshots(
     for snapshot, approved, digest in seen:
         assert approved is (snapshot == lenient.digest)
         assert digest == version_of[snapshot]
-    records = [orjson.loads(line) for line in sink.lines]
+    every = [orjson.loads(line) for line in sink.lines]
+    swaps = [r for r in every if r.get("kind") == "swap"]
+    records = [r for r in every if "kind" not in r]
     assert len(records) == len(seen)
+    assert [(s["old"], s["new"]) for s in swaps] == [
+        (
+            lenient.digest if i % 2 == 0 else strict.digest,
+            strict.digest if i % 2 == 0 else lenient.digest,
+        )
+        for i in range(len(swaps))
+    ]
+    assert len(swaps) == examples(200)
     for record in records:
         approved = record["outcome"] == "approve"
         assert record["digest"] == version_of[lenient.digest if approved else strict.digest]
+
+
+def test_an_audited_swap_is_a_chained_swap_record_that_verify_accepts(tmp_path: Path) -> None:
+    """Each swap writes a `swap` record (old and new digests), MACed and chained like a decision;
+    the log verifies, and a swap record edited (its new digest) is caught."""
+    lenient = RuleSetSnapshot.load(rules_with_age_limit(tmp_path / "lenient", 40))
+    strict = RuleSetSnapshot.load(rules_with_age_limit(tmp_path / "strict", 29))
+    log = tmp_path / "audit.jsonl"
+    with Engine(snapshot=lenient, audit=open_log(log, key=KEY), vouch="all") as engine:
+        engine.decide("talent-reference", GOOD_REF, on=ON)
+        engine.swap(strict)
+        engine.decide("talent-reference", GOOD_REF, on=ON)
+    lines = log.read_bytes().splitlines(keepends=True)
+    swap = orjson.loads(lines[1])
+    assert (swap["kind"], swap["old"], swap["new"], swap["seq"]) == (
+        "swap",
+        lenient.digest,
+        strict.digest,
+        2,
+    )
+    assert "mac" in swap
+    assert verify_log(log, key=KEY).ok
+    log.write_bytes(
+        lines[0] + lines[1].replace(strict.digest.encode(), lenient.digest.encode()) + lines[2]
+    )
+    assert not verify_log(log, key=KEY).ok
 
 
 def test_an_audited_swap_keeps_the_new_rule_texts_beside_the_log(tmp_path: Path) -> None:

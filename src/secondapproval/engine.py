@@ -202,9 +202,13 @@ class Engine:
         can be replayed. Trust is worked out again against the new registry (`vouch="all"` is
         every authoritative source of the new rule set); a vouched source it lacks is a
         ConfigError and a deployment that does not fit it a DeploymentError, and nothing is swapped.
+        Audited, a `swap` record (old and new digests) is written to every sink first: a sink
+        that cannot take it raises AuditError and nothing is swapped.
         """
         trust = _trust_of(snapshot, self._vouch, self._deployment)
         serving = self._serve(snapshot, trust)
+        if self._audit is not None:
+            self._audit.record_swap(self._serving.snapshot.digest, snapshot.digest)
         old, self._serving = self._serving.snapshot, serving
         self._log.info("rules.swapped", old=old.digest, new=snapshot.digest)
         return old

@@ -18,7 +18,7 @@ from ..errors import AuditError
 from ..log import get_logger
 from ..ruleset import Matter
 from .keys import AuditKey
-from .record import Clock, RecordBuilder, Unsealed, utc_now
+from .record import Clock, RecordBuilder, Unsealed, swap_record, utc_now
 from .rule_texts import keep_texts
 from .sinks import ChainSink, Sink
 
@@ -73,6 +73,13 @@ class Auditor:
                 _keep_rules(matters, sink)
         builder = RecordBuilder(matters, key=self._facts_key, clock=self._clock, backend=backend)
         return Recorder(builder, self._writes, self._writes_many)
+
+    def record_swap(self, old: str, new: str) -> None:
+        """Record in every sink that decisions from now on are made under snapshot `new`
+        (AuditError if a sink cannot take it: then nothing may be swapped)."""
+        record = swap_record(old, new, self._clock())
+        for write in self._writes:
+            write(record)
 
     def close(self) -> None:
         """Close every sink (committing what is pending); the first failure is raised."""

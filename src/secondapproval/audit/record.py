@@ -102,6 +102,19 @@ class Unsealed(NamedTuple):
         return b"".join((data, b',"hash":"', hashed, b'","mac":"', mac, b'"}\n')), digest
 
 
+def swap_record(old: str, new: str, now: dt.datetime) -> Unsealed:
+    """The unsealed record of a rule-set swap from snapshot `old` to `new` at `now` (UTC)."""
+    if now.tzinfo is not _UTC:
+        now = _as_utc(now)
+    head = b'{"engine":%s,"kind":"swap","new":%s,"old":%s,"prev":"' % (
+        _DUMPS(f"secondapproval {__version__}"),
+        _DUMPS(new),
+        _DUMPS(old),
+    )
+    tail = b',"time":%s,"v":%d' % (_DUMPS(now, option=OPTIONS), RECORD_VERSION)
+    return Unsealed(head, b"[]", b"[]", tail)
+
+
 @dataclass(frozen=True, slots=True)
 class _Plan:
     """What record building needs from one matter version, constant parts already in JSON.

@@ -33,6 +33,7 @@ from .head import Head
 from .keys import AuditKey
 from .lossless import lossless_json, restore
 from .rule_texts import RuleIndex
+from .schema import is_decision
 from .verify import CheckedCheckpoints, VerifyReport, verify_log
 
 Verdict = Literal[
@@ -311,6 +312,8 @@ def replay_log(
     notable: list[Replayed] = []
 
     def on_record(line: int, doc: dict[str, Any]) -> None:
+        if not is_decision(doc):
+            return  # a swap decides nothing: nothing to replay
         result = replayer.replay(line, doc)
         counts[result.verdict] += 1
         if result.verdict in FAILING or result.substituted:

@@ -9,7 +9,9 @@ Optional v2 members added later: `origins` (gathered decisions: where each gathe
 from, or why its source could not give it), `vouched` (the sources vouched for; every record
 written since the trust boundary has it, so a record without it was decided believing every fact)
 `outputs` (an approval of a matter that declares outputs: the values it carries) and `calendar`
-(a matter version that counts working days: the calendar, `id@sha256:<digest>`).
+(a matter version that counts working days: the calendar, `id@sha256:<digest>`). A second kind
+of record, `kind: swap` (`SwapRecord`), marks where an engine swapped its rule-set snapshot (the
+old and new digests); it is chained and MACed like a decision's.
 
 Format v2 (this version) adds `mac` and takes `facts_hmac` over the application's lossless form
 (`lossless`) under the derived facts key; `facts` holds the lossless form too. Format v1 records
@@ -124,14 +126,47 @@ class AuditRecordV1(_Record):
     v: Literal[1] = Field(description="record format version")
 
 
-def record_model(v: object) -> type[_Record]:
-    """The model of a record of format `v` (v2 for anything but 1: v2 then refuses it)."""
+class SwapRecord(BaseModel):
+    """A rule-set swap (`kind: swap`, v2): the snapshot an engine decided under until this
+    record, and the one it decides under after it. It decides nothing: no reasons, no results."""
+
+    model_config = _Model
+    kind: Literal["swap"]
+    v: Literal[2] = Field(description="record format version")
+    seq: Annotated[int, Field(ge=1, description="position in the chain, from 1")]
+    prev: Hex64 = Field(description="hash of the previous record; 64 zeros for the first")
+    hash: Hex64
+    time: str = Field(description="when the swap was made, UTC, ISO 8601")
+    engine: str
+    old: Hex64 = Field(description="the snapshot digest decided under before")
+    new: Hex64 = Field(description="the snapshot digest decided under from this record on")
+    reasons: Annotated[list[str], Field(max_length=0)]
+    results: Annotated[list[RuleEntry], Field(max_length=0)]
+    mac: Hex64 | None = None
+
+
+def record_model(v: object, kind: object = None) -> type[BaseModel]:
+    """The model of a record of format `v` (v2 for anything but 1: v2 then refuses it) and
+    `kind` (`swap`, else a decision)."""
+    if kind is not None:
+        return SwapRecord
     return AuditRecordV1 if v == 1 else AuditRecord
+
+
+def is_decision(doc: dict[str, Any]) -> bool:
+    """Whether a record is a decision's (not a swap's)."""
+    return "kind" not in doc
 
 
 def json_schema() -> dict[str, Any]:
     """The JSON Schema of an audit record."""
     doc = AuditRecord.model_json_schema()
+    swap = SwapRecord.model_json_schema()
+    doc.setdefault("$defs", {}).update(swap.pop("$defs", {}))
+    doc["$defs"]["SwapRecord"] = swap
+    doc["description"] = (
+        "A decision's record; a rule-set swap is recorded as `#/$defs/SwapRecord` (kind: swap)"
+    )
     doc["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     doc["$id"] = "urn:secondapproval:audit"
     return doc

@@ -37,7 +37,9 @@ def row_of(line: bytes) -> Row:
     """The row of a sealed line (as `ChainSink` hands it to `_commit`)."""
     text = line.decode("utf-8").rstrip("\n")
     doc = orjson.loads(text)
-    return Row(doc["seq"], doc["decision_id"], doc["matter"], doc["time"], doc["hash"], text)
+    # a swap record decides nothing: no decision id or matter to index ("" never matches one)
+    decision_id, matter = doc.get("decision_id", ""), doc.get("matter", "")
+    return Row(doc["seq"], decision_id, matter, doc["time"], doc["hash"], text)
 
 
 def found_at_end(

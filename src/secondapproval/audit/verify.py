@@ -166,7 +166,7 @@ class _Checker:
             return
         sealed = {**doc, "hash": claimed} if mac is None else {**doc, "hash": claimed, "mac": mac}
         try:
-            record_model(doc.get("v")).model_validate(sealed)
+            record_model(doc.get("v"), doc.get("kind")).model_validate(sealed)
         except ValidationError as exc:
             first = exc.errors(include_url=False)[0]
             where = ".".join(str(p) for p in first["loc"])
