@@ -101,6 +101,13 @@ def run_remove(args: argparse.Namespace) -> int:
     return 0
 
 
+class _NoAliases(yaml.SafeDumper):
+    """Every value written out (the configuration is read without anchors or aliases)."""
+
+    def ignore_aliases(self, data: Any) -> bool:  # noqa: ARG002
+        return True
+
+
 def _raw(path: Path) -> dict[str, Any]:
     if not path.exists():
         return {}
@@ -115,7 +122,7 @@ def _write(path: Path, data: dict[str, Any]) -> None:
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as f:
-        yaml.safe_dump(data, f, allow_unicode=True, sort_keys=False)
+        yaml.dump(data, f, Dumper=_NoAliases, allow_unicode=True, sort_keys=False)
         f.flush()
         os.fsync(f.fileno())
     os.replace(tmp, path)

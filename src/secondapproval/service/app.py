@@ -19,9 +19,9 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-from decimal import Decimal
 import time
 from collections.abc import Awaitable, Callable, Mapping
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 

@@ -28,7 +28,7 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from ..audit.sinks import FsyncPolicy
-from ..errors import Problem, ServiceConfigError
+from ..errors import Problem, RuleSetError, ServiceConfigError
 from ..sources.deployment import interpolate
 from ..yamlfile import load_yaml, problems_from_validation
 from .keys import KeyRing, Principal, valid_hash
@@ -125,7 +125,10 @@ def load_config(path: str | Path, environ: Mapping[str, str] | None = None) -> S
     file = Path(path)
     if not file.exists():
         return ServiceConfig(path=file, folder=file.parent)  # `keys add` creates it
-    located = load_yaml(file)
+    try:
+        located = load_yaml(file)
+    except RuleSetError as exc:
+        raise ServiceConfigError(exc.problems) from None
     problems: list[Problem] = []
     env = os.environ if environ is None else environ
     data = interpolate(located.data if located.data is not None else {}, env, located, problems)

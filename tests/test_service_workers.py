@@ -1,0 +1,216 @@
+"""The decision service with several workers: `secondapproval serve --workers 2`, a real uvicorn
+supervisor and its worker processes, each with its own Engine and audit chain.
+
+Hot reload under load (requests in flight during swaps between two rule sets that decide the
+probe differently: every answer names a digest and has that digest's outcome), a worker killed
+with SIGKILL mid-load (every decision a client was answered is in the audit trail afterwards),
+and a bad bundle refused while the old rule set keeps serving.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import orjson
+import pytest
+
+from reference import GOOD_REF, ON, REFERENCE, examples
+from secondapproval.audit.sqlite import sqlite_record
+from secondapproval.bundle import write_bundle
+from secondapproval.service.board import Board
+from secondapproval.service.runtime import chains_of
+from service_server import ServiceProcess
+
+REF_SOURCES = ["criminal-records", "degree-registry", "public-security", "social-insurance"]
+DECIDE = "/v1/matters/talent-reference/decisions"
+PROBE = {"facts": {**GOOD_REF, "age": 35}, "on": ON.isoformat()}
+"""Approved when the master's age limit is 40 (lenient), referred when it is 29 (strict)."""
+
+pytestmark = pytest.mark.long
+
+
+def rules_with_age_limit(folder: Path, limit: int) -> Path:
+    shutil.copytree(REFERENCE, folder)
+    matter = folder / "talent-reference.yaml"
+    text = matter.read_text(encoding="utf-8")
+    matter.write_text(text.replace('"master": 40', f'"master": {limit}'), encoding="utf-8")
+    return folder
+
+
+@pytest.fixture(scope="module")
+def rule_sets(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    folder = tmp_path_factory.mktemp("rule-sets")
+    return rules_with_age_limit(folder / "lenient", 40), rules_with_age_limit(folder / "strict", 29)
+
+
+@pytest.fixture
+def service(tmp_path: Path, rule_sets: tuple[Path, Path]) -> Iterator[ServiceProcess]:
+    with ServiceProcess.start(tmp_path, rule_sets[0], workers=2, vouch=REF_SOURCES) as svc:
+        yield svc
+
+
+def reload(svc: ServiceProcess, rules: Path) -> httpx.Response:
+    return httpx.post(
+        svc.url + "/v1/admin/reload",
+        json={"rules": str(rules), "wait": 20},
+        headers=svc.admin,
+        timeout=30,
+    )
+
+
+def test_a_reload_reaches_every_worker_and_readyz_shows_each_digest(
+    service: ServiceProcess, rule_sets: tuple[Path, Path]
+) -> None:
+    before = service.wait_ready(10)
+    assert len({w["worker"] for w in before["workers"]}) == 2
+    r = reload(service, rule_sets[1])
+    assert r.status_code == 200, r.text
+    new = r.json()["snapshot"]
+    assert r.json()["previous"] == before["snapshot"] != new
+    assert {w["snapshot"] for w in r.json()["workers"]} == {new}
+    for _ in range(20):  # any worker answers: every one serves the new rules
+        doc = httpx.post(service.url + DECIDE, json=PROBE, headers=service.auth).json()
+        assert (doc["snapshot"], doc["outcome"]) == (new, "refer")
+    ready = httpx.get(service.url + "/readyz").json()
+    assert {w["snapshot"] for w in ready["workers"]} == {new}
+    metrics = httpx.get(service.url + "/metrics").text
+    assert metrics.count(f'snapshot="{new}"') >= 2
+
+
+def test_hot_reload_under_load_never_mixes_and_never_fails(
+    service: ServiceProcess, rule_sets: tuple[Path, Path]
+) -> None:
+    lenient, strict = rule_sets
+    outcome_of: dict[str, str] = {}
+    answers: list[tuple[str, str]] = []
+    failures: list[str] = []
+    stop = threading.Event()
+
+    def load() -> None:
+        with httpx.Client(base_url=service.url, headers=service.auth, timeout=30) as c:
+            while not stop.is_set():
+                try:
+                    r = c.post(DECIDE, json=PROBE)
+                except httpx.HTTPError as exc:
+                    failures.append(repr(exc))
+                    continue
+                if r.status_code != 200:
+                    failures.append(f"{r.status_code}: {r.text[:200]}")
+                    continue
+                doc = r.json()
+                answers.append((doc["snapshot"], doc["outcome"]))
+
+    clients = [threading.Thread(target=load) for _ in range(4)]
+    for t in clients:
+        t.start()
+    try:
+        swaps = examples(100)
+        for i in range(swaps):
+            r = reload(service, strict if i % 2 == 0 else lenient)
+            assert r.status_code == 200, r.text
+            outcome_of[r.json()["snapshot"]] = "refer" if i % 2 == 0 else "approve"
+    finally:
+        stop.set()
+        for t in clients:
+            t.join()
+    assert not failures
+    assert len(outcome_of) == 2
+    assert len(answers) > swaps
+    lenient_digest = next(d for d, o in outcome_of.items() if o == "approve")
+    outcome_of.setdefault(lenient_digest, "approve")
+    for digest, outcome in answers:
+        assert outcome_of[digest] == outcome
+    assert {d for d, _ in answers} == set(outcome_of)
+
+
+def test_a_worker_killed_mid_load_loses_no_acknowledged_decision(
+    service: ServiceProcess,
+) -> None:
+    acknowledged: list[str] = []
+    stop = threading.Event()
+
+    def load() -> None:
+        with httpx.Client(base_url=service.url, headers=service.auth, timeout=30) as c:
+            while not stop.is_set():
+                try:
+                    r = c.post(DECIDE, json=PROBE)
+                except httpx.HTTPError:
+                    continue  # a connection the killed worker held: not acknowledged
+                if r.status_code == 200:
+                    acknowledged.append(r.json()["decision_id"])
+
+    clients = [threading.Thread(target=load) for _ in range(4)]
+    for t in clients:
+        t.start()
+    try:
+        time.sleep(1.0)
+        victim = service.worker_pids()["w1"]
+        os.kill(victim, signal.SIGKILL)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:  # uvicorn's supervisor starts another worker
+            pids = service.worker_pids()
+            if len(pids) == 2 and victim not in pids.values():
+                break
+            time.sleep(0.2)
+        else:
+            pytest.fail(f"no worker replaced the killed one: {service.log()}")
+        time.sleep(1.0)
+    finally:
+        stop.set()
+        for t in clients:
+            t.join()
+    service.stop()
+    assert len(acknowledged) > 100
+    chains = chains_of(str(service.folder / "audit" / "decisions.sqlite"))
+    assert [c.name for c in chains] == ["decisions.w0.sqlite", "decisions.w1.sqlite"]
+    lost = [d for d in acknowledged if not any(sqlite_record(c, d) for c in chains)]
+    assert lost == []
+    verified = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "secondapproval",
+            "audit",
+            "verify",
+            *map(str, chains),
+            "--audit-key",
+            str(service.folder / "audit" / "decisions.sqlite.key"),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert verified.returncode == 0, verified.stdout + verified.stderr
+
+
+def test_a_bad_bundle_published_is_refused_and_the_old_rules_keep_serving(
+    service: ServiceProcess, rule_sets: tuple[Path, Path], tmp_path: Path
+) -> None:
+    before = service.wait_ready(10)["snapshot"]
+    bundle = tmp_path / "strict.tar"
+    manifest = write_bundle(rule_sets[1], bundle)
+    data = bytearray(bundle.read_bytes())
+    at = data.find(b'"master": 29')
+    data[at + 10 : at + 12] = b"99"  # the matter changed after its manifest was made
+    bundle.write_bytes(bytes(data))
+    Board(service.folder / "state").publish(manifest.snapshot, bundle)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        workers = httpx.get(service.url + "/readyz").json()["workers"]
+        if all(w["error"] for w in workers):
+            break
+        time.sleep(0.1)
+    assert all("refused" in w["error"] for w in workers)
+    assert {w["snapshot"] for w in workers} == {before}
+    doc = httpx.post(service.url + DECIDE, json=PROBE, headers=service.auth).json()
+    assert (doc["snapshot"], doc["outcome"]) == (before, "approve")
+    assert orjson.loads((service.folder / "state" / "published.json").read_bytes())["digest"]
