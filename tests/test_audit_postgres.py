@@ -249,6 +249,23 @@ def test_the_cli_records_decisions_in_a_chain_and_needs_a_key_file(
     assert "2 records, one valid chain (authenticated)" in capsys.readouterr().out
 
 
+def test_a_missing_chain_is_no_log_and_replay_needs_rule_folders(
+    url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """verify_log of a chain the database does not hold raises AuditError (as a missing file
+    does); `audit verify --replay` of a PostgreSQL log asks for --rules (no LOG.rules beside it)."""
+    written(url, "w0", n=2)
+    with pytest.raises(AuditError, match="no such log"):
+        verify_log(with_chain(url, "w9"), key=KEY)
+    assert main(["audit", "verify", with_chain(url, "w0"), "--replay"]) == 2
+    assert "give --rules DIR" in capsys.readouterr().err
+    assert (
+        main(["audit", "verify", with_chain(url, "w0"), "--rules", str(REFERENCE), "--chain-only"])
+        == 0
+    )
+    assert "2 records" in capsys.readouterr().out
+
+
 def test_a_wrong_password_is_an_audit_error_that_does_not_show_it(url: str) -> None:
     """A refused connection raises AuditError naming the database, never the password given."""
     wrong = url.replace(f":{Target.parse(url).secret}@", ":WrongPassword@")
