@@ -436,3 +436,14 @@ def test_a_reload_swaps_and_a_bad_rule_set_is_refused_while_the_old_keeps_servin
     ]
     swaps = [line for line in lines if line.get("kind") == "swap"]
     assert [(s["old"], s["new"]) for s in swaps] == [(before["snapshot"], after["snapshot"])]
+
+
+def test_an_answer_holds_integers_beyond_64_bits(client: httpx.Client, keys: Keys) -> None:
+    """Found by schemathesis: a fact read of 10**30 made the JSON encoder fail (a 500)."""
+    for path, body in (
+        (DECIDE, body_of({**GOOD_REF, "social_insurance_months": 10**30})),
+        (DECIDE + ":batch", {"applications": [{"facts": {"age": -(10**25)}}]}),
+    ):
+        r = client.post(path, json=body, headers=bearer(keys.platform))
+        assert r.status_code == 200
+        assert str(10**30) in r.text or str(-(10**25)) in r.text

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import json
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from decimal import Decimal
@@ -388,4 +389,13 @@ def _guide_of(m: Matter) -> dict[str, Any]:
 
 def _json(doc: Mapping[str, Any], snapshot: str | None) -> Response:
     headers = {"X-Snapshot": snapshot} if snapshot else None
-    return Response(orjson.dumps(doc), media_type=JSON, headers=headers)
+    return Response(_dumps(doc), media_type=JSON, headers=headers)
+
+
+def _dumps(doc: Mapping[str, Any]) -> bytes:
+    """JSON bytes; orjson, else (an integer beyond 64 bits, a lone surrogate) the standard
+    library's encoder, which writes any integer and escapes any text."""
+    try:
+        return orjson.dumps(doc)
+    except TypeError:
+        return json.dumps(doc, separators=(",", ":")).encode()

@@ -272,12 +272,15 @@ def _components() -> dict[str, Any]:
         "properties": {
             "decision_id": {"type": "string"},
             "outcome": {"enum": ["approve", "refer"]},
-            "matter": {"type": "string"},
+            "matter": {
+                **_NULLABLE_TEXT,
+                "description": "null with NO_VERSION: no version in force on the date",
+            },
             "version": _NULLABLE_TEXT,
             "digest": {"oneOf": [_DIGEST, {"type": "null"}]},
             "snapshot": {"oneOf": [_DIGEST, {"type": "null"}]},
             "calendar": _NULLABLE_TEXT,
-            "backend": {"type": "string"},
+            "backend": _NULLABLE_TEXT,
             "on": _DATE,
             "reasons": {"type": "array", "items": {"$ref": "#/components/schemas/Reason"}},
             "results": {"type": "array", "items": {"$ref": "#/components/schemas/RuleResult"}},
