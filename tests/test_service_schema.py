@@ -8,7 +8,6 @@ answer's status is documented, its media type and body match their schemas.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
