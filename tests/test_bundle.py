@@ -133,6 +133,23 @@ def test_the_bundle_of_the_bundled_rules_opens_to_the_same_digest(rules_bundle: 
     assert opened.matters == folder.matters
 
 
+def test_an_audited_engine_on_a_bundle_keeps_the_registry_beside_its_log(
+    rules_bundle: Path, tmp_path: Path
+) -> None:
+    """The folder a bundle was opened from is gone: the registry's text comes from the
+    snapshot, so the rule texts kept beside the log are those of the folder."""
+    from secondapproval.audit.files import open_log
+
+    log = tmp_path / "audit.jsonl"
+    snapshot = open_bundle(rules_bundle)
+    with Engine(snapshot=snapshot, audit=open_log(log, key=b"k" * 32), vouch="all"):
+        pass
+    kept = sorted(p.name for p in (tmp_path / "audit.jsonl.rules").rglob("*.yaml"))
+    assert "sources.yaml" in kept
+    registry = next((tmp_path / "audit.jsonl.rules").rglob("sources.yaml"))
+    assert registry.read_bytes() == (RULES / "sources.yaml").read_bytes()
+
+
 def test_a_bundle_holds_the_manifest_its_signature_and_exactly_the_snapshots_files(
     rules_bundle: Path,
 ) -> None:

@@ -57,8 +57,11 @@ BUILT_IN: tuple[DataSource, ...] = (
 class Registry(Mapping[str, DataSource]):
     """The data sources by id, built-ins included."""
 
-    def __init__(self, sources: Iterable[DataSource] = ()) -> None:
+    def __init__(self, sources: Iterable[DataSource] = (), text: str | None = None) -> None:
         self._by_id = {s.id: s for s in (*BUILT_IN, *sources)}
+        self.text = text
+        """The `sources.yaml` it was read from (None: built in Python, or the built-ins only),
+        kept so an audit trail can store it beside its matters wherever they were loaded."""
 
     def __getitem__(self, key: str) -> DataSource:
         return self._by_id[key]
@@ -92,4 +95,4 @@ def load_registry(path: str | Path) -> Registry:
         seen.add(s.id)
     if problems:
         raise RuleSetError(problems)
-    return Registry(model.sources)
+    return Registry(model.sources, text=doc.text)

@@ -63,14 +63,19 @@ class Auditor:
     def recorder(self, snapshot: RuleSetSnapshot) -> Recorder:
         """The recorder of a snapshot's decisions; its rule texts are kept beside each log that
         has a place for them first, so every record it writes can be replayed."""
-        return self.recorder_of(snapshot.all_versions(), snapshot.backend_label)
+        return self.recorder_of(
+            snapshot.all_versions(), snapshot.backend_label, snapshot.registry.text
+        )
 
-    def recorder_of(self, matters: Iterable[Matter], backend: str) -> Recorder:
-        """The recorder of the decisions of these matter versions, made by `backend`."""
+    def recorder_of(
+        self, matters: Iterable[Matter], backend: str, registry_text: str | None = None
+    ) -> Recorder:
+        """The recorder of the decisions of these matter versions, made by `backend`
+        (`registry_text`: the `sources.yaml` they were checked against, kept beside them)."""
         matters = list(matters)
         for sink in self._chains:
             if sink.rules_store is not None:
-                _keep_rules(matters, sink)
+                _keep_rules(matters, sink, registry_text)
         builder = RecordBuilder(matters, key=self._facts_key, clock=self._clock, backend=backend)
         return Recorder(builder, self._writes, self._writes_many)
 
@@ -151,12 +156,12 @@ def _key_of(chains: Iterable[ChainSink]) -> AuditKey | None:
     return next((s.key for s in chains if s.key is not None), None)
 
 
-def _keep_rules(matters: list[Matter], sink: ChainSink) -> None:
+def _keep_rules(matters: list[Matter], sink: ChainSink, registry_text: str | None) -> None:
     """Snapshot the texts of the matter versions beside a log (those built in Python have none)."""
     assert sink.rules_store is not None
     kept = [m for m in matters if m.text]
     try:
-        keep_texts(kept, sink.rules_store)
+        keep_texts(kept, sink.rules_store, registry_text)
     except OSError as exc:
         raise AuditError(f"{sink.rules_store}: cannot keep the rule texts: {exc}") from None
     if len(kept) < len(matters):

@@ -30,8 +30,12 @@ def rules_store_of(log: str | os.PathLike[str]) -> Path:
     return Path(os.fspath(log) + ".rules")
 
 
-def keep_texts(matters: Iterable[Matter], store: str | os.PathLike[str]) -> list[Path]:
-    """Store each matter version's exact text by digest (existing snapshots are kept as they are).
+def keep_texts(
+    matters: Iterable[Matter], store: str | os.PathLike[str], registry_text: str | None = None
+) -> list[Path]:
+    """Store each matter version's exact text by digest (existing snapshots are kept as they are),
+    with the registry's text: `registry_text` (the snapshot's), else the `sources.yaml` beside
+    the matter's file (a snapshot opened from a bundle no longer has that folder).
 
     Returns the folders written now.
     """
@@ -43,8 +47,9 @@ def keep_texts(matters: Iterable[Matter], store: str | os.PathLike[str]) -> list
         if (folder / MATTER_FILE).exists():
             continue
         folder.mkdir(parents=True, exist_ok=True)
-        sources = registry_file(m.file)
-        if sources is not None:
+        if registry_text is not None:
+            _write(folder / REGISTRY_FILE, registry_text)
+        elif (sources := registry_file(m.file)) is not None:
             _write(folder / REGISTRY_FILE, sources.read_text(encoding="utf-8"))
         if m.calendar is not None:
             _write(folder / CALENDAR_FILE, m.calendar.text)
