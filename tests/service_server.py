@@ -49,6 +49,7 @@ def write_config(
     vouch: list[str],
     narrow_matter: str = "none",
     audit: str | None = "audit/decisions.sqlite",
+    key_file: Path | None = None,
     limits: dict[str, Any] | None = None,
 ) -> tuple[Path, Keys]:
     """A service configuration with three keys (see the module's text); the keys themselves."""
@@ -74,6 +75,8 @@ def write_config(
     doc: dict[str, Any] = {"keys": entries}
     if audit is not None:
         doc["audit"] = {"target": audit, "fsync": "group"}
+        if key_file is not None:
+            doc["audit"]["key_file"] = str(key_file)
     if limits:
         doc["limits"] = limits
     path = folder / "service.yaml"
@@ -111,9 +114,13 @@ class ServiceProcess:
         workers: int = 1,
         vouch: list[str] | None = None,
         narrow_matter: str = "none",
+        audit: str = "audit/decisions.sqlite",
+        key_file: Path | None = None,
         within: float = 60.0,
     ) -> ServiceProcess:
-        config, keys = write_config(folder, vouch=vouch or [], narrow_matter=narrow_matter)
+        config, keys = write_config(
+            folder, vouch=vouch or [], narrow_matter=narrow_matter, audit=audit, key_file=key_file
+        )
         port = free_port()
         log = (folder / "serve.log").open("wb")
         process = subprocess.Popen(

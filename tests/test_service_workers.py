@@ -23,7 +23,9 @@ import httpx
 import orjson
 import pytest
 
+from postgres import PostgresServer, postgres  # noqa: F401 (the fixture)
 from reference import GOOD_REF, ON, REFERENCE, examples
+from secondapproval.audit.postgres import postgres_chains, postgres_record
 from secondapproval.audit.sqlite import sqlite_record
 from secondapproval.bundle import write_bundle
 from secondapproval.service.board import Board
@@ -214,3 +216,44 @@ def test_a_bad_bundle_published_is_refused_and_the_old_rules_keep_serving(
     doc = httpx.post(service.url + DECIDE, json=PROBE, headers=service.auth).json()
     assert (doc["snapshot"], doc["outcome"]) == (before, "approve")
     assert orjson.loads((service.folder / "state" / "published.json").read_bytes())["digest"]
+
+
+def test_two_workers_audit_to_postgresql_one_chain_each(
+    tmp_path: Path,
+    rule_sets: tuple[Path, Path],
+    postgres: PostgresServer,  # noqa: F811
+) -> None:
+    """`--audit postgresql://…`: each worker writes chain w<slot> of one database; every
+    acknowledged decision is there, every chain verifies, and any worker finds any record."""
+    postgres.create_database("service_audit")
+    url = postgres.url_of("service_audit").replace("@", f":{postgres.password}@", 1)
+    key_file = tmp_path / "audit.key"
+    key_file.write_text(os.urandom(32).hex(), encoding="utf-8")
+    svc = ServiceProcess.start(
+        tmp_path, rule_sets[0], workers=2, vouch=REF_SOURCES, audit=url, key_file=key_file
+    )
+    with svc, httpx.Client(base_url=svc.url, headers=svc.auth, timeout=30) as c:
+        ids = [c.post(DECIDE, json=PROBE).json()["decision_id"] for _ in range(200)]
+        for decision_id in ids[:: len(ids) // 10]:
+            record = c.get(f"/v1/decisions/{decision_id}")
+            assert record.status_code == 200
+            assert record.json()["decision_id"] == decision_id
+    assert postgres_chains(url) == ["w0", "w1"]
+    assert all(postgres_record(url, d) is not None for d in ids)
+    verified = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "secondapproval",
+            "audit",
+            "verify",
+            url,
+            "--audit-key",
+            str(key_file),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert verified.returncode == 0, verified.stdout + verified.stderr
+    assert postgres.password not in verified.stdout + verified.stderr + svc.log()

@@ -50,6 +50,7 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
 def run(args: argparse.Namespace) -> int:
     import uvicorn
 
+    from ..audit.files import log_name
     from ..service.board import Board
     from ..service.config import ServiceConfig, load_config
     from ..service.runtime import prepare_audit, publish_initial
@@ -83,9 +84,10 @@ def run(args: argparse.Namespace) -> int:
             os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(metrics)
         keys = len(config.settings.keys)
         scheme = "https" if args.ssl_certfile else "http"
+        recorded = log_name(audit) if audit else "off"
         print(
             f"serving rule set {digest[:12]}… at {scheme}://{args.host}:{args.port} with "
-            f"{workers} worker{'s' if workers != 1 else ''}; audit {audit or 'off'}",
+            f"{workers} worker{'s' if workers != 1 else ''}; audit {recorded}",
             file=sys.stderr,
         )
         if keys == 0:

@@ -22,11 +22,13 @@ import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import orjson
 from starlette.applications import Starlette
 
 from ..audit.canonical import split_sealed
+from ..audit.postgres import is_postgres, postgres_record, with_chain
 from ..audit.settings import AuditSettings, log_secret, open_audit
 from ..audit.sinks import ChainSink
 from ..audit.sqlite import is_sqlite, sqlite_record
@@ -50,9 +52,12 @@ BEAT_SECONDS = 0.5
 
 def chain_of(target: str, slot: int | None) -> str:
     """The audit chain of worker slot `slot` for a configured target (None: the target itself):
-    `audit.sqlite` → `audit.w0.sqlite`, `audit.jsonl` → `audit.w0.jsonl`."""
+    `audit.sqlite` → `audit.w0.sqlite`, `audit.jsonl` → `audit.w0.jsonl`, a PostgreSQL URL →
+    the same database, chain `w0`."""
     if slot is None:
         return target
+    if is_postgres(target):
+        return with_chain(target, f"w{slot}")
     path = Path(target)
     return str(path.with_name(f"{path.stem}.w{slot}{path.suffix}"))
 
@@ -277,19 +282,15 @@ class Runtime:
 
     def find_record(self, decision_id: str) -> dict[str, Any] | None:
         """The audit record of a decision in any worker's chain (as the log holds it: masked)."""
-        if self.audit_target is None or "://" in self.audit_target:
+        if self.audit_target is None:
             return None
+        if is_postgres(self.audit_target):
+            found = postgres_record(_any_chain(self.audit_target), decision_id)
+            return _record_doc(found[2]) if found is not None else None
         for chain in chains_of(self.audit_target):
             line = _record_in(chain, decision_id)
             if line is not None:
-                parts = split_sealed(line)
-                if parts is None:
-                    continue
-                doc: dict[str, Any] = orjson.loads(parts[0])
-                doc["hash"] = parts.hash
-                if parts.mac is not None:
-                    doc["mac"] = parts.mac
-                return doc
+                return _record_doc(line)
         return None
 
     def readiness(self) -> dict[str, Any]:
@@ -343,9 +344,12 @@ def _open_chain(
     target: str, slot: int | None, config: ServiceConfig
 ) -> tuple[ChainSink, bytes | None]:
     audit = config.settings.audit
-    key_file = config.folder / audit.key_file if audit and audit.key_file else Path(f"{target}.key")
+    if audit and audit.key_file:
+        key_file: Path | None = config.folder / audit.key_file
+    else:  # a file beside the log; a PostgreSQL log has none ($SECONDAPPROVAL_AUDIT_KEY)
+        key_file = None if is_postgres(target) else Path(f"{target}.key")
     settings = AuditSettings(
-        Path(chain_of(target, slot)),
+        chain if is_postgres(chain := chain_of(target, slot)) else Path(chain),
         key_file=key_file,
         fsync=audit.fsync if audit else "group",
     )
@@ -357,7 +361,7 @@ def prepare_audit(target: str, config: ServiceConfig) -> None:
     """The audit folder and key made before any worker opens its chain (`serve` calls it before
     the workers start, so two never race to create the key): the configured key file, else
     `<target>.key`, created if absent."""
-    if "://" in target:
+    if is_postgres(target):
         return
     audit = config.settings.audit
     Path(target).parent.mkdir(parents=True, exist_ok=True)
@@ -377,6 +381,24 @@ def _record_in(chain: Path, decision_id: str) -> bytes | None:
                 if parts is not None and orjson.loads(parts[0]).get("decision_id") == decision_id:
                     return line
     return None
+
+
+def _record_doc(line: bytes) -> dict[str, Any] | None:
+    parts = split_sealed(line)
+    if parts is None:
+        return None
+    doc: dict[str, Any] = orjson.loads(parts[0])
+    doc["hash"] = parts.hash
+    if parts.mac is not None:
+        doc["mac"] = parts.mac
+    return doc
+
+
+def _any_chain(url: str) -> str:
+    """A PostgreSQL URL without its `chain=` (a record is looked for in every chain)."""
+    parts = urlsplit(url)
+    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k != "chain"]
+    return urlunsplit(parts._replace(query=urlencode(query)))
 
 
 def _close_quietly(sink: ChainSink) -> None:
