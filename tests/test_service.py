@@ -447,3 +447,45 @@ def test_an_answer_holds_integers_beyond_64_bits(client: httpx.Client, keys: Key
         r = client.post(path, json=body, headers=bearer(keys.platform))
         assert r.status_code == 200
         assert str(10**30) in r.text or str(-(10**25)) in r.text
+
+
+def test_the_service_gathers_from_sources_and_a_source_down_refers_and_shows_in_healthz(
+    tmp_path: Path,
+) -> None:
+    """With a deployment the service looks facts up (http-json against stand-in offices): the
+    application approves with the offices' provenance; with the offices gone it refers
+    (UNAVAILABLE), /healthz shows the source down, /readyz stays ready, the metrics count it."""
+    from test_gather_real import BROUGHT, TALENT, Stand, http_deployment
+    from test_gather_real import ON as TALENT_ON
+
+    stand = Stand()
+    deployment = tmp_path / "deploy.yaml"
+    deployment.write_text(http_deployment(stand.running.url), encoding="utf-8")
+    config, keys = write_config(tmp_path, vouch=[], audit="audit/d.sqlite")
+    app = create_app(RULES, config=config, deployment=deployment)
+    running = serve(app)
+    body = {"facts": BROUGHT, "on": TALENT_ON.isoformat()}
+    path = f"/v1/matters/{TALENT}/decisions"
+    try:
+        with httpx.Client(base_url=running.url, timeout=10, headers=bearer(keys.platform)) as c:
+            approved = c.post(path, json=body).json()
+            assert approved["outcome"] == "approve", approved["reasons"]
+            assert approved["provenance"]["credit.untrustworthy"]["via"] == "adapter"
+            assert c.get("/healthz").json()["sources"]["credit-platform"]["state"] == "up"
+            stand.running.stop()
+            referred = c.post(path, json=body).json()
+            assert referred["outcome"] == "refer"
+            assert "UNAVAILABLE:credit-platform" in [r["code"] for r in referred["reasons"]]
+            health = c.get("/healthz").json()["sources"]["credit-platform"]
+            assert health["state"] == "down"
+            assert health["error"]
+            assert c.get("/readyz").status_code == 200
+            metrics = c.get("/metrics").text
+            assert (
+                'secondapproval_source_errors_total{code="UNAVAILABLE",source="credit-platform"}'
+                in metrics
+            )
+    finally:
+        stand.running.stop()
+        running.stop()
+        app.state.runtime.close()

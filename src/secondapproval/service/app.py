@@ -173,9 +173,10 @@ class _Api:
         facts, on = _application(body, ("facts", "on"))
         started = time.perf_counter()
         decision = await self._within(
-            self.rt.engine.decide_async(matter, facts, on=on, vouched=who.vouch)
+            self.rt.engine.decide_async(matter, facts, on=on, vouched=self.rt.vouched_for(who))
         )
         self.rt.metrics.decided(matter, decision, time.perf_counter() - started)
+        self.rt.observe(decision)
         return _json(self.shown(decision), decision.snapshot)
 
     async def batch(self, request: Request) -> Response:
@@ -213,13 +214,19 @@ class _Api:
         engine = self.rt.engine
         decisions = await self._within(
             asyncio.to_thread(
-                engine.decide_many, matter, facts, on=on, gather=True, vouched=who.vouch
+                engine.decide_many,
+                matter,
+                facts,
+                on=on,
+                gather=True,
+                vouched=self.rt.vouched_for(who),
             )
         )
         each = (time.perf_counter() - started) / len(decisions)
         results = []
         for ref, decision in zip(ids, decisions, strict=True):
             self.rt.metrics.decided(matter, decision, each)
+            self.rt.observe(decision)
             shown = self.shown(decision)
             if ref is not None:
                 shown["id"] = ref

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime as dt
 import os
 import shutil
 import threading
@@ -32,6 +33,7 @@ from ..audit.postgres import is_postgres, postgres_record, with_chain
 from ..audit.settings import AuditSettings, log_secret, open_audit
 from ..audit.sinks import ChainSink
 from ..audit.sqlite import is_sqlite, sqlite_record
+from ..decision import Decision
 from ..engine import Engine
 from ..errors import SecondApprovalError
 from ..log import get_logger
@@ -40,7 +42,7 @@ from ..sources.deployment import Deployment, load_deployment
 from .board import Board, WorkerState
 from .body import BodyReader
 from .config import ServiceConfig
-from .keys import KeyRing
+from .keys import KeyRing, Principal
 from .metrics import Metrics
 from .problems import ProblemError
 
@@ -95,7 +97,7 @@ class Runtime:
         self._log = get_logger(component="service", worker=self.worker)
         self._pii: dict[tuple[str, str | None], frozenset[str]] = {}
         self._pii_digest = ""
-        self._seen: dict[str, tuple[float, float]] = {}
+        self._sources: dict[str, tuple[str, float | None, str | None]] = {}
         self._failed_seq = 0
         self._error: str | None = None
         self._stop = threading.Event()
@@ -302,14 +304,41 @@ class Runtime:
         )
         return {"ready": True, "snapshot": digest, "worker": self.worker, "workers": workers}
 
+    def vouched_for(self, who: Principal) -> frozenset[str]:
+        """The sources a caller's facts are taken from: its key's and the deployment's."""
+        deployment = self.engine.deployment
+        return who.vouch | frozenset(deployment.vouch) if deployment is not None else who.vouch
+
+    def observe(self, decision: Decision) -> None:
+        """Note what a decision says of the connected sources: one that gave a fact is up, one
+        that could not be reached is down (`UNAVAILABLE:`; `NOT_FOUND:` is an answer)."""
+        now = time.time()
+        for reason in decision.reasons:
+            kind, _, source = reason.code.partition(":")
+            if kind == "UNAVAILABLE":
+                self._sources[source] = ("down", now, reason.en)
+        for provenance in decision.provenance.values():
+            if (
+                provenance.via == "adapter"
+                and self._sources.get(provenance.source, ("",))[0] != "up"
+            ):
+                self._sources[provenance.source] = ("up", now, None)
+
     def source_health(self) -> dict[str, Any]:
+        """Each connected source: its adapter and what this worker last saw of it."""
         deployment = self.engine.deployment
         if deployment is None:
             return {}
-        return {
-            source: {"connected": True, "adapter": connection.spec.adapter}
-            for source, connection in sorted(deployment.connections.items())
-        }
+        out = {}
+        for source, connection in sorted(deployment.connections.items()):
+            state, at, why = self._sources.get(source, ("unknown", None, None))
+            out[source] = {
+                "adapter": connection.spec.adapter,
+                "state": state,
+                "since": dt.datetime.fromtimestamp(at, dt.UTC).isoformat() if at else None,
+                "error": why,
+            }
+        return out
 
 
 # ---- I/O at the edges ----
