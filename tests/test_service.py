@@ -366,6 +366,10 @@ def test_the_matters_are_listed_and_described(client: httpx.Client, keys: Keys) 
     jsonschema.validate(GOOD_REF, schema)
     assert described["versions"][0]["rules"][0]["says"]["zh"]
     assert client.get("/v1/matters", headers={}).status_code == 401
+    narrow = client.get("/v1/matters", headers=bearer(keys.narrow)).json()
+    assert narrow["matters"] == []  # its one matter is not served here
+    r = client.get("/v1/matters/talent-reference", headers=bearer(keys.narrow))
+    assert r.status_code == 404
 
 
 def test_the_openapi_document_is_valid_and_describes_every_answer(

@@ -215,7 +215,68 @@ def test_a_bad_bundle_published_is_refused_and_the_old_rules_keep_serving(
     assert {w["snapshot"] for w in workers} == {before}
     doc = httpx.post(service.url + DECIDE, json=PROBE, headers=service.auth).json()
     assert (doc["snapshot"], doc["outcome"]) == (before, "approve")
-    assert orjson.loads((service.folder / "state" / "published.json").read_bytes())["digest"]
+    published = orjson.loads((service.folder / "state" / "published.json").read_bytes())
+    assert published["digest"] == manifest.snapshot
+    # a worker started while the bad bundle is published serves the last good one
+    victim = service.worker_pids()["w0"]
+    os.kill(victim, signal.SIGKILL)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        workers = httpx.get(service.url + "/readyz").json()["workers"]
+        if len(workers) == 2 and victim not in {w["pid"] for w in workers}:
+            break
+        time.sleep(0.2)
+    else:
+        pytest.fail(f"no worker replaced the killed one: {service.log()}")
+    assert {w["snapshot"] for w in workers} == {before}
+    assert all("refused" in w["error"] for w in workers)
+
+
+def test_serve_refuses_to_start_what_its_workers_could_not(tmp_path: Path) -> None:
+    """A key vouching for a source the rules do not know: `serve` says so and exits, instead
+    of uvicorn restarting workers that fail forever."""
+    config = tmp_path / "service.yaml"
+    from secondapproval.cli import main
+
+    assert (
+        main(
+            [
+                "keys",
+                "add",
+                "p",
+                "--config",
+                str(config),
+                "--matters",
+                "*",
+                "--vouch",
+                "no-such-source",
+            ]
+        )
+        == 0
+    )
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "secondapproval",
+            "serve",
+            "--rules",
+            str(REFERENCE),
+            "--config",
+            str(config),
+            "--workers",
+            "2",
+            "--port",
+            "0",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode != 0
+    assert "no-such-source" in done.stderr
+    assert "Traceback" not in done.stderr
 
 
 def test_two_workers_audit_to_postgresql_one_chain_each(

@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
+import signal
 import sys
 import tempfile
 from pathlib import Path
@@ -32,6 +33,13 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
         help="audit log (.sqlite, .jsonl or postgresql://…); each "
         "worker writes its own chain beside it (overrides the config's)",
     )
+    p.add_argument(
+        "--audit-key",
+        type=Path,
+        metavar="FILE",
+        help="the audit key's file (default: the config's, else TARGET.key beside a log file; "
+        "a PostgreSQL log needs one, or $SECONDAPPROVAL_AUDIT_KEY)",
+    )
     p.add_argument("--config", type=Path, metavar="FILE", help="the service's settings (keys …)")
     p.add_argument("--deployment", type=Path, metavar="FILE", help="the sources' deployment file")
     p.add_argument(
@@ -53,27 +61,37 @@ def run(args: argparse.Namespace) -> int:
     from ..audit.files import log_name
     from ..service.board import Board
     from ..service.config import ServiceConfig, load_config
-    from ..service.runtime import prepare_audit, publish_initial
+    from ..service.runtime import Runtime, publish_initial
     from ..service.worker import SETTINGS_ENV, WorkerSettings
 
     config = load_config(args.config) if args.config else ServiceConfig()
     workers = args.workers or config.settings.workers
     if workers < 1:
         raise ConfigError(f"--workers {workers}: at least one")
+    # what every worker will do at start, done here once: a worker that cannot start is
+    # restarted forever by uvicorn's supervisor, so its error must stop `serve` first
+    snapshot = Runtime.check(
+        args.rules,
+        config=config,
+        deployment=args.deployment,
+        audit=args.audit,
+        audit_key=args.audit_key,
+        backend=args.backend,
+    )
+    audit = config.with_audit(args.audit, args.audit_key).audit_target()
     owned = args.state is None
     state = Path(tempfile.mkdtemp(prefix="secondapproval-service-")) if owned else args.state
+    # uvicorn re-raises SIGTERM once it has shut down: as SystemExit, the state is still removed
+    signal.signal(signal.SIGTERM, _exit)
     try:
-        board = Board(state)
-        digest = publish_initial(board, args.rules, args.backend)
-        audit = args.audit or config.audit_target()
-        if audit is not None:
-            prepare_audit(audit, config)
+        digest = publish_initial(Board(state), args.rules, snapshot)
         settings = WorkerSettings(
-            rules=str(args.rules),
-            state=str(state),
-            config=str(args.config) if args.config else None,
-            deployment=str(args.deployment) if args.deployment else None,
-            audit=audit,
+            rules=str(args.rules.resolve()),
+            state=str(state.resolve()),
+            config=str(args.config.resolve()) if args.config else None,
+            deployment=str(args.deployment.resolve()) if args.deployment else None,
+            audit=args.audit,
+            audit_key=str(args.audit_key.resolve()) if args.audit_key else None,
             backend=args.backend,
         )
         os.environ[SETTINGS_ENV] = settings.to_env()
@@ -82,7 +100,6 @@ def run(args: argparse.Namespace) -> int:
             shutil.rmtree(metrics, ignore_errors=True)
             metrics.mkdir()
             os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(metrics)
-        keys = len(config.settings.keys)
         scheme = "https" if args.ssl_certfile else "http"
         recorded = log_name(audit) if audit else "off"
         print(
@@ -90,7 +107,7 @@ def run(args: argparse.Namespace) -> int:
             f"{workers} worker{'s' if workers != 1 else ''}; audit {recorded}",
             file=sys.stderr,
         )
-        if keys == 0:
+        if not config.settings.keys:
             print(
                 "warning: no API key is configured: every decision request is refused (401). "
                 "Add one: secondapproval keys add NAME --matters … --config FILE",
@@ -113,3 +130,7 @@ def run(args: argparse.Namespace) -> int:
         if owned:
             shutil.rmtree(state, ignore_errors=True)
     return 0
+
+
+def _exit(signum: int, frame: object) -> None:  # noqa: ARG001
+    raise SystemExit(0)

@@ -56,6 +56,7 @@ def create_app(
     config: ServiceConfig | str | Path | None = None,
     deployment: str | Path | Deployment | None = None,
     audit: str | None = None,
+    audit_key: str | Path | None = None,
     state: str | Path | None = None,
     backend: str = "native",
     runtime: Runtime | None = None,
@@ -63,7 +64,8 @@ def create_app(
     """The ASGI application deciding the matters of `rules` (a folder or a bundle).
 
     `config`: the service's settings (a `ServiceConfig` or its file: keys, limits, audit);
-    `deployment`: the sources' deployment file; `audit`: a log path overriding the config's;
+    `deployment`: the sources' deployment file; `audit`, `audit_key`: a log (path or
+    `postgresql://` URL) and its key file, overriding the config's;
     `state`: the board folder the workers of one service share (`board`; None: one process that
     reloads itself). The Engine is built here, in the calling process; mounted in another
     application, close it with `app.state.runtime.close()` (a mounted app gets no lifespan).
@@ -72,7 +74,13 @@ def create_app(
         if config is not None and not isinstance(config, ServiceConfig):
             config = load_config(config)
         runtime = Runtime.start(
-            rules, config=config, deployment=deployment, audit=audit, state=state, backend=backend
+            rules,
+            config=config,
+            deployment=deployment,
+            audit=audit,
+            audit_key=audit_key,
+            state=state,
+            backend=backend,
         )
     api = _Api(runtime)
     routes = [
@@ -257,20 +265,22 @@ class _Api:
 
     # ---- the matters ----
     async def matters(self, request: Request) -> Response:
-        self.principal(request)
+        who = self.principal(request)
         snapshot = self.rt.engine.snapshot
         listed = []
         for matter in snapshot.matters:
+            if not who.admin and not who.may_decide(matter):
+                continue
             versions = [_version_summary(span.compiled.matter) for span in snapshot.spans[matter]]
             title = snapshot.spans[matter][-1].compiled.matter.spec.title.model_dump()
             listed.append({"matter": matter, "title": title, "versions": versions})
         return _json({"snapshot": snapshot.digest, "matters": listed}, snapshot.digest)
 
     async def matter(self, request: Request) -> Response:
-        self.principal(request)
+        who = self.principal(request)
         matter = request.path_params["matter"]
         snapshot = self.rt.engine.snapshot
-        if matter not in snapshot.spans:
+        if matter not in snapshot.spans or not (who.admin or who.may_decide(matter)):
             raise ProblemError(404, "unknown-matter", f"no matter {matter!r} is served here")
         versions = []
         for span in snapshot.spans[matter]:

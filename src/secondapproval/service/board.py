@@ -3,6 +3,8 @@
 A folder (the service's state folder) holds
 - `published.json` — the bundle every worker is to serve (`{"seq", "digest", "bundle", "at"}`),
   replaced atomically (written beside, fsynced, `os.replace`): a reader sees the old or the new;
+- `good.json` — the last publication a worker took: a worker that starts while a bad bundle is
+  published serves that one (and says so in its state) instead of failing to start;
 - `bundles/<digest>.tar` — the bundles published (immutable once written);
 - `workers/w<slot>.json` — what each worker serves (`{"slot", "pid", "digest", "beat", "error"}`),
   rewritten on every heartbeat;
@@ -83,25 +85,32 @@ class Board:
             str(bundle),
             dt.datetime.now(dt.UTC).isoformat(),
         )
-        _write_atomically(
-            self.folder / "published.json",
-            orjson.dumps(
-                {
-                    "seq": publication.seq,
-                    "digest": digest,
-                    "bundle": publication.bundle,
-                    "at": publication.at,
-                }
-            ),
-        )
+        _write_atomically(self.folder / "published.json", _publication_json(publication))
         return publication
 
     def current(self) -> Publication | None:
+        """The publication every worker is to serve."""
+        return self._read("published.json")
+
+    def last_good(self) -> Publication | None:
+        """The last publication a worker served (a worker that starts while a bad bundle is
+        published falls back to it)."""
+        return self._read("good.json")
+
+    def mark_good(self, publication: Publication) -> None:
+        _write_atomically(self.folder / "good.json", _publication_json(publication))
+
+    def _read(self, name: str) -> Publication | None:
         try:
-            doc = orjson.loads((self.folder / "published.json").read_bytes())
+            doc = orjson.loads((self.folder / name).read_bytes())
         except FileNotFoundError:
             return None
         return Publication(int(doc["seq"]), str(doc["digest"]), str(doc["bundle"]), str(doc["at"]))
+
+    def forget_workers(self) -> None:
+        """Remove the states of the workers of an earlier run (before a service starts)."""
+        for path in (self.folder / "workers").glob("w*.json"):
+            path.unlink(missing_ok=True)
 
     # ---- the workers ----
     def report(self, state: WorkerState) -> None:
@@ -153,6 +162,10 @@ class Board:
                 os.close(fd)
             return
         raise RuntimeError(f"{self.folder}: all {MAX_SLOTS} worker slots are taken")
+
+
+def _publication_json(p: Publication) -> bytes:
+    return orjson.dumps({"seq": p.seq, "digest": p.digest, "bundle": p.bundle, "at": p.at})
 
 
 def _write_atomically(path: Path, data: bytes, sync: bool = True) -> None:

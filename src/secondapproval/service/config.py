@@ -23,7 +23,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
@@ -88,9 +88,20 @@ class AuditTarget(BaseModel):
     key_file: str | None = None
 
 
+class Bundles(BaseModel):
+    """Which rule-set bundles the service takes (`bundle.load_rule_set`)."""
+
+    model_config = _Model
+    trusted_keys: list[str] = Field(default_factory=list)
+    """Ed25519 public key files (`audit keygen`): a signed bundle must verify against one."""
+    require_signature: bool = False
+    """Refuse any rule set but a bundle signed by a trusted key (a folder too, at start)."""
+
+
 class ServiceFile(BaseModel):
     model_config = _Model
     keys: list[KeyEntry] = Field(default_factory=list)
+    bundles: Bundles = Field(default_factory=Bundles)
     limits: Limits = Field(default_factory=Limits)
     audit: AuditTarget | None = None
     workers: Annotated[int, Field(ge=1, le=64)] = 1
@@ -107,6 +118,31 @@ class ServiceConfig(BaseModel):
     @property
     def limits(self) -> Limits:
         return self.settings.limits
+
+    def with_audit(self, target: str | None, key_file: str | Path | None) -> ServiceConfig:
+        """These settings with the audit target and key file given on the command line (a
+        relative path is the caller's, not the file's)."""
+        if target is None and key_file is None:
+            return self
+        audit = self.settings.audit
+        if target is None and audit is None:
+            return self
+        given = {
+            "target": str(Path(target).resolve()) if target and "://" not in target else target,
+            "key_file": str(Path(key_file).resolve()) if key_file else None,
+        }
+        base = audit.model_dump() if audit is not None else {}
+        merged = {**base, **{k: v for k, v in given.items() if v is not None}}
+        settings = self.settings.model_copy(update={"audit": AuditTarget(**merged)})
+        return self.model_copy(update={"settings": settings})
+
+    def bundle_options(self) -> dict[str, Any]:
+        """The keyword arguments of `load_rule_set` these settings ask for."""
+        b = self.settings.bundles
+        return {
+            "trusted_keys": [self.folder / k for k in b.trusted_keys],
+            "require_signature": b.require_signature,
+        }
 
     def keyring(self) -> KeyRing:
         return KeyRing((k.hash, k.principal()) for k in self.settings.keys)

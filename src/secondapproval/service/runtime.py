@@ -39,7 +39,7 @@ from ..errors import SecondApprovalError
 from ..log import get_logger
 from ..snapshot import RuleSetSnapshot
 from ..sources.deployment import Deployment, load_deployment
-from .board import Board, WorkerState
+from .board import Board, Publication, WorkerState
 from .body import BodyReader
 from .config import ServiceConfig
 from .keys import KeyRing, Principal
@@ -113,20 +113,20 @@ class Runtime:
         config: ServiceConfig | None = None,
         deployment: str | Path | Deployment | None = None,
         audit: str | None = None,
+        audit_key: str | Path | None = None,
         state: str | Path | None = None,
         backend: str = "native",
     ) -> Runtime:
-        """A worker's runtime (see the module's text). `audit` overrides the configuration's
-        target; `state` is the board folder the workers of one service share (None: a service
-        of one process that reloads itself)."""
-        config = config or ServiceConfig()
+        """A worker's runtime (see the module's text). `audit` and `audit_key` override the
+        configuration's target and key file; `state` is the board folder the workers of one
+        service share (None: a service of one process that reloads itself)."""
+        config = (config or ServiceConfig()).with_audit(audit, audit_key)
         stack = contextlib.ExitStack()
         try:
             board = Board(state) if state is not None else None
             slot = stack.enter_context(board.slot()) if board is not None else None
-            published = board.current() if board is not None else None
-            snapshot = _load(Path(published.bundle) if published else Path(rules), backend)
-            target = audit or config.audit_target()
+            snapshot, error = _first_loadable(board, Path(rules), backend, config)
+            target = config.audit_target()
             options: dict[str, Any] = {}
             if target is not None:
                 prepare_audit(target, config)
@@ -151,6 +151,7 @@ class Runtime:
             audit_target=target,
             stack=stack,
         )
+        runtime._error = error
         if len(keyring) == 0:
             runtime._log.warning(
                 "service.no_keys",
@@ -160,6 +161,32 @@ class Runtime:
         if board is not None:
             runtime._watch()
         return runtime
+
+    @staticmethod
+    def check(
+        rules: str | Path,
+        *,
+        config: ServiceConfig,
+        deployment: str | Path | None = None,
+        audit: str | None = None,
+        audit_key: str | Path | None = None,
+        backend: str = "native",
+    ) -> RuleSetSnapshot:
+        """What a worker will do at start, done once before any starts (`serve`): the rules
+        load, the keys' vouching fits them and the deployment, the audit key can be had.
+        Raises the error a worker would (a worker that cannot start is restarted forever by
+        uvicorn's supervisor); the snapshot loaded."""
+        config = config.with_audit(audit, audit_key)
+        snapshot = _load(Path(rules), backend, config)
+        vouch = sorted({s for p in config.keyring().principals for s in p.vouch})
+        loaded = load_deployment(deployment) if deployment is not None else None
+        Engine(snapshot=snapshot, vouch=vouch, deployment=loaded).close_sources()
+        target = config.audit_target()
+        if target is not None:
+            prepare_audit(target, config)
+            if is_postgres(target):
+                log_secret(target, _key_file(target, config), create=True)
+        return snapshot
 
     def close(self) -> None:
         self._stop.set()
@@ -194,7 +221,7 @@ class Runtime:
         source = rules or self.rules
         started = time.monotonic()
         try:
-            snapshot = await asyncio.to_thread(_load, source, self.engine.backend)
+            snapshot = await asyncio.to_thread(_load, source, self.engine.backend, self.config)
         except (SecondApprovalError, OSError) as exc:
             self.metrics.reloads.labels("refused").inc()
             raise ProblemError(
@@ -241,7 +268,7 @@ class Runtime:
                     and published.digest != self.engine.snapshot.digest
                     and published.seq != self._failed_seq
                 ):
-                    self._take(published.seq, published.digest, Path(published.bundle))
+                    self._take(published)
                     beat = 0.0
                 now = time.time()
                 if now - beat >= BEAT_SECONDS:
@@ -255,9 +282,10 @@ class Runtime:
                 self._log.error("board.failed", error=repr(exc))
             self._stop.wait(POLL_SECONDS)
 
-    def _take(self, seq: int, digest: str, bundle: Path) -> None:
+    def _take(self, publication: Publication) -> None:
+        seq, digest, bundle = publication.seq, publication.digest, Path(publication.bundle)
         try:
-            snapshot = _load(bundle, self.engine.backend)
+            snapshot = _load(bundle, self.engine.backend, self.config)
             if snapshot.digest != digest:
                 raise SecondApprovalError(
                     f"{bundle}: its snapshot is {snapshot.digest[:12]}…, "
@@ -265,6 +293,8 @@ class Runtime:
                 )
             self.swap(snapshot)
             self._error = None
+            assert self.board is not None
+            self.board.mark_good(publication)
         except Exception as exc:
             self._failed_seq = seq
             self._error = f"refused {digest[:12]}…: {exc}"
@@ -342,10 +372,32 @@ class Runtime:
 
 
 # ---- I/O at the edges ----
-def _load(source: Path, backend: str) -> RuleSetSnapshot:
+def _load(source: Path, backend: str, config: ServiceConfig) -> RuleSetSnapshot:
     from ..bundle import load_rule_set
 
-    return load_rule_set(source, backend=backend)
+    return load_rule_set(source, backend=backend, **config.bundle_options())
+
+
+def _first_loadable(
+    board: Board | None, rules: Path, backend: str, config: ServiceConfig
+) -> tuple[RuleSetSnapshot, str | None]:
+    """The rule set a worker starts with: the one published, else (a bad bundle published) the
+    last one a worker took, else the service's rules; and why it is not the one published."""
+    published = board.current() if board is not None else None
+    if published is None:
+        return _load(rules, backend, config), None
+    try:
+        snapshot = _load(Path(published.bundle), backend, config)
+    except Exception as exc:
+        error = f"refused {published.digest[:12]}…: {exc}"
+        assert board is not None
+        good = board.last_good()
+        if good is not None and good.seq != published.seq:
+            return _load(Path(good.bundle), backend, config), error
+        return _load(rules, backend, config), error
+    assert board is not None
+    board.mark_good(published)
+    return snapshot, None
 
 
 def _publish(board: Board, source: Path, snapshot: RuleSetSnapshot) -> None:
@@ -362,10 +414,11 @@ def _publish(board: Board, source: Path, snapshot: RuleSetSnapshot) -> None:
     board.publish(snapshot.digest, target)
 
 
-def publish_initial(board: Board, rules: Path, backend: str = "native") -> str:
+def publish_initial(board: Board, rules: Path, snapshot: RuleSetSnapshot) -> str:
     """Publish the rule set a service starts with (before its workers start); its digest."""
-    snapshot = _load(rules, backend)
+    board.forget_workers()
     _publish(board, rules, snapshot)
+    board.mark_good(board.current())  # type: ignore[arg-type]
     return snapshot.digest
 
 
@@ -373,10 +426,7 @@ def _open_chain(
     target: str, slot: int | None, config: ServiceConfig
 ) -> tuple[ChainSink, bytes | None]:
     audit = config.settings.audit
-    if audit and audit.key_file:
-        key_file: Path | None = config.folder / audit.key_file
-    else:  # a file beside the log; a PostgreSQL log has none ($SECONDAPPROVAL_AUDIT_KEY)
-        key_file = None if is_postgres(target) else Path(f"{target}.key")
+    key_file = _key_file(target, config)
     settings = AuditSettings(
         chain if is_postgres(chain := chain_of(target, slot)) else Path(chain),
         key_file=key_file,
@@ -396,6 +446,15 @@ def prepare_audit(target: str, config: ServiceConfig) -> None:
     Path(target).parent.mkdir(parents=True, exist_ok=True)
     key_file = config.folder / audit.key_file if audit and audit.key_file else None
     log_secret(target, key_file, create=True)
+
+
+def _key_file(target: str, config: ServiceConfig) -> Path | None:
+    """The audit key's file: the configured one, else `<target>.key` beside a log file; a
+    PostgreSQL log has none beside it (then `$SECONDAPPROVAL_AUDIT_KEY`)."""
+    audit = config.settings.audit
+    if audit and audit.key_file:
+        return config.folder / audit.key_file
+    return None if is_postgres(target) else Path(f"{target}.key")
 
 
 def _record_in(chain: Path, decision_id: str) -> bytes | None:

@@ -22,6 +22,7 @@ class WorkerSettings:
     config: str | None = None
     deployment: str | None = None
     audit: str | None = None
+    audit_key: str | None = None
     backend: str = "native"
 
     def to_env(self) -> str:
@@ -37,6 +38,7 @@ def app() -> Starlette:
         config=settings.config,
         deployment=settings.deployment,
         audit=settings.audit,
+        audit_key=settings.audit_key,
         state=settings.state,
         backend=settings.backend,
     )
