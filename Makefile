@@ -55,6 +55,7 @@ bench: $(STAMP)
 	$(BIN)/python -m benchmarks.throughput
 	$(BIN)/python -m benchmarks.gather
 	$(PIN) $(BIN)/python -m benchmarks.analysis_parts
+	$(BIN)/python -m benchmarks.service_load
 
 bench-long: $(STAMP)
 	$(PIN) $(BIN)/pytest -q -s benchmarks -m slow --benchmark-enable

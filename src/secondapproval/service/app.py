@@ -245,7 +245,8 @@ class _Api:
     async def _within(self, work: Awaitable[Any]) -> Any:
         seconds = self.rt.config.limits.request_seconds
         try:
-            return await asyncio.wait_for(work, seconds)
+            async with asyncio.timeout(seconds):  # no task per request, as wait_for makes
+                return await work
         except TimeoutError:
             raise ProblemError(
                 504, "timeout", f"no decision within {seconds:g} s; nothing was acknowledged"

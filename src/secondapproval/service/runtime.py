@@ -21,6 +21,7 @@ import shutil
 import threading
 import time
 from collections.abc import AsyncIterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
@@ -46,6 +47,8 @@ from .keys import KeyRing, Principal
 from .metrics import Metrics
 from .problems import ProblemError
 
+THREADS = 128
+"""Threads a worker decides audited applications in (each waits for its record's commit)."""
 POLL_SECONDS = 0.1
 """How often a worker looks at the board (a reload reaches every worker within about this)."""
 BEAT_SECONDS = 0.5
@@ -196,6 +199,11 @@ class Runtime:
 
     @contextlib.asynccontextmanager
     async def lifespan(self, app: Starlette) -> AsyncIterator[None]:  # noqa: ARG002
+        # audited decisions wait in a thread for their record to be durable (group commit):
+        # the default pool (cores + 4 threads) would cap the decisions in flight per commit
+        loop = asyncio.get_running_loop()
+        pool = ThreadPoolExecutor(THREADS, thread_name_prefix="decide")
+        loop.set_default_executor(pool)
         try:
             yield
         finally:
