@@ -59,11 +59,18 @@ OPTIONAL = {
     "secondapproval.sources.http": "httpx",
     "secondapproval.standin": "uvicorn",
     "secondapproval.analysis": "z3",
+    "secondapproval.service.app": "starlette",
+    "secondapproval.service.body": "starlette",
+    "secondapproval.service.metrics": "prometheus_client",
+    "secondapproval.service.openapi": "starlette",
+    "secondapproval.service.problems": "starlette",
+    "secondapproval.service.runtime": "starlette",
+    "secondapproval.service.worker": "starlette",
 }
 """Modules that need what the core install leaves out, and the module each needs: the durable
 backend needs the `durable` extra, the http-json adapter the `sources` extra, the stand-in offices
-the `service` extra, static analysis the `analyze` extra (z3); the pytest plug-in and the
-Hypothesis strategies serve a user who has those.
+and the decision service the `service` extra (Starlette, prometheus_client), static analysis the
+`analyze` extra (z3); the pytest plug-in and the Hypothesis strategies serve a user who has those.
 Any other import error in the core install is a dependency pyproject.toml lacks."""
 DEMO_EXTRAS = "sources,service"
 """The extras the demo needs (it gathers over http-json from the stand-in offices); installed into
