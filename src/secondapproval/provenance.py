@@ -12,6 +12,7 @@ An ungathered decision shares one `Origins` per matter version: nothing is built
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
@@ -84,13 +85,17 @@ class Origins:
         if found is not None:
             return found
         source = self.declared.get(path, "applicant")
-        if source in self.vouched:
-            return Provenance("vouched", source)
-        return Provenance("applicant", source)
+        return _given("vouched" if source in self.vouched else "applicant", source)
 
     def codes(self) -> dict[str, str]:
         """Each failed fact's reason code."""
         return {path: f.code for path, f in self.failed.items()}
+
+
+@functools.cache
+def _given(via: Via, source: str) -> Provenance:
+    """The provenance of a fact the caller gave (immutable, so one per via and source)."""
+    return Provenance(via, source)
 
 
 NO_ORIGINS = Origins()

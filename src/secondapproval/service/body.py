@@ -45,7 +45,9 @@ class BodyReader:
             doc = loads(raw, name="the body")
         except FactError as exc:
             raise ProblemError(400, "malformed", str(exc)) from None
-        if too_deep(doc, self.limits.json_depth):
+        depth = self.limits.json_depth
+        opened = raw.count(b"{") + raw.count(b"[")  # a bound on the nesting (brackets in texts too)
+        if opened > depth and too_deep(doc, depth):
             raise ProblemError(
                 400, "too-deep", f"the body nests deeper than {self.limits.json_depth} levels"
             )

@@ -350,16 +350,15 @@ class Runtime:
     def observe(self, decision: Decision) -> None:
         """Note what a decision says of the connected sources: one that gave a fact is up, one
         that could not be reached is down (`UNAVAILABLE:`; `NOT_FOUND:` is an answer)."""
+        origins = decision.origins
+        if not origins.gathered and not origins.failed:
+            return  # nothing was asked of a source
         now = time.time()
-        for reason in decision.reasons:
-            kind, _, source = reason.code.partition(":")
-            if kind == "UNAVAILABLE":
-                self._sources[source] = ("down", now, reason.en)
-        for provenance in decision.provenance.values():
-            if (
-                provenance.via == "adapter"
-                and self._sources.get(provenance.source, ("",))[0] != "up"
-            ):
+        for failure in origins.failed.values():
+            if failure.code.startswith("UNAVAILABLE:"):
+                self._sources[failure.source] = ("down", now, failure.why)
+        for provenance in origins.gathered.values():
+            if self._sources.get(provenance.source, ("",))[0] != "up":
                 self._sources[provenance.source] = ("up", now, None)
 
     def source_health(self) -> dict[str, Any]:
