@@ -13,9 +13,10 @@ import pytest
 from hypothesis import event, given, settings, target
 from hypothesis import strategies as st
 
-from reference import FIXTURES, GOOD_REF, ON, REFERENCE, engine_over
+from reference import FIXTURES, GOOD_REF, ON, REFERENCE, RULES, engine_over, versions
 from secondapproval import Engine, Limits, Matter, Outcome, RuleSetError, UnknownMatterError
 from secondapproval.facts import FactValidator
+from secondapproval.strategies import applications
 
 ALLOWANCE = FIXTURES / "rules"
 """The test-allowance matter in two versions (tests/fixtures/rules)."""
@@ -374,3 +375,25 @@ def test_a_failing_validator_refers_instead_of_raising() -> None:
     d = engine.decide("talent-reference", GOOD_REF, on=ON)
     assert d.outcome is Outcome.REFER
     assert d.codes == ("INVALID:$",)
+
+
+@given(st.data())
+def test_the_json_form_read_from_statuses_is_the_json_form_of_the_results(
+    data: st.DataObject,
+) -> None:
+    """`to_dict` builds its results and provenance straight from the statuses and origins (no
+    RuleResult objects): the same JSON as the objects give, for every matter and application."""
+    engine = engine_over(RULES)
+    version = data.draw(st.sampled_from(versions(engine)))
+    on = version.spec.effective.from_
+    facts = data.draw(applications(version, on=on))
+    fresh = engine.decide(version.id, facts, on=on).to_dict()
+    built = engine.decide(version.id, facts, on=on)
+    by_objects = {
+        **fresh,
+        "results": [r.to_dict() for r in built.results],
+        "provenance": {p: v.to_dict() for p, v in sorted(built.provenance.items())},
+        "decision_id": built.decision_id,
+    }
+    assert built.to_dict() == by_objects
+    assert {**fresh, "decision_id": built.decision_id} == by_objects

@@ -493,3 +493,66 @@ def test_the_service_gathers_from_sources_and_a_source_down_refers_and_shows_in_
         stand.running.stop()
         running.stop()
         app.state.runtime.close()
+
+
+def test_a_decision_beyond_the_request_time_limit_is_a_504_and_the_next_is_decided(
+    tmp_path: Path,
+) -> None:
+    """An office that never answers (its adapter would wait 5 s) against a 0.3 s request limit:
+    a 504 problem within about the limit, the service unharmed — the office back, the same
+    request is decided."""
+    import time
+
+    from secondapproval.standin import Hang
+    from test_gather_real import BROUGHT, TALENT, Stand, http_deployment
+    from test_gather_real import ON as TALENT_ON
+
+    stand = Stand()
+    deployment = tmp_path / "deploy.yaml"
+    deployment.write_text(http_deployment(stand.running.url, timeout=5), encoding="utf-8")
+    config, keys = write_config(tmp_path, vouch=[], limits={"request_seconds": 0.3})
+    app = create_app(RULES, config=config, deployment=deployment)
+    running = serve(app)
+    body = {"facts": BROUGHT, "on": TALENT_ON.isoformat()}
+    path = f"/v1/matters/{TALENT}/decisions"
+    try:
+        with httpx.Client(base_url=running.url, timeout=10, headers=bearer(keys.platform)) as c:
+            stand.offices.fault("credit", Hang(), times=1)
+            began = time.monotonic()
+            late = c.post(path, json=body)
+            took = time.monotonic() - began
+            assert late.status_code == 504
+            assert late.headers["content-type"] == PROBLEM
+            assert late.json()["type"] == "urn:secondapproval:problem:timeout"
+            assert 0.3 <= took < 2.0
+            assert c.post(path, json=body).json()["outcome"] == "approve"
+    finally:
+        stand.running.stop()
+        running.stop()
+        app.state.runtime.close()
+
+
+def test_deadlines_cancel_only_the_late_and_an_outer_cancel_stays_a_cancel() -> None:
+    """Of three requests on one loop, the one past its limit gets TimeoutError, the one within
+    its limit its value, one cancelled from outside CancelledError; then no timer is left."""
+    import asyncio
+
+    from secondapproval.service.deadlines import Deadlines
+
+    deadlines = Deadlines(tick=0.01)
+
+    async def run() -> list[Any]:
+        late = asyncio.ensure_future(deadlines.within(asyncio.sleep(5, "late"), 0.05))
+        quick = asyncio.ensure_future(deadlines.within(asyncio.sleep(0.01, "quick"), 1))
+        dropped = asyncio.ensure_future(deadlines.within(asyncio.sleep(5, "dropped"), 0.05))
+        await asyncio.sleep(0.001)
+        dropped.cancel()
+        done = await asyncio.gather(late, quick, dropped, return_exceptions=True)
+        await asyncio.sleep(0.03)
+        return [*done, deadlines._timer]
+
+    late, quick, dropped, timer = asyncio.run(run())
+    assert isinstance(late, TimeoutError)
+    assert quick == "quick"
+    assert isinstance(dropped, asyncio.CancelledError)
+    assert timer is None

@@ -33,6 +33,10 @@ class Outcome(StrEnum):
 
 _APPROVE, _REFER = Outcome.APPROVE, Outcome.REFER  # a module global reads faster than Enum.X
 _EMPTY: Mapping[str, Any] = MappingProxyType({})
+_STATUS_TEXT = tuple(str(status) for status in STATUS_OF)
+"""Each compact status code's JSON text (`"passed"` …)."""
+_PLAIN = frozenset({str, int, bool, float, type(None)})
+"""The classes of fact values that are their own JSON value (the common case: no conversion)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,6 +97,8 @@ def _failure_reason(code: str, failure: Failure) -> Reason:
 
 def jsonable(value: Any) -> Any:
     """Fact values as JSON values: dates as ISO strings, decimals as strings, tuples as lists."""
+    if value.__class__ in _PLAIN:
+        return value
     if isinstance(value, Mapping):
         return {k: jsonable(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
@@ -473,11 +479,31 @@ class Decision:
             "snapshot": self.snapshot,
             "on": self.on.isoformat(),
             "reasons": [r.to_dict() for r in self.reasons],
-            "results": [r.to_dict() for r in self.results],
+            "results": self._results_json(),
             "outputs": jsonable(self.outputs),
-            "provenance": {p: v.to_dict() for p, v in sorted(self.provenance.items())},
+            "provenance": self._provenance_json(),
             "vouched": list(self._origins.vouched),
         }
+
+    def _results_json(self) -> list[dict[str, Any]]:
+        """`[r.to_dict() for r in self.results]`, read from the statuses when the results have
+        not been built (a service answers thousands a second: no RuleResult objects)."""
+        if self._results is not None or self._compiled is None:
+            return [r.to_dict() for r in self.results]
+        values = self._values
+        return [
+            {
+                "rule": rule.id,
+                "status": _STATUS_TEXT[code],
+                "facts_read": {p: jsonable(values.get(p)) for p in rule.reads},
+            }
+            for rule, code in zip(self._compiled.matter.rules, self._statuses, strict=True)
+        ]
+
+    def _provenance_json(self) -> dict[str, Any]:
+        """`{p: v.to_dict() for p, v in sorted(self.provenance.items())}`, without the view."""
+        declared, of = self._origins.declared, self._origins.of
+        return {p: of(p).to_dict() for p in sorted(self._values) if p in declared}
 
     def __repr__(self) -> str:
         codes = ", ".join(self.codes) if self.outcome is Outcome.REFER else ""

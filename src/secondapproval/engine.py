@@ -9,7 +9,6 @@ one Engine at once (snapshots are immutable; the decision counter is an atomic i
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import itertools
 import secrets
@@ -292,26 +291,24 @@ class Engine:
     ) -> Decision:
         """`decide` for an event loop (a service): the lookups are awaited, never blocking it.
 
-        Audited, the decision and its record are made in a worker thread (`asyncio.to_thread`),
-        so a sink's write and fsync never stall the loop; it returns once the record is durable
-        under the sink's policy, as `decide` does. `vouched` as in `decide`.
+        Audited, the decision is made on the loop and its record committed together with the
+        records other requests of the loop await (`Recorder.record_async`: one thread and one
+        commit per batch, so a sink's write and fsync never stall the loop); it returns once
+        the record is durable under the sink's policy, as `decide` does. `vouched` as in
+        `decide`.
         """
         serving = self._serving_for(vouched)
         start = _perf_ns()
-        if not gather:
-            if self._audit is None:
-                return self._decide(serving, matter, facts, on)
-            return await asyncio.to_thread(self._decide_recorded, serving, matter, facts, on)
         day = self._day(on)
-        served = self._version(serving, matter, day)
         gathered = None
-        if served is not None and served.plan is not None and self._gatherer is not None:
-            gathered = await self._gatherer.gather_async(served.plan, facts)
-        if self._audit is None:
-            return self._decide_gathering(serving, matter, facts, day, gathered, start)
-        return await asyncio.to_thread(
-            self._decide_gathering, serving, matter, facts, day, gathered, start
-        )
+        if gather:
+            served = self._version(serving, matter, day)
+            if served is not None and served.plan is not None and self._gatherer is not None:
+                gathered = await self._gatherer.gather_async(served.plan, facts)
+        decision, recorded = self._decided(serving, matter, facts, day, gathered)
+        if serving.recorder is not None:
+            await serving.recorder.record_async(matter, decision, recorded, _perf_ns() - start)
+        return decision
 
     def gather(
         self, matter: str, application: Mapping[str, Any] | Any, *, on: dt.date | None = None
@@ -347,23 +344,35 @@ class Engine:
         facts: Any,
         on: dt.date | None,
         gathered: Gathered | None,
-        start: int | None = None,
     ) -> Decision:
         """Gather (unless given) and decide on what was gathered; audited, record it."""
-        start = _perf_ns() if start is None else start
+        start = _perf_ns()
         day = self._day(on)
-        served = self._version(serving, matter, day)
-        if served is None or served.plan is None or self._gatherer is None:
-            decision = self._decide(serving, matter, facts, day)
-            recorded = _as_recorded(decision, facts)
-        else:
-            if gathered is None:
+        if gathered is None and self._gatherer is not None:
+            served = self._version(serving, matter, day)
+            if served is not None and served.plan is not None:
                 gathered = self._gatherer.gather(served.plan, facts)
-            decision = self._on_gathered(serving, served, matter, day, gathered)
-            recorded = _as_recorded(decision, gathered.facts)
+        decision, recorded = self._decided(serving, matter, facts, day, gathered)
         if serving.recorder is not None:
             serving.recorder.record(matter, decision, recorded, _perf_ns() - start)
         return decision
+
+    def _decided(
+        self,
+        serving: _Serving,
+        matter: str,
+        facts: Any,
+        day: dt.date,
+        gathered: Gathered | None,
+    ) -> tuple[Decision, Any]:
+        """The decision on the application as given, or on what was gathered for it, and the
+        facts its record holds."""
+        served = self._version(serving, matter, day) if gathered is not None else None
+        if served is None or served.plan is None or self._gatherer is None or gathered is None:
+            decision = self._decide(serving, matter, facts, day)
+            return decision, _as_recorded(decision, facts)
+        decision = self._on_gathered(serving, served, matter, day, gathered)
+        return decision, _as_recorded(decision, gathered.facts)
 
     def _on_gathered(
         self, serving: _Serving, served: _Served, matter: str, day: dt.date, gathered: Gathered

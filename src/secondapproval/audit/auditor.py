@@ -17,6 +17,7 @@ from ..decision import Decision
 from ..errors import AuditError
 from ..log import get_logger
 from ..ruleset import Matter
+from .batcher import RecordBatcher
 from .keys import AuditKey
 from .record import Clock, RecordBuilder, Unsealed, swap_record, utc_now
 from .rule_texts import keep_texts
@@ -59,6 +60,11 @@ class Auditor:
         self._clock = clock
         self._writes = tuple(sink.write for sink in self.sinks)
         self._writes_many = tuple(_batch_writer(sink) for sink in self.sinks)
+        self._batcher = RecordBatcher(self._write_many)
+
+    def _write_many(self, records: Sequence[Unsealed]) -> None:
+        for write_many in self._writes_many:
+            write_many(records)
 
     def recorder(self, snapshot: RuleSetSnapshot) -> Recorder:
         """The recorder of a snapshot's decisions; its rule texts are kept beside each log that
@@ -77,7 +83,7 @@ class Auditor:
             if sink.rules_store is not None:
                 _keep_rules(matters, sink, registry_text)
         builder = RecordBuilder(matters, key=self._facts_key, clock=self._clock, backend=backend)
-        return Recorder(builder, self._writes, self._writes_many)
+        return Recorder(builder, self._writes, self._writes_many, self._batcher)
 
     def record_swap(self, old: str, new: str) -> None:
         """Record in every sink that decisions from now on are made under snapshot `new`
@@ -101,29 +107,42 @@ class Auditor:
 class Recorder:
     """Writes the records of one snapshot's decisions to every sink of its auditor."""
 
-    __slots__ = ("_build", "_writes", "_writes_many", "builder")
+    __slots__ = ("_batcher", "_build", "_writes", "_writes_many", "builder")
 
     def __init__(
         self,
         builder: RecordBuilder,
         writes: tuple[Callable[[Unsealed], None], ...],
         writes_many: tuple[Callable[[Sequence[Unsealed]], None], ...],
+        batcher: RecordBatcher,
     ) -> None:
         self.builder = builder
         self._build = builder.build
         self._writes = writes
         self._writes_many = writes_many
+        self._batcher = batcher
 
     def record(self, matter: str, decision: Decision, facts: Any, latency_ns: int) -> None:
         """Write the record of a decision to every sink; AuditError if one cannot take it."""
+        record = self._built(matter, decision, facts, latency_ns)
+        for write in self._writes:
+            write(record)
+
+    async def record_async(
+        self, matter: str, decision: Decision, facts: Any, latency_ns: int
+    ) -> None:
+        """`record` on an event loop: built here, committed with the records other requests
+        of the loop are awaiting (one thread and one commit per batch); it returns once the
+        record is stored as the sinks' policy promises."""
+        await self._batcher.write((self._built(matter, decision, facts, latency_ns),))
+
+    def _built(self, matter: str, decision: Decision, facts: Any, latency_ns: int) -> Unsealed:
         try:
-            record = self._build(matter, decision, facts, latency_ns)
+            return self._build(matter, decision, facts, latency_ns)
         except Exception as exc:  # a bug here: the decision must not stand unrecorded
             raise AuditError(
                 f"decision {decision.decision_id}: the record could not be built: {exc!r}"
             ) from exc
-        for write in self._writes:
-            write(record)
 
     def record_many(self, matter: str, decided: Sequence[tuple[Decision, Any, int]]) -> None:
         """Write the records of several decisions (each with its facts and latency in ns), in

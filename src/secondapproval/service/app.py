@@ -41,6 +41,7 @@ from ..log import get_logger
 from ..ruleset import Matter
 from ..sources.deployment import Deployment
 from .config import ServiceConfig, load_config
+from .deadlines import Deadlines
 from .keys import Principal
 from .openapi import openapi_document
 from .problems import ProblemError, problem_response
@@ -120,6 +121,7 @@ class _Api:
         self.rt = runtime
         self._log = get_logger(component="service")
         self._openapi: tuple[str, bytes] | None = None
+        self._deadlines = Deadlines()
 
     def guarded(self, handler: Handler) -> Handler:
         """The handler, its ProblemErrors answered as problems, any other failure as a 500 that
@@ -245,8 +247,7 @@ class _Api:
     async def _within(self, work: Awaitable[Any]) -> Any:
         seconds = self.rt.config.limits.request_seconds
         try:
-            async with asyncio.timeout(seconds):  # no task per request, as wait_for makes
-                return await work
+            return await self._deadlines.within(work, seconds)
         except TimeoutError:
             raise ProblemError(
                 504, "timeout", f"no decision within {seconds:g} s; nothing was acknowledged"
