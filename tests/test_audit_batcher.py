@@ -182,3 +182,32 @@ def test_batches_keep_the_order_of_arrival_and_are_bounded() -> None:
     assert flat == [i * 10 + j for i in range(200) for j in range(1 + i % 3)]
     assert all(len(batch) <= 16 for batch in written)
     assert len(written) < 200
+
+
+@pytest.mark.parametrize(
+    ("sink_of", "name"), [(JsonLinesSink, "a.jsonl"), (SqliteSink, "a.sqlite")]
+)
+def test_a_batch_is_committed_without_waiting_for_writers_that_are_not_coming(
+    tmp_path: Path, matters: list, monkeypatch: pytest.MonkeyPatch, sink_of: Any, name: str
+) -> None:
+    """A group commit of one batch after a commit of ten: the batch is all that is coming (it
+    was gathered by the one thread that hands batches over), so the sink does not linger for
+    nine more writers. With the linger made 30 s, a lingering commit would hang the test."""
+    monkeypatch.setattr("secondapproval.audit.sinks.LINGER", 30.0)
+    engine = Engine(
+        matters, audit=sink_of(tmp_path / name, fsync="group"), audit_key=KEY, vouch="all"
+    )
+
+    async def batches() -> None:
+        await asyncio.gather(
+            *(engine.decide_async("talent-reference", FACTS, on=ON) for _ in range(10))
+        )
+        await engine.decide_async("talent-reference", FACTS, on=ON)
+
+    worker = threading.Thread(target=asyncio.run, args=(batches(),), daemon=True)
+    worker.start()
+    worker.join(timeout=10)
+    assert not worker.is_alive(), "a batch waited for writers that were not coming"
+    engine.close()
+    assert len(list(log_lines(tmp_path / name))) == 11
+    assert verify_log(tmp_path / name, key=KEY).ok

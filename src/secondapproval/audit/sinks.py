@@ -257,18 +257,22 @@ class ChainSink(abc.ABC):
                 seq += 1
                 line, last = record.seal(seq, last, key)
                 lines.append(line)
-            self._store(lines, seq, last, mode)
+            self._store(lines, seq, last, mode, linger=False)
 
-    def _store(self, lines: list[bytes], seq: int, last: str, mode: FsyncPolicy) -> None:
+    def _store(
+        self, lines: list[bytes], seq: int, last: str, mode: FsyncPolicy, *, linger: bool = True
+    ) -> None:
         """Commit sealed lines, the last of them record `seq` with hash `last`, by policy (the
-        lock held): pending for a group commit or the background thread, or at once."""
+        lock held): pending for a group commit or the background thread, or at once. A batch
+        (`linger=False`) is committed without waiting for writers that are not coming: whoever
+        hands over a batch has already gathered it."""
         if mode in ("group", "fire-and-forget"):
             self._pending.extend(lines)
             self._count, self._last = seq, last
             if mode == "group":
                 if self._lingering:
                     self._arrived.notify()
-                self._await(seq)
+                self._await(seq, linger)
             elif len(self._pending) >= self._batch:
                 self._more.notify()
             return
@@ -295,7 +299,7 @@ class ChainSink(abc.ABC):
         self._wrote = True
         return mode
 
-    def _await(self, seq: int) -> None:
+    def _await(self, seq: int, linger: bool = True) -> None:
         """Group commit (the lock held): return once record `seq` is on disk.
 
         One waiting writer leads: it waits up to `LINGER` seconds for as many writers as shared
@@ -309,7 +313,8 @@ class ChainSink(abc.ABC):
                 self._done.wait()
                 continue
             self._leading = True
-            self._linger()
+            if linger:
+                self._linger()
             lines, head = self._pending, self.head
             self._siblings = len(lines)
             self._pending = []
