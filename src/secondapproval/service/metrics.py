@@ -20,7 +20,7 @@ from prometheus_client import (
 )
 from prometheus_client import multiprocess as _multiprocess
 
-from ..decision import Decision
+from ..decision import Decision, Outcome
 
 CONTENT_TYPE = CONTENT_TYPE_LATEST
 _BUCKETS = (
@@ -81,15 +81,35 @@ class Metrics:
             registry=r,
             multiprocess_mode="liveall",
         )
+        # the labelled children of the hot path, looked up once (labels() costs microseconds):
+        # no more of them than the registry itself holds
+        self._decided: dict[tuple[str, Outcome], tuple[Counter, Histogram]] = {}
+        self._reasons: dict[tuple[str, str], tuple[Counter, ...]] = {}
 
     def decided(self, matter: str, decision: Decision, seconds: float) -> None:
-        self.decisions.labels(matter, str(decision.outcome)).inc()
-        self.latency.labels(matter).observe(seconds)
+        outcome = decision.outcome
+        counted = self._decided.get((matter, outcome))
+        if counted is None:
+            counted = self._decided[matter, outcome] = (
+                self.decisions.labels(matter, str(outcome)),
+                self.latency.labels(matter),
+            )
+        counted[0].inc()
+        counted[1].observe(seconds)
         for code in decision.codes:
-            self.reasons.labels(matter, code).inc()
-            kind, _, source = code.partition(":")
-            if kind in ("UNAVAILABLE", "NOT_FOUND"):
-                self.source_errors.labels(source, kind).inc()
+            reasons = self._reasons.get((matter, code))
+            if reasons is None:
+                reasons = self._reasons[matter, code] = self._reason_children(matter, code)
+            for child in reasons:
+                child.inc()
+
+    def _reason_children(self, matter: str, code: str) -> tuple[Counter, ...]:
+        """The counters a reason code adds to: its own, and its source's error if it is one."""
+        kind, _, source = code.partition(":")
+        reason = self.reasons.labels(matter, code)
+        if kind in ("UNAVAILABLE", "NOT_FOUND"):
+            return reason, self.source_errors.labels(source, kind)
+        return (reason,)
 
     def swapped(self, worker: str, old: str | None, new: str) -> None:
         if old is not None and old != new:
