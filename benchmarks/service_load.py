@@ -24,13 +24,14 @@ import re
 import shutil
 import signal
 import socket
+import sqlite3
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import closing, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -101,7 +102,16 @@ def running(command: list[str], url: str, cwd: Path, env: dict[str, str]) -> Ite
             process.wait()
 
 
-def wrk(url: str, key: str, connections: int, seconds: float, folder: Path) -> dict[str, float]:
+def wrk(
+    url: str,
+    key: str,
+    connections: int,
+    seconds: float,
+    folder: Path,
+    counts: Callable[[], dict[str, int]] | None = None,
+) -> dict[str, Any]:
+    """wrk's figures of one cell (after a 1 s warm-up); with `counts` (records per worker
+    chain), also each worker's share of the cell's decisions."""
     script = folder / "post.lua"
     script.write_text(
         'wrk.method = "POST"\n'
@@ -112,6 +122,7 @@ def wrk(url: str, key: str, connections: int, seconds: float, folder: Path) -> d
     )
     warm = [*taskset(WRK_CPU), "wrk", "-t1", f"-c{connections}", "-d1s", "-s", str(script), url]
     subprocess.run(warm, capture_output=True, check=True)
+    before = counts() if counts else {}
     command = [
         *taskset(WRK_CPU),
         "wrk",
@@ -125,10 +136,40 @@ def wrk(url: str, key: str, connections: int, seconds: float, folder: Path) -> d
     ]
     out = subprocess.run(command, capture_output=True, text=True, check=True).stdout
     try:
-        return parse_wrk(out)
+        figures: dict[str, Any] = dict(parse_wrk(out))
     except RuntimeError:
         probe = httpx.post(url, json=PROBE, headers={"Authorization": f"Bearer {key}"})
         raise RuntimeError(f"{out}\none request: {probe.status_code} {probe.text[:300]}") from None
+    if counts:
+        after = counts()
+        made = [after[chain] - before.get(chain, 0) for chain in sorted(after)]
+        figures["shares"] = [n / max(1, sum(made)) for n in made]
+    return figures
+
+
+def records_per_chain(target: str) -> Callable[[], dict[str, int]]:
+    """How many records each worker's chain of an audit target holds (SQLite files beside the
+    target's name, or the chains of a PostgreSQL database)."""
+    if target.startswith("postgresql://"):
+
+        def in_postgres() -> dict[str, int]:
+            import psycopg
+
+            with psycopg.connect(target) as db:
+                rows = db.execute("SELECT chain, count(*) FROM audit_records GROUP BY chain")
+                return {str(chain): int(n) for chain, n in rows}
+
+        return in_postgres
+    path = Path(target)
+
+    def in_sqlite() -> dict[str, int]:
+        found = {}
+        for file in sorted(path.parent.glob(f"{path.stem}.w*{path.suffix}")):
+            with closing(sqlite3.connect(file)) as db:
+                found[file.name] = int(db.execute("SELECT count(*) FROM audit").fetchone()[0])
+        return found
+
+    return in_sqlite
 
 
 def parse_wrk(out: str) -> dict[str, float]:
@@ -248,6 +289,7 @@ def main() -> int:
                     str(run / "state"),
                 ]
                 base = f"http://127.0.0.1:{port}"
+                counted = records_per_chain(target)
                 with running(command, base + "/readyz", run, env):
                     for c in connections:
                         rows.append(
@@ -255,7 +297,7 @@ def main() -> int:
                                 "server": f"service, audit {audit_name}",
                                 "workers": workers,
                                 "connections": c,
-                                **wrk(base + PATH, key, c, seconds, folder),
+                                **wrk(base + PATH, key, c, seconds, folder, counted),
                             }
                         )
                     if audit_name == "sqlite":
@@ -302,17 +344,19 @@ def render(rows: list[dict[str, Any]], seconds: float) -> str:
         "placement: 1 worker on CPU 0, 2 workers on CPUs 0-1; wrk on CPU 1 (floor and service "
         "alike); PostgreSQL unpinned, fsync off",
         "",
-        "| server | workers | conns | req/s | p50 ms | p99 ms | × floor req/s | × floor p99 |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|",
+        "| server | workers | conns | req/s | p50 ms | p99 ms | × floor req/s | × floor p99 "
+        "| workers' shares |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---|",
     ]
     for r in rows:
         if "server" not in r:
             continue
         floor = floors[(r["workers"], r["connections"])]
+        shares = " / ".join(f"{share:.0%}" for share in r.get("shares", []))
         lines.append(
             f"| {r['server']} | {r['workers']} | {r['connections']} | {r['rps']:,.0f} | "
             f"{r['p50']:.2f} | {r['p99']:.2f} | {r['rps'] / floor['rps']:.2f} | "
-            f"{r['p99'] / floor['p99']:.2f} |"
+            f"{r['p99'] / floor['p99']:.2f} | {shares} |"
         )
     lines += ["", f"targets: {TARGETS}", "", "reload (trigger → every worker swapped):"]
     for r in rows:
