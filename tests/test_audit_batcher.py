@@ -19,6 +19,7 @@ from secondapproval import AuditError, Engine
 from secondapproval.audit import JsonLinesSink, SqliteSink, log_lines, verify_log
 from secondapproval.audit.batcher import RecordBatcher
 from secondapproval.audit.record import Unsealed
+from test_audit_durability import assert_each_returned_after_its_fsync, slow_fsyncs_of
 
 ON = dt.date(2020, 1, 1)
 KEY = b"batcher-test-key"
@@ -43,18 +44,8 @@ def test_concurrent_decisions_share_commits_and_each_returns_after_its_own(
     """300 decisions awaited at once on one loop: far fewer fsyncs than records, and every
     decide_async returned only after an fsync that covered its record had completed."""
     log = tmp_path / "audit.jsonl"
-    synced: list[int] = []
-    real_fsync = os.fsync
-
-    def disk_fsync(fd: int) -> None:
-        path, size = os.readlink(f"/proc/self/fd/{fd}"), os.fstat(fd).st_size
-        time.sleep(0.002)
-        real_fsync(fd)
-        if path == str(log):
-            synced.append(size)
-
     sink = JsonLinesSink(log, fsync="group")
-    monkeypatch.setattr(os, "fsync", disk_fsync)
+    synced = slow_fsyncs_of(log, monkeypatch)
     engine = Engine(matters, audit=sink, audit_key=KEY, vouch="all")
     seen: dict[str, int] = {}
 
@@ -70,17 +61,9 @@ def test_concurrent_decisions_share_commits_and_each_returns_after_its_own(
     commits = len(synced)
     engine.close()
     monkeypatch.undo()
-    assert verify_log(log, key=KEY).ok
-    ends, offset = {}, 0
-    for _, line in log_lines(log):
-        offset += len(line)
-        ends[orjson.loads(line)["decision_id"]] = offset
-    assert sorted(ends) == sorted(seen)
     assert len(seen) == 300
     assert commits * 10 <= len(seen), f"{commits} fsyncs for {len(seen)} records"
-    for decision_id, before in seen.items():
-        assert before, decision_id
-        assert ends[decision_id] <= max(synced[:before]), decision_id
+    assert_each_returned_after_its_fsync(log, KEY, seen, synced)
 
 
 def test_a_failed_commit_fails_every_request_it_held_and_the_rest_are_refused(

@@ -520,25 +520,47 @@ def test_sqlite_log_is_wal_indexed_continues_and_detects_tampering(
 # ---- group commit -------------------------------------------------------------------------
 
 
+def slow_fsyncs_of(log: Path, monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Make every fsync take a real disk's 2 ms (other writers queue meanwhile); the list
+    returned receives the log's size at each completed fsync of `log`, in order of completion."""
+    synced: list[int] = []
+    real_fsync = os.fsync
+
+    def disk_fsync(fd: int) -> None:
+        path, size = os.readlink(f"/proc/self/fd/{fd}"), os.fstat(fd).st_size
+        time.sleep(0.002)
+        real_fsync(fd)
+        if path == str(log):
+            synced.append(size)
+
+    monkeypatch.setattr(os, "fsync", disk_fsync)
+    return synced
+
+
+def assert_each_returned_after_its_fsync(
+    log: Path, key: bytes, seen: dict[str, int], synced: list[int]
+) -> None:
+    """The log verifies, holds exactly the decisions in `seen`, and each of them (with how many
+    fsyncs had completed when it returned) had its whole line covered by one of those fsyncs."""
+    assert verify_log(log, key=key).ok
+    ends, offset = {}, 0
+    for _, line in log_lines(log):
+        offset += len(line)
+        ends[orjson.loads(line)["decision_id"]] = offset
+    assert sorted(ends) == sorted(seen)
+    for decision_id, before in seen.items():
+        assert before, decision_id
+        assert ends[decision_id] <= max(synced[:before]), decision_id
+
+
 def test_group_commit_shares_fsyncs_and_returns_only_after_its_own(
     tmp_path: Path, matters: list, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """With 8 threads, `group` makes far fewer fsyncs than records, and every decide() returns
     only after an fsync that covered its record's line had completed."""
     log = tmp_path / "audit.jsonl"
-    synced: list[int] = []
-    """The log's size at each completed fsync of the log, in order of completion."""
-    real_fsync = os.fsync
-
-    def disk_fsync(fd: int) -> None:
-        path, size = os.readlink(f"/proc/self/fd/{fd}"), os.fstat(fd).st_size
-        time.sleep(0.002)  # a real disk's latency, during which other writers queue
-        real_fsync(fd)
-        if path == str(log):
-            synced.append(size)
-
     sink = JsonLinesSink(log, fsync="group")
-    monkeypatch.setattr(os, "fsync", disk_fsync)
+    synced = slow_fsyncs_of(log, monkeypatch)
     engine = Engine(matters, audit=sink, audit_key=KEY, vouch="all")
     seen: dict[str, int] = {}
     """Per decision, how many fsyncs of the log had completed when its decide() returned."""
@@ -556,17 +578,9 @@ def test_group_commit_shares_fsyncs_and_returns_only_after_its_own(
     commits = len(synced)
     engine.close()
     monkeypatch.undo()
-    assert verify_log(log, key=KEY).ok
-    ends, offset = {}, 0
-    for _, line in log_lines(log):
-        offset += len(line)
-        ends[orjson.loads(line)["decision_id"]] = offset
-    assert sorted(ends) == sorted(seen)
     assert len(seen) == 480
     assert commits * 3 <= len(seen), f"{commits} fsyncs for {len(seen)} records"
-    for decision_id, before in seen.items():
-        assert before, decision_id
-        assert ends[decision_id] <= max(synced[:before]), decision_id
+    assert_each_returned_after_its_fsync(log, KEY, seen, synced)
 
 
 def test_a_failed_group_commit_fails_every_writer_it_held_and_refuses_the_rest(

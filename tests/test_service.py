@@ -6,6 +6,7 @@ start `secondapproval serve` itself (`service_server.ServiceProcess`).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import shutil
 from collections.abc import Iterator
@@ -453,46 +454,57 @@ def test_an_answer_holds_integers_beyond_64_bits(client: httpx.Client, keys: Key
         assert str(10**30) in r.text or str(-(10**25)) in r.text
 
 
+@contextlib.contextmanager
+def gathering_service(
+    tmp_path: Path, *, timeout: float | None = None, **config: Any
+) -> Iterator[tuple[Any, httpx.Client, str, dict[str, Any]]]:
+    """A service that gathers from stand-in offices over http-json: yields the offices' stand,
+    a client holding the platform's key, the talent matter's decisions path and an application
+    that approves while the offices answer."""
+    from test_gather_real import BROUGHT, TALENT, Stand, http_deployment
+    from test_gather_real import ON as TALENT_ON
+
+    stand = Stand()
+    deployment = tmp_path / "deploy.yaml"
+    at = {} if timeout is None else {"timeout": timeout}
+    deployment.write_text(http_deployment(stand.running.url, **at), encoding="utf-8")
+    config_file, keys = write_config(tmp_path, vouch=[], **config)
+    app = create_app(RULES, config=config_file, deployment=deployment)
+    running = serve(app)
+    body = {"facts": BROUGHT, "on": TALENT_ON.isoformat()}
+    try:
+        with httpx.Client(base_url=running.url, timeout=10, headers=bearer(keys.platform)) as c:
+            yield stand, c, f"/v1/matters/{TALENT}/decisions", body
+    finally:
+        stand.running.stop()
+        running.stop()
+        app.state.runtime.close()
+
+
 def test_the_service_gathers_from_sources_and_a_source_down_refers_and_shows_in_healthz(
     tmp_path: Path,
 ) -> None:
     """With a deployment the service looks facts up (http-json against stand-in offices): the
     application approves with the offices' provenance; with the offices gone it refers
     (UNAVAILABLE), /healthz shows the source down, /readyz stays ready, the metrics count it."""
-    from test_gather_real import BROUGHT, TALENT, Stand, http_deployment
-    from test_gather_real import ON as TALENT_ON
-
-    stand = Stand()
-    deployment = tmp_path / "deploy.yaml"
-    deployment.write_text(http_deployment(stand.running.url), encoding="utf-8")
-    config, keys = write_config(tmp_path, vouch=[], audit="audit/d.sqlite")
-    app = create_app(RULES, config=config, deployment=deployment)
-    running = serve(app)
-    body = {"facts": BROUGHT, "on": TALENT_ON.isoformat()}
-    path = f"/v1/matters/{TALENT}/decisions"
-    try:
-        with httpx.Client(base_url=running.url, timeout=10, headers=bearer(keys.platform)) as c:
-            approved = c.post(path, json=body).json()
-            assert approved["outcome"] == "approve", approved["reasons"]
-            assert approved["provenance"]["credit.untrustworthy"]["via"] == "adapter"
-            assert c.get("/healthz").json()["sources"]["credit-platform"]["state"] == "up"
-            stand.running.stop()
-            referred = c.post(path, json=body).json()
-            assert referred["outcome"] == "refer"
-            assert "UNAVAILABLE:credit-platform" in [r["code"] for r in referred["reasons"]]
-            health = c.get("/healthz").json()["sources"]["credit-platform"]
-            assert health["state"] == "down"
-            assert health["error"]
-            assert c.get("/readyz").status_code == 200
-            metrics = c.get("/metrics").text
-            assert (
-                'secondapproval_source_errors_total{code="UNAVAILABLE",source="credit-platform"}'
-                in metrics
-            )
-    finally:
+    with gathering_service(tmp_path, audit="audit/d.sqlite") as (stand, c, path, body):
+        approved = c.post(path, json=body).json()
+        assert approved["outcome"] == "approve", approved["reasons"]
+        assert approved["provenance"]["credit.untrustworthy"]["via"] == "adapter"
+        assert c.get("/healthz").json()["sources"]["credit-platform"]["state"] == "up"
         stand.running.stop()
-        running.stop()
-        app.state.runtime.close()
+        referred = c.post(path, json=body).json()
+        assert referred["outcome"] == "refer"
+        assert "UNAVAILABLE:credit-platform" in [r["code"] for r in referred["reasons"]]
+        health = c.get("/healthz").json()["sources"]["credit-platform"]
+        assert health["state"] == "down"
+        assert health["error"]
+        assert c.get("/readyz").status_code == 200
+        metrics = c.get("/metrics").text
+        assert (
+            'secondapproval_source_errors_total{code="UNAVAILABLE",source="credit-platform"}'
+            in metrics
+        )
 
 
 def test_a_decision_beyond_the_request_time_limit_is_a_504_and_the_next_is_decided(
@@ -504,32 +516,18 @@ def test_a_decision_beyond_the_request_time_limit_is_a_504_and_the_next_is_decid
     import time
 
     from secondapproval.standin import Hang
-    from test_gather_real import BROUGHT, TALENT, Stand, http_deployment
-    from test_gather_real import ON as TALENT_ON
 
-    stand = Stand()
-    deployment = tmp_path / "deploy.yaml"
-    deployment.write_text(http_deployment(stand.running.url, timeout=5), encoding="utf-8")
-    config, keys = write_config(tmp_path, vouch=[], limits={"request_seconds": 0.3})
-    app = create_app(RULES, config=config, deployment=deployment)
-    running = serve(app)
-    body = {"facts": BROUGHT, "on": TALENT_ON.isoformat()}
-    path = f"/v1/matters/{TALENT}/decisions"
-    try:
-        with httpx.Client(base_url=running.url, timeout=10, headers=bearer(keys.platform)) as c:
-            stand.offices.fault("credit", Hang(), times=1)
-            began = time.monotonic()
-            late = c.post(path, json=body)
-            took = time.monotonic() - began
-            assert late.status_code == 504
-            assert late.headers["content-type"] == PROBLEM
-            assert late.json()["type"] == "urn:secondapproval:problem:timeout"
-            assert 0.3 <= took < 2.0
-            assert c.post(path, json=body).json()["outcome"] == "approve"
-    finally:
-        stand.running.stop()
-        running.stop()
-        app.state.runtime.close()
+    limits = {"request_seconds": 0.3}
+    with gathering_service(tmp_path, timeout=5, limits=limits) as (stand, c, path, body):
+        stand.offices.fault("credit", Hang(), times=1)
+        began = time.monotonic()
+        late = c.post(path, json=body)
+        took = time.monotonic() - began
+        assert late.status_code == 504
+        assert late.headers["content-type"] == PROBLEM
+        assert late.json()["type"] == "urn:secondapproval:problem:timeout"
+        assert 0.3 <= took < 2.0
+        assert c.post(path, json=body).json()["outcome"] == "approve"
 
 
 def test_deadlines_cancel_only_the_late_and_an_outer_cancel_stays_a_cancel() -> None:
