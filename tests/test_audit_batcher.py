@@ -4,8 +4,6 @@ decision returned only once its record is durable, failures given to every reque
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
-import os
 import threading
 import time
 from collections.abc import Sequence
@@ -19,18 +17,14 @@ from secondapproval import AuditError, Engine
 from secondapproval.audit import JsonLinesSink, SqliteSink, log_lines, verify_log
 from secondapproval.audit.batcher import RecordBatcher
 from secondapproval.audit.record import Unsealed
-from test_audit_durability import assert_each_returned_after_its_fsync, slow_fsyncs_of
-
-ON = dt.date(2020, 1, 1)
-KEY = b"batcher-test-key"
-FACTS = {
-    "degree": "master",
-    "age": 30,
-    "graduated_years_ago": 1,
-    "has_degree_certificate": True,
-    "social_insurance_months": 3,
-    "criminal_record": False,
-}
+from test_audit_durability import (  # the same application, key and versions
+    FACTS,
+    KEY,
+    ON,
+    assert_each_returned_after_its_fsync,
+    fail_the_nth_fsync_of,
+    slow_fsyncs_of,
+)
 
 
 @pytest.fixture(scope="module")
@@ -72,19 +66,8 @@ def test_a_failed_commit_fails_every_request_it_held_and_the_rest_are_refused(
     """The log's 3rd fsync fails: no request hangs, each either got its decision (its record
     was in a completed fsync) or AuditError, and the log holds every returned decision."""
     log = tmp_path / "audit.jsonl"
-    real_fsync = os.fsync
-    fsyncs = [0]
-
-    def failing_fsync(fd: int) -> None:
-        time.sleep(0.002)
-        if os.readlink(f"/proc/self/fd/{fd}") == str(log):
-            fsyncs[0] += 1
-            if fsyncs[0] == 3:
-                raise OSError(5, "Input/output error")
-        real_fsync(fd)
-
     sink = JsonLinesSink(log, fsync="group")
-    monkeypatch.setattr(os, "fsync", failing_fsync)
+    fail_the_nth_fsync_of(log, 3, monkeypatch)
     engine = Engine(matters, audit=sink, audit_key=KEY, vouch="all")
     returned: list[str] = []
     refused: list[str] = []

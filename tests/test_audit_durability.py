@@ -583,6 +583,22 @@ def test_group_commit_shares_fsyncs_and_returns_only_after_its_own(
     assert_each_returned_after_its_fsync(log, KEY, seen, synced)
 
 
+def fail_the_nth_fsync_of(log: Path, nth: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every fsync takes 2 ms; the `nth` fsync of `log` fails with EIO (a dying disk)."""
+    real_fsync = os.fsync
+    fsyncs = [0]
+
+    def failing_fsync(fd: int) -> None:
+        time.sleep(0.002)
+        if os.readlink(f"/proc/self/fd/{fd}") == str(log):
+            fsyncs[0] += 1
+            if fsyncs[0] == nth:
+                raise OSError(5, "Input/output error")
+        real_fsync(fd)
+
+    monkeypatch.setattr(os, "fsync", failing_fsync)
+
+
 def test_a_failed_group_commit_fails_every_writer_it_held_and_refuses_the_rest(
     tmp_path: Path, matters: list, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -591,19 +607,8 @@ def test_a_failed_group_commit_fails_every_writer_it_held_and_refuses_the_rest(
     after the failure is refused; the log then holds exactly the records of returned decisions
     and of the failed batch (written, never confirmed)."""
     log = tmp_path / "audit.jsonl"
-    real_fsync = os.fsync
-    fsyncs = [0]
-
-    def failing_fsync(fd: int) -> None:
-        time.sleep(0.002)
-        if os.readlink(f"/proc/self/fd/{fd}") == str(log):
-            fsyncs[0] += 1
-            if fsyncs[0] == 6:
-                raise OSError(5, "Input/output error")
-        real_fsync(fd)
-
     sink = JsonLinesSink(log, fsync="group")
-    monkeypatch.setattr(os, "fsync", failing_fsync)
+    fail_the_nth_fsync_of(log, 6, monkeypatch)
     engine = Engine(matters, audit=sink, audit_key=KEY, vouch="all")
     returned: list[str] = []
     refused: list[str] = []
