@@ -173,6 +173,11 @@ class RuleSpec(BaseModel):
     refer: Refer
     sources: list[str] = []
     legal: str | None = None
+    note: str | None = None
+    """The clause the rule enforces, quoted briefly from its source (with the source's id)."""
+    partial: bool = False
+    """The sources name this condition but leave its content out (e.g. "other conditions set by
+    the city"): the rule refers unless an office's own data settle it, and says so in the guide."""
 
 
 class MatterFile(BaseModel):
