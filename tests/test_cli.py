@@ -215,3 +215,18 @@ def test_readme_example_runs_as_written() -> None:
     lines = result.stdout.splitlines()
     assert lines[0] == "refer"
     assert lines[1] == "['MISSING:criminal_record', 'AGE_LIMIT']"
+
+
+def test_readme_audit_example_runs_as_written(tmp_path: Path) -> None:
+    """The README's audit-trail example runs (beside a copy of benchmarks/matters, so that its
+    log is written outside the checkout) and prints what it says."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Audit trail", 1)[1]
+    code = section.split("```python", 1)[1].split("```", 1)[0]
+    (tmp_path / "benchmarks").symlink_to(ROOT / "benchmarks")
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == ["approve True"]
+    assert (tmp_path / "audit.jsonl").stat().st_size > 0

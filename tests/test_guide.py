@@ -252,6 +252,31 @@ def test_markdown_guide_and_its_pictures(lang: Lang) -> None:
         assert getattr(rule.spec.says, lang) in md.text
 
 
+@given(
+    title=st.text(alphabet="ab \"'<>&*_", min_size=1, max_size=12),
+    office=st.text(alphabet='ab "<>&', min_size=1, max_size=8),
+)
+@settings(max_examples=50, deadline=None)
+def test_markdown_prints_quotes_as_quotes_and_html_as_entities(title: str, office: str) -> None:
+    """A title or office with quotes, `& < >` and Markdown markup: quotes stay quotes (never
+    `&#34;`), `& < >` become entities (no raw HTML reaches a Markdown renderer), markup is
+    escaped."""
+    day = DATES[1]
+    g = dataclasses.replace(
+        build_guide(version_on(day), registry(), "zh", day), title=title, office=office
+    )
+    text = render_markdown(g, "permit").text
+    heading = text.splitlines()[0]
+    assert "&#34;" not in text
+    assert "&#39;" not in text
+    assert "&#39;" not in heading
+    assert "<" not in heading
+    assert ">" not in heading
+    expected = title.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    expected = expected.replace("*", "\\*").replace("_", "\\_")
+    assert heading == f"# {expected}"
+
+
 def test_guide_without_guide_fields_still_renders() -> None:
     """A matter with no service_url, office or labels renders, without a QR code."""
     bare = Engine(BARE).version_on("bare-matter", DATES[1])

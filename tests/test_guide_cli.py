@@ -7,7 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from reference import RULES as BUNDLED_RULES
 from secondapproval.cli import main
+from secondapproval.guide.texts import TEXTS
 from test_guide_helpers import (
     BARE,
     HTML,
@@ -79,7 +81,24 @@ def test_guide_all_markdown(tmp_path: Path) -> None:
         "residence-permit-renewal.md",
         "residence-permit-renewal.qr.svg",
     ]
-    assert "(residence-permit-renewal.md)" in (out / "index.md").read_text("utf-8")
+    index = (out / "index.md").read_text("utf-8")
+    assert "(residence-permit-renewal.md)" in index
+    assert TEXTS["en"].index_online in index  # this matter has a service_url, so a QR code
+
+
+def test_guide_index_promises_a_qr_code_only_where_a_page_has_one(tmp_path: Path) -> None:
+    """Over the bundled matters, an index line says "scan to apply" exactly when its page has a
+    QR code (a service_url), and "no online address yet" otherwise."""
+    out = tmp_path / "bundled"
+    args = ["--all", "--format", "md", "--on", "2026-12-01", "--out", str(out)]
+    assert main(["guide", "--rules", str(BUNDLED_RULES), *args]) == 0
+    stems = [p.stem for p in out.glob("*.md") if p.stem != "index"]
+    assert stems
+    lines = (out / "index.md").read_text("utf-8").splitlines()
+    for stem in stems:
+        (line,) = [x for x in lines if f"({stem}.md)" in x]
+        has_qr = (out / f"{stem}.qr.svg").exists()
+        assert line.endswith(TEXTS["zh"].index_online if has_qr else TEXTS["zh"].index_offline)
 
 
 def test_guide_all_notes_matters_not_in_force(tmp_path: Path) -> None:

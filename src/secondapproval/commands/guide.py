@@ -140,7 +140,9 @@ def write_all(
         guide = build_guide(matter, registry, lang, on, _routes(matter, registry, deployment))
         name = f"{matter_id}.{fmt}"
         written += write_page(guide, folder / name, fmt)
-        entries.append(IndexEntry(matter_id, guide.title, guide.version, name))
+        entries.append(
+            IndexEntry(matter_id, guide.title, guide.version, name, guide.service_url is not None)
+        )
     index = folder / f"index.{fmt}"
     index.write_text(render_index(entries, lang, on, fmt), encoding="utf-8")
     return [*written, index]

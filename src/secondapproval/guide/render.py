@@ -31,22 +31,34 @@ def _num(value: Decimal) -> str:
     return text.rstrip("0").rstrip(".") if "." in text else text
 
 
-def _md(value: object) -> str:
-    """Text with Markdown's markup characters escaped (already-escaped markup stays escaped)."""
-    escaped = _MD_SPECIAL.sub(r"\\\1", str(value))
-    return Markup(escaped) if isinstance(value, Markup) else escaped  # noqa: S704
+_MD_ANGLES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;"})
+
+
+def _md(value: object) -> Markup:
+    """Text for a Markdown page: its markup characters escaped, and `& < >` as entities (a
+    renderer passes raw HTML through; already-safe text keeps its entities); quotes stay
+    quotes. Marked done, so that it is not escaped again."""
+    text = str(value) if isinstance(value, Markup) else str(value).translate(_MD_ANGLES)
+    return Markup(_MD_SPECIAL.sub(r"\\\1", text))  # noqa: S704
+
+
+def _md_output(value: object) -> object:
+    """Every other value printed on a Markdown page: `& < >` as entities, nothing else."""
+    return value if isinstance(value, Markup) else str(value).translate(_MD_ANGLES)
 
 
 @cache
-def environment() -> jinja2.Environment:
-    """The template environment: package templates, autoescape on, undefined names fail."""
+def environment(markdown: bool = False) -> jinja2.Environment:
+    """The template environment: package templates, undefined names fail; HTML and SVG
+    autoescaped, Markdown escaped as Markdown (`md`, and `& < >` for every other value)."""
     env = jinja2.Environment(
         loader=jinja2.PackageLoader("secondapproval.guide", "templates"),
-        autoescape=True,
+        autoescape=not markdown,  # noqa: S701 (Markdown: escaped by `md` and `finalize`)
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
+        finalize=_md_output if markdown else None,
     )
     env.filters["num"] = _num
     env.filters["md"] = _md
@@ -84,7 +96,9 @@ def render_markdown(guide: Guide, stem: str) -> MarkdownGuide:
     if guide.service_url:
         files[names["qr"]] = '<?xml version="1.0" encoding="UTF-8"?>\n' + qr_svg(guide.service_url)
     text = (
-        environment().get_template("guide.md.j2").render(g=guide, t=TEXTS[guide.lang], files=names)
+        environment(markdown=True)
+        .get_template("guide.md.j2")
+        .render(g=guide, t=TEXTS[guide.lang], files=names)
     )
     return MarkdownGuide(text, files)
 
@@ -97,9 +111,15 @@ class IndexEntry:
     title: str
     version: str | None
     file: str | None
+    online: bool = False
+    """The page has an online address, so a QR code."""
 
 
 def render_index(entries: Sequence[IndexEntry], lang: Lang, on: dt.date, fmt: str) -> str:
     """The index page of a folder of guides, as HTML or Markdown."""
     name = "index.md.j2" if fmt == "md" else "index.html.j2"
-    return environment().get_template(name).render(entries=entries, t=TEXTS[lang], on=on)
+    return (
+        environment(markdown=fmt == "md")
+        .get_template(name)
+        .render(entries=entries, t=TEXTS[lang], on=on)
+    )

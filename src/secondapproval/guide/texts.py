@@ -71,6 +71,8 @@ class Texts:
     flow_fixable_none: str
     index_title: str
     index_lead: str
+    index_online: str
+    index_offline: str
     index_no_version: str
 
 
@@ -128,7 +130,9 @@ ZH = Texts(
     flow_fixable_missing="所需材料缺失或填写有误",
     flow_fixable_none="所有条件均由部门数据核验，无需您自行准备。",
     index_title="一图看懂：秒批事项",
-    index_lead="每个事项一页，二维码直达网上办理。",
+    index_lead="每个事项一页；已公布网上办理地址的事项，页上附二维码直达办理。",
+    index_online="扫码办理",
+    index_offline="网上办理地址尚未公布",
     index_no_version="{date} 无施行中的版本",
 )
 
@@ -186,7 +190,12 @@ EN = Texts(
     flow_fixable_missing="An item you bring is missing or wrong",
     flow_fixable_none="Every condition is checked against government data; nothing to prepare.",
     index_title="Understand it from one picture: instant-approval matters",
-    index_lead="One page per matter; the QR code leads to the online service.",
+    index_lead=(
+        "One page per matter; where the online service's address is published, a QR code on"
+        " the page leads to it."
+    ),
+    index_online="QR code to apply",
+    index_offline="no online address published yet",
     index_no_version="no version in force on {date}",
 )
 
