@@ -12,12 +12,17 @@ from hypothesis import strategies as st
 from reference import RULES, SCENARIOS, engine_over, examples, versions
 from secondapproval import Engine, Matter, Outcome
 from secondapproval.idcodes import check_cn_id, cn_id_check_character
+from secondapproval.loader import find_registry, installed_packs
+from secondapproval.scenarios.coverage import Coverage
 from secondapproval.scenarios.model import load_scenario
+from secondapproval.scenarios.run import EngineCache, run_file, scenario_files
 from secondapproval.yamlfile import load_yaml
 
 GRADUATE = "graduate-hukou-shenzhen"
 NEWBORN = "newborn-one-thing-zhongshan"
 MIN_CASES = 15
+MIN_MATTERS = 10
+MIN_ONLINE = 4
 BUNDLED_VERSIONS = versions(engine_over(RULES))
 
 
@@ -39,6 +44,56 @@ def cn_id(first17: str) -> str:
 def test_both_real_matters_are_bundled(bundled_engine: Engine) -> None:
     """The fresh-graduate hukou and newborn one-thing matters load from rules/."""
     assert {GRADUATE, NEWBORN} <= set(bundled_engine.matters)
+
+
+def test_the_library_holds_ten_real_matters_four_of_them_online(bundled_engine: Engine) -> None:
+    """At least ten matters, each with sources; at least four whose latest version names an
+    official online entry (a service_url, so its guide carries a QR code)."""
+    latest = [bundled_engine.versions(m)[-1] for m in bundled_engine.matters]
+    assert len(latest) >= MIN_MATTERS
+    assert all(v.spec.sources for v in latest)
+    assert sum(v.spec.service_url is not None for v in latest) >= MIN_ONLINE
+
+
+@pytest.mark.parametrize("version", BUNDLED_VERSIONS, ids=lambda m: f"{m.id}@{m.version}")
+def test_every_rule_quotes_the_clause_it_enforces(version: Matter) -> None:
+    """Each rule's note quotes its clause and names, as `[S..]`, a source the rule cites (what a
+    published guide says, so that no condition is added outside it)."""
+    for rule in version.rules:
+        note = rule.spec.note
+        assert note, f"rule {rule.id} quotes no clause"
+        assert any(f"[{sid}]" in note for sid in rule.spec.sources), f"{rule.id}: {note}"
+
+
+@pytest.mark.parametrize("version", BUNDLED_VERSIONS, ids=lambda m: f"{m.id}@{m.version}")
+def test_a_partial_rule_is_settled_by_an_office_only(version: Matter) -> None:
+    """A condition the sources leave unstated reads only facts an authoritative office gives:
+    no applicant's word can approve what nobody published."""
+    registry = find_registry([RULES])
+    inputs = version.inputs
+    for rule in version.rules:
+        if rule.spec.partial:
+            offices = {inputs[path].source or "" for path in rule.roots}
+            assert offices
+            assert all(registry.authoritative(office) for office in offices), rule.id
+
+
+def test_every_rule_of_a_real_matter_passes_fails_and_is_unknown_in_scenarios(
+    bundled_engine: Engine,
+) -> None:
+    """The scenario files of the bundled matters make every rule pass, fail and be unknown."""
+    engines = EngineCache(RULES)
+    coverage = Coverage()
+    try:
+        for path in scenario_files([SCENARIOS]):
+            for result in run_file(path, engines, RULES, installed_packs()):
+                coverage.add(result)
+    finally:
+        engines.close()
+    gaps = coverage.gaps(bundled_engine)
+    for matter in bundled_engine.matters:
+        assert matter in gaps, f"{matter} has no scenario"
+        assert gaps[matter] == [], f"{matter}: {gaps[matter]}"
 
 
 @pytest.mark.parametrize("matter", engine_over(RULES).matters)

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from reference import write_matter
 from secondapproval.cli import main
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -121,7 +122,62 @@ def test_check_reports_every_problem(tmp_path: Path, capsys: pytest.CaptureFixtu
 def test_check_ok(capsys: pytest.CaptureFixture[str]) -> None:
     """`check` on valid rules says ok."""
     assert main(["check", str(FIXTURES)]) == 0
-    assert capsys.readouterr().out.startswith("ok: 1 matters (2 versions)")
+    *listed, last = capsys.readouterr().out.splitlines()
+    assert last.startswith("ok: 1 matters (2 versions)")
+    assert len(listed) == 1
+    assert listed[0].startswith("  ")
+
+
+POLICE = (
+    "sources:\n  - {id: public-security, office: {zh: 公安, en: Police}, authoritative: true}\n"
+)
+
+
+def test_check_lists_each_matter_with_its_sources_and_partial_rules(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A line per matter: its latest version, its rules and how many are partial, its sources
+    by status, and whether it has an online address."""
+    folder = write_matter(
+        tmp_path,
+        """
+matter: m
+title: {zh: 事项, en: Matter}
+version: "2"
+effective: {from: "2025-01-01"}
+service_url: "https://example.gov.cn/apply"
+sources:
+  - {id: S1, status: official, url: "https://example.gov.cn/1"}
+  - {id: S2, status: news, url: "https://example.com/2"}
+  - {id: S3, status: news, url: "https://example.com/3"}
+facts:
+  a: {type: bool, source: public-security}
+  b: {type: bool, source: public-security}
+rules:
+  - {id: r1, when: a, says: {zh: 甲, en: A}, refer: {code: A, zh: 甲, en: A}, sources: [S1]}
+  - id: r2
+    when: b
+    partial: true
+    says: {zh: 乙, en: B}
+    refer: {code: B, zh: 乙, en: B}
+    sources: [S2]
+""",
+        sources=POLICE,
+    )
+    old = (folder / "m.yaml").read_text("utf-8").replace('version: "2"', 'version: "1"')
+    old = old.replace("2025-01-01", "2024-01-01").replace("2025-01-01", "2024-01-01")
+    (folder / "m-old.yaml").write_text(
+        old.replace(
+            'effective: {from: "2024-01-01"}', 'effective: {from: "2024-01-01", to: "2024-12-31"}'
+        ),
+        encoding="utf-8",
+    )
+    assert main(["check", str(folder)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines == [
+        "  m 2: 2 rules (1 partial); sources: 2 news, 1 official; online",
+        "ok: 1 matters (2 versions), 4 rules, 0 pack files",
+    ]
 
 
 def test_check_show_code_prints_the_generated_python(capsys: pytest.CaptureFixture[str]) -> None:

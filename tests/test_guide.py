@@ -200,6 +200,32 @@ def _with_says(matter: Matter, says: Text) -> Matter:
     )
 
 
+@pytest.mark.parametrize("lang", LANGS)
+def test_a_rules_clause_and_partial_mark_reach_both_pages(lang: Lang) -> None:
+    """A rule's note (the clause it enforces) is quoted under it in Markdown and is its title in
+    HTML; a partial rule says, on both pages, that its content is not in the sources."""
+    day = DATES[1]
+    matter = version_on(day)
+    first = matter.rules[0]
+    clause = '[S1] "持有效证件" & <b>'
+    spec = first.spec.model_copy(update={"note": clause, "partial": True})
+    marked = dataclasses.replace(
+        matter, rules=(dataclasses.replace(first, spec=spec), *matter.rules[1:])
+    )
+    g = build_guide(marked, registry(), lang, day)
+    assert g.conditions[0].clause == clause
+    assert g.conditions[0].partial
+    assert not any(c.partial or c.clause for c in g.conditions[1:])
+    md = render_markdown(g, "permit").text
+    assert '   > \\[S1\\] "持有效证件" &amp; &lt;b&gt;' in md
+    assert md.count(TEXTS[lang].partial) == 1
+    root = parse_html(render_html(g))
+    items = [li for li in root.iter(f"{HTML}li") if li.get("data-rule")]
+    assert items[0].get("title") == clause
+    assert TEXTS[lang].partial in text_of(items[0])
+    assert all(TEXTS[lang].partial not in text_of(li) for li in items[1:])
+
+
 _PLAIN = st.text(
     st.characters(categories=("L", "N", "P", "S", "Zs"), exclude_characters="\r"), min_size=1
 )

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -83,11 +84,31 @@ def run(args: argparse.Namespace) -> int:
         if failed(reports, args.strict):
             return 1
     ids = sorted({m.id for m in matters})
+    for line in matter_lines(matters):
+        print(line)
     print(
         f"ok: {len(ids)} matters ({len(matters)} versions), {sum(len(m.rules) for m in matters)}"
         f" rules, {pack_files} pack files"
     )
     return 0
+
+
+def matter_lines(matters: list[Matter]) -> list[str]:
+    """A line per matter (its latest version): id, version, rules (partial ones), its sources by
+    status, and whether its guide has an online address."""
+    latest: dict[str, Matter] = {}
+    for m in matters:
+        if m.id not in latest or m.spec.effective.from_ > latest[m.id].spec.effective.from_:
+            latest[m.id] = m
+    lines = []
+    for mid, m in sorted(latest.items()):
+        statuses = Counter(s.status for s in m.spec.sources)
+        sources = ", ".join(f"{n} {status}" for status, n in sorted(statuses.items())) or "none"
+        partial = sum(r.spec.partial for r in m.rules)
+        rules = f"{len(m.rules)} rules" + (f" ({partial} partial)" if partial else "")
+        online = "online" if m.spec.service_url else "no service_url"
+        lines.append(f"  {mid} {m.version}: {rules}; sources: {sources}; {online}")
+    return lines
 
 
 def deployment_problems(path: Path, matters: list[Matter], registry: Registry) -> list[Problem]:

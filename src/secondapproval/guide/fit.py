@@ -13,6 +13,7 @@ from collections.abc import Iterable
 
 from .flow import Flow, text_width
 from .model import Guide
+from .texts import TEXTS
 
 PX_PER_PT = 96 / 72
 PAGE_HEIGHT = 297 / 25.4 * 96
@@ -38,7 +39,11 @@ def estimated_height(guide: Guide, flow: Flow) -> float:
     title = math.ceil(text_width(guide.title, 17 * PX_PER_PT) / (CONTENT_WIDTH - 150))
     many = len(guide.conditions) > 8
     width = (CONTENT_WIDTH - 30) / 2 if many else CONTENT_WIDTH
-    says = [c.says + (f" ({c.legal})" if c.legal else "") for c in guide.conditions]
+    partial = TEXTS[guide.lang].partial
+    says = [
+        c.says + (f" ({c.legal})" if c.legal else "") + (f" ({partial})" if c.partial else "")
+        for c in guide.conditions
+    ]
     conditions = _lines(says, width)
     conditions = math.ceil(conditions / 2) + 1 if many else conditions
     brings = _lines((m.label for m in guide.brings), CONTENT_WIDTH / 2.25)

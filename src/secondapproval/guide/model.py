@@ -41,6 +41,10 @@ class Condition:
     legal: str | None
     fixable: bool
     """The rule reads a fact the applicant supplies, so the applicant can avoid its referral."""
+    clause: str | None = None
+    """The clause the rule enforces, as its note quotes it."""
+    partial: bool = False
+    """The sources name the condition but leave its content out (the office's data settle it)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,6 +161,8 @@ def build_guide(
             r.spec.refer.code,
             r.spec.legal,
             bool(r.roots & supplied),
+            r.spec.note,
+            r.spec.partial,
         )
         for r in matter.rules
     )

@@ -31,6 +31,7 @@ class Texts:
     who_can_apply: str
     who_can_apply_lead: str
     basis: str
+    partial: str
     conditions_cited: str
     list_separator: str
     you_bring: str
@@ -90,6 +91,7 @@ ZH = Texts(
     who_can_apply="谁可以申请",
     who_can_apply_lead="同时满足以下全部条件，系统即时批准：",
     basis="依据",
+    partial="来源未载明具体内容，由部门数据核验",
     conditions_cited="条件 {numbers}",
     list_separator="；",
     you_bring="您还需提供",
@@ -150,6 +152,7 @@ EN = Texts(
     who_can_apply="Who can apply",
     who_can_apply_lead="Meet every condition below and the system approves at once:",
     basis="basis",
+    partial="its content is not in the sources: settled by the office's data",
     conditions_cited="conditions {numbers}",
     list_separator="; ",
     you_bring="What you still bring",
