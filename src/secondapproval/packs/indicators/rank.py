@@ -54,6 +54,11 @@ class RankTable:
     def median(self) -> float:
         return statistics.median(e.score for e in self.entries)
 
+    @property
+    def mean(self) -> float:
+        """The arithmetic mean of the table's economies (the "190-economy average")."""
+        return statistics.fmean(e.score for e in self.entries)
+
     def place(self, score: float, exclude: str | None = None, neighbours: int = 2) -> Placement:
         """Where `score` stands; `exclude` leaves one economy's own entry out of the table."""
         others = [e for e in self.entries if e.code != exclude]

@@ -20,11 +20,14 @@ from .system import Component
 
 @dataclass(frozen=True, slots=True)
 class TopicLine:
-    """One topic: its score, the edition's median economy, and its rank equivalence."""
+    """One topic: its score, the edition's mean and median economy, and its rank equivalence."""
 
     scored: Scored
     median: float | None
     placement: Placement | None
+    mean: float | None = None
+    """The mean over the edition's ranked economies: "above the 190-economy average" is
+    `scored.score > mean`."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,6 +51,21 @@ class Report:
     topics: tuple[TopicLine, ...]
     trace: tuple[TraceLine, ...]
     priorities: tuple[Priority, ...]
+    table: str | None = None
+    """What the edition's table is, as the system file says (e.g. a year as revised in a later
+    release)."""
+    unlike: str | None = None
+    """Set when the overall is placed in a table of a different total (a 10+2 mean in a table
+    of 10-topic means): says so."""
+
+    @property
+    def below_mean(self) -> tuple[TopicLine, ...]:
+        """The topics whose score is not above the edition's mean (or has no score)."""
+        return tuple(
+            t
+            for t in self.topics
+            if t.mean is not None and (t.scored.score is None or t.scored.score <= t.mean)
+        )
 
 
 def build_report(
@@ -76,6 +94,7 @@ def build_report(
             t,
             tables[t.id].median if t.id in tables else None,
             place(t.id, t.score),
+            tables[t.id].mean if t.id in tables else None,
         )
         for t in card.topics
     )
@@ -95,6 +114,24 @@ def build_report(
         topics,
         tuple(trace),
         priorities(card),
+        system.edition_notes.get(edition) if edition is not None and tables else None,
+        _unlike(card) if system.rank_node in tables else None,
+    )
+
+
+def _unlike(card: Scorecard) -> str | None:
+    """Whether the overall is a mean of more topics than the table it is ranked in: a 10+2
+    system's 12-topic mean placed among the economies' 10-topic means."""
+    system = card.system
+    if system.ranked_as is None or system.ranked_as == system.overall.id:
+        return None
+    ours = len(system.topics)
+    theirs = sum(1 for t in system.topics if t.id in system.columns)
+    if ours == theirs:
+        return None
+    return (
+        f"a mean of {ours} topics placed in a table of {theirs}-topic means"
+        f" ({system.ranked_as}): unlike totals, compared for orientation only"
     )
 
 
@@ -121,21 +158,17 @@ def render_text(report: Report, trace: bool = False, top: int = 10) -> str:
     out = [f"{system.title.en} [{system.id}] — {card.name or 'values'}"]
     if system.example:
         out.append("(example system: frontiers declared by the user, not published)")
-    where = ""
-    if report.overall is not None:
-        where = f"   rank {_rank(report.overall)} in {report.edition} ({report.source} table)"
-    out.append(f"overall {_num(card.overall, 3)}{where}")
-    if report.overall is not None:
-        out += _neighbours(report.overall)
+    out += _overall_lines(report)
     out.append("")
-    out.append(f"  {'topic':<36} {'score':>7} {'median':>7} {'rank':>9}")
+    out.append(f"  {'topic':<36} {'score':>7} {'mean':>7} {'median':>7} {'rank':>9}")
     for t in report.topics:
         rank = _rank(t.placement) if t.placement else ""
         note = _what(t.scored)
         out.append(
-            f"  {t.scored.node.title.en:<36} {_num(t.scored.score):>7} {_num(t.median):>7}"
-            f" {rank:>9}" + (f"  {note}" if note else "")
+            f"  {t.scored.node.title.en:<36} {_num(t.scored.score):>7} {_num(t.mean):>7}"
+            f" {_num(t.median):>7} {rank:>9}" + (f"  {note}" if note else "")
         )
+    out += _against_the_mean(report)
     if card.missing:
         out.append("")
         out.append(f"missing components ({len(card.missing)}): {', '.join(card.missing)}")
@@ -174,6 +207,35 @@ def render_text(report: Report, trace: bool = False, top: int = 10) -> str:
             per_unit = "" if p.per_unit is None else f"{p.per_unit:.4f} per {p.component.unit}"
             out.append(f"  {p.component.id:<40} {p.score:>7.2f} {p.gain:>7.3f}  {per_unit}")
     return "\n".join(out) + "\n"
+
+
+def _overall_lines(report: Report) -> list[str]:
+    """The overall score, its rank and which table that rank is in, and its neighbours."""
+    where = ""
+    if report.overall is not None:
+        where = f"   rank {_rank(report.overall)} in {report.edition} ({report.source} table)"
+    out = [f"overall {_num(report.card.overall, 3)}{where}"]
+    if report.table:
+        out.append(f"  table: {report.edition} = {report.table}")
+    if report.unlike:
+        out.append(f"  note: {report.unlike}")
+    if report.overall is not None:
+        out += _neighbours(report.overall)
+    return out
+
+
+def _against_the_mean(report: Report) -> list[str]:
+    """Whether every topic with a table is above its mean over the edition's economies."""
+    compared = [t for t in report.topics if t.mean is not None]
+    if not compared:
+        return []
+    n = next((t.placement.of for t in compared if t.placement), None)
+    of = f"the {n} economies' mean" if n else "the economies' mean"
+    below = report.below_mean
+    if not below:
+        return [f"every topic above {of} ({report.edition}): yes"]
+    names = ", ".join(t.scored.node.title.en for t in below)
+    return [f"every topic above {of} ({report.edition}): no — not above: {names}"]
 
 
 def _rank(p: Placement) -> str:

@@ -117,6 +117,8 @@ class System:
     ranked_as: str | None = None
     columns: dict[str, str] = field(default_factory=dict)
     """Published score column of each node, including those of an extended system's overall."""
+    edition_notes: dict[str, str] = field(default_factory=dict)
+    """What each edition's table is (which year, as revised in which release), as the file says."""
 
     @property
     def rank_node(self) -> str:
@@ -377,6 +379,9 @@ def _system(doc: Located, model: SystemFile, overall: Group, base: System | None
     editions = {k: e.year for k, e in model.editions.items()} or (
         dict(base.editions) if base else {}
     )
+    notes = {k: e.note for k, e in model.editions.items() if e.note} or (
+        dict(base.edition_notes) if base and not model.editions else {}
+    )
     specials = {**(base.special_values if base else {}), **model.special_values}
     columns = dict(base.columns) if base else {}
     columns.update(_columns(overall))
@@ -393,6 +398,7 @@ def _system(doc: Located, model: SystemFile, overall: Group, base: System | None
         {c.id: c for c in overall.components()},
         model.overall.ranked_as or (base.rank_node if base else None),
         columns,
+        notes,
     )
 
 
