@@ -73,8 +73,11 @@ def check_cn_id(value: object) -> str:
     spans = regions().get(value[:6])
     if spans is None:
         raise ValueError("unknown region code (GB/T 2260)")
-    if not any(start <= born.year <= end for start, end in spans):
-        raise ValueError("region code not assigned in the birth year")
+    if not any(born.year <= end for _, end in spans):
+        # The code is the one in use where the number was first issued, which may be years
+        # after the birth (a person born in 1950 in a district made in 1983 carries its code),
+        # but never a code retired before the person was born.
+        raise ValueError("region code retired before the birth year")
     return value
 
 

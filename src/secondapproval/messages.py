@@ -52,7 +52,7 @@ ZH: dict[str, str] = {
     "the check character does not match (GB 11643 MOD 11-2)": "校验码不符（GB 11643 MOD 11-2）",
     "the birth date in the ID number does not exist": "身份号码中的出生日期不存在",
     "unknown region code (GB/T 2260)": "未知的行政区划代码（GB/T 2260）",
-    "region code not assigned in the birth year": "出生年份时该行政区划代码尚未启用",
+    "region code retired before the birth year": "该行政区划代码在出生年份之前已撤销",
     "birth date in the ID number is after the decision date": "身份号码中的出生日期晚于决定日期",
     "a unified social credit code must be a string": "统一社会信用代码应为字符串",
     "a credit code is 18 characters of 0-9 and A-Y without I, O, S, V, Z": (
