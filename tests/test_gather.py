@@ -372,7 +372,28 @@ def test_a_deployment_that_does_not_fit_the_rules_is_refused_with_lines(offices)
     message = str(err.value)
     assert "deploy.yaml:" in message
     assert "credit.score is not a fact of any matter" in message
-    assert "no lookup gives credit.untrustworthy" in message
+
+
+def test_a_fact_no_lookup_gives_is_unobtainable_and_refers(offices):
+    """A connected office whose lookups leave a fact out: the deployment loads (a folder of many
+    matters may connect an office for some only), the fact is unobtainable, and the matter that
+    reads it refers, even when the caller gives it."""
+    from secondapproval.sources.report import routes
+
+    text = DEPLOYMENT.replace(
+        "        facts:\n          education.level: degree.level\n",
+        "        facts:\n",
+    )
+    assert text != DEPLOYMENT
+    with engine_with(offices, text) as e:
+        matter = e.versions(TALENT)[-1]
+        assert e.deployment is not None
+        route = routes(matter, e.snapshot.registry, e.deployment)
+        assert route["education.level"] == "unobtainable"
+        assert route["education.full_time"] == "looked-up"
+        given = {**application(), "education": {"level": "master"}}
+        decision = e.decide(TALENT, given, on=ON, gather=True)
+    assert decision.outcome.value == "refer"
 
 
 def test_vouching_for_a_connected_source_is_refused(offices):

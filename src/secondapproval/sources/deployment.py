@@ -23,8 +23,10 @@ Every string may hold `${NAME}` (the environment variable; `${NAME:-default}` wh
 is a `$`). Secrets are never written in the file (`sources.secrets`). Loading checks the file's
 shape, each adapter's settings (its pydantic `Settings`) and, against a rule set
 (`Deployment.problems_with`), that every source is authoritative, every mapped path a declared
-fact of that source, every key a declared fact, every fact of a connected source given by some
-lookup: all problems at once, as a DeploymentError naming file, line and field.
+fact of that source and every key a declared fact: all problems at once, as a DeploymentError
+naming file, line and field. A fact of a connected source that no lookup gives is unobtainable
+under the deployment (`secondapproval sources` lists it; a matter reading it refers): a folder
+of many matters may connect an office for some of them only.
 """
 
 from __future__ import annotations
@@ -139,6 +141,16 @@ class Deployment:
         return self.located.problem(at, message)
 
     @property
+    def given_paths(self) -> frozenset[str]:
+        """The facts some lookup gives (a connected source's other facts are unobtainable)."""
+        return frozenset(
+            path
+            for conn in self.connections.values()
+            for lookup in conn.spec.lookups
+            for path in lookup.facts
+        )
+
+    @property
     def key_paths(self) -> frozenset[str]:
         """The application facts the lookups are made by (their keys)."""
         return frozenset(
@@ -179,7 +191,6 @@ class Deployment:
         out = []
         if sid in self.vouch:
             out.append(self.problem(at, f"{sid!r} is both connected and vouched for"))
-        given: set[str] = set()
         for i, lookup in enumerate(conn.spec.lookups):
             for param, path in lookup.key.items():
                 if path not in declared:
@@ -192,17 +203,6 @@ class Deployment:
                 elif sid not in declared[path]:
                     owners = ", ".join(sorted(declared[path]))
                     out.append(self.problem(where, f"{path} is a fact of {owners}, not of {sid}"))
-                given.add(path)
-        wanted = sorted(p for p, sources in declared.items() if sid in sources)
-        left = [p for p in wanted if p not in given and not _is_key(conn, p)]
-        if left:
-            out.append(
-                self.problem(
-                    (*at, "lookups"),
-                    f"no lookup gives {', '.join(left)} (facts of {sid}: a connected "
-                    "source's facts come only from its lookups)",
-                )
-            )
         return out
 
 

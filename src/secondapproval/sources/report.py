@@ -80,13 +80,16 @@ def routes(
     connected = deployment.connected if deployment is not None else frozenset()
     # lookup keys come from the application, confirmed by the connected office's answer
     keys = deployment.key_paths if deployment is not None else frozenset()
+    given = deployment.given_paths if deployment is not None else frozenset()
     out: dict[str, Route] = {}
     for path, spec in matter.inputs.items():
         source = spec.source or "applicant"
         if source in registry and not registry.authoritative(source):
             out[path] = "applicant"
-        elif source in connected or path in keys:
+        elif (source in connected and path in given) or path in keys:
             out[path] = "looked-up"
+        elif source in connected:  # its facts come only from its lookups: none gives this one
+            out[path] = "unobtainable"
         elif source in vouch:
             out[path] = "vouched"
         else:
