@@ -13,8 +13,10 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+import re
 from collections.abc import Callable, Iterator
 from decimal import Decimal
+from re import _parser as sre_parse  # type: ignore[attr-defined]  # re's own (sre_parse is deprecated)
 from typing import Any
 
 from .generate.identifiers import DIGITS, REGION_CODES, cn_id, org_code, regions_in, uscc
@@ -23,11 +25,52 @@ from .generate.values import near, refused
 from .paths import put
 from .ruleset import FactSpec, Matter, field_spec
 
-_BORN_FROM, _BIRTH_DAYS = dt.date(1960, 1, 1), 16_000
-"""Applicants are born on one of 16,000 days from 1960 (until late 2003)."""
+_BORN_FROM, _BIRTH_DAYS = dt.date(1920, 1, 1), 31_000
+"""Applicants are born on one of 31,000 days from 1920 (until early 2004): the elderly too."""
 _YEARS_AGO = (1, 2, 3, 5)
-"""Dates about that many years (of 365 days) before the decision date, and a day either side."""
+"""Dates about that many years (of 365 days) before and after the decision date (a deadline, a
+validity end), and a day either side."""
 _MISSING = object()
+
+
+def _sample(parsed: Any, rng: random.Random) -> str | None:
+    """A string of a simple pattern (literals, classes and ranges, bounded repeats, branches);
+    None for anything else (the fact is then left out)."""
+    out = []
+    for op, arg in parsed:
+        name = str(op)
+        if name == "LITERAL":
+            out.append(chr(arg))
+        elif name == "IN":
+            chars = [
+                chr(c)
+                for kind, value in arg
+                for c in (range(value[0], value[1] + 1) if str(kind) == "RANGE" else [value])
+                if str(kind) in ("RANGE", "LITERAL")
+            ]
+            if not chars or any(str(kind) not in ("RANGE", "LITERAL") for kind, _ in arg):
+                return None
+            out.append(rng.choice(chars))
+        elif name in ("MAX_REPEAT", "MIN_REPEAT"):
+            low, high, sub = arg
+            for _ in range(rng.randint(low, min(high, low + 3))):
+                part = _sample(sub, rng)
+                if part is None:
+                    return None
+                out.append(part)
+        elif name == "SUBPATTERN":
+            part = _sample(arg[-1], rng)
+            if part is None:
+                return None
+            out.append(part)
+        elif name == "BRANCH":
+            part = _sample(rng.choice(arg[1]), rng)
+            if part is None:
+                return None
+            out.append(part)
+        else:
+            return None
+    return "".join(out)
 
 
 class _Values:
@@ -39,7 +82,7 @@ class _Values:
         self.ints = sorted({v for i in found.ints for v in near(i, "int")})
         self.decimals = sorted({v for x in found.decimals for v in near(x, "decimal")}, key=Decimal)
         self.money = sorted({v for x in found.decimals for v in near(x, "money")}, key=Decimal)
-        years_ago = [on - dt.timedelta(days=365 * y) for y in _YEARS_AGO]
+        years_ago = [on + dt.timedelta(days=365 * y) for y in _YEARS_AGO for y in (-y, y)]
         self.dates = sorted({v for d in (*found.dates, on, *years_ago) for v in near(d, "date")})
         self.strs = found.strs or ("x",)
         self.bools = preferred_bools(matter)
@@ -58,6 +101,18 @@ class _Values:
         digits = "".join(self.rng.choice(DIGITS) for _ in range(8))
         return uscc("91", self.rng.choice(REGION_CODES), org_code(digits))
 
+    def text(self, spec: FactSpec) -> Any:
+        """One of the matter's string constants (those matching the fact's pattern, if it has
+        one; none matching: the fact is left out)."""
+        if spec.pattern is None:
+            return self.rng.choice(self.strs)
+        pattern = re.compile(spec.pattern, re.ASCII)
+        fitting = [t for t in self.strs if pattern.fullmatch(t)]
+        if fitting:
+            return self.rng.choice(fitting)
+        drawn = _sample(sre_parse.parse(spec.pattern), self.rng)
+        return drawn if drawn is not None and pattern.fullmatch(drawn) else _MISSING
+
     def scalar(self, kind: str, spec: FactSpec, path: str) -> Any:
         rng = self.rng
         makers: dict[str, Callable[[], Any]] = {
@@ -65,7 +120,7 @@ class _Values:
             "int": lambda: rng.choice(self.ints),
             "decimal": lambda: rng.choice(self.decimals),
             "money": lambda: rng.choice(self.money),
-            "str": lambda: rng.choice(self.strs) if spec.pattern is None else _MISSING,
+            "str": lambda: self.text(spec),
             "date": lambda: rng.choice(self.dates),
             "cn_id": self.cn_id,
             "uscc": self.uscc,

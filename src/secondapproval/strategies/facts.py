@@ -10,6 +10,7 @@ ones. The values come from `secondapproval.generate`; this module only draws amo
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -138,6 +139,9 @@ def fact_values(
         if on is not None and spec.type == "cn_id":
             choices.append(cn_ids(st.sampled_from(dates_before(on, numbers))))
         near = boundary_values(spec, literals, numbers, on)
+        if spec.pattern is not None:  # a literal's neighbours ("440300x") may break the pattern
+            pattern = re.compile(spec.pattern, re.ASCII)
+            near = tuple(v for v in near if isinstance(v, str) and pattern.fullmatch(v))
         if near:
             choices.append(st.sampled_from(near))
         valid = st.one_of(*choices)
