@@ -12,6 +12,7 @@ The values come from `secondapproval.generate`; this module only chooses among t
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import random
 import re
 from collections.abc import Callable, Iterator
@@ -38,39 +39,40 @@ def _sample(parsed: Any, rng: random.Random) -> str | None:
     None for anything else (the fact is then left out)."""
     out = []
     for op, arg in parsed:
-        name = str(op)
-        if name == "LITERAL":
-            out.append(chr(arg))
-        elif name == "IN":
-            chars = [
-                chr(c)
-                for kind, value in arg
-                for c in (range(value[0], value[1] + 1) if str(kind) == "RANGE" else [value])
-                if str(kind) in ("RANGE", "LITERAL")
-            ]
-            if not chars or any(str(kind) not in ("RANGE", "LITERAL") for kind, _ in arg):
-                return None
-            out.append(rng.choice(chars))
-        elif name in ("MAX_REPEAT", "MIN_REPEAT"):
-            low, high, sub = arg
-            for _ in range(rng.randint(low, min(high, low + 3))):
-                part = _sample(sub, rng)
-                if part is None:
-                    return None
-                out.append(part)
-        elif name == "SUBPATTERN":
-            part = _sample(arg[-1], rng)
-            if part is None:
-                return None
-            out.append(part)
-        elif name == "BRANCH":
-            part = _sample(rng.choice(arg[1]), rng)
-            if part is None:
-                return None
-            out.append(part)
-        else:
+        part = _element(str(op), arg, rng)
+        if part is None:
             return None
+        out.append(part)
     return "".join(out)
+
+
+def _element(name: str, arg: Any, rng: random.Random) -> str | None:
+    """A string of one parsed element of a pattern, or None when it is not a simple one."""
+    if name == "LITERAL":
+        return chr(arg)
+    if name == "IN":
+        if any(str(kind) not in ("RANGE", "LITERAL") for kind, _ in arg):
+            return None
+        chars = [
+            chr(c)
+            for kind, value in arg
+            for c in (range(value[0], value[1] + 1) if str(kind) == "RANGE" else [value])
+        ]
+        return rng.choice(chars) if chars else None
+    if name in ("MAX_REPEAT", "MIN_REPEAT"):
+        low, high, sub = arg
+        return _sample(list(sub) * rng.randint(low, min(high, low + 3)), rng)
+    if name == "SUBPATTERN":
+        return _sample(arg[-1], rng)
+    if name == "BRANCH":
+        return _sample(rng.choice(arg[1]), rng)
+    return None
+
+
+@functools.cache
+def _pattern(text: str) -> tuple[re.Pattern[str], Any]:
+    """A fact's pattern compiled, and parsed for drawing strings of it (once per pattern)."""
+    return re.compile(text, re.ASCII), sre_parse.parse(text)
 
 
 class _Values:
@@ -106,11 +108,11 @@ class _Values:
         one; none matching: the fact is left out)."""
         if spec.pattern is None:
             return self.rng.choice(self.strs)
-        pattern = re.compile(spec.pattern, re.ASCII)
+        pattern, parsed = _pattern(spec.pattern)
         fitting = [t for t in self.strs if pattern.fullmatch(t)]
         if fitting:
             return self.rng.choice(fitting)
-        drawn = _sample(sre_parse.parse(spec.pattern), self.rng)
+        drawn = _sample(parsed, self.rng)
         return drawn if drawn is not None and pattern.fullmatch(drawn) else _MISSING
 
     def scalar(self, kind: str, spec: FactSpec, path: str) -> Any:

@@ -33,7 +33,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from importlib.metadata import EntryPoint, entry_points
 from pathlib import Path
@@ -140,25 +140,20 @@ class Deployment:
     def problem(self, at: Path_, message: str) -> Problem:
         return self.located.problem(at, message)
 
+    def lookups(self) -> Iterator[LookupSpec]:
+        """Every lookup of every connection."""
+        for conn in self.connections.values():
+            yield from conn.spec.lookups
+
     @property
     def given_paths(self) -> frozenset[str]:
         """The facts some lookup gives (a connected source's other facts are unobtainable)."""
-        return frozenset(
-            path
-            for conn in self.connections.values()
-            for lookup in conn.spec.lookups
-            for path in lookup.facts
-        )
+        return frozenset(path for lookup in self.lookups() for path in lookup.facts)
 
     @property
     def key_paths(self) -> frozenset[str]:
         """The application facts the lookups are made by (their keys)."""
-        return frozenset(
-            path
-            for conn in self.connections.values()
-            for lookup in conn.spec.lookups
-            for path in lookup.key.values()
-        )
+        return frozenset(path for lookup in self.lookups() for path in lookup.key.values())
 
     def fit(self, matters: Iterable[Matter], registry: Registry) -> None:
         """Raise DeploymentError when it does not fit the rule set (`problems_with`)."""
