@@ -93,6 +93,11 @@ def test_an_approval_carries_its_outputs(engines: dict[str, Engine]) -> None:
         ),
         # a referral carries no outputs, and names the rule
         ({"applicant": {"born": born(85), "resident": False, "top_up": 0}}, ("RESIDENT",)),
+        # a referral for a rule names an output it could not compute too (docs/language.md)
+        (
+            {"applicant": {"born": born(60), "resident": True, "top_up": 0}},
+            ("AGE", "ERROR:allowance", "ERROR:total"),
+        ),
         (
             {"applicant": {"born": born(85), "resident": True, "top_up": "x"}},
             ("INVALID:applicant.top_up",),
