@@ -105,6 +105,26 @@ class Baseline(BaseModel):
     sources: list[str] = []
 
 
+class Automatic(BaseModel):
+    """The automatic path as its sources describe it: what the decision is, what it costs, how the
+    result reaches the applicant. `null` where no source says; nothing here is measured."""
+
+    model_config = _Model
+    form: Literal["miaopi", "check", "no-application"] = "miaopi"
+    """`miaopi`: an approval is the office's decision (秒批); `check`: the rules check the published
+    conditions, but no source calls the matter 秒批, so an approval is a check an office acts on;
+    `no-application`: the office decides from its own data and nobody applies (免申即享)."""
+    fees: Annotated[Decimal, Field(ge=0)] | None = None
+    """What the applicant pays (CNY), as a source states it."""
+    result: Literal["online", "post", "counter"] | None = None
+    """How the result reaches the applicant: online (an electronic result), by post, or collected
+    at a counter (a trip)."""
+    days: Annotated[Decimal, Field(ge=0)] | None = None
+    """Service days until the result is in hand, as a source states it (a decision's latency is
+    not a service time)."""
+    sources: list[str] = []
+
+
 class FieldSpec(BaseModel):
     """A field of the items of a list of records (`of: record`): a scalar, required unless
     `optional`. Personal data is marked on the list (`pii: true` masks every item)."""
@@ -192,6 +212,7 @@ class MatterFile(BaseModel):
     legal_basis: list[LegalRef] = []
     sources: list[SourceRef] = []
     baseline: Baseline | None = None
+    automatic: Automatic = Automatic()
     service_url: AnyHttpUrl | None = None
     office: Text | None = None
     calendar: Annotated[str, Field(pattern=ID)] | None = None
@@ -562,10 +583,16 @@ class _MatterChecker:
             reads = tuple(sorted(ir.facts_of(typed)))
             roots = frozenset().union(*(roots_of.get(p, frozenset({p})) for p in reads))
             rules.append(Rule(r, typed, reads, roots))
-        for j, s in enumerate(self.spec.baseline.sources if self.spec.baseline else []):
-            if s not in source_ids:
-                self.add(("baseline", "sources", j), f"unknown source {s!r}")
+        self.check_cited(("baseline",), self.spec.baseline.sources if self.spec.baseline else [])
+        self.check_cited(("automatic",), self.spec.automatic.sources)
         return tuple(rules)
+
+    def check_cited(self, at: tuple[str, ...], cited: list[str]) -> None:
+        """Each source a block cites is one of the matter's `sources`."""
+        known = {s.id for s in self.spec.sources}
+        for j, s in enumerate(cited):
+            if s not in known:
+                self.add((*at, "sources", j), f"unknown source {s!r}")
 
 
 def check_matter(

@@ -55,7 +55,11 @@ def estimated_height(guide: Guide, flow: Flow) -> float:
         CONTENT_WIDTH * 1.25 / 2.25,
     )
     legal = _lines(((lr.ref + (lr.title or "") + (lr.url or "")) for lr in guide.legal), width)
-    text_lines = title * 1.6 + conditions + max(brings, lookups) + max(legal, 1) * 0.9
+    outputs = _lines((o.label + " " + o.derive for o in guide.outputs), CONTENT_WIDTH)
+    headings = 2.5 if guide.outputs else 0.0
+    text_lines = (
+        title * 1.6 + conditions + max(brings, lookups) + max(legal, 1) * 0.9 + outputs + headings
+    )
     fixed = FIXED + (QR_EXTRA if guide.service_url else 0.0)
     return fixed + text_lines * LINE + flow.height * CONTENT_WIDTH / flow.width
 

@@ -152,13 +152,14 @@ def _reasons(guide: Guide, t: Texts, y: float) -> Box:
 def layout(guide: Guide, t: Texts) -> Flow:
     """Place the boxes of the decision picture of a guide."""
     offices = len(guide.looked_up)
+    f = t.form(guide.form)
     w_apply, w_check = 160.0, 200.0
     x_check = w_apply + GAP
     x_out = x_check + w_check + GAP + 12
     w_out = WIDTH - x_out
-    ok = _box(x_out, 0, w_out, "ok", t.flow_ok, t.flow_ok_body)
+    ok = _box(x_out, 0, w_out, "ok", f.flow_ok, f.flow_ok_body)
     refer = _box(x_out, ok.h + 12, w_out, "refer", t.flow_refer, t.flow_refer_body)
-    apply = _box(0, 0, w_apply, "step", t.flow_apply, t.flow_apply_body.format(n=len(guide.brings)))
+    apply = _box(0, 0, w_apply, "step", f.flow_apply, f.flow_apply_body.format(n=len(guide.brings)))
     check = _box(
         x_check,
         0,

@@ -5,6 +5,8 @@ date always give the same `Guide`, so the page can never drift from the rules th
 a deployment's routes (`sources.report.routes`), it says "looked up by the office" only for the
 facts of connected sources; the other offices' facts are supplied by the platform that vouches for
 them, or checked by a reviewer where the deployment neither connects nor vouches for their source.
+What an approval is and the figures after the reform come from the matter's `automatic:` block
+only (`after_measures`): a figure no source gives stays unknown, never a guess.
 """
 
 from __future__ import annotations
@@ -16,13 +18,16 @@ from decimal import Decimal
 
 from ..errors import SecondApprovalError
 from ..registry import Registry
-from ..ruleset import Baseline, FactSpec, Matter
+from ..ruleset import Automatic, Baseline, FactSpec, Matter
 from ..text import Text
-from .texts import Lang
+from .texts import Form, Lang
 
-AUTOMATIC_STEPS = 1
-"""On the automatic path the application is the only step: it is decided when it is submitted."""
-AUTOMATIC_DAYS = Decimal(0)
+AUTOMATIC_STEPS: dict[str, int] = {"miaopi": 1, "no-application": 0}
+"""Steps on the automatic path by `automatic.form` (as the measures pack counts them): on a 秒批
+path the application is the only step; nobody applies for a no-application matter; a check is
+followed by an office's own steps, which no source counts (unknown)."""
+RESULT_TRIPS: dict[str, int] = {"online": 0, "post": 0, "counter": 1}
+"""Trips to get the result in hand, by how it reaches the applicant (`automatic.result`)."""
 
 
 class GuideError(SecondApprovalError, ValueError):
@@ -66,11 +71,22 @@ class Lookup:
 
 @dataclass(frozen=True, slots=True)
 class Measure:
-    """One of the four reductions (or trips): before 秒批 and on the automatic path."""
+    """One of the four reductions (or trips): before (`baseline`) and on the automatic path
+    (`automatic`); None where the matter file says nothing."""
 
     name: str
     before: Decimal | None
     after: Decimal | None
+
+
+@dataclass(frozen=True, slots=True)
+class Output:
+    """A value an approval carries (a derived fact with `output: true`), e.g. the allowance."""
+
+    path: str
+    label: str
+    derive: str
+    """The expression the rules compute it by, as the matter file writes it."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,6 +118,10 @@ class Guide:
     looked_up: tuple[Lookup, ...]
     measures: tuple[Measure, ...]
     legal: tuple[Legal, ...]
+    form: Form = "miaopi"
+    """What an approval is, as the sources describe it (`automatic.form`): the page's wording
+    follows it, so it says 秒批 only where a source does."""
+    outputs: tuple[Output, ...] = ()
     platform_supplies: tuple[Lookup, ...] = ()
     """Offices' facts the platform applied through supplies itself (it vouches for the source)."""
     reviewer_checks: tuple[Lookup, ...] = ()
@@ -119,6 +139,21 @@ def pick(text: Text, lang: Lang) -> str:
 
 def _number(value: int | Decimal | None) -> Decimal | None:
     return None if value is None else Decimal(value)
+
+
+def after_measures(automatic: Automatic, brought: int) -> dict[str, Decimal | None]:
+    """The figures on the automatic path, from the matter's `automatic:` block and the facts the
+    applicant still brings; None where the block (and so no source) says nothing. The decision's
+    latency is never a service time, so days are the block's days or unknown."""
+    trips = RESULT_TRIPS.get(automatic.result or "")
+    steps = AUTOMATIC_STEPS.get(automatic.form)
+    return {
+        "materials": Decimal(brought),
+        "steps": None if steps is None else Decimal(steps),
+        "days": automatic.days,
+        "trips": None if trips is None else Decimal(trips),
+        "fees": automatic.fees,
+    }
 
 
 def _label(path: str, spec: FactSpec, lang: Lang) -> str:
@@ -174,12 +209,14 @@ def build_guide(
             office = pick(registry[f.source].office, lang) if f.source in registry else f.source
             groups.get(route, groups["unobtainable"]).setdefault(office, []).append(label[p])
     base = spec.baseline or Baseline()
-    measures = (
-        Measure("materials", _number(base.materials), Decimal(len(brings))),
-        Measure("steps", _number(base.steps), Decimal(AUTOMATIC_STEPS)),
-        Measure("days", _number(base.days), AUTOMATIC_DAYS),
-        Measure("trips", _number(base.trips), Decimal(0) if spec.service_url else None),
-        Measure("fees", _number(base.fees), _number(base.fees)),
+    after = after_measures(spec.automatic, len(brings))
+    measures = tuple(
+        Measure(name, _number(getattr(base, name)), after[name])
+        for name in ("materials", "steps", "days", "trips", "fees")
+    )
+    outputs = tuple(
+        Output(p, _label(p, spec.facts[p], lang), spec.facts[p].derive or "")
+        for p in matter.outputs
     )
     legal = tuple(
         Legal(
@@ -206,6 +243,8 @@ def build_guide(
         looked_up=_lookups(groups["looked-up"]),
         measures=measures,
         legal=legal,
+        form=spec.automatic.form,
+        outputs=outputs,
         platform_supplies=_lookups(groups["vouched"]),
         reviewer_checks=_lookups(groups["unobtainable"]),
     )

@@ -76,8 +76,9 @@ def render_html(guide: Guide) -> str:
     flow = layout(guide, TEXTS[guide.lang])
     svg = Markup(flow_svg(flow))  # noqa: S704
     template = environment().get_template("guide.html.j2")
+    t = TEXTS[guide.lang]
     return template.render(
-        g=guide, t=TEXTS[guide.lang], qr=qr, flow_svg=svg, density=density(guide, flow)
+        g=guide, t=t, f=t.form(guide.form), qr=qr, flow_svg=svg, density=density(guide, flow)
     )
 
 
@@ -98,7 +99,7 @@ def render_markdown(guide: Guide, stem: str) -> MarkdownGuide:
     text = (
         environment(markdown=True)
         .get_template("guide.md.j2")
-        .render(g=guide, t=TEXTS[guide.lang], files=names)
+        .render(g=guide, t=TEXTS[guide.lang], f=TEXTS[guide.lang].form(guide.form), files=names)
     )
     return MarkdownGuide(text, files)
 
