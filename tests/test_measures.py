@@ -222,7 +222,7 @@ def _audit_log(path: Path, rows: list[tuple[str, str, int]]) -> Path:
 def test_reductions_are_measured_from_the_matters_and_the_audit_log(
     tmp_path: Path, reference_engine: Engine
 ) -> None:
-    """Materials count non-authoritative sources; trips and steps follow the automatic share."""
+    """Applicant facts count non-authoritative sources; the audit log gives the automatic share."""
     matter = reference_engine.versions("talent-reference")[0]
     registry = load_registry(REFERENCE / "sources.yaml")
     log = _audit_log(
@@ -238,13 +238,11 @@ def test_reductions_are_measured_from_the_matters_and_the_audit_log(
     assert len(audit.skipped) == 1
     brought = sum(1 for f in matter.inputs.values() if not registry.authoritative(f.source or ""))
     [r] = reductions([matter], registry, dt.date(2020, 1, 1), audit)
-    assert r.after["materials"] == brought
+    assert r.after["applicant_facts"] == brought
+    assert r.after["materials"] is None
     assert r.after["auto_share"] == 75
     assert r.decisions == 4
-    if r.baseline["trips"] is None:
-        assert r.after["trips"] is None
-    else:
-        assert r.after["trips"] == r.baseline["trips"] / 4
+    assert r.after["trips"] is None
 
 
 def test_measured_values_feed_the_targets_that_name_matters(

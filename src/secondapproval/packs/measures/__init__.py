@@ -1,7 +1,8 @@
 """The measures pack: a district's measures, their deadlines and targets, tracked by rules.
 
 Plans (`plan:` files under `rules/measures/`) name measures with a domain, a responsible unit,
-dates and targets on the four reductions and trips; JSON Lines events report progress; a
+dates, supervision (重点督办) and targets on the four reductions and trips; JSON Lines events
+report progress, visits and deliveries (trips and delivery hours are measured from them); a
 first-match status table, evaluated by the Engine, gives each measure's status and why.
 Registered through the `secondapproval.packs` entry point like any third-party pack.
 """
@@ -16,7 +17,8 @@ from typing import Any
 from ...yamlfile import Located
 from .. import ScenarioCase
 from .events import Event, EventLog, check_events, iter_events, read_events
-from .plan import Measure, Plan, Target, Task, check_plan, load_plan
+from .plan import Measure, Plan, Supervised, Target, Task, check_plan, load_plan
+from .service import Deliveries, Service
 from .status import MeasureStatus, StatusChange, StatusSink, statuses, track
 from .trail import AuditTrail
 
@@ -46,14 +48,17 @@ class MeasurePack:
 
 __all__ = [
     "AuditTrail",
+    "Deliveries",
     "Event",
     "EventLog",
     "Measure",
     "MeasurePack",
     "MeasureStatus",
     "Plan",
+    "Service",
     "StatusChange",
     "StatusSink",
+    "Supervised",
     "Target",
     "Task",
     "check_events",

@@ -5,12 +5,20 @@
 {"date": "2019-11-02", "kind": "progress", "measure": "M07", "values": {"days": {"value": 3,…
 {"date": "2019-12-20", "kind": "complete", "measure": "M07", "task": "T1", "evidence": "r1"}
 {"date": "2019-12-21", "kind": "deadline", "measure": "M07", "deadline": "2020-06-30"}
+{"date": "2019-12-22", "kind": "visit", "measure": "M07", "application": "A-1"}
+{"date": "2019-12-23", "kind": "delivery", "measure": "M07", "application": "A-1", "mode": "parcel",
+ "sent": "2019-12-22T09:00:00+08:00", "delivered": "2019-12-23T08:30:00+08:00"}
 ```
 (the second line goes on: `"unit": "day"}}}` — a value may name its unit, which must be the
-target's).
+target's; the last event is one line).
+A `visit` is one trip: the applicant came to a counter about an application. A `delivery` is a
+postal parcel (`parcel`) or express (`express`) item sent and delivered for an application, with
+ISO 8601 timestamps that carry their UTC offset; it is delivered no earlier than sent and not
+after the event's date. Trips and delivery hours are measured from these (`service.py`).
 `task` and `evidence` are optional everywhere, `by` (the reporting unit) too. A bad event — an
-unknown measure, task or metric, a wrong unit, a date earlier than the line before it or a new
-deadline before the start — is reported with its line and left out; the good ones are kept.
+unknown measure, task or metric, a wrong unit, a date earlier than the line before it, a new
+deadline before the start, a delivery timestamp without an offset — is reported with its line
+and left out; the good ones are kept.
 """
 
 from __future__ import annotations
@@ -27,12 +35,24 @@ import orjson
 from ...errors import Problem, RuleSetError
 from .plan import UNKNOWN, Measure, Plan, Task
 
-Kind = Literal["progress", "complete", "deadline"]
+Kind = Literal["progress", "complete", "deadline", "visit", "delivery"]
+Mode = Literal["parcel", "express"]
+MODES: tuple[Mode, ...] = ("parcel", "express")
 _KEYS = {
     "progress": frozenset({"date", "kind", "measure", "task", "values", "evidence", "by"}),
     "complete": frozenset({"date", "kind", "measure", "task", "evidence", "by"}),
     "deadline": frozenset({"date", "kind", "measure", "task", "deadline", "evidence", "by"}),
+    "visit": frozenset({"date", "kind", "measure", "task", "application", "evidence", "by"}),
+    "delivery": frozenset(
+        {"date", "kind", "measure", "task", "application", "mode", "sent", "delivered"}
+        | {"evidence", "by"}
+    ),
 }
+_REQUIRED = {
+    "visit": ("application",),
+    "delivery": ("application", "mode", "sent", "delivered"),
+}
+US_PER_HOUR = Decimal(3_600 * 10**6)
 
 
 class EventError(RuleSetError):
@@ -50,6 +70,12 @@ class Event(NamedTuple):
     values: tuple[tuple[str, Decimal], ...] = ()
     deadline: dt.date | None = None
     evidence: str | None = None
+    application: str | None = None
+    """The application a visit or a delivery is about."""
+    mode: Mode | None = None
+    """A delivery's service: postal parcel or express."""
+    hours: Decimal | None = None
+    """A delivery's hours from sent to delivered (exact)."""
 
 
 _new = tuple.__new__
@@ -83,6 +109,33 @@ def _number(value: Any, field: str) -> Decimal:
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise _BadEventError("a value is a number", field)
     return Decimal(value) if isinstance(value, int) else Decimal(repr(value))
+
+
+def _instant(value: Any, field: str) -> dt.datetime:
+    """An ISO 8601 timestamp with its UTC offset (a local time alone cannot be measured)."""
+    if not isinstance(value, str):
+        raise _BadEventError("a timestamp is an ISO 8601 string with its UTC offset", field)
+    try:
+        instant = dt.datetime.fromisoformat(value)
+    except ValueError as exc:
+        raise _BadEventError(str(exc), field) from None
+    if instant.tzinfo is None:
+        raise _BadEventError("a timestamp needs its UTC offset, e.g. +08:00", field)
+    return instant
+
+
+def delivery_hours(raw: Any, day: dt.date) -> tuple[Mode, Decimal]:
+    """A delivery's mode and its hours from sent to delivered, checked against the event's date."""
+    mode = raw["mode"]
+    if mode not in MODES:
+        raise _BadEventError("mode is parcel or express", "mode")
+    sent, delivered = _instant(raw["sent"], "sent"), _instant(raw["delivered"], "delivered")
+    if delivered < sent:
+        raise _BadEventError(f"delivered {delivered} is before sent {sent}", "delivered")
+    if delivered.date() > day:
+        raise _BadEventError(f"delivered {delivered} is after the event's date {day}", "delivered")
+    micros = (delivered - sent) // dt.timedelta(microseconds=1)
+    return mode, Decimal(micros) / US_PER_HOUR
 
 
 def _check_reporter(by: Any, reported: Measure | Task) -> None:
@@ -123,7 +176,7 @@ class _Reader:
             raise _BadEventError("an event is a JSON object") from None
         keys = _KEYS.get(kind) if type(kind) is str else None
         if keys is None:
-            raise _BadEventError("kind is progress, complete or deadline", "kind")
+            raise _BadEventError("kind is progress, complete, deadline, visit or delivery", "kind")
         if not raw.keys() <= keys:
             extra = sorted(raw.keys() - keys)[0]
             raise _BadEventError(f"unexpected field {extra!r}", extra)
@@ -151,9 +204,37 @@ class _Reader:
             values = self._values(mid, raw.get("values"))
         elif kind == "deadline":
             deadline = self.new_deadline(raw.get("deadline"), task if task is not None else measure)
+        elif kind in _REQUIRED:
+            return self._service(raw, line, day, kind, mid, task_id, evidence)
         self.last = day
         # tuple.__new__ skips the named tuple's Python-level __new__: a third of the cost
-        return _new(Event, (line, day, kind, mid, task_id, values, deadline, evidence))
+        return _new(
+            Event, (line, day, kind, mid, task_id, values, deadline, evidence, None, None, None)
+        )
+
+    def _service(
+        self,
+        raw: Any,
+        line: int,
+        day: dt.date,
+        kind: Kind,
+        measure: str,
+        task: str | None,
+        evidence: str | None,
+    ) -> Event:
+        """A visit or a delivery: the application it is about and, for a delivery, its hours."""
+        for key in _REQUIRED[kind]:
+            if key not in raw:
+                raise _BadEventError(f"{key} is required", key)
+        application = raw["application"]
+        if type(application) is not str or not application:
+            raise _BadEventError("application is a reference string", "application")
+        mode: Mode | None = None
+        hours = None
+        if kind == "delivery":
+            mode, hours = delivery_hours(raw, day)
+        self.last = day
+        return Event(line, day, kind, measure, task, (), None, evidence, application, mode, hours)
 
     def task(self, measure: str, task_id: Any) -> Task:
         """The measure's task called `task_id`."""

@@ -28,8 +28,23 @@ ID = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"
 
 REDUCTIONS = ("materials", "steps", "days", "fees", "trips")
 """The four reductions and trips: metric kinds that match a matter file's `baseline`."""
-MEASURED = (*REDUCTIONS, "auto_share")
-"""Metric kinds the library can measure from the matters and the audit log."""
+MEASURED: Mapping[str, frozenset[str]] = MappingProxyType(
+    {
+        "materials": frozenset({"material", "document"}),
+        "applicant_facts": frozenset({"fact"}),
+        "steps": frozenset({"step"}),
+        "days": frozenset({"day"}),
+        "fees": frozenset({"CNY"}),
+        "auto_share": frozenset({"percent"}),
+    }
+)
+"""Metric kinds a target can measure from matters (`matters:`), each with the units it may use.
+
+Trips are not among them: they are measured from visit events, never from an outcome."""
+FROM_EVENTS: Mapping[str, str] = MappingProxyType(
+    {"trips": "trip", "parcel_hours": "hour", "express_hours": "hour"}
+)
+"""Metrics measured from visit and delivery events, each in its one unit."""
 
 _Model = ConfigDict(extra="forbid", frozen=True)
 
@@ -94,6 +109,19 @@ class Measure(BaseModel):
     note: str | None = None
 
 
+class Supervised(BaseModel):
+    """A plan-level count of measures under key supervision (重点督办), as the source states it.
+
+    A source may give the count without naming the measures: then every `supervised` stays
+    unknown and the dashboard prints the count with its quote.
+    """
+
+    model_config = _Model
+    count: Annotated[int, Field(ge=0)]
+    quote: Annotated[str, Field(min_length=1)]
+    note: str | None = None
+
+
 class SourceDoc(BaseModel):
     """Where a plan was taken from."""
 
@@ -113,6 +141,7 @@ class PlanFile(BaseModel):
     sources: list[SourceDoc] = []
     domains: dict[str, Text] = {}
     note: str | None = None
+    supervised: Supervised | None = None
     measures: Annotated[list[Measure], Field(min_length=1)]
     statuses: dict[str, Any] | None = None
     """The plan's own status table; the pack's `statuses.yaml` when absent."""
@@ -142,6 +171,15 @@ class Plan:
     def id(self) -> str:
         return self.spec.plan
 
+    def supervised(self) -> tuple[Measure, ...]:
+        """The measures the plan names as under key supervision (重点督办), in plan order."""
+        return tuple(m for m in self.spec.measures if m.supervised is True)
+
+    def unnamed_supervised(self) -> int:
+        """How many supervised measures the plan counts but does not name (0 without a count)."""
+        count = self.spec.supervised.count if self.spec.supervised else 0
+        return max(count - len(self.supervised()), 0)
+
 
 def known(day: dt.date | str) -> dt.date | None:
     """A date, or None where the plan says `unknown`."""
@@ -153,6 +191,35 @@ def _dates_in_order(
 ) -> list[Problem]:
     if isinstance(start, dt.date) and isinstance(deadline, dt.date) and deadline < start:
         return [doc.problem((*at, "deadline"), f"deadline {deadline} is before start {start}")]
+    return []
+
+
+def _target_units(doc: Located, at: tuple[str | int, ...], t: Target) -> list[Problem]:
+    """A measured target is in a unit its measurement gives: like is compared with like."""
+    if t.matters is not None:
+        units = MEASURED.get(t.metric)
+        if units is None:
+            why = f"only {', '.join(MEASURED)} can be measured from matters"
+            return [doc.problem((*at, "matters"), why)]
+        if t.unit not in units:
+            why = f"{t.metric} measured from matters is in {' or '.join(sorted(units))}"
+            return [doc.problem((*at, "unit"), why)]
+    unit = FROM_EVENTS.get(t.metric)
+    if unit is not None and t.unit != unit:
+        return [doc.problem((*at, "unit"), f"{t.metric} is measured from events in {unit}")]
+    return []
+
+
+def _supervised_count(doc: Located, spec: PlanFile) -> list[Problem]:
+    """The plan-level count agrees with the measures marked `supervised`."""
+    if spec.supervised is None:
+        return []
+    named = sum(1 for m in spec.measures if m.supervised is True)
+    unknown = any(m.supervised == UNKNOWN for m in spec.measures)
+    count = spec.supervised.count
+    if named > count or (not unknown and named != count):
+        why = f"the plan counts {count} supervised measures but marks {named} supervised"
+        return [doc.problem(("supervised", "count"), why)]
     return []
 
 
@@ -179,13 +246,7 @@ def check_plan(doc: Located) -> Plan:
                     doc.problem((*at, "targets", j, "metric"), f"metric {t.metric!r} repeats")
                 )
             metrics.add(t.metric)
-            if t.matters is not None and t.metric not in MEASURED:
-                problems.append(
-                    doc.problem(
-                        (*at, "targets", j, "matters"),
-                        f"only {', '.join(MEASURED)} can be measured from matters",
-                    )
-                )
+            problems += _target_units(doc, (*at, "targets", j), t)
         tasks: set[str] = set()
         for j, task in enumerate(m.tasks):
             if task.id in tasks:
@@ -194,6 +255,7 @@ def check_plan(doc: Located) -> Plan:
                 )
             tasks.add(task.id)
             problems += _dates_in_order(doc, (*at, "tasks", j), task.start, task.deadline)
+    problems += _supervised_count(doc, spec)
     table = default_table()
     if spec.statuses is not None:
         try:

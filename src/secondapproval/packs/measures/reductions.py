@@ -1,37 +1,43 @@
-"""The four reductions and trips, measured from the library itself rather than typed in.
+"""The four reductions and trips of each matter, like with like, each side with its unit.
 
 For each matter (the version in force on a date) against its declared `baseline`:
-- materials: the input facts whose source is not authoritative in the data-source registry —
-  what the applicant still brings (DESIGN §4);
-- from an audit log (JSON Lines records with at least `matter`, `outcome`, `latency_ns`):
-  the share approved automatically; steps (one online submission when approved automatically,
-  the baseline's steps when referred, averaged); days (the median decision time, a referred
-  application counting the baseline's days); trips (zero when approved automatically, the
-  baseline's trips when referred, averaged);
-- fees are not changed by automatic approval and are not measured: they stay unknown.
-Without an audit log only materials are measured.
+- materials: the baseline counts documents; which of a matter's facts are documents (rather
+  than form entries or declarations) no matter file says, so documents after stay unknown, and
+  the facts the applicant still supplies (source not authoritative, DESIGN §4) are a line of
+  their own, in facts — a count of facts is never compared with a count of documents;
+- steps: steps on the automatic path (one online submission for 秒批, none when nobody applies,
+  unknown for a `check`), against the baseline's steps of the manual path;
+- days and fees: the matter's declared `automatic.days` (service days until the result is in
+  hand) and `automatic.fees` (CNY), unknown when null — never the baseline's, and never a
+  decision's latency (a decision in milliseconds is not a service time);
+- trips: measured from visit events per measure (`service.py`), not from matters: unknown here;
+- from an audit log (JSON Lines records with at least `matter`, `outcome`, `latency_ns`): the
+  share of decisions approved automatically. Latency is read but no figure is derived from it.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import statistics
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
+from types import MappingProxyType
 
 import orjson
 
 from ...errors import AuditError, Problem
 from ...registry import Registry
 from ...ruleset import Matter
-from .plan import MEASURED, Plan
+from .plan import REDUCTIONS, Plan
 
 _OUTCOMES = ("approve", "refer")
-NS_PER_DAY = Decimal(86_400 * 10**9)
-AUTO_STEPS = Decimal(1)
-"""An automatically approved application is one step: the online submission."""
+AUTO_STEPS: Mapping[str, Decimal] = MappingProxyType(
+    {"miaopi": Decimal(1), "no-application": Decimal(0)}
+)
+"""Steps of the automatic path by `automatic.form`: 秒批 is one online submission; with no
+application (免申即享) the applicant takes none; a `check` leads to an office's own steps,
+which no source counts (unknown)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,9 +95,23 @@ def read_audit(path: str | Path) -> AuditSummary:
     )
 
 
+UNITS: Mapping[str, tuple[str, str]] = MappingProxyType(
+    {
+        "materials": ("document", "document"),
+        "applicant_facts": ("fact", "fact"),
+        "steps": ("step", "step on the automatic path"),
+        "days": ("service day", "service day"),
+        "fees": ("CNY", "CNY"),
+        "trips": ("trip per application", "trip per application"),
+        "auto_share": ("% of decisions", "% of decisions"),
+    }
+)
+"""The unit of each side of every reduction line (baseline, after): like is compared with like."""
+
+
 @dataclass(frozen=True, slots=True)
 class Reduction:
-    """One matter: its baseline, the measured after-state (None where not measurable)."""
+    """One matter: its baseline and its after-state, measured or declared (None where unknown)."""
 
     matter: str
     version: str
@@ -99,42 +119,44 @@ class Reduction:
     after: Mapping[str, Decimal | None] = field(default_factory=dict)
     decisions: int = 0
 
+    def lines(self) -> tuple[tuple[str, Decimal | None, str, Decimal | None, str], ...]:
+        """(kind, baseline, its unit, after, its unit) for every kind, in `UNITS` order."""
+        return tuple(
+            (kind, self.baseline.get(kind), before, self.after.get(kind), after)
+            for kind, (before, after) in UNITS.items()
+        )
+
 
 def _baseline(m: Matter) -> dict[str, Decimal | None]:
     b = m.spec.baseline
-    out: dict[str, Decimal | None] = {}
-    for kind in ("materials", "steps", "days", "fees", "trips"):
+    out: dict[str, Decimal | None] = dict.fromkeys(UNITS)
+    for kind in REDUCTIONS:
         value = getattr(b, kind) if b is not None else None
         out[kind] = None if value is None else Decimal(value)
     return out
 
 
-def _mean_with(outcomes: Outcomes, approved: Decimal, referred: Decimal | None) -> Decimal | None:
-    if outcomes.referred and referred is None:
-        return None
-    total = outcomes.approved * approved + outcomes.referred * (referred or 0)
-    return total / (outcomes.approved + outcomes.referred)
+def _automatic_steps(m: Matter) -> Decimal | None:
+    """Steps on the automatic path: one online submission (秒批), none when nobody applies."""
+    return AUTO_STEPS.get(m.spec.automatic.form)
 
 
 def reduction(m: Matter, registry: Registry, outcomes: Outcomes | None) -> Reduction:
-    """The measured after-state of one matter version."""
-    base = _baseline(m)
-    brought = sum(
+    """The measured or declared after-state of one matter version, each in its unit."""
+    auto = m.spec.automatic
+    supplied = sum(
         1 for f in m.inputs.values() if f.source is None or not registry.authoritative(f.source)
     )
-    after: dict[str, Decimal | None] = dict.fromkeys(MEASURED)
-    after["materials"] = Decimal(brought)
+    after: dict[str, Decimal | None] = dict.fromkeys(UNITS)
+    after["applicant_facts"] = Decimal(supplied)
+    after["steps"] = _automatic_steps(m)
+    after["days"] = auto.days
+    after["fees"] = auto.fees
     n = 0
     if outcomes is not None and outcomes.approved + outcomes.referred:
         n = outcomes.approved + outcomes.referred
         after["auto_share"] = Decimal(100 * outcomes.approved) / n
-        after["steps"] = _mean_with(outcomes, AUTO_STEPS, base["steps"])
-        after["trips"] = _mean_with(outcomes, Decimal(0), base["trips"])
-        days: list[Decimal] = [Decimal(ns) / NS_PER_DAY for ns in outcomes.approved_latency_ns]
-        if not outcomes.referred or base["days"] is not None:
-            days += [base["days"] or Decimal(0)] * outcomes.referred
-            after["days"] = Decimal(statistics.median(days))
-    return Reduction(m.id, m.version, base, after, n)
+    return Reduction(m.id, m.version, _baseline(m), after, n)
 
 
 def reductions(

@@ -1,8 +1,12 @@
 """The dashboard: a terminal table by domain and unit, and an HTML report with a chart per measure.
 
-Overdue and at-risk measures come first, each with the row of the status table that applied and
-the facts it read. The HTML is rendered from Jinja2 templates shipped with the package; the
-progress-against-time chart is inline SVG drawn by the template from points computed here.
+Measures under key supervision (重点督办) come first, marked, each with its tasks, their
+responsible units and deadlines; a plan that counts supervised measures without naming them
+says so with its source's quote. Then, and within the supervised ones, overdue and at-risk
+measures first, each with the row of the status table that applied and the facts it read, and
+the trips and deliveries its events measured. The HTML is rendered from Jinja2 templates shipped
+with the package; the progress-against-time chart is inline SVG drawn by the template from
+points computed here.
 """
 
 from __future__ import annotations
@@ -17,11 +21,14 @@ import jinja2
 from .events import Event
 from .plan import UNKNOWN, Plan, known
 from .reductions import Reduction
-from .state import fold
+from .service import Service
+from .state import MeasureState, fold
 from .status import RANK, MeasureStatus
 
 CHART_W, CHART_H, SAMPLES = 240, 60, 12
 _ORDER = {"overdue": 0, "at_risk": 1}
+SUPERVISED = "重点督办"
+"""The mark of a measure under key supervision."""
 
 
 def severity(st: MeasureStatus) -> tuple[int, str]:
@@ -29,38 +36,118 @@ def severity(st: MeasureStatus) -> tuple[int, str]:
     return (_ORDER.get(st.status, 2 + RANK.get(st.status, -1)), st.measure)
 
 
+def ranked(st: MeasureStatus) -> tuple[bool, tuple[int, str]]:
+    """Sort key of the dashboard: supervised measures first, then by severity."""
+    return (st.state.measure.supervised is not True, severity(st))
+
+
 def _least(st: MeasureStatus) -> str:
     least = st.state.least()
     return "unknown" if least is None else f"{least:.0%}"
 
 
-def _figure(value: Decimal | None) -> str:
-    return "unknown" if value is None else f"{value:.4g}"
+def figure(value: Decimal | None) -> str:
+    """A number as written (at most two decimals), or `unknown`."""
+    if value is None:
+        return UNKNOWN
+    if value == value.to_integral_value():
+        return str(value.to_integral_value())
+    return f"{value:.2f}"
+
+
+def reduction_lines(r: Reduction) -> list[str]:
+    """Each kind's baseline → after-state of one matter, both sides with their units."""
+    return [
+        f"{kind}: {figure(before)} {before_unit} → {figure(after)} {after_unit}"
+        for kind, before, before_unit, after, after_unit in r.lines()
+    ]
 
 
 def reductions_text(items: Iterable[Reduction]) -> str:
-    """One line per matter: each metric's baseline → measured after-state."""
-    return "\n".join(
-        f"{r.matter}@{r.version} ({r.decisions} decisions): "
-        + ", ".join(f"{k} {_figure(r.baseline.get(k))}→{_figure(v)}" for k, v in r.after.items())
-        for r in items
+    """Per matter, one line per kind: its baseline → its after-state, each with its unit."""
+    out = []
+    for r in items:
+        out.append(f"{r.matter}@{r.version} ({r.decisions} decisions)")
+        out += [f"  {line}" for line in reduction_lines(r)]
+    return "\n".join(out)
+
+
+def service_lines(service: Service) -> list[str]:
+    """Trips and deliveries as measured from events (nothing when none was recorded)."""
+    if not service.recorded():
+        return []
+    applications = len(service.applications)
+    lines = [
+        f"trips: {figure(service.trips())} trip per application "
+        f"({service.visits} visits, {applications} applications)"
+        + ("" if service.visits else "; no visit recorded, so trips are unknown")
+    ]
+    for mode, d in service.deliveries.items():
+        target = "no target" if d.target is None else f"target {figure(d.target)} h"
+        share = d.share()
+        within = "unknown" if share is None else f"{d.within()}/{len(d.hours)} ({share:.0%})"
+        lines.append(
+            f"{mode}: median {figure(d.median())} h over {len(d.hours)} deliveries, "
+            f"{target}, within target {within}"
+        )
+    return lines
+
+
+def task_lines(state: MeasureState) -> list[str]:
+    """A measure's tasks: id, responsible unit, deadline as it stands, done or not, title."""
+    lines = []
+    for task in state.measure.tasks:
+        deadline = state.task_deadlines.get(task.id)
+        shown = deadline.isoformat() if deadline else UNKNOWN
+        done = "done" if task.id in state.tasks_done else "open"
+        lines.append(f"task {task.id}: {task.unit}, deadline {shown}, {done} — {task.title.zh}")
+    return lines
+
+
+def supervised_note(plan: Plan) -> str | None:
+    """The plan-level count of supervised measures it does not name, with its quote."""
+    unnamed = plan.unnamed_supervised()
+    count = plan.spec.supervised
+    if count is None or not unnamed:
+        return None
+    named = len(plan.supervised())
+    return (
+        f"{SUPERVISED}: the plan counts {count.count} measures under key supervision and names "
+        f"{named}; {unnamed} unnamed — 「{count.quote}」"
     )
 
 
+def _row(st: MeasureStatus) -> list[str]:
+    deadline = st.state.deadline.isoformat() if st.state.deadline else UNKNOWN
+    row = f"  {st.measure:<28} {st.status:<12} {deadline:<10} {_least(st):>8}  {st.why()}"
+    return [row] + [f"      {line}" for line in service_lines(st.state.service)]
+
+
 def terminal(plan: Plan, result: Mapping[str, MeasureStatus]) -> str:
-    """A plain-text table grouped by domain and responsible unit, worst first in each group."""
+    """Supervised measures first with their tasks; then a table by domain and unit, worst first."""
+    lines = []
+    note = supervised_note(plan)
+    if note:
+        lines.append(note)
+    supervised = sorted(
+        (st for st in result.values() if st.state.measure.supervised is True), key=severity
+    )
+    if supervised:
+        lines.append(f"{SUPERVISED} (under key supervision)")
+    for st in supervised:
+        m = st.state.measure
+        lines += _row(st)
+        lines.append(f"      {SUPERVISED} · {m.domain} / {m.unit}")
+        lines += [f"      {line}" for line in task_lines(st.state)]
     groups: dict[tuple[str, str], list[MeasureStatus]] = {}
     for st in result.values():
         m = st.state.measure
-        groups.setdefault((m.domain, m.unit), []).append(st)
-    lines = []
+        if m.supervised is not True:
+            groups.setdefault((m.domain, m.unit), []).append(st)
     for (domain, unit), items in sorted(groups.items()):
         lines.append(f"{domain} / {unit}")
         for st in sorted(items, key=severity):
-            deadline = st.state.deadline.isoformat() if st.state.deadline else UNKNOWN
-            lines.append(
-                f"  {st.measure:<28} {st.status:<12} {deadline:<10} {_least(st):>8}  {st.why()}"
-            )
+            lines += _row(st)
     counts: dict[str, int] = {}
     for st in result.values():
         counts[st.status] = counts.get(st.status, 0) + 1
@@ -136,8 +223,8 @@ def html(
     problems: Iterable[object] = (),
     reductions: Iterable[Reduction] = (),
 ) -> str:
-    """The HTML report: overdue and at-risk first, each with its reasons and its chart."""
-    ordered = sorted(result.values(), key=severity)
+    """The HTML report: supervised first, then overdue and at risk, with reasons and a chart."""
+    ordered = sorted(result.values(), key=ranked)
     return (
         _env()
         .get_template("status.html.j2")
@@ -149,6 +236,11 @@ def html(
             least=_least,
             problems=[str(p) for p in problems],
             reductions=list(reductions),
+            reduction_lines=reduction_lines,
+            service_lines=service_lines,
+            task_lines=task_lines,
+            supervised_note=supervised_note(plan),
+            mark=SUPERVISED,
             width=CHART_W,
             height=CHART_H,
         )

@@ -2,7 +2,8 @@
 
 Only the as-of date and the events decide: events after the date are ignored, and events of one
 day combine the same whatever their order (the best value of a day counts, the latest of several
-new deadlines of a day counts, a completion is a completion).
+new deadlines of a day counts, a completion is a completion, visits and deliveries are counted).
+A value measured from visit and delivery events (`service.py`) stands over a reported one.
 """
 
 from __future__ import annotations
@@ -13,8 +14,9 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, NamedTuple
 
-from .events import Event
+from .events import Event, Mode
 from .plan import UNKNOWN, Measure, Plan, known
+from .service import Service, service
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,6 +30,8 @@ class MeasureState:
     tasks_done: frozenset[str] = frozenset()
     task_deadlines: Mapping[str, dt.date] = field(default_factory=dict)
     reports: int = 0
+    service: Service = field(default_factory=Service)
+    """Trips and deliveries measured from visit and delivery events."""
 
     def progress(self) -> dict[str, Decimal | None]:
         """Progress fraction per target (no report yet is no progress; unknown ends are None)."""
@@ -103,14 +107,17 @@ class _Folding:
     """
 
     __slots__ = (
+        "applications",
         "completed",
         "deadline",
         "done",
         "down",
+        "hours",
         "reported_on",
         "reports",
         "task_deadlines",
         "values",
+        "visits",
     )
 
     def __init__(self, m: Measure) -> None:
@@ -127,16 +134,24 @@ class _Folding:
             if isinstance(t.deadline, dt.date)
         }
         self.reports = 0
+        self.applications: set[str] = set()
+        self.visits = 0
+        self.hours: dict[Mode, list[Decimal]] = {}
 
     def state(self, m: Measure) -> MeasureState:
+        served = service(m, self.applications, self.visits, self.hours)
+        targeted = {t.metric for t in m.targets}
+        values = dict(self.values)
+        values.update((k, v) for k, v in served.measured().items() if k in targeted)
         return MeasureState(
             m,
             self.deadline.deadline if self.deadline else known(m.deadline),
-            dict(self.values),
+            values,
             self.completed,
             frozenset(self.done),
             {task: change.deadline for task, change in self.task_deadlines.items()},
             self.reports,
+            served,
         )
 
 
@@ -186,10 +201,25 @@ def _supersedes(old: DeadlineChange | None, day: dt.date, new: dt.date) -> bool:
     )
 
 
+def _visit(f: _Folding, event: Event) -> None:
+    """The applicant came to a counter about an application: one trip."""
+    f.visits += 1
+    f.applications.add(event.application or "")
+
+
+def _delivery(f: _Folding, event: Event) -> None:
+    """A parcel or express item reached the applicant: its hours count for its mode."""
+    f.applications.add(event.application or "")
+    if event.mode is not None and event.hours is not None:
+        f.hours.setdefault(event.mode, []).append(event.hours)
+
+
 _FOLD_IN: dict[str, Callable[[_Folding, Event], None]] = {
     "progress": _progress,
     "complete": _complete,
     "deadline": _move_deadline,
+    "visit": _visit,
+    "delivery": _delivery,
 }
 """How each kind of event changes a measure's state (every event also counts as a report)."""
 
