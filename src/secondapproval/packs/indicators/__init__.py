@@ -6,7 +6,7 @@ The shipped system `rules/indicators/db17-20.yaml` is the World Bank's DB17-20 m
 """
 
 from .dataset import Data, Row, load_data
-from .inputs import Values, ValuesError, load_values
+from .inputs import City, Values, ValuesError, check_cities, load_values
 from .pack import IndicatorPack
 from .priorities import Priority, priorities
 from .rank import Placement, RankTable, rank_table
@@ -14,6 +14,7 @@ from .scoring import Scorecard, Scored, Scorer
 from .system import Component, Group, System, load_system
 
 __all__ = [
+    "City",
     "Component",
     "Data",
     "Group",
@@ -28,6 +29,7 @@ __all__ = [
     "System",
     "Values",
     "ValuesError",
+    "check_cities",
     "load_data",
     "load_system",
     "load_values",

@@ -1,9 +1,11 @@
 """Score scenario files (DESIGN §10): `system:` and cases expecting scores and ranks.
 
-A case's input is a published row (`row: {year, code}`), a values mapping (`values:`) or a bare
-score (`score:`, for rank equivalence alone). It expects `overall` and/or `topics` scores within
-a tolerance, and/or a `rank` in an edition's table (published scores by default). A row is
-ranked among the other economies of the table, never against its own published entry.
+A case's input is a published row (`row: {year, code}`), a values mapping (`values:`), the
+cities of an economy measured in several cities (`cities: {<city>: {weight, values}}`, as in a
+values file) or a bare score (`score:`, for rank equivalence alone). It expects `overall`
+and/or `topics` scores within a tolerance, and/or a `rank` in an edition's table (published
+scores by default). A row is ranked among the other economies of the table, never against its
+own published entry.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from ...errors import SecondApprovalError
 from ...scenarios.model import CaseResult, validate_cases
 from ...yamlfile import Located
 from .dataset import Data, load_data
-from .inputs import check_values
+from .inputs import check_cities, check_values
 from .rank import rank_table
 from .scoring import Scorecard, Scorer
 from .system import System, find_system, load_system
@@ -70,15 +72,16 @@ class ScoreCase(BaseModel):
     name: Annotated[str, Field(min_length=1)]
     row: RowRef | None = None
     values: dict[str, Any] | None = None
+    cities: dict[str, Any] | None = None
     score: Decimal | None = None
     expect: Expect
     note: str | None = None
 
     @model_validator(mode="after")
     def _one_input(self) -> ScoreCase:
-        given = [k for k in ("row", "values", "score") if getattr(self, k) is not None]
+        given = [k for k in ("row", "values", "cities", "score") if getattr(self, k) is not None]
         if len(given) != 1:
-            raise ValueError("give exactly one input: row, values or score")
+            raise ValueError("give exactly one input: row, values, cities or score")
         if self.score is not None and (self.expect.topics or self.expect.missing is not None):
             raise ValueError("a bare score can only expect a rank (and its overall)")
         return self
@@ -143,6 +146,13 @@ def run_case(ctx: _Context, case: ScoreCase, doc: Located, index: int) -> list[s
         card = ctx.scorer.score_values(
             check_values(system, case.values, doc.file, lines), case.name
         )
+    elif case.cities is not None:
+
+        def locate(path: tuple[str, ...]) -> int | None:
+            return doc.where(("cases", index, "cities", *path))[0]
+
+        cities = check_cities(system, case.cities, doc.file, locate)
+        card = ctx.scorer.score_cities(cities, case.name)
     overall = card.overall if card is not None else float(case.score or 0)
     missing = card.missing if card is not None else ()
     diffs = []

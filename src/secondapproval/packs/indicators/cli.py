@@ -13,7 +13,7 @@ from .dataset import Data, load_data
 from .inputs import load_values
 from .rank import rank_table
 from .report import build_report, render_html, render_text
-from .scoring import Scorer
+from .scoring import Scorecard, Scorer
 from .system import load_system, resolve
 
 
@@ -72,8 +72,7 @@ def run(args: argparse.Namespace) -> int:
         card = scorer.score_row(data, int(year), code)
         exclude = code
     else:
-        values = load_values(system, args.values)
-        card = scorer.score_values(values.values, values.name)
+        card = _score_file(scorer, args.values)
     report = build_report(card, data, args.edition if data else None, args.table, exclude)
     sys.stdout.write(render_text(report, trace=args.trace))
     if args.html is not None:
@@ -83,3 +82,11 @@ def run(args: argparse.Namespace) -> int:
             raise RuleSetError([Problem(f"cannot write report: {exc}", str(args.html))]) from None
         print(f"wrote {args.html}")
     return 0
+
+
+def _score_file(scorer: Scorer, path: Path) -> Scorecard:
+    """The scorecard of a values file: of its one set of values, or of its cities combined."""
+    values = load_values(scorer.system, path)
+    if values.cities:
+        return scorer.score_cities(values.cities, values.name)
+    return scorer.score_values(values.values, values.name)

@@ -159,6 +159,7 @@ def render_text(report: Report, trace: bool = False, top: int = 10) -> str:
     if system.example:
         out.append("(example system: frontiers declared by the user, not published)")
     out += _overall_lines(report)
+    out += _city_lines(card)
     out.append("")
     out.append(f"  {'topic':<36} {'score':>7} {'mean':>7} {'median':>7} {'rank':>9}")
     for t in report.topics:
@@ -221,6 +222,20 @@ def _overall_lines(report: Report) -> list[str]:
         out.append(f"  note: {report.unlike}")
     if report.overall is not None:
         out += _neighbours(report.overall)
+    return out
+
+
+def _city_lines(card: Scorecard) -> list[str]:
+    """For an economy measured in several cities: the cities, their weights and overall scores."""
+    if not card.cities:
+        return []
+    out = [
+        f"measured in {len(card.cities)} cities; every score is the population-weighted mean of"
+        " the cities' scores:"
+    ]
+    out.append(f"  {'city':<36} {'weight':>7} {'overall':>8}")
+    for city, weight, scored in card.cities:
+        out.append(f"  {city:<36} {weight:>7.4g} {_num(scored.score, 3):>8}")
     return out
 
 

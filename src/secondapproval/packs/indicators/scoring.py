@@ -9,7 +9,7 @@ score carries `bound`: how far the published rounding of the inputs can move it.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from decimal import Decimal
 from types import MappingProxyType
 from typing import Literal, NamedTuple
@@ -43,6 +43,10 @@ class Scored(NamedTuple):
             yield from p.walk()
 
 
+City = tuple[str, float, Scored]
+"""One city of an economy measured in several cities: its label, its weight and its scores."""
+
+
 class Scorecard:
     """Scores of one economy or district under one system, with each node's share of the overall.
 
@@ -74,6 +78,11 @@ class Scorecard:
     @property
     def overall(self) -> float | None:
         return self.root.score
+
+    @property
+    def cities(self) -> tuple[City, ...]:
+        """The cities combined into this economy (label, weight, the city's overall), or ()."""
+        return self.root.cities
 
     @property
     def topics(self) -> tuple[Scored, ...]:
@@ -158,6 +167,21 @@ class Scorer:
         clean = {k: _decimal(v) for k, v in values.items()}
         return card(self.system, name, self.group(self.system.overall, clean))
 
+    def score_cities(
+        self,
+        cities: Sequence[tuple[str, Decimal | float, Mapping[str, Value | int | float]]],
+        name: str = "",
+    ) -> Scorecard:
+        """Score an economy measured in several cities: each city's values are scored, then every
+        node is the weighted mean of the cities' scores (`combine_cities`). Weights are taken as
+        given (a values file checks that they sum to 1)."""
+        if len(cities) < 2:
+            raise ValueError("an economy measured in cities has at least two")
+        scored = tuple(
+            (city, float(w), self.score_values(values, city).root) for city, w, values in cities
+        )
+        return card(self.system, name, combine_cities(scored))
+
     def score_row(self, data: Data, year: int, code: str) -> Scorecard:
         """Score a published row; a two-city economy is scored from its cities' rows."""
         two = data.two_city.get(code)
@@ -194,19 +218,37 @@ def aggregate(g: Group, parts: tuple[Scored, ...]) -> Scored:
 
 def combine(a: Scored, b: Scored, w: float, labels: tuple[str, str]) -> Scored:
     """Node by node, `w`·a + (1−w)·b: the national score of an economy measured in two cities."""
-    parts = tuple(combine(x, y, w, labels) for x, y in zip(a.parts, b.parts, strict=True))
-    cities = ((labels[0], w, a), (labels[1], 1.0 - w, b))
-    if a.status in _ABSENT or b.status in _ABSENT:
-        status: Status = "missing" if "missing" in (a.status, b.status) else "invalid"
-        return Scored(a.node, status, None, parts=parts, cities=cities)
-    if a.score is None and b.score is None:
-        return Scored(a.node, "not_applicable", None, parts=parts, cities=cities)
-    if a.score is None or b.score is None:
-        only = b if a.score is None else a
-        return Scored(a.node, "scored", only.score, only.bound, parts=parts, cities=cities)
-    score = w * a.score + (1.0 - w) * b.score
-    bound = w * a.bound + (1.0 - w) * b.bound
-    return Scored(a.node, "scored", score, bound, parts=parts, cities=cities)
+    return combine_cities(((labels[0], w, a), (labels[1], 1.0 - w, b)))
+
+
+def combine_cities(cities: Sequence[City]) -> Scored:
+    """Node by node, the weighted mean of the cities' scores (Doing Business weights the two
+    cities' *scores*, not their values, by population).
+
+    A node missing (or invalid) in a city is missing in the economy; a node not applicable in
+    every city is not applicable; one not applicable in some cities takes the mean of the others.
+    """
+    first = cities[0][2]
+    parts = tuple(
+        combine_cities(tuple((label, w, s.parts[i]) for label, w, s in cities))
+        for i in range(len(first.parts))
+    )
+    statuses = [s.status for _, _, s in cities]
+    if any(st in _ABSENT for st in statuses):
+        status: Status = "missing" if "missing" in statuses else "invalid"
+        return Scored(first.node, status, None, parts=parts, cities=tuple(cities))
+    live = [(w, s) for _, w, s in cities if s.score is not None]
+    if not live:
+        return Scored(first.node, "not_applicable", None, parts=parts, cities=tuple(cities))
+    if len(live) == 1:
+        only = live[0][1]
+        return Scored(
+            first.node, "scored", only.score, only.bound, parts=parts, cities=tuple(cities)
+        )
+    weight = sum(w for w, _ in live)
+    score = sum(w * s.score for w, s in live if s.score is not None) / weight
+    bound = sum(w * s.bound for w, s in live) / weight
+    return Scored(first.node, "scored", score, bound, parts=parts, cities=tuple(cities))
 
 
 def card(system: System, name: str, root: Scored) -> Scorecard:
