@@ -36,6 +36,7 @@ unit: $(STAMP)
 
 scenarios: $(STAMP)
 	$(BIN)/secondapproval check rules
+	$(BIN)/secondapproval analyze rules
 	$(BIN)/secondapproval test scenarios --coverage
 
 bench-smoke: $(STAMP)

@@ -55,7 +55,7 @@ def person(id_number: str) -> dict[str, dict[str, Any]]:
             "certificate_verified": True,
             "graduated_on": "2019-06-30",
         },
-        "credit": {"id_number": id_number, "untrustworthy": False},
+        "credit": {"id_number": id_number, "untrustworthy": False, "penalties": []},
     }
 
 
@@ -76,7 +76,7 @@ def vouched_facts(id_number: str) -> dict[str, Any]:
     held = person(id_number)
     facts["applicant"]["name"] = held["population"]["name"]
     facts["education"] = {k: v for k, v in held["degrees"].items() if k != "id_number"}
-    facts["credit"] = {"untrustworthy": False}
+    facts["credit"] = {"untrustworthy": False, "penalties": []}
     return facts
 
 
@@ -118,7 +118,7 @@ sources:
     timeout: {timeout}{cache}
     lookups:
       - key: {{id_number: applicant.id_number}}
-        facts: {{credit.untrustworthy: untrustworthy}}
+        facts: {{credit.untrustworthy: untrustworthy, credit.penalties: penalties}}
     settings: {settings("credit")}
 """
 

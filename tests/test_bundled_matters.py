@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from reference import RULES, SCENARIOS, engine_over, examples, versions
 from secondapproval import Engine, Matter, Outcome
+from secondapproval.commands.analyze import analyze_paths
 from secondapproval.idcodes import check_cn_id, cn_id_check_character
 from secondapproval.loader import find_registry, installed_packs
 from secondapproval.scenarios.coverage import Coverage
@@ -170,7 +171,7 @@ def graduate(graduated_on: str, **changes: Any) -> dict[str, Any]:
         "employment": {"report_certificate": "issued-to-shenzhen"},
         "declaration": {"good_health": True, "no_banned_organisations": True},
         "record": {"criminal": False},
-        "credit": {"untrustworthy": False},
+        "credit": {"untrustworthy": False, "penalties": []},
         "settlement": {"address_type": "talent-collective", "file_moves_with_hukou": True},
     }
     for group, values in changes.items():
@@ -280,3 +281,18 @@ def test_newborn_age_rule_matches_completed_years(
     on = max(on, dt.date(2026, 11, 25))  # the version's first day
     decision = bundled_engine.decide(NEWBORN, newborn(born.isoformat()), on=on)
     assert (decision.outcome is Outcome.APPROVE) == (born <= on < first_birthday)
+
+
+def test_the_static_analysis_finds_no_error_in_any_bundled_matter() -> None:
+    """`secondapproval analyze rules` (issue 20's "done"): every version can be approved and no
+    finding is an error."""
+    reports = analyze_paths([RULES])
+    assert len({r.matter for r in reports}) >= 10
+    assert [f"{r.matter}@{r.version}" for r in reports if r.approvable.answer != "yes"] == []
+    errors = [
+        f"{r.matter}@{r.version}: {f.kind}: {f.message}"
+        for r in reports
+        for f in r.findings
+        if f.severity == "error"
+    ]
+    assert errors == []

@@ -71,7 +71,7 @@ sources:
     timeout: 0.5
     lookups:
       - key: {id_number: applicant.id_number}
-        facts: {credit.untrustworthy: untrustworthy}
+        facts: {credit.untrustworthy: untrustworthy, credit.penalties: penalties}
     settings: {office: credit}
 """
 
@@ -97,7 +97,9 @@ def offices_for(id_number: str = ID) -> Offices:
             },
         },
     )
-    offices.put("credit", id_number, {"id_number": id_number, "untrustworthy": False})
+    offices.put(
+        "credit", id_number, {"id_number": id_number, "untrustworthy": False, "penalties": []}
+    )
     return offices
 
 
@@ -365,7 +367,7 @@ def test_gathered_decisions_replay_the_same_with_the_sources_down(offices, tmp_p
 
 def test_a_deployment_that_does_not_fit_the_rules_is_refused_with_lines(offices):
     text = DEPLOYMENT.replace(
-        "facts: {credit.untrustworthy: untrustworthy}", "facts: {credit.score: s}"
+        "facts: {credit.untrustworthy: untrustworthy,", "facts: {credit.score: s,"
     )
     with pytest.raises(DeploymentError) as err:
         engine_with(offices, text)

@@ -45,7 +45,7 @@ DEGREE = {
     "certificate_verified": True,
     "graduated_on": "2019-06-30",
 }
-CREDIT = {"id_number": ID, "untrustworthy": False}
+CREDIT = {"id_number": ID, "untrustworthy": False, "penalties": []}
 BROUGHT = {
     "applicant": {"id_number": ID},
     "employment": {"report_certificate": "issued-to-shenzhen"},
@@ -91,7 +91,7 @@ sources:
     timeout: {timeout}
     lookups:
       - key: {{id_number: applicant.id_number}}
-        facts: {{credit.untrustworthy: untrustworthy}}
+        facts: {{credit.untrustworthy: untrustworthy, credit.penalties: penalties}}
     settings:
       url: "{base}/credit/{{id_number}}"
       retries: 1
@@ -182,13 +182,18 @@ def _files(tmp_path: Path) -> dict[str, Path]:
     )
     credit = tmp_path / "credit.db"
     with sqlite3.connect(credit) as db:
-        db.execute("create table credit (id_number text primary key, untrustworthy integer)")
-        db.execute("insert into credit values (?, 0)", (ID,))
+        db.execute(
+            "create table credit"
+            " (id_number text primary key, untrustworthy integer, penalties text)"
+        )
+        db.execute("insert into credit values (?, 0, '[]')", (ID,))
     db.close()
     return {"people": people, "degrees": degrees, "credit": credit}
 
 
-def offline_deployment(credit_db: str, statement: str, booleans: str = "[]") -> str:
+def offline_deployment(
+    credit_db: str, statement: str, booleans: str = "[]", json_columns: str = ""
+) -> str:
     return f"""{VOUCH}
 sources:
   public-security:
@@ -211,15 +216,19 @@ sources:
     timeout: 2
     lookups:
       - key: {{id_number: applicant.id_number}}
-        facts: {{credit.untrustworthy: untrustworthy}}
+        facts: {{credit.untrustworthy: untrustworthy, credit.penalties: penalties}}
     settings:
       database: "{credit_db}"
       statement: "{statement}"
-      booleans: {booleans}
+      booleans: {booleans}{json_columns}
 """
 
 
-SQLITE_STATEMENT = "SELECT id_number, untrustworthy FROM credit WHERE id_number = :id_number"
+SQLITE_STATEMENT = (
+    "SELECT id_number, untrustworthy, penalties FROM credit WHERE id_number = :id_number"
+)
+SQLITE_JSON = "\n      json_columns: [penalties]"
+"""SQLite keeps the penalties as JSON text: the deployment names the column."""
 
 
 def test_table_and_sqlite_sources_through_the_engine(tmp_path):
@@ -234,6 +243,14 @@ def test_table_and_sqlite_sources_through_the_engine(tmp_path):
     deploy.write_text(text, encoding="utf-8")
     with Engine(snapshot=engine_over(RULES).snapshot, deployment=deploy) as e:
         d = e.decide(TALENT, BROUGHT, on=ON, gather=True)
+        assert d.outcome is Outcome.REFER  # the penalties' text is not a list: never parsed
+        assert "INVALID:credit.penalties" in d.codes
+    text = offline_deployment(
+        "sqlite:///credit.db", SQLITE_STATEMENT, "[untrustworthy]", SQLITE_JSON
+    )
+    deploy.write_text(text, encoding="utf-8")
+    with Engine(snapshot=engine_over(RULES).snapshot, deployment=deploy) as e:
+        d = e.decide(TALENT, BROUGHT, on=ON, gather=True)
         assert d.outcome is Outcome.APPROVE, d.codes
         assert d.provenance["education.level"].source == "degree-registry"
         assert d.provenance["applicant.name"].reference is None
@@ -243,14 +260,16 @@ def test_a_postgresql_source_through_the_engine(tmp_path, postgres):  # noqa: F8
     _files(tmp_path)
     dsn = postgres.create_database("credit_engine")
     postgres.psql(
-        "CREATE TABLE credit (id_number text PRIMARY KEY, untrustworthy boolean)",
-        f"INSERT INTO credit VALUES ('{ID}', false)",
+        "CREATE TABLE credit (id_number text PRIMARY KEY, untrustworthy boolean, penalties jsonb)",
+        f"INSERT INTO credit VALUES ('{ID}', false, '[]')",
         "GRANT SELECT ON credit TO PUBLIC",
         database="credit_engine",
     )
     del dsn
     url = postgres.url_of("credit_engine")
-    statement = "SELECT id_number, untrustworthy FROM credit WHERE id_number = %(id_number)s"
+    statement = (
+        "SELECT id_number, untrustworthy, penalties FROM credit WHERE id_number = %(id_number)s"
+    )
     deploy = tmp_path / "deploy.yaml"
     text = offline_deployment(url, statement).replace(
         f'      database: "{url}"', f'      database: "{url}"\n      password: {{env: PG_PASSWORD}}'
@@ -365,7 +384,9 @@ def _cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
 def test_the_cli_decides_gathering_and_reports_the_deployment(tmp_path):
     _files(tmp_path)
     deploy = tmp_path / "deploy.yaml"
-    text = offline_deployment("sqlite:///credit.db", SQLITE_STATEMENT, "[untrustworthy]")
+    text = offline_deployment(
+        "sqlite:///credit.db", SQLITE_STATEMENT, "[untrustworthy]", SQLITE_JSON
+    )
     deploy.write_text(text, encoding="utf-8")
     facts = tmp_path / "facts.json"
     facts.write_text(json.dumps(BROUGHT), encoding="utf-8")

@@ -79,6 +79,7 @@ def test_bundled_matter_floor_agrees_with_secondapproval(bundled_engine: Engine)
         (a, bundled_engine.decide(floor.MATTER, a, on=ON).approved)
         for a in itertools.islice(apps, COUNT)
     ]
-    assert 100 < sum(ok for _, ok in cases) < COUNT - 100
+    # the credit penalties (0-3 records of the matter's dates) leave about 1 in 140 approvable
+    assert 40 < sum(ok for _, ok in cases) < COUNT - 100
     wrong = [(a, ok) for a, ok in cases if floor.decide(a, ON) is not ok]
     assert wrong == [], f"disagrees on {len(wrong)} applications, e.g. {wrong[:3]}"

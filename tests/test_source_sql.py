@@ -612,3 +612,24 @@ def test_any_text_key_round_trips_through_both_drivers(
         assert [a.record if isinstance(a, Answer) else a for a in answers] == [
             {"k": v, "n": n} for n, v in enumerate(values)
         ]
+
+
+def test_json_text_columns_are_parsed_and_anything_else_is_unavailable(office: Office) -> None:
+    """`json_columns`: a column of JSON text (SQLite has no JSON type) comes back parsed; text
+    that is not JSON, or a value that is not text, is Unavailable, never kept as a string."""
+    penalties = '[{"decided_on": "2024-03-01", "serious": false}]'
+    statement = (
+        f"SELECT id_number, '{penalties}' AS penalties, name, credits FROM people"
+        " WHERE id_number = {id_number}"
+    )
+    found = one(
+        office.adapter(statement, json_columns=["penalties"]), id_number=LI_LEI["id_number"]
+    )
+    assert found.record["penalties"] == [{"decided_on": "2024-03-01", "serious": False}]
+    assert one(office.adapter(statement), id_number=LI_LEI["id_number"]).record["penalties"] == (
+        penalties
+    )
+    for column, error in (("name", r"column name: not JSON"), ("credits", r"is not JSON text")):
+        adapter = office.adapter(statement, json_columns=[column])
+        with pytest.raises(Unavailable, match=error):
+            one(adapter, id_number=LI_LEI["id_number"])

@@ -39,7 +39,7 @@ GOOD: dict[str, Any] = {
     "employment": {"report_certificate": "issued-to-shenzhen"},
     "declaration": {"good_health": True, "no_banned_organisations": True},
     "record": {"criminal": False},
-    "credit": {"untrustworthy": False},
+    "credit": {"untrustworthy": False, "penalties": []},
     "settlement": {"address_type": "talent-collective", "file_moves_with_hukou": True},
 }
 TALENT_SOURCES = (

@@ -1,7 +1,8 @@
 """The floor for a bundled matter: graduate-hukou-shenzhen hand-written in plain Python.
 
 Strict validation by hand (exact JSON types, no undeclared key, every required fact present, the
-citizen ID checked with the same python-stdnum functions, ISO dates), then the eleven rules.
+citizen ID checked with the same python-stdnum functions, ISO dates, each credit penalty a record
+of exactly its two fields), then the twelve rules.
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ GROUPS = {
     "employment": ({"report_certificate"}, set()),
     "declaration": ({"good_health", "no_banned_organisations"}, set()),
     "record": ({"criminal"}, set()),
-    "credit": ({"untrustworthy"}, set()),
+    "credit": ({"untrustworthy", "penalties"}, set()),
     "settlement": ({"address_type", "file_moves_with_hukou"}, set()),
 }
 BOOLS = {
@@ -46,6 +47,33 @@ BOOLS = {
     "credit": ("untrustworthy",),
     "settlement": ("file_moves_with_hukou",),
 }
+
+
+PENALTY_FIELDS = frozenset({"decided_on", "serious"})
+
+
+def penalty_dates(penalties: Any) -> list[tuple[dt.date, bool]] | None:
+    """Each penalty's decision date and seriousness, or None if any item is not valid."""
+    if type(penalties) is not list:
+        return None
+    out = []
+    for p in penalties:
+        if type(p) is not dict or p.keys() != PENALTY_FIELDS or type(p["serious"]) is not bool:
+            return None
+        day = p["decided_on"]
+        if type(day) is not str or len(day) != 10:
+            return None
+        try:
+            out.append((dt.date.fromisoformat(day), p["serious"]))
+        except ValueError:
+            return None
+    return out
+
+
+def recent(penalties: list[tuple[dt.date, bool]], on: dt.date) -> bool:
+    """A penalty still published: decided at most a year before (three if serious), counted back
+    from the decision date as the rule does."""
+    return any(day >= add_years(on, -3 if serious else -1) for day, serious in penalties)
 
 
 def valid(app: Any, on: dt.date) -> bool:
@@ -78,11 +106,14 @@ def valid(app: Any, on: dt.date) -> bool:
         parse_iso_date(e["graduated_on"])
     except ValueError:
         return False
-    return cn_id_birth_date(a["id_number"]) <= on
+    return (
+        cn_id_birth_date(a["id_number"]) <= on
+        and penalty_dates(app["credit"]["penalties"]) is not None
+    )
 
 
 def decide(app: Any, on: dt.date) -> bool:
-    """Hand-written validation and the eleven rules."""
+    """Hand-written validation and the twelve rules."""
     if not valid(app, on):
         return False
     e = app["education"]
@@ -98,5 +129,6 @@ def decide(app: Any, on: dt.date) -> bool:
         and app["declaration"]["no_banned_organisations"]
         and not app["record"]["criminal"]
         and not app["credit"]["untrustworthy"]
+        and not recent(penalty_dates(app["credit"]["penalties"]) or [], on)
         and app["settlement"]["file_moves_with_hukou"]
     )

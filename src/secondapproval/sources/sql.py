@@ -68,6 +68,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Literal, Protocol, Self
 from urllib.parse import parse_qs, urlsplit
 
+import orjson
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from .contract import Answer, NotFound, Unavailable, raw_digest
@@ -102,6 +103,10 @@ class SqlSettings(BaseModel):
     booleans: list[str] = []
     """Columns holding 0 or 1 for false or true (SQLite has no boolean type): given as JSON
     booleans; any other value in them is Unavailable, never guessed."""
+    json_columns: list[str] = []
+    """Columns holding JSON text (SQLite has no JSON type; a list of records, as a credit
+    platform's penalties, is kept so): parsed with orjson; text that is not JSON is Unavailable.
+    PostgreSQL's json and jsonb columns come back parsed and need no entry."""
 
     @field_validator("database")
     @classmethod
@@ -179,6 +184,7 @@ class Sql:
         except ValueError as exc:
             raise Unavailable(str(exc)) from None
         record = _booleans(record, self.settings.booleans)  # after the digest of the row as read
+        record = _json_texts(record, self.settings.json_columns)
         return Answer(record, reference_of(record, self.settings.reference), raw_digest(raw))
 
     async def aclose(self) -> None:
@@ -198,6 +204,20 @@ def _booleans(record: dict[str, Any], columns: Sequence[str]) -> dict[str, Any]:
             if value.__class__ is not int or value not in (0, 1):
                 raise Unavailable(f"column {name}: {value!r} is not 0 or 1")
             record[name] = value == 1
+    return record
+
+
+def _json_texts(record: dict[str, Any], columns: Sequence[str]) -> dict[str, Any]:
+    """The record with these columns' JSON text parsed (`json_columns`)."""
+    for name in columns:
+        if name in record:
+            value = record[name]
+            if value.__class__ is not str:
+                raise Unavailable(f"column {name}: {value!r} is not JSON text")
+            try:
+                record[name] = orjson.loads(value)
+            except orjson.JSONDecodeError as exc:
+                raise Unavailable(f"column {name}: not JSON ({exc})") from None
     return record
 
 
