@@ -510,14 +510,15 @@ def test_the_service_gathers_from_sources_and_a_source_down_refers_and_shows_in_
 def test_a_decision_beyond_the_request_time_limit_is_a_504_and_the_next_is_decided(
     tmp_path: Path,
 ) -> None:
-    """An office that never answers (its adapter would wait 5 s) against a 0.3 s request limit:
+    """An office that never answers (its adapter would wait 5 s) against a 1 s request limit:
     a 504 problem within about the limit, the service unharmed — the office back, the same
-    request is decided."""
+    request is decided. (The limit is 1 s, not less, so that the decision after it, eleven
+    look-ups over HTTP, stays within it on a machine busy with the rest of the suite.)"""
     import time
 
     from secondapproval.standin import Hang
 
-    limits = {"request_seconds": 0.3}
+    limits = {"request_seconds": 1.0}
     with gathering_service(tmp_path, timeout=5, limits=limits) as (stand, c, path, body):
         stand.offices.fault("credit", Hang(), times=1)
         began = time.monotonic()
@@ -526,8 +527,10 @@ def test_a_decision_beyond_the_request_time_limit_is_a_504_and_the_next_is_decid
         assert late.status_code == 504
         assert late.headers["content-type"] == PROBLEM
         assert late.json()["type"] == "urn:secondapproval:problem:timeout"
-        assert 0.3 <= took < 2.0
-        assert c.post(path, json=body).json()["outcome"] == "approve"
+        assert 1.0 <= took < 3.0
+        after = c.post(path, json=body)
+        assert after.status_code == 200, after.text
+        assert after.json()["outcome"] == "approve"
 
 
 def test_deadlines_cancel_only_the_late_and_an_outer_cancel_stays_a_cancel() -> None:
