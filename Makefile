@@ -31,8 +31,9 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
+# Two pytest-xdist workers, one per core of the stated machine (about 7 minutes instead of 14).
 unit: $(STAMP)
-	$(BIN)/pytest -q tests scenarios
+	$(BIN)/pytest -q -n 2 tests scenarios
 
 scenarios: $(STAMP)
 	$(BIN)/secondapproval check rules
