@@ -104,3 +104,7 @@ class AuditError(SecondApprovalError, OSError):
 
 class BackendError(SecondApprovalError, RuntimeError):
     """A decision backend is unavailable or failed outside any rule."""
+
+
+class ImpactError(SecondApprovalError, ValueError):
+    """An impact run's input or options cannot be used (naming the file, row and column)."""

@@ -103,6 +103,14 @@ def origins_of(doc: Mapping[str, Any], matter: Matter) -> Origins:
 
 
 @dataclass(frozen=True, slots=True)
+class Undecided:
+    """Why a record could not be decided afresh: its verdict and the detail."""
+
+    verdict: Verdict
+    detail: str
+
+
+@dataclass(frozen=True, slots=True)
 class _Prepared:
     compiled: CompiledMatter
     pii: frozenset[str]
@@ -173,25 +181,31 @@ class Replayer:
                 f"rule set sha256:{doc['digest']} not found "
                 "(keep versions with `secondapproval rules snapshot`)",
             )
+        sub = matter.digest if substituted else None
+        decision = self.decide_under(matter, doc, on)
+        if isinstance(decision, Undecided):
+            return Replayed(line, did, decision.verdict, decision.detail, sub)
+        return self._compare(line, did, doc, decision, sub)
+
+    def decide_under(
+        self, matter: Matter, doc: Mapping[str, Any], on: dt.date
+    ) -> Decision | Undecided:
+        """A verified record's application decided afresh under `matter` on `on`: from its
+        recorded values, or from the original application when one was given (checked against
+        the record's facts digest). `impact` decides records under a candidate rule set with it."""
         prep = self._prepared.get(matter.digest)
         if prep is None:
             prep = self._prepared[matter.digest] = _prepare(matter)
-        sub = matter.digest if substituted else None
+        did = str(doc["decision_id"])
         if did in self.applications:
             decision = self._from_application(prep, did, on, self.applications[did], doc)
-            if isinstance(decision, str):
-                return Replayed(line, did, "mismatch", decision, sub)
-        elif prep.reads_pii:
-            return Replayed(
-                line,
-                did,
+            return Undecided("mismatch", decision) if isinstance(decision, str) else decision
+        if prep.reads_pii:
+            return Undecided(
                 "not-replayable",
                 "a rule reads personal data itself: give the original application (--facts)",
-                sub,
             )
-        else:
-            decision = self._from_values(prep, did, on, doc)
-        return self._compare(line, did, doc, decision, sub)
+        return self._from_values(prep, did, on, doc)
 
     def _from_application(
         self, prep: _Prepared, did: str, on: dt.date, application: Any, doc: Mapping[str, Any]
