@@ -35,10 +35,15 @@ typecheck: $(STAMP)
 unit: $(STAMP)
 	$(BIN)/pytest -q -n 2 tests scenarios
 
+# The bundled rules and scenarios checked, analysed and run; then a small impact run from the
+# command line: the sample applications, the bundled rules against themselves (nothing may flip).
 scenarios: $(STAMP)
 	$(BIN)/secondapproval check rules
 	$(BIN)/secondapproval analyze rules
 	$(BIN)/secondapproval test scenarios --coverage
+	$(BIN)/secondapproval impact --rules rules --baseline rules samples/applications.jsonl \
+		--vouch all --workers 2 --rows 300 --out build/impact-smoke \
+		--fail-on approve-to-refer --fail-on refer-to-approve
 
 bench-smoke: $(STAMP)
 	$(BIN)/pytest -q benchmarks --benchmark-disable -p no:cacheprovider
@@ -59,8 +64,11 @@ bench: $(STAMP)
 	$(PIN) $(BIN)/python -m benchmarks.analysis_parts
 	$(BIN)/python -m benchmarks.service_load
 
+# The long runs: the slow benchmarks on one core, then impact analysis of 10 million applications
+# on two Dask workers (benchmarks/impact_scale.py; it needs both cores, so it is not pinned).
 bench-long: $(STAMP)
 	$(PIN) $(BIN)/pytest -q -s benchmarks -m slow --benchmark-enable
+	$(BIN)/python -m benchmarks.impact_scale --rows 10000000 --sample 1000000
 
 fuzz: $(STAMP)
 	$(BIN)/python tests/fuzz_differential.py --cases 1000000

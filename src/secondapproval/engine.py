@@ -22,6 +22,7 @@ from .backends import Backend, Evaluator
 from .compiled import CompiledMatter
 from .decision import Decision
 from .errors import ConfigError, UnknownMatterError
+from .facts import FactValidator, validator_sources
 from .fastfacts import Check
 from .limits import DEFAULT, LIMIT, Limits
 from .log import get_logger
@@ -29,7 +30,7 @@ from .marks import Oversized
 from .paths import ROOT
 from .provenance import Origins
 from .registry import Registry
-from .ruleset import Matter
+from .ruleset import Matter, date_paths
 from .snapshot import RuleSetSnapshot, RuleSource, Span, ValidatorFactory, default_validator
 from .sources.deployment import Deployment, load_deployment
 from .sources.gather import Gathered, Gatherer, Plan, plan_of
@@ -175,6 +176,8 @@ class Engine:
 
             self._audit = Auditor(audit, key=audit_key, clock=clock or utc_now)
         self._serving = self._serve(snapshot, trust)
+        self._pairs: dict[tuple[int, int], tuple[_Served, _Served, bool]] = {}
+        """`decide_pairs`'s answers of `_checks_alike`, by the served versions (kept alive)."""
 
     def _serve(self, snapshot: RuleSetSnapshot, trust: Trust) -> _Serving:
         recorder = self._audit.recorder(snapshot) if self._audit is not None else None
@@ -485,6 +488,86 @@ class Engine:
             compiled, decision_id, day, values, statuses, invalid, missing, serving.digest, origins
         )
 
+    def decide_pairs(
+        self,
+        baseline: Engine,
+        matter: str,
+        applications: Iterable[Mapping[str, Any] | Any],
+        *,
+        on: dt.date | None = None,
+    ) -> list[tuple[Decision, Decision]]:
+        """Each application decided by this Engine and by `baseline`, on one date (impact
+        analysis: NEW and OLD): the pairs `self.decide_many` and `baseline.decide_many` give, and
+        never audited. Where the two versions in force check facts alike (`_checks_alike`), each
+        application is checked once and evaluated under each version."""
+        batch = list(applications)
+        day = self._day(on)
+        mine, theirs = self._serving, baseline._serving
+        new, old = self._version(mine, matter, day), baseline._version(theirs, matter, day)
+        if (
+            new is None
+            or old is None
+            or mine.recorder is not None
+            or theirs.recorder is not None
+            or not self._alike(new, old, baseline.limits)
+        ):
+            return list(
+                zip(
+                    self._decide_many(mine, matter, batch, day),
+                    baseline._decide_many(theirs, matter, batch, day),
+                    strict=True,
+                )
+            )
+        return [
+            (
+                self._evaluated(new, mine.digest, matter, day, checked),
+                baseline._evaluated(old, theirs.digest, matter, day, checked),
+            )
+            for checked in (self._checked(new, matter, facts, day) for facts in batch)
+        ]
+
+    def _alike(self, new: _Served, old: _Served, limits: Limits) -> bool:
+        """`_checks_alike`, worked out once per pair of served versions."""
+        key = (id(new), id(old))
+        found = self._pairs.get(key)
+        if found is None:
+            found = self._pairs[key] = (new, old, _checks_alike(new, old, self.limits, limits))
+        return found[2]
+
+    def _checked(
+        self, served: _Served, matter: str, facts: Any, day: dt.date
+    ) -> tuple[dict[str, Any], dict[str, str], tuple[str, ...]]:
+        """`_decide`'s validation, for `decide_pairs`."""
+        try:
+            values, invalid, missing = served.check(facts, day)
+            if served.guards and ROOT not in invalid:
+                refuse(facts, served.guards, values, invalid)
+        except Exception as exc:  # as in `_decide`: a referral, never an exception
+            self._log.error("validation.failed", matter=matter, error=repr(exc))
+            return {}, {ROOT: "the application could not be validated"}, ()
+        return values, invalid, missing
+
+    def _evaluated(
+        self,
+        served: _Served,
+        digest: str,
+        matter: str,
+        day: dt.date,
+        checked: tuple[dict[str, Any], dict[str, str], tuple[str, ...]],
+    ) -> Decision:
+        """`_decide`'s evaluation and answer over checked facts (copied: each side its own)."""
+        values, invalid, missing = dict(checked[0]), dict(checked[1]), checked[2]
+        compiled = served.compiled
+        try:
+            statuses, _ = served.evaluate(values, day)
+        except Exception as exc:  # as in `_decide`: a backend failure is never an approval
+            self._log.error("backend.failed", matter=matter, error=repr(exc))
+            statuses = (ERROR,) * len(compiled.matter.rules)
+        decision_id = f"{self._prefix}{next(self._counter):x}"
+        return _decided(
+            compiled, decision_id, day, values, statuses, invalid, missing, digest, served.origins
+        )
+
     def _decide_many_gathering(
         self, serving: _Serving, matter: str, applications: list[Any], on: dt.date | None
     ) -> list[Decision]:
@@ -552,6 +635,22 @@ def _trust_of(snapshot: RuleSetSnapshot, vouch: Vouch, deployment: Deployment | 
         spec.source for m in snapshot.all_versions() for spec in m.inputs.values() if spec.source
     }
     return Trust.of(snapshot.registry, vouch, connected, named)
+
+
+def _checks_alike(a: _Served, b: _Served, a_limits: Limits, b_limits: Limits) -> bool:
+    """Whether two served versions check every application alike: the built-in validator over
+    the same input facts, limits and dates, generating the same code, and the same trust guards."""
+    x, y = a.compiled.matter, b.compiled.matter
+    return (
+        type(a.compiled.validator) is FactValidator
+        and type(b.compiled.validator) is FactValidator
+        and a_limits == b_limits
+        and x.inputs == y.inputs
+        and date_paths(x) == date_paths(y)
+        and a.guards == b.guards
+        and list(validator_sources(x, a_limits).values())
+        == list(validator_sources(y, b_limits).values())
+    )
 
 
 def _as_recorded(decision: Decision, facts: Any) -> Any:

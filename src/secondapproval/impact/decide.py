@@ -33,11 +33,11 @@ from ..audit.replay import Replayer, Undecided
 from ..audit.rule_texts import RuleIndex
 from ..decision import Decision
 from ..engine import Engine
-from ..errors import UnknownMatterError
 from ..jsonfile import load as load_json
 from ..lang.parser import parse_iso_date
 from ..paths import nest
 from ..snapshot import RuleSetSnapshot
+from ..status import STATUS_OF
 from ..trust import Vouch
 from .compare import Change, Side, Tally, change, changed_rules, charged_reasons
 from .inputs import Application, FilePart, Part, RecordPart, read_part
@@ -156,16 +156,20 @@ class _Deciders:
             groups.setdefault((app.matter, self.on or app.on), []).append(i)
         flips: list[tuple[int, dict[str, Any]]] = []
         for (matter, day), rows in groups.items():
-            facts = [apps[i].facts for i in rows]
-            new = self._decide_many(self.new, "new", matter, facts, day)
-            old = self._decide_many(self.old, "baseline", matter, facts, day)
-            if isinstance(new, str) or isinstance(old, str):
+            pairs = self._pairs(matter, [apps[i].facts for i in rows], day)
+            if isinstance(pairs, str):
                 for _ in rows:
-                    tally.undecided(matter, new if isinstance(new, str) else str(old))
+                    tally.undecided(matter, pairs)
                 continue
-            for i, was, now in zip(rows, old, new, strict=True):
+            new_rules, old_rules = (
+                self._rule_ids(self.new, matter, day),
+                self._rule_ids(self.old, matter, day),
+            )
+            for i, (now, was) in zip(rows, pairs, strict=True):
                 app = apps[i]
-                flip = self._compared(tally, matter, day, _side(was), _side(now))
+                flip = self._compared(
+                    tally, matter, day, _side(was, old_rules), _side(now, new_rules)
+                )
                 if flip is not None:
                     shown = self._masked(matter, day, app.facts)
                     flips.append(
@@ -174,13 +178,24 @@ class _Deciders:
         flips.sort(key=lambda f: f[0])
         return [f for _, f in flips]
 
-    def _decide_many(
-        self, engine: Engine, which: str, matter: str, facts: list[Any], day: dt.date
-    ) -> list[Decision] | str:
-        try:
-            return engine.decide_many(matter, facts, on=day, gather=self.gather)
-        except UnknownMatterError:
-            return f"no such matter in the {which} rules"
+    def _pairs(
+        self, matter: str, facts: list[Any], day: dt.date
+    ) -> list[tuple[Decision, Decision]] | str:
+        """(NEW, OLD) decisions of a batch; why not, when a rule set lacks the matter."""
+        assert self.old is not None
+        for engine, which in ((self.new, "new"), (self.old, "baseline")):
+            if matter not in engine.matters:
+                return f"no such matter in the {which} rules"
+        if self.gather:  # facts looked up: each engine gathers (and checks) its own
+            new = self.new.decide_many(matter, facts, on=day, gather=True)
+            old = self.old.decide_many(matter, facts, on=day, gather=True)
+            return list(zip(new, old, strict=True))
+        return self.new.decide_pairs(self.old, matter, facts, on=day)
+
+    def _rule_ids(self, engine: Engine, matter: str, day: dt.date) -> tuple[str, ...]:
+        """The ids of the rules of the version in force, in order (its decisions' statuses)."""
+        version = engine.version_on(matter, day)
+        return tuple(r.id for r in version.rules) if version is not None else ()
 
     def _masked(self, matter: str, day: dt.date, facts: Any) -> str:
         tree = self.trees.get((matter, day))
@@ -231,11 +246,11 @@ class _Deciders:
             return f"no such matter in the {which} rules"
         span = rules.span_on(matter, day)
         if span is None:
-            return _side(Decision.no_version(str(doc["decision_id"]), day, rules.digest))
+            return _side(Decision.no_version(str(doc["decision_id"]), day, rules.digest), ())
         decided = self.replayer.decide_under(span.compiled.matter, doc, day)
         if isinstance(decided, Undecided):
             return decided.verdict
-        return _side(decided)
+        return _side(decided, tuple(r.id for r in span.compiled.matter.rules))
 
     @staticmethod
     def _compared(
@@ -259,12 +274,17 @@ class _Deciders:
         }
 
 
-def _side(decision: Decision) -> Side:
+def _side(decision: Decision, rules: tuple[str, ...]) -> Side:
+    """A decision as compared: `rules` are its version's rule ids, in the order of its
+    statuses (its results, without building them)."""
     return Side(
         decision.outcome,
         lambda: decision.codes,
-        lambda: {r.rule: str(r.status) for r in decision.results},
+        lambda: dict(zip(rules, (_STATUS[c] for c in decision.statuses), strict=True)),
     )
+
+
+_STATUS = tuple(str(s) for s in STATUS_OF)
 
 
 def _recorded(doc: Mapping[str, Any]) -> Side:
