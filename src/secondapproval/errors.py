@@ -108,3 +108,7 @@ class BackendError(SecondApprovalError, RuntimeError):
 
 class ImpactError(SecondApprovalError, ValueError):
     """An impact run's input or options cannot be used (naming the file, row and column)."""
+
+
+class SamplesError(SecondApprovalError, ValueError):
+    """Sample settings that cannot be met: rates over 1, an unknown rule, no case to start from."""
