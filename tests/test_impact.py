@@ -259,3 +259,21 @@ def test_on_a_date_decides_every_application_that_day(new_rules: Path, tmp_path:
     summary = run_impact(new_rules, [apps], tmp_path, options).summary
     assert summary["on"] == "2030-01-01"
     assert set(summary["by_date"]) <= {"2030-01-01"}
+
+
+@pytest.mark.long
+def test_an_existing_scheduler_gives_the_same_result(
+    single: Path, new_rules: Path, applications: Path, tmp_path: Path
+) -> None:
+    from distributed import LocalCluster
+
+    with LocalCluster(
+        n_workers=1, threads_per_worker=1, processes=True, dashboard_address=None
+    ) as cluster:
+        options = Options(
+            baseline=RULES, vouch=("all",), scheduler=cluster.scheduler_address, rows=2_000
+        )
+        impact = run_impact(new_rules, [str(applications)], tmp_path, options)
+    assert impact.summary["run"]["scheduler"] == cluster.scheduler_address
+    assert impact.summary["run"]["workers"] == 1
+    assert _summary(tmp_path) == _summary(single)
