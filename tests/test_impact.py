@@ -277,3 +277,23 @@ def test_an_existing_scheduler_gives_the_same_result(
     assert impact.summary["run"]["scheduler"] == cluster.scheduler_address
     assert impact.summary["run"]["workers"] == 1
     assert _summary(tmp_path) == _summary(single)
+
+
+def test_a_sqlite_log_gives_what_its_json_lines_twin_gives(
+    log: Path, new_rules: Path, tmp_path: Path
+) -> None:
+    """The same decisions recorded in SQLite: verified the same way, the same flips."""
+    db = tmp_path / "audit.sqlite"
+    rows = [json.loads(line) for line in (ROOT / "samples" / "applications.jsonl").open()]
+    with Engine(RULES, vouch=VOUCH_ALL, audit=open_log(db, key=KEY)) as engine:
+        for row in rows:
+            engine.decide(row["matter"], row["facts"], on=dt.date.fromisoformat(row["on"]))
+    key = tmp_path / "key"
+    key.write_bytes(KEY)
+    options = Options(key_file=str(key), rows=100)
+    from_db = run_impact(new_rules, [str(db)], tmp_path / "db", options).summary
+    from_lines = run_impact(new_rules, [str(log)], tmp_path / "lines", options).summary
+    assert from_db["partitions"] == from_lines["partitions"] == 12
+    for part in ("totals", "by_matter", "by_rule", "by_reason", "by_date"):
+        assert from_db[part] == from_lines[part]
+    assert from_db["totals"]["approve-to-refer"] > 0
