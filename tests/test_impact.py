@@ -204,6 +204,7 @@ def test_a_log_that_does_not_verify_is_refused(log: Path, new_rules: Path, tmp_p
     with pytest.raises(AuditError, match="does not verify"):
         run_impact(new_rules, [str(bad)], tmp_path / "out", Options(key_file=str(key)))
     assert not (tmp_path / "out" / SUMMARY).exists()
+    assert list((tmp_path / "out").iterdir()) == []  # nor a part of the flipped cases
 
 
 def test_the_gate_fails_the_command_on_a_flip_it_names(

@@ -109,9 +109,12 @@ def run_impact(
                 _peak(peaks, result)
                 parts += 1
                 bar.update(result.rows)
-    finally:
+        _check_verified(verified)
+    except BaseException:
         writer.close()
-    _check_verified(verified)
+        (folder / (FLIPS + ".partial")).unlink(missing_ok=True)  # no output of a failed run
+        raise
+    writer.close()
     seconds = time.perf_counter() - begun
     summary = _summary(job, inputs, options, tally, parts, writer.rows)
     summary["run"] = _run_figures(summary, workers, options.scheduler, seconds, peaks)
