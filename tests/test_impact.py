@@ -20,6 +20,10 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from postgres import (
+    PostgresServer,
+    postgres,  # noqa: F401  (the session's server, a fixture)
+)
 from reference import ROOT, RULES
 from secondapproval import Engine
 from secondapproval.audit import open_log
@@ -295,6 +299,29 @@ def test_a_sqlite_log_gives_what_its_json_lines_twin_gives(
     from_db = run_impact(new_rules, [str(db)], tmp_path / "db", options).summary
     from_lines = run_impact(new_rules, [str(log)], tmp_path / "lines", options).summary
     assert from_db["partitions"] == from_lines["partitions"] == 12
+    for part in ("totals", "by_matter", "by_rule", "by_reason", "by_date"):
+        assert from_db[part] == from_lines[part]
+    assert from_db["totals"]["approve-to-refer"] > 0
+
+
+def test_a_postgres_log_gives_what_its_json_lines_twin_gives(
+    postgres: PostgresServer,  # noqa: F811
+    log: Path,
+    new_rules: Path,
+    tmp_path: Path,
+) -> None:
+    """The same decisions recorded in a PostgreSQL chain: verified, streamed, the same flips."""
+    postgres.create_database("impact")
+    url = postgres.url_of("impact").replace("@", f":{postgres.password}@", 1) + "?chain=main"
+    rows = [json.loads(line) for line in (ROOT / "samples" / "applications.jsonl").open()]
+    with Engine(RULES, vouch=VOUCH_ALL, audit=open_log(url, key=KEY)) as engine:
+        for row in rows:
+            engine.decide(row["matter"], row["facts"], on=dt.date.fromisoformat(row["on"]))
+    key = tmp_path / "key"
+    key.write_bytes(KEY)
+    options = Options(key_file=str(key), rows=100, workers=0)
+    from_db = run_impact(new_rules, [url], tmp_path / "db", options).summary
+    from_lines = run_impact(new_rules, [str(log)], tmp_path / "lines", options).summary
     for part in ("totals", "by_matter", "by_rule", "by_reason", "by_date"):
         assert from_db[part] == from_lines[part]
     assert from_db["totals"]["approve-to-refer"] > 0
