@@ -167,14 +167,19 @@ def test_a_worker_killed_mid_run_does_not_change_the_result(
     assert flips == pq.read_table(single / FLIPS).to_pylist()
 
 
+def _record_samples(log: str | Path) -> None:
+    """The sample applications decided under the bundled rules into an audit log."""
+    rows = [json.loads(line) for line in (ROOT / "samples" / "applications.jsonl").open()]
+    with Engine(RULES, vouch=VOUCH_ALL, audit=open_log(log, key=KEY)) as engine:
+        for row in rows:
+            engine.decide(row["matter"], row["facts"], on=dt.date.fromisoformat(row["on"]))
+
+
 @pytest.fixture(scope="module")
 def log(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """An audit log of the sample applications, decided under the bundled rules."""
     path = tmp_path_factory.mktemp("log") / "audit.jsonl"
-    rows = [json.loads(line) for line in (ROOT / "samples" / "applications.jsonl").open()]
-    with Engine(RULES, vouch=VOUCH_ALL, audit=open_log(path, key=KEY)) as engine:
-        for row in rows:
-            engine.decide(row["matter"], row["facts"], on=dt.date.fromisoformat(row["on"]))
+    _record_samples(path)
     return path
 
 
@@ -289,10 +294,7 @@ def test_a_sqlite_log_gives_what_its_json_lines_twin_gives(
 ) -> None:
     """The same decisions recorded in SQLite: verified the same way, the same flips."""
     db = tmp_path / "audit.sqlite"
-    rows = [json.loads(line) for line in (ROOT / "samples" / "applications.jsonl").open()]
-    with Engine(RULES, vouch=VOUCH_ALL, audit=open_log(db, key=KEY)) as engine:
-        for row in rows:
-            engine.decide(row["matter"], row["facts"], on=dt.date.fromisoformat(row["on"]))
+    _record_samples(db)
     key = tmp_path / "key"
     key.write_bytes(KEY)
     options = Options(key_file=str(key), rows=100)
@@ -313,10 +315,7 @@ def test_a_postgres_log_gives_what_its_json_lines_twin_gives(
     """The same decisions recorded in a PostgreSQL chain: verified, streamed, the same flips."""
     postgres.create_database("impact")
     url = postgres.url_of("impact").replace("@", f":{postgres.password}@", 1) + "?chain=main"
-    rows = [json.loads(line) for line in (ROOT / "samples" / "applications.jsonl").open()]
-    with Engine(RULES, vouch=VOUCH_ALL, audit=open_log(url, key=KEY)) as engine:
-        for row in rows:
-            engine.decide(row["matter"], row["facts"], on=dt.date.fromisoformat(row["on"]))
+    _record_samples(url)
     key = tmp_path / "key"
     key.write_bytes(KEY)
     options = Options(key_file=str(key), rows=100, workers=0)

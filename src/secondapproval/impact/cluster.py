@@ -14,6 +14,7 @@ partitions again on another worker, and `run_part` gives the same result whereve
 from __future__ import annotations
 
 import contextlib
+import itertools
 import logging
 import os
 from collections.abc import Iterable, Iterator
@@ -88,20 +89,11 @@ def _on_dask(client: Any, job: Job, parts: Iterable[Part], workers: int) -> Iter
     shared = client.scatter(job, broadcast=True, hash=False)
     pending = iter(parts)
     running = as_completed()
-    for part in _take(pending, 2 * workers + 2):
+    for part in itertools.islice(pending, 2 * workers + 2):
         running.add(client.submit(run_part, shared, part, pure=False))
     for future in running:
         result: PartResult = future.result()
         future.release()
-        for part in _take(pending, 1):
+        for part in itertools.islice(pending, 1):
             running.add(client.submit(run_part, shared, part, pure=False))
         yield result
-
-
-def _take(parts: Iterator[Part], n: int) -> list[Part]:
-    out = []
-    for part in parts:
-        out.append(part)
-        if len(out) == n:
-            break
-    return out

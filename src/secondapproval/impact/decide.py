@@ -36,6 +36,7 @@ from ..engine import Engine
 from ..jsonfile import load as load_json
 from ..lang.parser import parse_iso_date
 from ..paths import nest
+from ..ruleset import Matter
 from ..snapshot import RuleSetSnapshot
 from ..status import STATUS_OF
 from ..trust import Vouch
@@ -141,6 +142,7 @@ class _Deciders:
         originals = load_json(job.originals) if job.originals else None
         self.replayer = Replayer(RuleIndex(()), applications=originals, key=job.key)
         self.trees: dict[tuple[str, dt.date], Tree] = {}
+        self.rule_ids: dict[str, tuple[str, ...]] = {}
 
     @staticmethod
     def _engine(rules: RuleSetSnapshot, job: Job) -> Engine:
@@ -192,10 +194,17 @@ class _Deciders:
             return list(zip(new, old, strict=True))
         return self.new.decide_pairs(self.old, matter, facts, on=day)
 
+    def _ids_of(self, version: Matter) -> tuple[str, ...]:
+        """A version's rule ids in order (its decisions' statuses), once per version."""
+        ids = self.rule_ids.get(version.digest)
+        if ids is None:
+            ids = self.rule_ids[version.digest] = tuple(r.id for r in version.rules)
+        return ids
+
     def _rule_ids(self, engine: Engine, matter: str, day: dt.date) -> tuple[str, ...]:
         """The ids of the rules of the version in force, in order (its decisions' statuses)."""
         version = engine.version_on(matter, day)
-        return tuple(r.id for r in version.rules) if version is not None else ()
+        return self._ids_of(version) if version is not None else ()
 
     def _masked(self, matter: str, day: dt.date, facts: Any) -> str:
         tree = self.trees.get((matter, day))
@@ -250,7 +259,7 @@ class _Deciders:
         decided = self.replayer.decide_under(span.compiled.matter, doc, day)
         if isinstance(decided, Undecided):
             return decided.verdict
-        return _side(decided, tuple(r.id for r in span.compiled.matter.rules))
+        return _side(decided, self._ids_of(span.compiled.matter))
 
     @staticmethod
     def _compared(

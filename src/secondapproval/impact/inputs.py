@@ -35,6 +35,7 @@ from ..audit.schema import is_decision
 from ..audit.sqlite import is_sqlite
 from ..audit.verify import VerifyReport, verify_log
 from ..errors import AuditError, FactError, ImpactError
+from ..lang.parser import parse_iso_date
 
 FileKind = Literal["parquet", "jsonl"]
 PARQUET_COLUMNS = ("matter", "on", "facts")
@@ -210,7 +211,7 @@ def _dates(values: Sequence[Any], part: FilePart) -> list[dt.date]:
             out.append(value)
             continue
         try:
-            out.append(dt.date.fromisoformat(value))
+            out.append(parse_iso_date(value))
         except (TypeError, ValueError):
             raise ImpactError(
                 f"{part.path}: row {part.offset + i + 1} [on]: {value!r} is not a date"
@@ -245,7 +246,7 @@ def _application_line(line: bytes, path: str, number: int) -> Application:
     if "facts" not in row:
         raise ImpactError(f"{where} [facts]: no facts")
     try:
-        day = dt.date.fromisoformat(on) if isinstance(on, str) else None
+        day = parse_iso_date(on) if isinstance(on, str) else None
     except ValueError:
         day = None
     if day is None:

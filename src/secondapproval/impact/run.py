@@ -24,7 +24,7 @@ from ..errors import AuditError, ImpactError
 from .cluster import decided, default_workers
 from .compare import DIRECTIONS, Tally
 from .decide import Job, PartResult
-from .inputs import Part, Verification, file_parts, is_log, verified_records
+from .inputs import FilePart, Part, Verification, file_parts, is_log, verified_records
 from .report import FLIPS, FORMAT, FlipWriter, Gate, write_report, write_summary
 from .rulesets import ShippedRules, ship
 
@@ -99,8 +99,9 @@ def run_impact(
     tally, writer, parts = Tally(), FlipWriter(folder / (FLIPS + ".partial")), 0
     peaks: dict[int, int] = {}
     try:
-        stream = _parts(inputs, options, keys, verified)
-        with _progress(options.progress, inputs, logs, options.rows) as bar:
+        planned = {n: file_parts(n, options.rows) for n in inputs if n not in keys}
+        stream = _parts(inputs, planned, options, keys, verified)
+        with _progress(options.progress, planned, bool(logs)) as bar:
             for result in decided(
                 job, stream, workers=workers, scheduler=options.scheduler, on_start=on_start
             ):
@@ -126,6 +127,7 @@ def run_impact(
 
 def _parts(
     inputs: Sequence[str],
+    planned: dict[str, list[FilePart]],
     options: Options,
     keys: dict[str, bytes | None],
     verified: list[tuple[str, Verification]],
@@ -144,7 +146,7 @@ def _parts(
                 outcome=outcome,
             )
         else:
-            for part in file_parts(name, options.rows):
+            for part in planned[name]:
                 yield dataclasses.replace(part, index=next(counter))
 
 
@@ -160,26 +162,15 @@ def _check_verified(verified: list[tuple[str, Verification]]) -> None:
             )
 
 
-class _NoBar:
-    def update(self, n: int) -> None:
-        pass
-
-    def __enter__(self) -> _NoBar:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        pass
-
-
-def _progress(shown: bool, inputs: Sequence[str], logs: Sequence[str], rows: int) -> Any:
-    if not shown:
-        return _NoBar()
+def _progress(shown: bool, planned: dict[str, list[FilePart]], logs: bool) -> Any:
+    """A progress bar on stderr (a silent one when not shown), in applications: of a known total
+    unless an audit log is read (its records are counted as they are verified)."""
     from tqdm import tqdm  # type: ignore[import-untyped]
 
-    total = None
-    if not logs:
-        total = sum(p.rows for name in inputs for p in file_parts(name, rows))
-    return tqdm(total=total, unit=" applications", unit_scale=True, file=sys.stderr)
+    total = None if logs else sum(p.rows for parts in planned.values() for p in parts)
+    return tqdm(
+        total=total, unit=" applications", unit_scale=True, file=sys.stderr, disable=not shown
+    )
 
 
 def _peak(peaks: dict[int, int], result: PartResult) -> None:
